@@ -1,0 +1,10 @@
+/**
+ * The public API of Aiolos: QEMU's AioContext event loop for the JVM, and the service
+ * provider interfaces its backends implement. No implementation lives here.
+ */
+module org.aiolos.api {
+    requires static org.osgi.annotation.bundle;
+    requires static org.osgi.annotation.versioning;
+
+    exports org.aiolos.api;
+}

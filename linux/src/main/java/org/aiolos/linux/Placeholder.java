@@ -1,0 +1,6 @@
+package org.aiolos.linux;
+
+final class Placeholder {
+    private Placeholder() {
+    }
+}
