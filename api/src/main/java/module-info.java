@@ -7,4 +7,7 @@ module org.aiolos.api {
     requires static org.osgi.annotation.versioning;
 
     exports org.aiolos.api;
+    exports org.aiolos.api.fdmon;
+    exports org.aiolos.api.threadpool;
+    exports org.aiolos.api.diskio;
 }

@@ -1,0 +1,216 @@
+package org.aiolos.api;
+
+import java.util.function.BooleanSupplier;
+
+/**
+ * A single-threaded event loop with QEMU's {@code AioContext} semantics: bottom halves,
+ * timers on four clocks, file-descriptor handlers with adaptive busy polling, and the
+ * notify protocol that wakes a blocked loop from any thread.
+ *
+ * <p><b>Threads.</b> {@link #poll(boolean)} runs only in the context's home thread (the
+ * first thread that polls it, or its {@link IOThread}); nested calls from callbacks are
+ * allowed. Everything else (scheduling bottom halves, arming timers, adding or removing
+ * handlers, {@link #wakeUp()}) may be called from any thread.
+ *
+ * <p><b>Closing.</b> {@link #close()} releases every descriptor and thread the context
+ * owns. Like QEMU's finalizer it refuses to drop work silently: a bottom half that is
+ * still scheduled, or a timer that is still pending, makes it fail with a message naming
+ * them.
+ */
+public interface AioContext extends AutoCloseable {
+
+    /**
+     * The context whose loop runs in the calling thread (QEMU
+     * {@code qemu_get_current_aio_context}), or null when the thread has none.
+     */
+    static AioContext current() {
+        return CurrentContext.get();
+    }
+
+    /**
+     * Binds the calling thread to {@code ctx} (QEMU {@code qemu_set_current_aio_context}).
+     * A thread is bound once; binding it again to another context fails.
+     *
+     * @throws IllegalStateException if the thread is already bound to another context
+     */
+    static void setCurrent(AioContext ctx) {
+        CurrentContext.set(ctx);
+    }
+
+    /** A name for diagnostics. */
+    String name();
+
+    // ---------------------------------------------------------------- the loop
+
+    /**
+     * Runs one iteration of the loop (QEMU {@code aio_poll}): io_uring completions, bottom
+     * halves, ready fd handlers, then expired timers.
+     *
+     * @param blocking whether to wait for an event when nothing is ready
+     * @return true if a callback made progress; a blocking call woken only by
+     *     {@link #wakeUp()} returns false
+     * @throws IllegalStateException if called from a thread other than the home thread
+     */
+    boolean poll(boolean blocking);
+
+    /**
+     * Forces the loop to re-examine its state (QEMU {@code aio_notify}): a loop blocked
+     * in {@link #poll(boolean)} returns. Callable from any thread; cheap when the loop is
+     * not about to block.
+     */
+    void wakeUp();
+
+    /**
+     * The time, in nanoseconds, a blocking poll would wait now (QEMU
+     * {@code aio_compute_timeout}): 0 when a bottom half is scheduled, at most 10 ms
+     * when only idle bottom halves are, otherwise the nearest timer deadline, or -1 for
+     * "forever".
+     */
+    long computeTimeout();
+
+    /** Whether the calling thread is this context's home thread. */
+    boolean inHomeThread();
+
+    // ---------------------------------------------------------------- bottom halves
+
+    /**
+     * Creates an unscheduled bottom half (QEMU {@code aio_bh_new_full}).
+     *
+     * @param name a name for diagnostics, never null
+     * @param callback runs in the home thread each time the bottom half is dispatched
+     */
+    BottomHalf newBottomHalf(String name, Runnable callback);
+
+    /**
+     * Creates an unscheduled bottom half whose callback runs with {@code guard} engaged
+     * (QEMU {@code aio_bh_new_guarded}).
+     */
+    BottomHalf newBottomHalf(String name, Runnable callback, ReentrancyGuard guard);
+
+    /**
+     * Schedules {@code callback} to run once, as soon as possible, in the home thread
+     * (QEMU {@code aio_bh_schedule_oneshot_full}). It cannot be cancelled.
+     */
+    void scheduleOneshot(String name, Runnable callback);
+
+    // ---------------------------------------------------------------- fd handlers
+
+    /**
+     * Registers, replaces or removes the handler of {@code fd} (QEMU
+     * {@code aio_set_fd_handler}). All-null callbacks remove it. Replacing a handler, even
+     * from inside one of its own callbacks, retires the old one: it is never called
+     * again.
+     *
+     * @param onReadable called when {@code fd} is readable, hung up or in error; or null
+     * @param onWritable called when {@code fd} is writable or in error; or null
+     * @param poll a cheap check for work that busy polling calls instead of the fd
+     *     monitor; ignored unless {@code onPollReady} is also given
+     * @param onPollReady called when {@code poll} returned true
+     * @throws IllegalArgumentException if {@code fd} is negative or not open
+     */
+    void setFdHandler(int fd, Runnable onReadable, Runnable onWritable, BooleanSupplier poll,
+                      Runnable onPollReady);
+
+    /** {@link #setFdHandler(int, Runnable, Runnable, BooleanSupplier, Runnable)} without polling. */
+    default void setFdHandler(int fd, Runnable onReadable, Runnable onWritable) {
+        setFdHandler(fd, onReadable, onWritable, null, null);
+    }
+
+    /** Removes the handler of {@code fd}; does nothing when there is none. */
+    void removeFdHandler(int fd);
+
+    /**
+     * Sets the callbacks run when busy polling of {@code fd}'s handler starts and ends
+     * (QEMU {@code aio_set_fd_poll}); does nothing when {@code fd} has no handler.
+     * As in QEMU, a begin is not always followed by an end: removing the handler while
+     * polling skips it.
+     */
+    void setFdPollHooks(int fd, Runnable pollBegin, Runnable pollEnd);
+
+    /**
+     * Registers, replaces or removes (all-null callbacks) the handler of an event
+     * notifier (QEMU {@code aio_set_event_notifier}).
+     */
+    void setEventNotifier(EventNotifier notifier, Runnable onReadable, BooleanSupplier poll,
+                          Runnable onPollReady);
+
+    /** Poll begin/end callbacks of a registered notifier (QEMU {@code aio_set_event_notifier_poll}). */
+    void setEventNotifierPoll(EventNotifier notifier, Runnable pollBegin, Runnable pollEnd);
+
+    // ---------------------------------------------------------------- timers
+
+    /** Creates a timer on this context (QEMU {@code aio_timer_new}); it starts unarmed. */
+    AioTimer newTimer(ClockType clock, TimeScale scale, Runnable callback);
+
+    /**
+     * Creates a timer with attributes (QEMU {@code aio_timer_new_with_attrs}), such as
+     * {@link AioTimer#ATTR_EXTERNAL}.
+     */
+    AioTimer newTimer(ClockType clock, TimeScale scale, int attributes, Runnable callback);
+
+    /** The clocks this context's timers run on. */
+    Clocks clocks();
+
+    // ---------------------------------------------------------------- parameters
+
+    /**
+     * Sets adaptive polling (QEMU {@code aio_context_set_poll_params}) and resets every
+     * handler's current poll time.
+     *
+     * @param maxNs the longest busy poll; 0 turns polling off
+     * @param grow the growth factor; 0 means 2
+     * @param shrink the shrink divisor; 0 means reset to 0
+     * @throws IllegalArgumentException if a value is negative
+     */
+    void setPollParams(long maxNs, long grow, long shrink);
+
+    /** The current adaptive-polling parameters. */
+    PollParams pollParams();
+
+    /**
+     * Sets the disk-I/O batch limit (QEMU {@code aio_context_set_aio_params}).
+     *
+     * @param maxBatch the most requests submitted in one batch; 0 means the engine default
+     * @throws IllegalArgumentException if negative
+     */
+    void setAioParams(long maxBatch);
+
+    /** The disk-I/O batch limit; 0 means the engine default. */
+    long aioMaxBatch();
+
+    /**
+     * Sets the worker-count bounds of this context's thread pool (QEMU
+     * {@code aio_context_set_thread_pool_params}).
+     *
+     * @throws IllegalArgumentException "bad thread-pool-min/thread-pool-max values" if
+     *     {@code min > max}, {@code max <= 0}, {@code min < 0} or either exceeds
+     *     {@link Integer#MAX_VALUE}
+     */
+    void setThreadPoolParams(long min, long max);
+
+    /** The minimum number of pool workers kept alive. */
+    int threadPoolMin();
+
+    /** The maximum number of pool workers. */
+    int threadPoolMax();
+
+    // ---------------------------------------------------------------- integration
+
+    /** The name of the fd monitor in use ({@code poll}, {@code epoll}, {@code io_uring}). */
+    String fdMonitorName();
+
+    /**
+     * The hooks through which another event loop drives this context instead of
+     * {@link #poll(boolean)} (QEMU {@code aio_get_g_source}).
+     */
+    ExternalLoopSource externalLoopSource();
+
+    /**
+     * Closes the context: releases its notifier, fd monitor and registrations.
+     *
+     * @throws IllegalStateException naming the bottom halves still scheduled or the
+     *     timers still pending; the context then stays open and usable
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,29 @@
+package org.aiolos.api.fdmon;
+
+/**
+ * Opens one {@link FdMonitor} per context. A factory that cannot work on this system
+ * (io_uring disabled, too old a kernel) says why through {@link #unavailableReason()}
+ * rather than opening monitors that fail later.
+ */
+public interface FdMonitorFactory {
+
+    /** The service property carrying {@link #name()}. */
+    String NAME_PROPERTY = "fdmon.name";
+    String POLL = "poll";
+    String EPOLL = "epoll";
+    String IO_URING = "io_uring";
+
+    /** {@code poll}, {@code epoll}, {@code io_uring}, or another provider's name. */
+    String name();
+
+    /** Null when monitors can be opened here, otherwise why not (with the errno). */
+    String unavailableReason();
+
+    /**
+     * Opens a monitor for one context. The context then registers each live watch with
+     * {@link FdMonitor#update}{@code (null, watch)}.
+     *
+     * @throws FdMonitorUnavailableException if it cannot be opened, saying why
+     */
+    FdMonitor open(FdMonitorHost host);
+}
