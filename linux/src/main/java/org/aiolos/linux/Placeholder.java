@@ -1,6 +1,0 @@
-package org.aiolos.linux;
-
-final class Placeholder {
-    private Placeholder() {
-    }
-}
