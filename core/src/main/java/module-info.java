@@ -1,0 +1,17 @@
+/**
+ * The AioContext implementation: the loop, bottom halves, timers, fd handlers with
+ * adaptive polling, IOThreads, and fd-monitor selection and hot swap.
+ */
+module org.aiolos.core {
+    requires transitive org.aiolos.api;
+    requires org.aiolos.linux;
+    requires org.aiolos.fdmon.poll;
+    requires static org.osgi.annotation.bundle;
+    requires static org.osgi.annotation.versioning;
+    requires static org.osgi.service.component.annotations;
+
+    exports org.aiolos.core;
+    exports org.aiolos.core.clock;
+
+    uses org.aiolos.api.fdmon.FdMonitorFactory;
+}

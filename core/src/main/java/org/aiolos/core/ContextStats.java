@@ -1,0 +1,23 @@
+package org.aiolos.core;
+
+/**
+ * A snapshot of one context's loop counters. The loop writes them with plain stores, so
+ * a snapshot taken from another thread may be slightly behind.
+ *
+ * @param iterations calls of poll
+ * @param waits calls into the fd monitor's wait
+ * @param bottomHalvesRun bottom-half callbacks run
+ * @param fdsDispatched handler dispatches that made progress
+ * @param timerPasses timer passes that ran at least one callback
+ * @param pollHits busy-poll rounds that found work
+ * @param pollMisses busy-poll rounds that found nothing
+ * @param notifierWrites eventfd writes made to wake the blocked loop
+ * @param monitorSwaps fd-monitor swaps
+ * @param callbackFailures callbacks that threw
+ * @param handlers live fd handlers (including the context's notifier)
+ * @param fdMonitor the monitor in use
+ */
+public record ContextStats(long iterations, long waits, long bottomHalvesRun, long fdsDispatched, long timerPasses,
+                           long pollHits, long pollMisses, long notifierWrites, long monitorSwaps,
+                           long callbackFailures, int handlers, String fdMonitor) {
+}
