@@ -42,7 +42,8 @@ public interface ExternalLoopSource {
         if (timeoutNs == 0) {
             return 0;
         }
-        long ms = (timeoutNs + 999_999L) / 1_000_000L;
+        // Divide first: adding 999,999 before dividing would overflow near Long.MAX_VALUE.
+        long ms = timeoutNs / 1_000_000L + (timeoutNs % 1_000_000L != 0 ? 1 : 0);
         return (int) Math.min(ms, Integer.MAX_VALUE);
     }
 }

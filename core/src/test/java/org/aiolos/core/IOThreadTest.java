@@ -1,0 +1,73 @@
+package org.aiolos.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.aiolos.api.AioContext;
+import org.aiolos.api.IOThread;
+import org.aiolos.api.PollParams;
+import org.junit.jupiter.api.Test;
+
+/** IOThreads (spec §8.3) and the current context (§8.1). */
+class IOThreadTest {
+    private final TestContexts contexts = new TestContexts();
+
+    @Test
+    void workScheduledFromOutsideRunsInTheIOThreadWithItsContextCurrent() throws Exception {
+        IOThread io = Aiolos.newIOThread(contexts.options("io-1").withPollParams(PollParams.IOTHREAD_DEFAULT));
+        assertNull(io.thread());
+        io.start();
+        io.start(); // idempotent
+        assertTrue(io.isRunning());
+        CompletableFuture<Object[]> seen = new CompletableFuture<>();
+        io.context().scheduleOneshot("probe", () -> seen.complete(new Object[] {
+            Thread.currentThread(), AioContext.current(), io.context().inHomeThread()}));
+        Object[] r = seen.get(10, TimeUnit.SECONDS);
+        assertSame(io.thread(), r[0]);
+        assertSame(io.context(), r[1]);
+        assertEquals(Boolean.TRUE, r[2]);
+        assertFalse(io.context().inHomeThread());
+        assertEquals(PollParams.IOTHREAD_DEFAULT, io.context().pollParams());
+        assertThrows(IllegalStateException.class, () -> io.context().poll(false),
+                "only the IOThread polls its context");
+        io.close();
+        assertFalse(io.isRunning());
+        assertFalse(io.thread().isAlive());
+        contexts.assertNoFailures();
+    }
+
+    @Test
+    void stopFinishesTheIterationAndIsIdempotent() throws Exception {
+        IOThread io = Aiolos.newIOThread(contexts.options("io-2"));
+        io.start();
+        int[] ran = new int[1];
+        for (int i = 0; i < 1000; i++) {
+            io.context().scheduleOneshot("work", () -> ran[0]++);
+        }
+        io.stop();
+        io.stop();
+        assertFalse(io.isRunning());
+        // The thread has ended, so its plain writes are visible (join is happens-before).
+        assertTrue(ran[0] > 0);
+        io.close();
+    }
+
+    @Test
+    void aThreadIsBoundToOneContext() {
+        AiolosContext a = contexts.open("a");
+        AiolosContext b = contexts.open("b");
+        a.poll(false); // binds this thread to a
+        assertSame(a, AioContext.current());
+        assertThrows(IllegalStateException.class, () -> AioContext.setCurrent(b));
+        b.poll(false); // polling b from here is allowed; the current context stays a
+        assertSame(a, AioContext.current());
+        contexts.closeAll();
+        assertNull(AioContext.current(), "closing the current context unbinds the thread");
+    }
+}
