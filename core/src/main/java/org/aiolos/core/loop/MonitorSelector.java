@@ -160,6 +160,7 @@ final class MonitorSelector {
             if (p != null) {
                 return p.factory();
             }
+            noteUnavailable(FdMonitorFactory.IO_URING);
         }
         if (!disabled.containsKey(FdMonitorFactory.EPOLL)) {
             FdMonitorProviders.Provider p = providers.best(FdMonitorFactory.EPOLL);
@@ -169,6 +170,21 @@ final class MonitorSelector {
             }
         }
         return pollFactory();
+    }
+
+    /**
+     * A provider of the preferred kind exists but said it cannot work here (io_uring
+     * disabled by sysctl, for instance): keep its reason, so the context can say why it
+     * is not on it.
+     */
+    private void noteUnavailable(String name) {
+        for (FdMonitorProviders.Provider p : providers.list()) {
+            String why = p.name().equals(name) ? p.factory().unavailableReason() : null;
+            if (why != null) {
+                note = name + " unavailable: " + why;
+                return;
+            }
+        }
     }
 
     private FdMonitorFactory pollFactory() {
