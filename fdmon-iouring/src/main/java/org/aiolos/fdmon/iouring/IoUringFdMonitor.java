@@ -94,7 +94,7 @@ final class IoUringFdMonitor implements FdMonitor {
                     r.inTable = true;
                 }
                 if (!r.armed && !r.removing) {
-                    arm(r);
+                    arm(r, true);
                 }
             }
         }
@@ -123,13 +123,20 @@ final class IoUringFdMonitor implements FdMonitor {
         r.inTable = false;
     }
 
-    /** One-shot POLL_ADD with the watch's current events. */
-    private void arm(PollRegistration r) {
+    /**
+     * One-shot POLL_ADD with the watch's current events.
+     *
+     * @param mayForceSubmit whether a full SQ may be submitted now. Not while reaping: the
+     *     fds just reported are still ready (their handlers have not run yet), so a poll
+     *     submitted then would complete again at once and report readiness the handler is
+     *     about to consume, a spurious second dispatch. Deferred to the next wait instead.
+     */
+    private void arm(PollRegistration r, boolean mayForceSubmit) {
         int events = r.watch.events();
         if (events == 0 || r.watch.isDeleted()) {
             return; // nothing to wait for; a deleted watch's REMOVE is already queued
         }
-        long sqe = sqe();
+        long sqe = mayForceSubmit ? sqe() : ring.nextSqe();
         if (sqe < 0) {
             submitList.mark(r, PollRegistration.ADD); // SQ still full: next wait
             return;
@@ -226,7 +233,7 @@ final class IoUringFdMonitor implements FdMonitor {
             return 0; // retired: its queued REMOVE finds it disarmed and forgets it
         }
         if (res == -Errno.ECANCELED) {
-            arm(r);
+            arm(r, false);
             return 0;
         }
         if (res < 0) {
@@ -236,13 +243,13 @@ final class IoUringFdMonitor implements FdMonitor {
             return 1;
         }
         ready.add(w, res & 0xffff);
-        arm(r); // one-shot: re-arm with the watch's current events
+        arm(r, false); // one-shot: re-arm with the watch's current events (submitted by the next wait)
         return 1;
     }
 
     @Override
     public boolean needWait() {
-        return ring.cqReady() > 0 || ring.sqPending() > 0 || !submitList.isEmpty();
+        return ring.cqReady() > 0 || ring.sqPending() > 0 || !submitList.isEmpty() || ring.cqOverflowFlagged();
     }
 
     @Override
