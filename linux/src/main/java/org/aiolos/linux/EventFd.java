@@ -132,7 +132,7 @@ public final class EventFd implements EventNotifier {
         try {
             long r;
             do {
-                r = Native.write(writeFd, ONE, 8);
+                r = Native.write(writeFd, ONE, 8, true);
             } while (r == -Errno.EINTR);
             if (r < 0 && r != -Errno.EAGAIN) {
                 throw new SyscallException("write", "event notifier fd " + writeFd + ", 8 bytes", (int) -r);
@@ -157,7 +157,7 @@ public final class EventFd implements EventNotifier {
             boolean any = false;
             long chunk = pipe ? 512 : 8;
             while (true) {
-                long r = Native.read(readFd, DRAIN, chunk);
+                long r = Native.read(readFd, DRAIN, chunk, true);
                 if (r == -Errno.EINTR) {
                     continue;
                 }

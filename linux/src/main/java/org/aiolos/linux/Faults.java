@@ -16,11 +16,14 @@ import java.util.Map;
  * <p>Calls are named by their system call name: {@code read}, {@code write}, {@code pread},
  * {@code pwrite}, {@code preadv}, {@code pwritev}, {@code eventfd}, {@code pipe2},
  * {@code ppoll}, {@code epoll_create1}, {@code epoll_ctl}, {@code epoll_wait},
- * {@code io_uring_setup}, {@code io_uring_enter}, {@code io_setup}, {@code io_submit},
- * {@code io_getevents}, {@code io_destroy}, {@code open}, {@code close}, {@code fcntl},
- * {@code dup}, {@code fdatasync}, {@code ftruncate}, {@code fallocate}, {@code statx},
- * {@code socket}, {@code socketpair}, {@code bind}, {@code listen}, {@code accept4},
- * {@code connect}, {@code setsockopt}, {@code shutdown}, {@code mmap}.
+ * {@code io_uring_setup}, {@code io_uring_enter}, {@code io_uring_register},
+ * {@code io_setup}, {@code io_submit}, {@code io_getevents}, {@code io_destroy},
+ * {@code open}, {@code close}, {@code fcntl}, {@code dup} (performed as
+ * {@code fcntl(F_DUPFD_CLOEXEC)}), {@code fdatasync}, {@code ftruncate}, {@code fallocate},
+ * {@code statx}, {@code ioctl}, {@code socket}, {@code socketpair}, {@code bind},
+ * {@code listen}, {@code getsockname}, {@code accept4}, {@code connect}, {@code setsockopt},
+ * {@code shutdown}, {@code mmap}. ({@code pread}/{@code pwrite} are the kernel's
+ * {@code pread64}/{@code pwrite64}.)
  * A failure injected into a call is reported exactly like a real one: it goes through the
  * same EAGAIN/EINTR-or-throw convention as the kernel's answer would.
  *

@@ -10,7 +10,10 @@ import java.lang.foreign.MemorySegment;
  * socket pairs and duplication, plus an fd counter for leak tests.
  *
  * <p>Return convention for reads and writes: {@code n ≥ 0}, or {@code -EAGAIN} /
- * {@code -EINTR}; every other failure throws {@link SyscallException}.
+ * {@code -EINTR}; every other failure throws {@link SyscallException}. They are
+ * non-critical downcalls: the caller's descriptor may be blocking and the buffer large, so
+ * the thread must stay reachable for safepoints (EventFd's own 8-byte traffic uses the
+ * critical variant).
  */
 public final class Fds {
     // asm-generic/fcntl.h
@@ -78,7 +81,7 @@ public final class Fds {
      */
     public static int read(int fd, MemorySegment buf, long len) {
         checkBuffer(buf, len);
-        long r = Native.read(fd, buf, len);
+        long r = Native.read(fd, buf, len, false);
         if (r >= 0 || r == -Errno.EAGAIN || r == -Errno.EINTR) {
             return (int) r;
         }
@@ -92,7 +95,7 @@ public final class Fds {
      */
     public static int write(int fd, MemorySegment buf, long len) {
         checkBuffer(buf, len);
-        long r = Native.write(fd, buf, len);
+        long r = Native.write(fd, buf, len, false);
         if (r >= 0 || r == -Errno.EAGAIN || r == -Errno.EINTR) {
             return (int) r;
         }

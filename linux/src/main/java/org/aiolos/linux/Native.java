@@ -61,8 +61,15 @@ final class Native {
     private static final MethodHandle CLOSE = fn("close", true, FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle FCNTL = fn("fcntl", true,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle READ = fn("read", true, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle WRITE = fn("write", true, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    /**
+     * read/write come twice: critical for the 8-byte eventfd (and pipe-notifier) traffic on
+     * descriptors we opened non-blocking, non-critical for general use, where the caller's
+     * descriptor might block or the buffer be large.
+     */
+    private static final MethodHandle READ_SHORT = fn("read", true, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE_SHORT = fn("write", true, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle READ = fn("read", false, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = fn("write", false, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle PIPE2 = fn("pipe2", true, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SOCKETPAIR = fn("socketpair", true,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
@@ -192,7 +199,8 @@ final class Native {
         }
     }
 
-    static long read(int fd, MemorySegment buf, long len) {
+    /** read(2); {@code nonBlockingShort}: the descriptor is ours, non-blocking, the buffer small (critical call). */
+    static long read(int fd, MemorySegment buf, long len, boolean nonBlockingShort) {
         if (Faults.armed()) {
             long c = Faults.check("read", len);
             if (c < 0) {
@@ -202,13 +210,17 @@ final class Native {
         }
         MemorySegment st = state();
         try {
-            return ret((long) READ.invokeExact(st, fd, buf, len), st);
+            long r = nonBlockingShort
+                    ? (long) READ_SHORT.invokeExact(st, fd, buf, len)
+                    : (long) READ.invokeExact(st, fd, buf, len);
+            return ret(r, st);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    static long write(int fd, MemorySegment buf, long len) {
+    /** write(2); {@code nonBlockingShort} as for {@link #read}. */
+    static long write(int fd, MemorySegment buf, long len, boolean nonBlockingShort) {
         if (Faults.armed()) {
             long c = Faults.check("write", len);
             if (c < 0) {
@@ -218,7 +230,10 @@ final class Native {
         }
         MemorySegment st = state();
         try {
-            return ret((long) WRITE.invokeExact(st, fd, buf, len), st);
+            long r = nonBlockingShort
+                    ? (long) WRITE_SHORT.invokeExact(st, fd, buf, len)
+                    : (long) WRITE.invokeExact(st, fd, buf, len);
+            return ret(r, st);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -115,4 +115,35 @@ class AllocationTest {
             }
         });
     }
+
+    @Test
+    void linuxAioSubmitAndUserRingReapAllocateNothing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        THREADS.setThreadAllocatedMemoryEnabled(true);
+        FdLeaks.check(() -> {
+            int fd = Files.open(dir.resolve("f").toString(), Files.O_RDWR | Files.O_CREAT, 0600);
+            long ctx = LinuxAio.setup(16);
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined();
+                 IocbArray iocbs = new IocbArray(1); IoEventArray evs = new IoEventArray(4)) {
+                java.lang.foreign.MemorySegment buf = a.allocate(512);
+                Files.pwrite(fd, buf, 512, 0);
+                long bytes = measure(() -> {
+                    iocbs.prepPread(0, fd, buf.address(), 512, 0, 9);
+                    if (LinuxAio.submit(ctx, 1, iocbs.pointers()) != 1) {
+                        throw new AssertionError("submit");
+                    }
+                    int got = 0;
+                    while (got == 0) {
+                        got = UserRing.reap(ctx, evs, 4);
+                    }
+                    return evs.res(0) + evs.data(0);
+                });
+                System.out.println("AllocationTest: 10,000 Linux AIO submit + user-ring reap cycles: " + bytes + " bytes");
+                assertEquals(0, bytes, "Linux AIO cycle allocations");
+            } finally {
+                LinuxAio.destroy(ctx);
+                Fds.close(fd);
+            }
+        });
+    }
 }

@@ -141,4 +141,25 @@ class EpollTest {
             assertThrows(IllegalArgumentException.class, () -> new EpollEventArray(0));
         });
     }
+
+    @Test
+    void epollFdCanBePpolledForNanosecondTimeouts() throws Exception {
+        // fdmon-epoll waits with ppoll on the epoll fd first, for ns precision (spec 3.3).
+        FdLeaks.check(() -> {
+            int ep = Epoll.create();
+            try (EventFd n = EventFd.open(false); PollSet ps = new PollSet(); EpollEventArray evs = new EpollEventArray(4)) {
+                Epoll.ctl(ep, Epoll.EPOLL_CTL_ADD, n.fd(), Epoll.EPOLLIN, 1);
+                ps.set(0, ep, FdEvents.IN);
+                long t0 = System.nanoTime();
+                assertEquals(0, ps.ppoll(1, 700_000));
+                assertTrue(System.nanoTime() - t0 >= 700_000);
+                n.set();
+                assertEquals(1, ps.ppoll(1, 1_000_000_000L));
+                assertEquals(1, evs.wait(ep, 0));
+                assertEquals(1, evs.data(0));
+            } finally {
+                Fds.close(ep);
+            }
+        });
+    }
 }

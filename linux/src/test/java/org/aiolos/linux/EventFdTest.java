@@ -154,4 +154,59 @@ class EventFdTest {
             }
         });
     }
+
+    @Test
+    void saturatedCounterCountsAsSet() throws Exception {
+        FdLeaks.check(() -> {
+            try (EventFd e = EventFd.open(false); java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                // The eventfd counter tops out at 0xfffffffffffffffe: one more write would block (EAGAIN).
+                java.lang.foreign.MemorySegment max = a.allocate(8, 8);
+                max.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, 0xffff_ffff_ffff_fffeL);
+                assertEquals(8, Fds.write(e.writeFd(), max, 8));
+                e.set(); // EAGAIN inside: treated as success, no exception
+                assertTrue(e.testAndClear());
+                assertFalse(e.testAndClear());
+            }
+        });
+    }
+
+    @Test
+    void errnoIsCapturedPerThread() throws Exception {
+        // One thread always gets EBADF, the other always EAGAIN; neither may see the other's errno.
+        int[] p = Fds.pipe();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread a = new Thread(() -> {
+            try (java.lang.foreign.Arena ar = java.lang.foreign.Arena.ofConfined()) {
+                java.lang.foreign.MemorySegment b = ar.allocate(8);
+                for (int i = 0; i < 20_000; i++) {
+                    if (Fds.read(p[0], b, 8) != -Errno.EAGAIN) {
+                        throw new AssertionError("expected EAGAIN");
+                    }
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        });
+        Thread b = Thread.ofVirtual().unstarted(() -> {
+            for (int i = 0; i < 20_000; i++) {
+                try {
+                    Fds.close(-1); // never a valid descriptor: EBADF without risking a reused number
+                    failure.compareAndSet(null, new AssertionError("close of a closed fd succeeded"));
+                    return;
+                } catch (SyscallException e) {
+                    if (e.errno() != Errno.EBADF) {
+                        failure.compareAndSet(null, e);
+                        return;
+                    }
+                }
+            }
+        });
+        a.start();
+        b.start();
+        a.join();
+        b.join();
+        Fds.close(p[0]);
+        Fds.close(p[1]);
+        assertEquals(null, failure.get());
+    }
 }

@@ -312,4 +312,22 @@ class IoUringTest {
             assertThrows(IllegalStateException.class, ring::submit);
         });
     }
+
+    @Test
+    void ringFdIsReadableWhenCompletionsWaitAndBadFdPollsFailInTheCqe() throws Exception {
+        FdLeaks.check(() -> {
+            try (IoUring ring = IoUring.open(8, 0); PollSet ps = new PollSet()) {
+                ps.set(0, ring.fd(), FdEvents.IN);
+                assertEquals(0, ps.ppoll(1, 0), "no CQEs: ring fd not readable");
+                int[] p = Fds.pipe();
+                Fds.close(p[0]);
+                Fds.close(p[1]);
+                ring.prepPollAdd(ring.nextSqe(), p[0], FdEvents.IN, 3);
+                ring.submit();
+                assertEquals(1, ps.ppoll(1, 5_000_000_000L), "a CQE makes the ring fd readable");
+                assertEquals(Map.of(3L, -Errno.EBADF), reap(ring));
+                assertEquals(0, ps.ppoll(1, 0));
+            }
+        });
+    }
 }
