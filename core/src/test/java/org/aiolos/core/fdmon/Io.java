@@ -68,6 +68,34 @@ final class Io {
                 .filter(t -> !t.getName().equals("junit-jupiter-timeout-watcher")).count();
     }
 
+    /**
+     * Kernel io_uring worker tasks of this process ({@code iou-wrk-*}, {@code iou-sqp-*} in
+     * {@code /proc/self/task/*}/comm): threads the JVM does not see but the process has.
+     */
+    static int ioUringKernelThreads() {
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        int n = 0;
+        if (tasks != null) {
+            for (java.io.File t : tasks) {
+                try {
+                    String comm = java.nio.file.Files.readString(new java.io.File(t, "comm").toPath()).trim();
+                    if (comm.startsWith("iou-")) {
+                        n++;
+                    }
+                } catch (java.io.IOException gone) {
+                    // the task exited while we listed
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Process tasks (threads of every kind), from /proc/self/task. */
+    static int processThreadCount() {
+        String[] tasks = new java.io.File("/proc/self/task").list();
+        return tasks == null ? -1 : tasks.length;
+    }
+
     /** Names of the live Java threads, for failure messages. */
     static String threadNames() {
         return Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted().toList().toString();
