@@ -151,6 +151,9 @@ final class MonitorSelector {
                 note = null;
                 return p.factory();
             }
+            if (why == null) {
+                why = unavailableReason(want);
+            }
             note = "configured fd monitor '" + want + "' is not usable ("
                     + (why != null ? why : "no available provider") + "); using poll";
             return pollFactory();
@@ -178,13 +181,21 @@ final class MonitorSelector {
      * is not on it.
      */
     private void noteUnavailable(String name) {
+        String why = unavailableReason(name);
+        if (why != null) {
+            note = name + " unavailable: " + why;
+        }
+    }
+
+    /** Why the providers named {@code name} cannot open monitors here; null if none says so. */
+    private String unavailableReason(String name) {
         for (FdMonitorProviders.Provider p : providers.list()) {
             String why = p.name().equals(name) ? p.factory().unavailableReason() : null;
             if (why != null) {
-                note = name + " unavailable: " + why;
-                return;
+                return why;
             }
         }
+        return null;
     }
 
     private FdMonitorFactory pollFactory() {
