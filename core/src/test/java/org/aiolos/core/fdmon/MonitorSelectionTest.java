@@ -169,6 +169,15 @@ class MonitorSelectionTest {
     }
 
     @Test
+    void configuredIoUringThatCannotWorkSaysWhy() {
+        Faults.failAlways("io_uring_setup", Errno.EPERM);
+        ctx = context("io_uring", new PollFdMonitorFactory(), new IoUringFdMonitorFactory());
+        assertEquals("poll", ctx.fdMonitorName());
+        assertEquals("configured fd monitor 'io_uring' is not usable (io_uring_setup failed: EPERM (Operation not "
+                + "permitted)); using poll", ctx.fdMonitorNote());
+    }
+
+    @Test
     void ioUringOpenFailureAtRunTimeFallsBack() {
         IoUringFdMonitorFactory uring = new IoUringFdMonitorFactory();
         assertNull(uring.unavailableReason(), "the probe works on this kernel");

@@ -80,10 +80,11 @@ final class EpollFdMonitor implements FdMonitor {
             return; // already handed over to poll(2): the context re-registers everything there
         }
         try {
-            if (newWatch != null) {
-                put(newWatch);
-            } else if (oldWatch != null) {
+            if (oldWatch != null && (newWatch == null || newWatch.fd() != oldWatch.fd())) {
                 remove(oldWatch.fd());
+            }
+            if (newWatch != null) {
+                put(newWatch); // a replacement on the same fd is a MOD
             }
         } catch (SyscallException e) {
             failure = e.getMessage();
