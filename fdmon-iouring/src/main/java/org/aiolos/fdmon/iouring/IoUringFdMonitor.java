@@ -46,6 +46,9 @@ final class IoUringFdMonitor implements FdMonitor {
     private final PollFd externalFd;
     private final List<PollFd> externalFds;
     private boolean closed;
+    /** Submits forced by a full SQ, and CQ overflow flushes: counters for tests and diagnostics. */
+    private long forcedSubmits;
+    private long overflowFlushes;
 
     IoUringFdMonitor(FdMonitorHost host, IoUring ring) {
         this.host = host;
@@ -151,6 +154,7 @@ final class IoUringFdMonitor implements FdMonitor {
         if (sqe >= 0) {
             return sqe;
         }
+        forcedSubmits++;
         submit();
         return ring.nextSqe();
     }
@@ -204,6 +208,7 @@ final class IoUringFdMonitor implements FdMonitor {
         if (ring.cqOverflowFlagged()) {
             // Completions that did not fit were parked by the kernel (IORING_FEAT_NODROP):
             // bring them into the CQ now so none waits for an unrelated wake-up.
+            overflowFlushes++;
             ring.flushOverflow();
         }
         int n = ring.cqReady();
@@ -282,6 +287,14 @@ final class IoUringFdMonitor implements FdMonitor {
     /** Live records, for tests: watches known to the home thread plus retired ones the kernel still holds. */
     int trackedRegistrations() {
         return table.size();
+    }
+
+    long forcedSubmits() {
+        return forcedSubmits;
+    }
+
+    long overflowFlushes() {
+        return overflowFlushes;
     }
 
     @Override

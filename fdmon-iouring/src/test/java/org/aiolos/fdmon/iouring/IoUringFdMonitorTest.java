@@ -131,6 +131,7 @@ class IoUringFdMonitorTest {
         }
         mon.wait(host, 0);
         assertEquals(n, mon.trackedRegistrations());
+        assertTrue(mon.forcedSubmits() >= n / IoUringFdMonitor.ENTRIES - 1, "SQ-full submits: " + mon.forcedSubmits());
         efds.forEach(EventFd::set);
         Set<FakeHost.Watch> seen = new HashSet<>();
         for (int round = 0; round < 50 && seen.size() < n; round++) {
@@ -139,6 +140,7 @@ class IoUringFdMonitorTest {
             host.clearReported();
         }
         assertEquals(all, seen, "every ready fd reported, none lost to the CQ overflow");
+        assertTrue(mon.overflowFlushes() > 0, "the CQ did overflow and was flushed");
     }
 
     @Test
