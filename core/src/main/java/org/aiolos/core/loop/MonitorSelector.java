@@ -151,6 +151,9 @@ final class MonitorSelector {
                 note = null;
                 return p.factory();
             }
+            if (why == null) {
+                why = unavailableReason(want);
+            }
             note = "configured fd monitor '" + want + "' is not usable ("
                     + (why != null ? why : "no available provider") + "); using poll";
             return pollFactory();
@@ -160,6 +163,7 @@ final class MonitorSelector {
             if (p != null) {
                 return p.factory();
             }
+            noteUnavailable(FdMonitorFactory.IO_URING);
         }
         if (!disabled.containsKey(FdMonitorFactory.EPOLL)) {
             FdMonitorProviders.Provider p = providers.best(FdMonitorFactory.EPOLL);
@@ -169,6 +173,29 @@ final class MonitorSelector {
             }
         }
         return pollFactory();
+    }
+
+    /**
+     * A provider of the preferred kind exists but said it cannot work here (io_uring
+     * disabled by sysctl, for instance): keep its reason, so the context can say why it
+     * is not on it.
+     */
+    private void noteUnavailable(String name) {
+        String why = unavailableReason(name);
+        if (why != null) {
+            note = name + " unavailable: " + why;
+        }
+    }
+
+    /** Why the providers named {@code name} cannot open monitors here; null if none says so. */
+    private String unavailableReason(String name) {
+        for (FdMonitorProviders.Provider p : providers.list()) {
+            String why = p.name().equals(name) ? p.factory().unavailableReason() : null;
+            if (why != null) {
+                return why;
+            }
+        }
+        return null;
     }
 
     private FdMonitorFactory pollFactory() {

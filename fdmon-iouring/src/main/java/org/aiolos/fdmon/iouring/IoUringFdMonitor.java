@@ -1,0 +1,320 @@
+package org.aiolos.fdmon.iouring;
+
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.aiolos.api.FdEvents;
+import org.aiolos.api.PollFd;
+import org.aiolos.api.fdmon.FdMonitor;
+import org.aiolos.api.fdmon.FdMonitorHost;
+import org.aiolos.api.fdmon.FdWatch;
+import org.aiolos.api.fdmon.ReadyList;
+import org.aiolos.linux.Errno;
+import org.aiolos.linux.IoUring;
+
+/**
+ * Waits with io_uring (QEMU {@code util/fdmon-io_uring.c}): each watch has one one-shot
+ * {@code POLL_ADD} in the kernel, re-armed with the watch's current events after every
+ * completion. Multishot polls are never used: the API is level-triggered, and re-arming a
+ * one-shot poll on a still-ready fd completes again at once, which is exactly that.
+ *
+ * <p>Threads: {@link #update} runs on any thread and only records the change on a
+ * lock-free {@link SubmitList}; the ring is touched by the home thread alone, which writes
+ * the queued changes as SQEs at the start of each {@link #wait}.
+ *
+ * <p>Kernel user data is the watch's registration id (slot and generation), never an fd or
+ * a pointer. Internal requests (the wait's TIMEOUT, POLL_REMOVEs) carry {@link #IGNORE},
+ * which no id can equal (its slot half would be negative). A retired watch's record stays
+ * until the kernel has posted the completion of its last POLL_ADD (the cancelled poll, or
+ * the one that fired first), so no completion ever names a forgotten id.
+ */
+final class IoUringFdMonitor implements FdMonitor {
+    /** QEMU's FDMON_IO_URING_ENTRIES. */
+    static final int ENTRIES = 128;
+    /** User data of completions nobody waits for: TIMEOUT and POLL_REMOVE. */
+    static final long IGNORE = -1L;
+
+    private final FdMonitorHost host;
+    private final IoUring ring;
+    private final SubmitList submitList = new SubmitList();
+    /** The record of each live watch, for update(old, ...). Guarded by this. */
+    private final Map<FdWatch, PollRegistration> registered = new IdentityHashMap<>();
+    private boolean updatesClosed;
+
+    // home thread
+    private final RegistrationTable table = new RegistrationTable();
+    private final PollFd externalFd;
+    private final List<PollFd> externalFds;
+    private boolean closed;
+    /** Submits forced by a full SQ, and CQ overflow flushes: counters for tests and diagnostics. */
+    private long forcedSubmits;
+    private long overflowFlushes;
+
+    IoUringFdMonitor(FdMonitorHost host, IoUring ring) {
+        this.host = host;
+        this.ring = ring;
+        this.externalFd = new PollFd(ring.fd(), FdEvents.IN);
+        this.externalFds = List.of(externalFd);
+    }
+
+    @Override
+    public String name() {
+        return "io_uring";
+    }
+
+    @Override
+    public synchronized void update(FdWatch oldWatch, FdWatch newWatch) {
+        if (updatesClosed) {
+            return;
+        }
+        if (oldWatch != null) {
+            PollRegistration r = registered.remove(oldWatch);
+            if (r != null) {
+                submitList.mark(r, PollRegistration.REMOVE);
+            }
+        }
+        if (newWatch != null) {
+            PollRegistration r = new PollRegistration(newWatch);
+            registered.put(newWatch, r);
+            submitList.mark(r, PollRegistration.ADD);
+        }
+    }
+
+    // ---- home thread: writing the ring
+
+    /** QEMU {@code fill_sq_ring}: turns queued changes into SQEs. */
+    private void fillSq() {
+        PollRegistration next;
+        for (PollRegistration r = submitList.takeAll(); r != null; r = next) {
+            next = r.nextPending;
+            r.nextPending = null; // before the flags are cleared: until then nobody re-pushes r
+            int f = r.takeFlags();
+            if ((f & PollRegistration.REMOVE) != 0) {
+                retire(r);
+            } else if ((f & PollRegistration.ADD) != 0) {
+                if (!r.inTable) {
+                    table.put(r);
+                    r.inTable = true;
+                }
+                if (!r.armed && !r.removing) {
+                    arm(r, true);
+                }
+            }
+        }
+    }
+
+    private void retire(PollRegistration r) {
+        if (!r.inTable) {
+            return; // added and removed before the home thread saw it: the kernel never knew it
+        }
+        r.removing = true;
+        if (r.armed) {
+            long sqe = sqe();
+            if (sqe < 0) {
+                submitList.mark(r, PollRegistration.REMOVE); // SQ still full: next wait
+                return;
+            }
+            ring.prepPollRemove(sqe, r.id, IGNORE);
+            // freed when the cancelled (or already fired) POLL_ADD's completion arrives
+        } else {
+            forget(r);
+        }
+    }
+
+    private void forget(PollRegistration r) {
+        table.remove(r);
+        r.inTable = false;
+    }
+
+    /**
+     * One-shot POLL_ADD with the watch's current events.
+     *
+     * @param mayForceSubmit whether a full SQ may be submitted now. Not while reaping: the
+     *     fds just reported are still ready (their handlers have not run yet), so a poll
+     *     submitted then would complete again at once and report readiness the handler is
+     *     about to consume, a spurious second dispatch. Deferred to the next wait instead.
+     */
+    private void arm(PollRegistration r, boolean mayForceSubmit) {
+        int events = r.watch.events();
+        if (events == 0 || r.watch.isDeleted()) {
+            return; // nothing to wait for; a deleted watch's REMOVE is already queued
+        }
+        long sqe = mayForceSubmit ? sqe() : ring.nextSqe();
+        if (sqe < 0) {
+            submitList.mark(r, PollRegistration.ADD); // SQ still full: next wait
+            return;
+        }
+        ring.prepPollAdd(sqe, r.watch.fd(), events, r.id);
+        r.armed = true;
+    }
+
+    /** QEMU {@code get_sqe}: a free SQE, submitting first when the SQ is full; -1 if the kernel takes none. */
+    private long sqe() {
+        long sqe = ring.nextSqe();
+        if (sqe >= 0) {
+            return sqe;
+        }
+        forcedSubmits++;
+        submit();
+        return ring.nextSqe();
+    }
+
+    private void submit() {
+        int r;
+        do {
+            r = ring.submit();
+        } while (r == -Errno.EINTR);
+    }
+
+    // ---- home thread: waiting and reaping
+
+    @Override
+    public int wait(ReadyList ready, long timeoutNs) {
+        fillSq();
+        int waitNr;
+        if (timeoutNs == 0 || ring.cqReady() > 0) {
+            waitNr = 0; // just look (completions already waiting need no sleep)
+        } else if (timeoutNs > 0) {
+            long sqe = sqe();
+            if (sqe >= 0) {
+                // Completes on the first other completion or at the deadline (-ETIME). Its
+                // timespec lives in a per-SQE slot the ring owns, valid until the SQE is reused.
+                ring.prepTimeoutNs(sqe, timeoutNs, 1, IGNORE);
+                waitNr = 1;
+            } else {
+                waitNr = 0;
+            }
+        } else {
+            waitNr = 1;
+        }
+        submitAndWait(waitNr);
+        return reap(ready);
+    }
+
+    /**
+     * Submits and waits for {@code waitNr} completions. A signal may end the syscall with
+     * EINTR, or with the count of SQEs it consumed before any completion: both go round.
+     */
+    private void submitAndWait(int waitNr) {
+        int r;
+        do {
+            r = ring.submitAndWait(waitNr);
+        } while (r == -Errno.EINTR || (r >= 0 && ring.cqReady() < waitNr));
+        // -EBUSY / -EAGAIN: the kernel cannot take more now; reap and try again next wait.
+    }
+
+    /** Processes the completions ready now; returns the number of watches reported. */
+    private int reap(ReadyList ready) {
+        if (ring.cqOverflowFlagged()) {
+            // Completions that did not fit were parked by the kernel (IORING_FEAT_NODROP):
+            // bring them into the CQ now so none waits for an unrelated wake-up.
+            overflowFlushes++;
+            ring.flushOverflow();
+        }
+        int n = ring.cqReady();
+        int reported = 0;
+        for (int i = 0; i < n; i++) {
+            reported += complete(ready, ring.cqeUserData(i), ring.cqeRes(i));
+        }
+        ring.cqAdvance(n);
+        return reported;
+    }
+
+    private int complete(ReadyList ready, long userData, int res) {
+        if (userData == IGNORE) {
+            return 0;
+        }
+        PollRegistration r = table.get(userData);
+        if (r == null) {
+            return 0;
+        }
+        r.armed = false;
+        if (r.removing) {
+            forget(r); // the kernel's last completion for this watch
+            return 0;
+        }
+        FdWatch w = host.watch(userData);
+        if (w == null || w.isDeleted()) {
+            return 0; // retired: its queued REMOVE finds it disarmed and forgets it
+        }
+        if (res == -Errno.ECANCELED) {
+            arm(r, false);
+            return 0;
+        }
+        if (res < 0) {
+            // The kernel would not poll the fd (EBADF: closed before the poll was armed).
+            // Report it as poll(2) would, and do not re-arm a poll that cannot work.
+            ready.add(w, FdEvents.NVAL);
+            return 1;
+        }
+        ready.add(w, res & 0xffff);
+        arm(r, false); // one-shot: re-arm with the watch's current events (submitted by the next wait)
+        return 1;
+    }
+
+    @Override
+    public boolean needWait() {
+        return ring.cqReady() > 0 || ring.sqPending() > 0 || !submitList.isEmpty() || ring.cqOverflowFlagged();
+    }
+
+    @Override
+    public boolean supportsUserspacePolling() {
+        return true;
+    }
+
+    @Override
+    public void externalPrepare() {
+        fillSq();
+        submit();
+    }
+
+    @Override
+    public List<PollFd> externalPollFds() {
+        return externalFds;
+    }
+
+    @Override
+    public boolean externalCheck() {
+        return (externalFd.revents() & FdEvents.IN) != 0 || ring.cqReady() > 0;
+    }
+
+    @Override
+    public void externalDispatch(ReadyList ready) {
+        externalFd.setRevents(0);
+        reap(ready);
+    }
+
+    /** Live records, for tests: watches known to the home thread plus retired ones the kernel still holds. */
+    int trackedRegistrations() {
+        return table.size();
+    }
+
+    long forcedSubmits() {
+        return forcedSubmits;
+    }
+
+    long overflowFlushes() {
+        return overflowFlushes;
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            updatesClosed = true;
+            registered.clear();
+        }
+        // Closing the ring fd cancels every outstanding poll in the kernel; the mappings and
+        // the fd are released here, the kernel's own ring memory when its teardown ends.
+        ring.close();
+        table.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "io_uring monitor of '" + host.contextName() + "' (ring fd " + ring.fd() + ")";
+    }
+}
