@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.aiolos.api.fdmon.FdMonitor;
 import org.aiolos.api.fdmon.FdMonitorFactory;
+import org.aiolos.core.BackendProviders;
 import org.aiolos.core.FdMonitorProviders;
 import org.aiolos.fdmon.poll.PollFdMonitorFactory;
 
@@ -146,7 +147,7 @@ final class MonitorSelector {
                 return pollFactory();
             }
             String why = disabled.get(want);
-            FdMonitorProviders.Provider p = why == null ? providers.best(want) : null;
+            BackendProviders.Provider<FdMonitorFactory> p = why == null ? providers.best(want) : null;
             if (p != null) {
                 note = null;
                 return p.factory();
@@ -159,14 +160,14 @@ final class MonitorSelector {
             return pollFactory();
         }
         if (!disabled.containsKey(FdMonitorFactory.IO_URING)) {
-            FdMonitorProviders.Provider p = providers.best(FdMonitorFactory.IO_URING);
+            BackendProviders.Provider<FdMonitorFactory> p = providers.best(FdMonitorFactory.IO_URING);
             if (p != null) {
                 return p.factory();
             }
             noteUnavailable(FdMonitorFactory.IO_URING);
         }
         if (!disabled.containsKey(FdMonitorFactory.EPOLL)) {
-            FdMonitorProviders.Provider p = providers.best(FdMonitorFactory.EPOLL);
+            BackendProviders.Provider<FdMonitorFactory> p = providers.best(FdMonitorFactory.EPOLL);
             boolean onEpoll = current != null && FdMonitorFactory.EPOLL.equals(current.name());
             if (p != null && (onEpoll || liveCount >= EPOLL_ENABLE_THRESHOLD)) {
                 return p.factory(); // no automatic downgrade once on epoll, as in QEMU
@@ -189,7 +190,7 @@ final class MonitorSelector {
 
     /** Why the providers named {@code name} cannot open monitors here; null if none says so. */
     private String unavailableReason(String name) {
-        for (FdMonitorProviders.Provider p : providers.list()) {
+        for (BackendProviders.Provider<FdMonitorFactory> p : providers.list()) {
             String why = p.name().equals(name) ? p.factory().unavailableReason() : null;
             if (why != null) {
                 return why;
@@ -199,7 +200,7 @@ final class MonitorSelector {
     }
 
     private FdMonitorFactory pollFactory() {
-        FdMonitorProviders.Provider p = providers.best(FdMonitorFactory.POLL);
+        BackendProviders.Provider<FdMonitorFactory> p = providers.best(FdMonitorFactory.POLL);
         if (p != null) {
             return p.factory();
         }
