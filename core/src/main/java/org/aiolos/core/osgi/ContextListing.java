@@ -1,0 +1,52 @@
+package org.aiolos.core.osgi;
+
+import java.util.Collection;
+import org.aiolos.core.AiolosContext;
+import org.aiolos.core.ContextStats;
+
+/** Formats {@code aio:contexts}: one block per context, its backends and live counters. */
+final class ContextListing {
+    private ContextListing() {
+    }
+
+    static String render(Collection<ContextEntry> contexts, BackendCatalog catalog) {
+        if (contexts.isEmpty()) {
+            return "no contexts";
+        }
+        StringBuilder out = new StringBuilder();
+        for (ContextEntry e : contexts) {
+            AiolosContext ctx = e.context();
+            ContextStats s = ctx.stats();
+            out.append(e.name()).append("  thread=").append(e.prop(IOThreadRunner.THREAD, "-"))
+                    .append("  source=").append(e.prop(IOThreadRunner.SOURCE, "-")).append('\n');
+            out.append("  fdmon=").append(s.fdMonitor())
+                    .append(" (configured: ").append(e.prop("fdmon", "best available")).append(")")
+                    .append("  engine=").append(catalog.engineSummary(e.prop("aio-engine", "")))
+                    .append("  pool=").append(catalog.poolSummary(ctx.threadPoolMin(), ctx.threadPoolMax()))
+                    .append('\n');
+            out.append("  iterations=").append(s.iterations())
+                    .append(" bhs-run=").append(s.bottomHalvesRun())
+                    .append(" fds-dispatched=").append(s.fdsDispatched())
+                    .append(" poll-hits=").append(s.pollHits())
+                    .append(" poll-misses=").append(s.pollMisses())
+                    .append(" poll-ns=").append(s.pollNs()).append('/').append(ctx.pollParams().maxNs())
+                    .append(" timers-pending=").append(s.timersPending())
+                    .append(" handlers=").append(s.handlers())
+                    .append(" swaps=").append(s.monitorSwaps())
+                    .append('\n');
+            out.append("  coroutines=").append(BackendCatalog.NOT_BUILT)
+                    .append(" pool-threads=").append(BackendCatalog.NOT_BUILT)
+                    .append(" requests-in-flight=").append(BackendCatalog.NOT_BUILT)
+                    .append('\n');
+            String note = ctx.fdMonitorNote();
+            if (note != null) {
+                out.append("  note: ").append(note).append('\n');
+            }
+            String rejected = e.prop(IOThreadRunner.REJECTED, null);
+            if (rejected != null) {
+                out.append("  last update ").append(rejected).append('\n');
+            }
+        }
+        return out.toString().stripTrailing();
+    }
+}
