@@ -9,10 +9,15 @@ final class Await {
     }
 
     static void until(String what, long timeoutMs, BooleanSupplier cond) throws InterruptedException {
+        until(() -> what, timeoutMs, cond);
+    }
+
+    /** @param what described when the time is up, so it can report the state at that moment */
+    static void until(Supplier<String> what, long timeoutMs, BooleanSupplier cond) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMs * 1_000_000;
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeoutMs + " ms waiting for " + what);
+                throw new AssertionError("timed out after " + timeoutMs + " ms waiting for " + what.get());
             }
             Thread.sleep(5);
         }

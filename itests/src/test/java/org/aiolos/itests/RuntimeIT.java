@@ -59,9 +59,10 @@ public class RuntimeIT {
         assertTrue("bundles not active: " + notActive, notActive.isEmpty());
 
         List<String> aiolos = new ArrayList<>();
-        Await.until("every Aiolos component active", 10_000, () -> {
+        List<String> bad = new ArrayList<>();
+        Await.until(() -> "every Aiolos component active, not yet: " + bad, 10_000, () -> {
             aiolos.clear();
-            List<String> bad = new ArrayList<>();
+            bad.clear();
             for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
                 if (!d.bundle.symbolicName.startsWith("org.aiolos.")) {
                     continue;
@@ -72,7 +73,7 @@ public class RuntimeIT {
                 }
                 var configs = scr.getComponentConfigurationDTOs(d);
                 if (configs.isEmpty() || configs.stream().anyMatch(c -> c.state != ComponentConfigurationDTO.ACTIVE)) {
-                    bad.add(d.name);
+                    bad.add(d.name + " " + configs.stream().map(c -> c.state + " " + c.failure).toList());
                 }
             }
             return bad.isEmpty();
@@ -97,6 +98,17 @@ public class RuntimeIT {
     @Test
     public void configurationsAreAppliedLiveAndBadOnesRejected() throws Exception {
         Configuration conf = cm.getFactoryConfiguration("org.aiolos.iothread", "it1", "?");
+        try {
+            createUpdateDelete(conf);
+        } finally {
+            if (Contexts.ref(bc, "it1") != null) {
+                conf.delete(); // leave the container as the other tests expect it
+            }
+        }
+        System.out.println("RuntimeIT: configuration created, updated, rejected x5, deleted: all reflected live");
+    }
+
+    private void createUpdateDelete(Configuration conf) throws Exception {
         conf.update(props("name", "it1", "poll-max-ns", "4000", "fdmon", "poll"));
         AiolosContext ctx = (AiolosContext) Contexts.await(bc, "it1");
         Await.until("the default IOThread to give way", 10_000, () -> Contexts.ref(bc, "iothread0") == null);
@@ -107,7 +119,8 @@ public class RuntimeIT {
         // A valid update applies to the running loop.
         conf.update(props("name", "it1", "poll-max-ns", "1000", "poll-grow", "4", "aio-max-batch", "16",
                 "thread-pool-min", "2", "thread-pool-max", "8", "fdmon", "epoll"));
-        Await.until("the update applied", 5_000, () -> ctx.pollParams().maxNs() == 1000);
+        Await.until("the update applied", 5_000, () -> ctx.pollParams().maxNs() == 1000 && ctx.threadPoolMax() == 8
+                && "1000".equals(String.valueOf(Contexts.ref(bc, "it1").getProperty("poll-max-ns"))));
         assertEquals(4, ctx.pollParams().grow());
         assertEquals(16, ctx.aioMaxBatch());
         assertEquals(2, ctx.threadPoolMin());
@@ -134,8 +147,7 @@ public class RuntimeIT {
         conf.delete();
         Await.until("it1 gone", 10_000, () -> Contexts.ref(bc, "it1") == null);
         Contexts.await(bc, "iothread0");
-        assertTrue(!isMBean("it1"));
-        System.out.println("RuntimeIT: configuration created, updated, rejected x5, deleted: all reflected live");
+        Await.until("it1's MBean unregistered", 5_000, () -> !isMBean("it1"));
     }
 
     private void rejectBadUpdate(Configuration conf, AiolosContext ctx, Dictionary<String, Object> bad, String field)
@@ -150,7 +162,8 @@ public class RuntimeIT {
         // Reset the note with the previous good settings, so the next check sees its own.
         conf.update(props("name", "it1", "poll-max-ns", "1000", "poll-grow", "4", "aio-max-batch", "16",
                 "thread-pool-min", "2", "thread-pool-max", "8", "fdmon", "epoll"));
-        Await.until("note cleared", 5_000, () -> Contexts.ref(bc, "it1").getProperty("aiolos.rejected") == null);
+        Await.until("note cleared", 5_000, () -> Contexts.ref(bc, "it1").getProperty("aiolos.rejected") == null
+                && ctx.threadPoolMax() == 8);
     }
 
     /** The same running context: an update never restarts the IOThread. */
@@ -158,9 +171,13 @@ public class RuntimeIT {
         org.junit.Assert.assertSame(ctx, Contexts.get(bc, name));
     }
 
-    private static boolean isMBean(String name) throws Exception {
-        return ManagementFactory.getPlatformMBeanServer()
-                .isRegistered(new ObjectName("org.aiolos:type=AioContext,name=" + name));
+    private static boolean isMBean(String name) {
+        try {
+            return ManagementFactory.getPlatformMBeanServer()
+                    .isRegistered(new ObjectName("org.aiolos:type=AioContext,name=" + name));
+        } catch (javax.management.MalformedObjectNameException e) {
+            throw new IllegalArgumentException(e);
+        }
     }
 
     private static Object attr(MBeanServer jmx, ObjectName on, String name) {

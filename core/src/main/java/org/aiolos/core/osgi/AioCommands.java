@@ -20,7 +20,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * {@code osgi.command.*} service properties and calls the public methods by name, so
  * there is no compile-time dependency on Gogo. Each returns its text (Gogo prints it).
  */
-@Component(service = AioCommands.class, property = {"osgi.command.scope=aio",
+@Component(service = AioCommands.class, immediate = true, property = {"osgi.command.scope=aio",
         "osgi.command.function=contexts", "osgi.command.function=backends", "osgi.command.function=use",
         "osgi.command.function=top", "osgi.command.function=bench"})
 public final class AioCommands {

@@ -105,14 +105,14 @@ final class IOThreadRunner {
         return settings;
     }
 
-    /** Withdraws the service and MBean first, so users let go while the loop still runs. */
+    /** Withdraws the MBean and the service first, so users let go while the loop still runs. */
     void close() {
+        unregisterMBean();
         try {
             registration.unregister();
         } catch (IllegalStateException alreadyGone) {
             // the framework unregisters a stopping bundle's services itself
         }
-        unregisterMBean();
         try {
             thread.close();
         } catch (IllegalStateException e) {
