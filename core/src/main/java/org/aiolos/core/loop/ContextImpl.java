@@ -45,7 +45,6 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
     private static final VarHandle NOTIFY_ME;
     private static final VarHandle NOTIFIED;
     private static final VarHandle BH_HEAD;
-    private static final VarHandle NOTIFIER_WRITERS;
 
     static {
         try {
@@ -53,7 +52,6 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
             NOTIFY_ME = l.findVarHandle(ContextImpl.class, "notifyMe", int.class);
             NOTIFIED = l.findVarHandle(ContextImpl.class, "notified", boolean.class);
             BH_HEAD = l.findVarHandle(ContextImpl.class, "bhHead", BottomHalfImpl.class);
-            NOTIFIER_WRITERS = l.findVarHandle(ContextImpl.class, "notifierWriters", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -74,9 +72,6 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
     /** Set by wakeUp, cleared by acceptNotify. */
     @SuppressWarnings("unused")
     private volatile boolean notified;
-    /** Threads inside the notifier write; close waits for them so it never closes under a write. */
-    @SuppressWarnings("unused")
-    private volatile int notifierWriters;
     private final EventFd notifier;
     private final HandlerNode notifierNode;
 
@@ -98,6 +93,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
     private volatile long pollGrow;
     private volatile long pollShrink;
     private volatile long aioMaxBatch;
+    /** Set by setPollParams from a foreign thread; the home thread resets poll times. */
+    private volatile boolean pollTimesReset;
     private volatile int threadPoolMin;
     private volatile int threadPoolMax;
     /** home: between io_poll_begin and io_poll_end. */
@@ -183,18 +180,13 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         }
     }
 
-    /** The eventfd write, guarded so close never closes the fd under a writer. */
+    /**
+     * The eventfd write. EventFd counts the calls in flight and closes only after the last
+     * one, so a wakeUp racing close() never writes to a recycled fd number.
+     */
     private void signalNotifier() {
-        NOTIFIER_WRITERS.getAndAdd(this, 1);
-        try {
-            // Dekker with close(): it stores closed, then waits for notifierWriters == 0.
-            if (!closed) {
-                notifier.set();
-                stats.notifierWrites.increment();
-            }
-        } finally {
-            NOTIFIER_WRITERS.getAndAdd(this, -1);
-        }
+        notifier.set();
+        stats.notifierWrites.increment();
     }
 
     /** QEMU {@code aio_notify_accept}: clears the flag before events are processed. */
@@ -226,6 +218,9 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         try {
             if (d == 0) {
                 selector.atSafePoint();
+                if (pollTimesReset) {
+                    applyPollTimeReset();
+                }
             }
             boolean progress = pollOnce(ready, blocking, d);
             completed = true;
@@ -926,18 +921,22 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         wakeUp();
     }
 
-    /** Every handler starts over at poll time 0; done by the home thread (it owns pollNs). */
+    /**
+     * Every handler starts over at poll time 0. pollNs belongs to the home thread, so
+     * another thread only raises a flag that the loop honours before its next iteration.
+     */
     private void resetPollTimes() {
         if (inHomeThreadFast()) {
-            for (HandlerNode n : registry.snapshot()) {
-                n.pollNs = 0;
-            }
+            applyPollTimeReset();
         } else {
-            scheduleOneshot("reset-poll-times", () -> {
-                for (HandlerNode n : registry.snapshot()) {
-                    n.pollNs = 0;
-                }
-            });
+            pollTimesReset = true;
+        }
+    }
+
+    private void applyPollTimeReset() {
+        pollTimesReset = false;
+        for (HandlerNode n : registry.snapshot()) {
+            n.pollNs = 0;
         }
     }
 
@@ -1021,7 +1020,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         registry.lock.lock();
         try {
             HandlerNode n = registry.find(fd);
-            return n == null ? -1 : n.pollNs;
+            return n == null ? -1 : pollTimesReset ? 0 : n.pollNs;
         } finally {
             registry.lock.unlock();
         }
@@ -1136,10 +1135,6 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
                     + "; delete bottom halves and cancel timers before closing (the context stays open)");
         }
         closed = true;
-        // Dekker with signalNotifier: closed is stored, then in-flight writers drain.
-        while ((int) NOTIFIER_WRITERS.getVolatile(this) != 0) {
-            Thread.onSpinWait();
-        }
         selector.close();
         FdMonitor mon = monitor;
         registry.lock.lock();
