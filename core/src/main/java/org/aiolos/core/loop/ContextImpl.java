@@ -1,7 +1,5 @@
 package org.aiolos.core.loop;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -34,28 +32,14 @@ import org.aiolos.linux.Fds;
  * step for step (see the spec sections cited on each method).
  *
  * <p>Threads: fields marked "home" are touched only by the home thread; the notify
- * protocol fields and the BH list are the cross-thread surface and use VarHandles with
- * the orderings named where they are accessed.
+ * protocol ({@link NotifyProtocol}) and the BH list ({@link BhList}) are the cross-thread
+ * surface, with the memory orderings named where they are accessed (and checked by the
+ * jcstress module).
  */
 public final class ContextImpl implements AiolosContext, FdMonitorHost {
     static final long POLL_IDLE_INTERVAL_NS = 7_000_000_000L;
     static final long IDLE_BH_TIMEOUT_NS = 10_000_000L;
     static final long FIRST_POLL_NS = 4_000L;
-
-    private static final VarHandle NOTIFY_ME;
-    private static final VarHandle NOTIFIED;
-    private static final VarHandle BH_HEAD;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            NOTIFY_ME = l.findVarHandle(ContextImpl.class, "notifyMe", int.class);
-            NOTIFIED = l.findVarHandle(ContextImpl.class, "notified", boolean.class);
-            BH_HEAD = l.findVarHandle(ContextImpl.class, "bhHead", BottomHalfImpl.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private static final System.Logger LOG = System.getLogger("org.aiolos.core");
 
@@ -66,19 +50,12 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
     final LoopStats stats = new LoopStats();
 
     // ---- notify protocol (spec §1.3)
-    /** Bit 0: external-loop window open; bits 1..31: blocking polls × 2. Written by home only. */
-    @SuppressWarnings("unused")
-    private volatile int notifyMe;
-    /** Set by wakeUp, cleared by acceptNotify. */
-    @SuppressWarnings("unused")
-    private volatile boolean notified;
+    private final NotifyProtocol notify = new NotifyProtocol();
     private final EventFd notifier;
     private final HandlerNode notifierNode;
 
     // ---- bottom halves (spec §2)
-    /** Lock-free LIFO of enqueued BHs. */
-    @SuppressWarnings("unused")
-    private volatile BottomHalfImpl bhHead;
+    private final BhList bhList = new BhList();
     /** home */
     private final BhSlices slices = new BhSlices();
 
@@ -170,12 +147,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
 
     @Override
     public void wakeUp() {
-        // StoreLoad (volatile store then volatile load): Dekker with the consumer's
-        // "notifyMe += 2; read notified". Either the loop sees notified and does not
-        // block, or we see notifyMe != 0 and write the eventfd. Never skip the write
-        // because notified was already true: that loses wake-ups (QEMU's BUG2 model).
-        NOTIFIED.setVolatile(this, true);
-        if ((int) NOTIFY_ME.getVolatile(this) != 0) {
+        if (notify.signal()) {
             signalNotifier();
         }
     }
@@ -189,15 +161,12 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         stats.notifierWrites.increment();
     }
 
-    /** QEMU {@code aio_notify_accept}: clears the flag before events are processed. */
     private void acceptNotify() {
-        // Volatile store, then the BH list and timers are read with volatile loads/locks:
-        // they observe everything written before the wakeUp whose flag we just consumed.
-        NOTIFIED.setVolatile(this, false);
+        notify.accept();
     }
 
     private boolean isNotified() {
-        return (boolean) NOTIFIED.getVolatile(this);
+        return notify.isNotified();
     }
 
     /** The notifier's read handler: the eventfd is drained lazily, by a dispatched handler. */
@@ -243,13 +212,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         boolean progress = tryPollMode(mon, ready);
         long timeout = ready.timeout;
         boolean useNotifyMe = timeout != 0;
-        if (useNotifyMe) {
-            // Full fence through the volatile store; the load of `notified` after it is the
-            // consumer half of the Dekker pair (see wakeUp).
-            NOTIFY_ME.setVolatile(this, (int) NOTIFY_ME.getOpaque(this) + 2);
-            if ((boolean) NOTIFIED.getVolatile(this)) {
-                timeout = 0;
-            }
+        if (useNotifyMe && notify.enterBlocking()) {
+            timeout = 0; // a notify is pending: do not block
         }
         if (timeout != 0 || mon.needWait()) {
             if (timeout != 0 && pollSetStarted(ready, false)) {
@@ -260,8 +224,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
             st.waits++;
         }
         if (useNotifyMe) {
-            // Release: the wait completes before the loop stops asking for eventfd writes.
-            NOTIFY_ME.setRelease(this, (int) NOTIFY_ME.getOpaque(this) - 2);
+            notify.leaveBlocking();
         }
         acceptNotify();
         long blockNs = maxNs != 0 ? System.nanoTime() - start : 0;
@@ -328,7 +291,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
     @Override
     public long computeTimeout() {
         long bhTimeout = -1;
-        for (BottomHalfImpl bh = (BottomHalfImpl) BH_HEAD.getAcquire(this); bh != null; bh = bh.next) {
+        for (BottomHalfImpl bh = bhList.peek(); bh != null; bh = bh.next) {
             int f = bh.flags();
             if ((f & (BottomHalfImpl.SCHEDULED | BottomHalfImpl.DELETED)) == BottomHalfImpl.SCHEDULED) {
                 if ((f & BottomHalfImpl.IDLE) == 0) {
@@ -664,21 +627,13 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         if (closed) {
             throw closedException("scheduling " + bh);
         }
-        int old = bh.orFlags(BottomHalfImpl.PENDING | newFlags);
-        if ((old & BottomHalfImpl.PENDING) == 0) {
-            BottomHalfImpl head;
-            do {
-                head = (BottomHalfImpl) BH_HEAD.getVolatile(this);
-                bh.next = head; // published by the CAS below
-            } while (!BH_HEAD.compareAndSet(this, head, bh));
-        }
+        bhList.enqueue(bh, newFlags);
         wakeUp();
     }
 
     /** QEMU {@code aio_bh_poll}: runs the BHs enqueued before it started (spec §2.4). */
     private boolean bhPoll() {
-        BottomHalfImpl taken = (BottomHalfImpl) BH_HEAD.getAndSet(this, (BottomHalfImpl) null);
-        slices.append(taken);
+        slices.append(bhList.takeAll());
         boolean progress = false;
         BottomHalfImpl bh;
         while ((bh = slices.pop()) != null) {
@@ -714,7 +669,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
 
     /** Whether any enqueued BH, here or in an active slice, is scheduled and not deleted. */
     private boolean anyBhScheduled() {
-        for (BottomHalfImpl bh = (BottomHalfImpl) BH_HEAD.getAcquire(this); bh != null; bh = bh.next) {
+        for (BottomHalfImpl bh = bhList.peek(); bh != null; bh = bh.next) {
             if ((bh.flags() & (BottomHalfImpl.SCHEDULED | BottomHalfImpl.DELETED)) == BottomHalfImpl.SCHEDULED) {
                 return true;
             }
@@ -1037,8 +992,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         @Override
         public long prepare() {
             enterHome("prepare");
-            // Bit 0 open; full fence through the atomic RMW before computing the timeout.
-            NOTIFY_ME.getAndBitwiseOr(ContextImpl.this, 1);
+            notify.openExternalWindow(); // full fence before computing the timeout
             long timeout = computeTimeout();
             ReadyQueue discard = frame(depth);
             pollSetStarted(discard, false);
@@ -1056,8 +1010,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         @Override
         public boolean check() {
             enterHome("check");
-            // Release: the external wait happened before we stop asking for eventfd writes.
-            NOTIFY_ME.getAndBitwiseAnd(ContextImpl.this, ~1);
+            notify.closeExternalWindow();
             acceptNotify();
             return anyBhScheduled() || monitor.externalCheck() || timerDeadline() == 0;
         }
@@ -1120,7 +1073,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
                     + (home == null ? "?" : home.getName()) + "'"));
         }
         List<String> leaks = new ArrayList<>();
-        for (BottomHalfImpl bh = (BottomHalfImpl) BH_HEAD.getAcquire(this); bh != null; bh = bh.next) {
+        for (BottomHalfImpl bh = bhList.peek(); bh != null; bh = bh.next) {
             if ((bh.flags() & BottomHalfImpl.DELETED) == 0) {
                 leaks.add("bottom half '" + bh.name + "'");
             }
