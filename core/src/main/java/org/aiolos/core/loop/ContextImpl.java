@@ -40,6 +40,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
     static final long POLL_IDLE_INTERVAL_NS = 7_000_000_000L;
     static final long IDLE_BH_TIMEOUT_NS = 10_000_000L;
     static final long FIRST_POLL_NS = 4_000L;
+    static final long DEGRADED_WAIT_NS = 1_000_000L;
 
     private static final System.Logger LOG = System.getLogger("org.aiolos.core");
 
@@ -70,6 +71,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
     private volatile long pollGrow;
     private volatile long pollShrink;
     private volatile long aioMaxBatch;
+    /** A notifier write failed: waits are capped at DEGRADED_WAIT_NS until one succeeds. */
+    private volatile boolean notifierDegraded;
     /** Set by setPollParams from a foreign thread; the home thread resets poll times. */
     private volatile boolean pollTimesReset;
     private volatile int threadPoolMin;
@@ -157,8 +160,22 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
      * one, so a wakeUp racing close() never writes to a recycled fd number.
      */
     private void signalNotifier() {
-        notifier.set();
-        stats.notifierWrites.increment();
+        try {
+            notifier.set();
+            stats.notifierWrites.increment();
+            if (notifierDegraded) {
+                notifierDegraded = false;
+            }
+        } catch (RuntimeException e) {
+            // The work is already queued, so the caller must not see a failure. The loop
+            // may sleep through this one wake-up (QEMU would lose it silently); from now
+            // on until a write succeeds it never waits longer than 1 ms.
+            if (!notifierDegraded) {
+                notifierDegraded = true;
+                LOG.log(System.Logger.Level.WARNING, "AioContext ''" + name + "'': waking the loop failed ("
+                        + e.getMessage() + "); it now waits at most 1 ms at a time until a wake-up succeeds", e);
+            }
+        }
     }
 
     private void acceptNotify() {
@@ -214,6 +231,9 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         boolean useNotifyMe = timeout != 0;
         if (useNotifyMe && notify.enterBlocking()) {
             timeout = 0; // a notify is pending: do not block
+        }
+        if (notifierDegraded && Long.compareUnsigned(timeout, DEGRADED_WAIT_NS) > 0) {
+            timeout = DEGRADED_WAIT_NS;
         }
         if (timeout != 0 || mon.needWait()) {
             if (timeout != 0 && pollSetStarted(ready, false)) {
