@@ -48,10 +48,10 @@ final class VirtualThreadFiber extends Fiber {
     }
 
     @Override
-    void resume() {
+    void resume(ThreadState resumer, AioContext context) {
         waiter = Thread.currentThread();
-        resumerState = ThreadState.current();
-        resumerContext = AioContext.current();
+        resumerState = resumer;
+        resumerContext = context;
         Thread t = thread;
         if (t == null) {
             t = backend.newThread(this::trampoline);
