@@ -21,7 +21,7 @@ final class VirtualThreadFiber extends Fiber {
     private static final int COROUTINE = 1;
     private static final int EXIT = 2;
     /** Spins before parking: a hand-off on an idle core usually completes within it. */
-    private static final int SPINS = 200;
+    private static final int SPINS = 1000;
 
     private static final VarHandle TURN;
 
