@@ -232,8 +232,9 @@ public interface AioContext extends AutoCloseable {
     /**
      * Closes the context: releases its notifier, fd monitor and registrations.
      *
-     * @throws IllegalStateException naming the bottom halves still scheduled or the
-     *     timers still pending; the context then stays open and usable
+     * @throws IllegalStateException naming the bottom halves still scheduled, the
+     *     timers still pending or the coroutines still scheduled; the context then stays
+     *     open and usable
      */
     @Override
     void close();
