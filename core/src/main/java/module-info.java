@@ -1,6 +1,7 @@
 /**
  * The AioContext implementation: the loop, bottom halves, timers, fd handlers with
- * adaptive polling, IOThreads, and fd-monitor selection and hot swap.
+ * adaptive polling, IOThreads, fd-monitor selection and hot swap, and the coroutine
+ * runtime with its locks.
  */
 module org.aiolos.core {
     requires transitive org.aiolos.api;
@@ -21,4 +22,6 @@ module org.aiolos.core {
     // org.aiolos.core.demo holds the JPMS-mode main; a main class need not be exported.
 
     uses org.aiolos.api.fdmon.FdMonitorFactory;
+
+    provides org.aiolos.api.coroutine.CoroutineRuntime with org.aiolos.core.coroutine.CoroutineEngine;
 }
