@@ -58,6 +58,8 @@ public class ShellIT {
             assertTrue("missing '" + expected + "' in:\n" + out, out.contains(expected));
         }
         assertTrue(out, Pattern.compile("fds-dispatched=[1-9]").matcher(out).find());
+        // The launcher's --add-exports reaches bundles: coroutines run on continuations.
+        assertTrue(out, out.contains("(backend continuation)"));
     }
 
     @Test

@@ -1,6 +1,9 @@
 package org.aiolos.core.demo;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import org.aiolos.api.ClockType;
+import org.aiolos.api.coroutine.Coroutine;
+import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.api.fdmon.FdMonitorFactory;
 import org.aiolos.core.Aiolos;
 import org.aiolos.core.AiolosContext;
@@ -11,9 +14,11 @@ import org.aiolos.linux.EventFd;
 /**
  * Aiolos without OSGi: run on the module path, it lists the fd monitors
  * {@link java.util.ServiceLoader} found, creates a context, drives it from this thread
- * until an eventfd handler and a bottom half have run, prints what ran where and exits 0.
+ * until an eventfd handler, a bottom half and a sleeping coroutine have run, prints what
+ * ran where and exits 0.
  *
- * <pre>java --enable-native-access=org.aiolos.linux --module-path &lt;jars&gt; -m org.aiolos.core/org.aiolos.core.demo.Demo</pre>
+ * <pre>java --enable-native-access=org.aiolos.linux --add-exports java.base/jdk.internal.vm=org.aiolos.core \
+ *     --module-path &lt;jars&gt; -m org.aiolos.core/org.aiolos.core.demo.Demo</pre>
  */
 public final class Demo {
     private Demo() {
@@ -36,18 +41,26 @@ public final class Demo {
             var bh = ctx.newBottomHalf("hello", events::incrementAndGet);
             bh.schedule();
             kick.set();
+            // A coroutine that sleeps on the context's timer in between: two more callbacks.
+            Coroutine co = Coroutines.create("demo-co", () -> {
+                events.incrementAndGet();
+                Coroutines.sleepNs(ClockType.REALTIME, 1_000_000);
+                events.incrementAndGet();
+            });
+            ctx.coSchedule(co);
             long deadline = System.nanoTime() + 5_000_000_000L;
-            while (events.get() < 2 && System.nanoTime() < deadline) {
+            while (events.get() < 4 && System.nanoTime() < deadline) {
                 ctx.poll(true);
             }
             bh.delete();
             ctx.setEventNotifier(kick, null, null, null);
             ctx.poll(false); // retire the removed handler before the eventfd closes
             System.out.println("context " + ctx.name() + " on fd monitor " + ctx.fdMonitorName() + ": "
-                    + events.get() + " callbacks ran (eventfd handler + bottom half), "
-                    + ctx.stats().iterations() + " iterations");
-            if (events.get() != 2) {
-                System.out.println("FAILED: expected 2 callbacks");
+                    + events.get() + " callbacks ran (eventfd handler, bottom half, coroutine before and after"
+                    + " its sleep), " + ctx.stats().iterations() + " iterations; coroutine backend "
+                    + Coroutines.backend());
+            if (events.get() != 4) {
+                System.out.println("FAILED: expected 4 callbacks");
                 System.exit(1);
             }
         }

@@ -95,7 +95,7 @@ public final class AioCommands {
     /** {@code aio:contexts}: every context with its thread, backends and live counters. */
     public String contexts() {
         return ContextListing.render(contexts.values(), catalog)
-                + "\n(" + BackendCatalog.NOT_BUILT + ": the coroutine, thread-pool and disk-I/O runtimes are not in this build)";
+                + "\n(" + BackendCatalog.NOT_BUILT + ": the thread-pool and disk-I/O runtimes are not in this build)";
     }
 
     /** {@code aio:backends}: every backend with its ranking, and why an unavailable one is. */

@@ -1,12 +1,19 @@
 package org.aiolos.core.osgi;
 
 import java.util.Collection;
+import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.core.ContextStats;
+import org.aiolos.core.loop.ContextImpl;
 
 /** Formats {@code aio:contexts}: one block per context, its backends and live counters. */
 final class ContextListing {
     private ContextListing() {
+    }
+
+    /** Coroutines queued to be entered in this context's loop (QEMU's scheduled_coroutines). */
+    private static int scheduledCoroutines(AiolosContext ctx) {
+        return ctx instanceof ContextImpl impl ? impl.coroutineScheduler().scheduledDescriptions().size() : 0;
     }
 
     static String render(Collection<ContextEntry> contexts, BackendCatalog catalog) {
@@ -34,7 +41,8 @@ final class ContextListing {
                     .append(" handlers=").append(s.handlers())
                     .append(" swaps=").append(s.monitorSwaps())
                     .append('\n');
-            out.append("  coroutines=").append(BackendCatalog.NOT_BUILT)
+            out.append("  coroutines=").append(scheduledCoroutines(ctx)).append(" scheduled (backend ")
+                    .append(Coroutines.backend()).append(')')
                     .append(" pool-threads=").append(BackendCatalog.NOT_BUILT)
                     .append(" requests-in-flight=").append(BackendCatalog.NOT_BUILT)
                     .append('\n');
