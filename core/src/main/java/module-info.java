@@ -14,6 +14,7 @@ module org.aiolos.core {
     // plain module path nothing loads that package, so they need not be present.
     requires static org.osgi.service.metatype.annotations;
     requires static osgi.core;
+    requires static org.osgi.service.cm;
     // Context statistics as MBeans.
     requires java.management;
 

@@ -88,6 +88,30 @@ public class ShellIT {
     }
 
     @Test
+    public void configureCreatesUpdatesRejectsAndDeletesIOThreads() throws Exception {
+        String out = run("aio:configure sh1 fdmon=epoll poll-max-ns=4000");
+        assertTrue(out, out.contains("sh1: created"));
+        AiolosContext ctx = (AiolosContext) Contexts.await(bc, "sh1");
+        assertTrue(ctx.pollParams().maxNs() == 4000);
+
+        out = run("aio:configure sh1 thread-pool-min=9 thread-pool-max=3");
+        assertTrue(out, out.contains("sh1: update rejected: thread-pool-min/thread-pool-max"));
+        assertTrue(ctx.pollParams().maxNs() == 4000);
+        out = run("aio:contexts");
+        assertTrue(out, out.contains("last update rejected: thread-pool-min/thread-pool-max"));
+
+        out = run("aio:configure sh1 thread-pool-min=1 thread-pool-max=3 poll-max-ns=500");
+        assertTrue(out, out.contains("sh1: applied"));
+        assertTrue(ctx.pollParams().maxNs() == 500 && ctx.threadPoolMax() == 3);
+        assertTrue(run("aio:configure sh1").contains("poll-max-ns=500"));
+
+        out = run("aio:unconfigure sh1");
+        assertTrue(out, out.contains("sh1: configuration deleted"));
+        Await.until("sh1 gone", 5_000, () -> Contexts.ref(bc, "sh1") == null);
+        System.out.println("ShellIT: aio:configure created, rejected, applied; aio:unconfigure deleted");
+    }
+
+    @Test
     public void topRefreshesWithRates() throws Exception {
         String out = run("aio:top 2 200");
         System.out.println("ShellIT aio:top 2 200\n" + out);

@@ -25,6 +25,8 @@ final class IOThreadRunner {
     static final String NAME = "aiolos.name";
     static final String THREAD = "aiolos.thread";
     static final String REJECTED = "aiolos.rejected";
+    /** Counts configuration updates handled (applied or rejected), so a caller can wait for its own. */
+    static final String UPDATES = "aiolos.updates";
     private static final System.Logger LOG = System.getLogger("org.aiolos.core");
 
     private final IOThread thread;
@@ -33,6 +35,7 @@ final class IOThreadRunner {
     private final ObjectName mbeanName;
     private volatile IOThreadSettings settings;
     private volatile String lastRejection;
+    private long updates;
 
     /**
      * Starts the thread and publishes its context.
@@ -73,6 +76,7 @@ final class IOThreadRunner {
      * @return null when applied, else the rejection message
      */
     synchronized String update(java.util.Map<String, ?> props) {
+        updates++;
         IOThreadSettings next;
         try {
             next = IOThreadSettings.parse(props, settings.name());
@@ -135,6 +139,7 @@ final class IOThreadRunner {
         p.put("poll-max-ns", s.pollMaxNs());
         p.put("thread-pool-min", s.threadPoolMin());
         p.put("thread-pool-max", s.threadPoolMax());
+        p.put(UPDATES, updates);
         String r = lastRejection;
         if (r != null) {
             p.put(REJECTED, r);
