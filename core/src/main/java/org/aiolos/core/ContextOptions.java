@@ -5,7 +5,8 @@ import org.aiolos.api.PollParams;
 import org.aiolos.core.clock.ClockGroup;
 
 /**
- * How to build a context: its name, polling and pool parameters, fd-monitor choice,
+ * How to build a context: its name, polling and pool parameters, fd-monitor and
+ * disk-engine choice,
  * clocks and failure handling. Immutable; {@code with...} methods return copies.
  *
  * @param name a name for diagnostics
@@ -18,17 +19,22 @@ import org.aiolos.core.clock.ClockGroup;
  *     null for QEMU's policy: io_uring when available, otherwise poll, upgrading to epoll
  *     at 64 fds
  * @param fdMonitors the providers to choose from
+ * @param diskEngine the disk-I/O engine to use ({@code threads}, {@code native},
+ *     {@code io_uring}), or null for the highest-ranked available one
+ * @param diskEngines the disk-I/O engine providers to choose from
  * @param clocks the clocks the context's timers run on
  * @param failureHandler receives exceptions thrown by callbacks
  */
 public record ContextOptions(String name, PollParams pollParams, long aioMaxBatch, int threadPoolMin,
                              int threadPoolMax, String fdMonitor, FdMonitorProviders fdMonitors,
+                             String diskEngine, DiskIoEngineProviders diskEngines,
                              ClockGroup clocks, CallbackFailureHandler failureHandler) {
 
     public ContextOptions {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(pollParams, "pollParams");
         Objects.requireNonNull(fdMonitors, "fdMonitors");
+        Objects.requireNonNull(diskEngines, "diskEngines");
         Objects.requireNonNull(clocks, "clocks");
         Objects.requireNonNull(failureHandler, "failureHandler");
         if (aioMaxBatch < 0) {
@@ -39,12 +45,15 @@ public record ContextOptions(String name, PollParams pollParams, long aioMaxBatc
         if (fdMonitor != null && fdMonitor.isBlank()) {
             fdMonitor = null;
         }
+        if (diskEngine != null && diskEngine.isBlank()) {
+            diskEngine = null;
+        }
     }
 
     /** A plain context: polling off, QEMU's defaults, the system clocks and providers. */
     public static ContextOptions defaults(String name) {
-        return new ContextOptions(name, PollParams.OFF, 0, 0, 64, null, FdMonitorProviders.system(),
-                ClockGroup.system(), CallbackFailureHandler.logging());
+        return new ContextOptions(name, PollParams.OFF, 0, 0, 64, null, FdMonitorProviders.system(), null,
+                DiskIoEngineProviders.system(), ClockGroup.system(), CallbackFailureHandler.logging());
     }
 
     /** An IOThread's context: as {@link #defaults} but polling up to 32768 ns. */
@@ -54,41 +63,51 @@ public record ContextOptions(String name, PollParams pollParams, long aioMaxBatc
 
     public ContextOptions withName(String n) {
         return new ContextOptions(n, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                clocks, failureHandler);
+                diskEngine, diskEngines, clocks, failureHandler);
     }
 
     public ContextOptions withPollParams(PollParams p) {
         return new ContextOptions(name, p, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                clocks, failureHandler);
+                diskEngine, diskEngines, clocks, failureHandler);
     }
 
     public ContextOptions withAioMaxBatch(long maxBatch) {
         return new ContextOptions(name, pollParams, maxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                clocks, failureHandler);
+                diskEngine, diskEngines, clocks, failureHandler);
     }
 
     public ContextOptions withThreadPool(int min, int max) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, min, max, fdMonitor, fdMonitors, clocks,
+        return new ContextOptions(name, pollParams, aioMaxBatch, min, max, fdMonitor, fdMonitors, diskEngine, diskEngines, clocks,
                 failureHandler);
     }
 
     public ContextOptions withFdMonitor(String monitorName) {
         return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, monitorName,
-                fdMonitors, clocks, failureHandler);
+                fdMonitors, diskEngine, diskEngines, clocks, failureHandler);
     }
 
     public ContextOptions withFdMonitors(FdMonitorProviders providers) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, providers,
+        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, providers, diskEngine, diskEngines,
                 clocks, failureHandler);
+    }
+
+    public ContextOptions withDiskEngine(String engineName) {
+        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
+                engineName, diskEngines, clocks, failureHandler);
+    }
+
+    public ContextOptions withDiskEngines(DiskIoEngineProviders providers) {
+        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
+                diskEngine, providers, clocks, failureHandler);
     }
 
     public ContextOptions withClocks(ClockGroup c) {
         return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                c, failureHandler);
+                diskEngine, diskEngines, c, failureHandler);
     }
 
     public ContextOptions withFailureHandler(CallbackFailureHandler h) {
         return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                clocks, h);
+                diskEngine, diskEngines, clocks, h);
     }
 }

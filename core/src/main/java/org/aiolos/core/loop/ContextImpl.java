@@ -27,6 +27,8 @@ import org.aiolos.core.ContextStats;
 import org.aiolos.core.ThreadPoolParams;
 import org.aiolos.core.clock.ClockGroup;
 import org.aiolos.core.coroutine.CoScheduler;
+import org.aiolos.core.diskio.ContextDiskIo;
+import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.core.coroutine.CoroutineHost;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.Fds;
@@ -117,6 +119,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     private final ExternalSource externalSource = new ExternalSource();
     /** Coroutines scheduled here (spec §5.3); owned by the coroutine package. */
     private final CoScheduler coroutines;
+    /** The disk-I/O engine holder (spec §7): opened on first use, closed with the context. */
+    private final ContextDiskIo diskIo;
 
     public ContextImpl(ContextOptions options) {
         Objects.requireNonNull(options, "options");
@@ -158,6 +162,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             }
         }
         this.coroutines = new CoScheduler(this);
+        this.diskIo = new ContextDiskIo(this, options.diskEngine(), options.diskEngines());
     }
 
     private static void noop() {
@@ -968,6 +973,23 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     }
 
     @Override
+    public DiskIoEngine diskIo() {
+        checkOpen("diskIo");
+        return diskIo;
+    }
+
+    @Override
+    public void useDiskEngine(String engineName) {
+        checkOpen("useDiskEngine");
+        diskIo.setConfigured(engineName);
+    }
+
+    @Override
+    public String diskEngineName() {
+        return diskIo.currentName();
+    }
+
+    @Override
     public void setThreadPoolParams(long min, long max) {
         ThreadPoolParams.check(min, max);
         checkOpen("setThreadPoolParams");
@@ -1125,6 +1147,10 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                     + (home == me ? " (close called from inside one of its callbacks)" : " in thread '"
                     + (home == null ? "?" : home.getName()) + "'"));
         }
+        // First, so the engines' own bottom halves are gone before the leak check; their
+        // requests in flight complete (callbacks run) before this returns. If the check
+        // below refuses, the next disk request simply reopens an engine.
+        diskIo.close();
         List<String> leaks = new ArrayList<>();
         for (BottomHalfImpl bh = (BottomHalfImpl) BH_HEAD.getAcquire(this); bh != null; bh = bh.next) {
             if ((bh.flags() & BottomHalfImpl.DELETED) == 0) {
