@@ -4,7 +4,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import org.aiolos.api.AioContext;
+import org.aiolos.api.AioTimer;
 import org.aiolos.api.BottomHalf;
+import org.aiolos.api.ClockType;
+import org.aiolos.api.TimeScale;
 import org.aiolos.api.diskio.DiskFile;
 import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
@@ -21,8 +24,9 @@ import org.aiolos.core.DiskIoEngineProviders;
  * if another factory should serve it, the current engine stops receiving requests and
  * joins {@code draining}; the next request opens the new engine. A draining engine keeps
  * delivering completions through its own handlers until {@link DiskIoEngine#inFlight()}
- * is 0, checked from an idle bottom half (so at most ~10 ms after its last completion,
- * without busy looping), and is then closed. No completion is lost: an engine is only
+ * is 0, checked every {@value #DRAIN_CHECK_NS} ns by a REALTIME timer (a bottom half that
+ * rescheduled itself would keep the loop from ever blocking, and a loop that does not
+ * block does not wait for fds either), and is then closed. No completion is lost: an engine is only
  * closed when it has none outstanding, and its close() would wait for them anyway.
  *
  * <p>Home thread only, except {@link #setConfigured} and the provider listener, which
@@ -32,8 +36,11 @@ public final class ContextDiskIo implements DiskIoEngine {
     private final AioContext ctx;
     private final DiskIoEngineProviders providers;
     private final Runnable listener = this::requestReselect;
+    static final long DRAIN_CHECK_NS = 10_000_000L;
     /** Exists while an engine is open or draining (so a closed facade holds no bottom half). */
     private volatile BottomHalf maintenance;
+    /** Armed while an engine drains. */
+    private AioTimer drainCheck;
     private volatile String configured;
     /** Set from any thread: the choice must be re-made at the next safe point. */
     private volatile boolean reselect;
@@ -98,6 +105,7 @@ public final class ContextDiskIo implements DiskIoEngine {
         DiskIoEngine e = p.factory().open(ctx);
         if (maintenance == null) {
             maintenance = ctx.newBottomHalf("disk-I/O engine swap", this::maintain);
+            drainCheck = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, this::maintain);
             providers.addListener(listener);
         }
         current = e;
@@ -153,7 +161,7 @@ public final class ContextDiskIo implements DiskIoEngine {
             }
         }
         if (!draining.isEmpty()) {
-            maintenance.scheduleIdle();
+            drainCheck.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + DRAIN_CHECK_NS);
         }
     }
 
@@ -211,6 +219,7 @@ public final class ContextDiskIo implements DiskIoEngine {
             maintenance = null;
             providers.removeListener(listener);
             m.delete();
+            drainCheck.cancel();
         }
         RuntimeException failure = null;
         List<DiskIoEngine> all = new ArrayList<>(draining);
@@ -234,5 +243,11 @@ public final class ContextDiskIo implements DiskIoEngine {
         if (failure != null) {
             throw failure;
         }
+    }
+
+    @Override
+    public String toString() {
+        return "disk I/O of '" + ctx.name() + "': " + (current == null ? "no engine open" : current.toString())
+                + ", draining " + draining;
     }
 }

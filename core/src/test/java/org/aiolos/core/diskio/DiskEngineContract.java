@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.aiolos.api.coroutine.Coroutine;
+import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.api.diskio.DiskFile;
 import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
@@ -111,8 +113,13 @@ abstract class DiskEngineContract {
         }
     }
 
-    void pollUntil(BooleanSupplier done) {
+    void pollUntil(java.util.function.BooleanSupplier done) {
+        // Bounded: a lost completion fails the test with the state instead of hanging the build.
+        long deadline = System.nanoTime() + 20_000_000_000L;
         while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("gave up waiting after 20 s: " + engine);
+            }
             ctx.poll(true);
         }
     }
@@ -226,6 +233,34 @@ abstract class DiskEngineContract {
         pollUntil(() -> res.completed == 1);
         assertEquals(40 * TestFile.ALIGN, res.values[0]);
         assertArrayEquals(Arrays.copyOfRange(file.reference, 8192, 8192 + 40 * 4096), concat(bufs));
+    }
+
+    @Test
+    void theCoroutineVariantsYieldUntilTheRequestCompletes() {
+        MemorySegment[] in = {TestFile.buffer(arena, 4096)};
+        MemorySegment[] out = {TestFile.buffer(arena, 4096)};
+        out[0].fill((byte) 7);
+        long[] results = new long[3];
+        int[] step = new int[1];
+        Coroutine co = Coroutines.create("disk-co", () -> {
+            results[0] = engine.coWritev(file.direct, 12288, out, false);
+            step[0] = 1;
+            results[1] = engine.coFlush(file.direct);
+            step[0] = 2;
+            results[2] = engine.coReadv(file.buffered, 12288, in);
+            step[0] = 3;
+        });
+        co.enter(ctx);
+        assertEquals(0, step[0], "the coroutine yielded inside coWritev");
+        assertFalse(co.isFinished());
+        pollUntil(co::isFinished);
+        assertEquals(3, step[0]);
+        assertEquals(4096, results[0]);
+        assertEquals(0, results[1]);
+        assertEquals(4096, results[2]);
+        assertArrayEquals(concat(out), concat(in));
+        IllegalStateException outside = assertThrows(IllegalStateException.class, () -> engine.coFlush(file.direct));
+        assertTrue(outside.getMessage().contains("coroutine"), outside.getMessage());
     }
 
     // ------------------------------------------------------------------ end of file

@@ -158,8 +158,10 @@ public final class IoUringEngine implements DiskIoEngine {
                 continue;
             }
             // EBUSY / EAGAIN: completions are backed up. The SQEs stay in the ring; the
-            // next completion pass (the ring fd is readable) submits them again.
-            if (!processing) {
+            // next completion pass (the ring fd is readable) submits them again. Only with
+            // nothing in flight is a retry from the bottom half needed; rescheduling it
+            // otherwise would keep the loop from waiting on the ring fd at all.
+            if (!processing && kernelInFlight == ring.sqPending()) {
                 submitBh.schedule();
             }
             return false;
