@@ -10,4 +10,7 @@ module org.aiolos.api {
     exports org.aiolos.api.fdmon;
     exports org.aiolos.api.threadpool;
     exports org.aiolos.api.diskio;
+    exports org.aiolos.api.coroutine;
+
+    uses org.aiolos.api.coroutine.CoroutineRuntime;
 }

@@ -1,6 +1,7 @@
 /**
  * The AioContext implementation: the loop, bottom halves, timers, fd handlers with
- * adaptive polling, IOThreads, and fd-monitor selection and hot swap.
+ * adaptive polling, IOThreads, fd-monitor selection and hot swap, and the coroutine
+ * runtime with its locks.
  */
 module org.aiolos.core {
     requires transitive org.aiolos.api;
@@ -14,4 +15,6 @@ module org.aiolos.core {
     exports org.aiolos.core.clock;
 
     uses org.aiolos.api.fdmon.FdMonitorFactory;
+
+    provides org.aiolos.api.coroutine.CoroutineRuntime with org.aiolos.core.coroutine.CoroutineEngine;
 }

@@ -1,6 +1,8 @@
 package org.aiolos.api;
 
 import java.util.function.BooleanSupplier;
+import org.aiolos.api.coroutine.Coroutine;
+import org.aiolos.api.coroutine.Coroutines;
 
 /**
  * A single-threaded event loop with QEMU's {@code AioContext} semantics: bottom halves,
@@ -15,7 +17,7 @@ import java.util.function.BooleanSupplier;
  * <p><b>Closing.</b> {@link #close()} releases every descriptor and thread the context
  * owns. Like QEMU's finalizer it refuses to drop work silently: a bottom half that is
  * still scheduled, or a timer that is still pending, makes it fail with a message naming
- * them.
+ * them, and so does a coroutine still scheduled in it.
  */
 public interface AioContext extends AutoCloseable {
 
@@ -150,6 +152,28 @@ public interface AioContext extends AutoCloseable {
 
     /** The clocks this context's timers run on. */
     Clocks clocks();
+
+    // ---------------------------------------------------------------- coroutines
+
+    /**
+     * Runs {@code co} in this context's thread from a bottom half (QEMU
+     * {@code aio_co_schedule}); see {@link Coroutines#schedule}.
+     *
+     * @throws IllegalStateException if {@code co} is already scheduled; the message
+     *     names where
+     */
+    default void coSchedule(Coroutine co) {
+        Coroutines.schedule(this, co);
+    }
+
+    /**
+     * Runs {@code co} in this context (QEMU {@code aio_co_enter}): scheduled from another
+     * thread, queued behind the calling coroutine of this context, or entered now; see
+     * {@link Coroutines#enter(AioContext, Coroutine)}.
+     */
+    default void coEnter(Coroutine co) {
+        Coroutines.enter(this, co);
+    }
 
     // ---------------------------------------------------------------- parameters
 

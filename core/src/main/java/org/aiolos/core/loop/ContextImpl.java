@@ -26,6 +26,8 @@ import org.aiolos.core.ContextOptions;
 import org.aiolos.core.ContextStats;
 import org.aiolos.core.ThreadPoolParams;
 import org.aiolos.core.clock.ClockGroup;
+import org.aiolos.core.coroutine.CoScheduler;
+import org.aiolos.core.coroutine.CoroutineHost;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.Fds;
 
@@ -37,7 +39,7 @@ import org.aiolos.linux.Fds;
  * protocol fields and the BH list are the cross-thread surface and use VarHandles with
  * the orderings named where they are accessed.
  */
-public final class ContextImpl implements AiolosContext, FdMonitorHost {
+public final class ContextImpl implements AiolosContext, FdMonitorHost, CoroutineHost {
     static final long POLL_IDLE_INTERVAL_NS = 7_000_000_000L;
     static final long IDLE_BH_TIMEOUT_NS = 10_000_000L;
     static final long FIRST_POLL_NS = 4_000L;
@@ -113,6 +115,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
     private volatile boolean closed;
     private final Consumer<HandlerNode> unlinkRetired = this::unlinkRetired;
     private final ExternalSource externalSource = new ExternalSource();
+    /** Coroutines scheduled here (spec §5.3); owned by the coroutine package. */
+    private final CoScheduler coroutines;
 
     public ContextImpl(ContextOptions options) {
         Objects.requireNonNull(options, "options");
@@ -153,6 +157,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
                 notifier.close();
             }
         }
+        this.coroutines = new CoScheduler(this);
     }
 
     private static void noop() {
@@ -1131,9 +1136,11 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
                 leaks.add(t.toString());
             }
         }
+        leaks.addAll(coroutines.scheduledDescriptions());
         if (!leaks.isEmpty()) {
             throw new IllegalStateException("AioContext '" + name + "' still holds " + String.join(", ", leaks)
-                    + "; delete bottom halves and cancel timers before closing (the context stays open)");
+                    + "; delete bottom halves, cancel timers and let scheduled coroutines run before closing"
+                    + " (the context stays open)");
         }
         closed = true;
         // Dekker with signalNotifier: closed is stored, then in-flight writers drain.
@@ -1159,6 +1166,11 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost {
         if (AioContext.current() == this) {
             AioContext.setCurrent(null);
         }
+    }
+
+    @Override
+    public CoScheduler coroutineScheduler() {
+        return coroutines;
     }
 
     int notifierFd() {

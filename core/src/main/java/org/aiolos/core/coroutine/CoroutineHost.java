@@ -1,0 +1,7 @@
+package org.aiolos.core.coroutine;
+
+/** A context that can run scheduled coroutines: it owns a {@link CoScheduler}. */
+public interface CoroutineHost {
+
+    CoScheduler coroutineScheduler();
+}
