@@ -21,6 +21,7 @@ import org.aiolos.api.TimeScale;
 import org.aiolos.api.fdmon.FdMonitor;
 import org.aiolos.api.fdmon.FdMonitorHost;
 import org.aiolos.api.fdmon.FdWatch;
+import org.aiolos.api.threadpool.ThreadPool;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.core.ContextOptions;
 import org.aiolos.core.ContextStats;
@@ -117,6 +118,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     private final ExternalSource externalSource = new ExternalSource();
     /** Coroutines scheduled here (spec §5.3); owned by the coroutine package. */
     private final CoScheduler coroutines;
+    /** The thread-pool view and the pools behind it (spec §6); opened lazily. */
+    private final ContextThreadPool threadPool;
 
     public ContextImpl(ContextOptions options) {
         Objects.requireNonNull(options, "options");
@@ -158,6 +161,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             }
         }
         this.coroutines = new CoScheduler(this);
+        this.threadPool = new ContextThreadPool(this, options.threadPool(), options.threadPools());
     }
 
     private static void noop() {
@@ -973,6 +977,23 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         checkOpen("setThreadPoolParams");
         threadPoolMin = (int) min;
         threadPoolMax = (int) max;
+        threadPool.paramsChanged((int) min, (int) max); // live pools follow, keeping their work
+    }
+
+    @Override
+    public ThreadPool threadPool() {
+        checkOpen("threadPool");
+        return threadPool;
+    }
+
+    /** The pools open behind {@link #threadPool()}: the current one and retired ones still draining. */
+    public int openThreadPools() {
+        return threadPool.openPools();
+    }
+
+    /** The provider of the current thread pool, or null when none is open. */
+    public String threadPoolProvider() {
+        return threadPool.providerName();
     }
 
     @Override
@@ -1125,6 +1146,9 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                     + (home == me ? " (close called from inside one of its callbacks)" : " in thread '"
                     + (home == null ? "?" : home.getName()) + "'"));
         }
+        // Pools first: their remaining completions run now, in this thread, and may still
+        // schedule work that the checks below must see.
+        threadPool.closeAll();
         List<String> leaks = new ArrayList<>();
         for (BottomHalfImpl bh = (BottomHalfImpl) BH_HEAD.getAcquire(this); bh != null; bh = bh.next) {
             if ((bh.flags() & BottomHalfImpl.DELETED) == 0) {
@@ -1143,6 +1167,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                     + " (the context stays open)");
         }
         closed = true;
+        threadPool.dispose();
         // Dekker with signalNotifier: closed is stored, then in-flight writers drain.
         while ((int) NOTIFIER_WRITERS.getVolatile(this) != 0) {
             Thread.onSpinWait();
