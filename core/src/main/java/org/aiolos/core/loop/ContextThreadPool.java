@@ -137,8 +137,8 @@ final class ContextThreadPool implements ThreadPool {
             current = null;
             old.retired = true;
             retired.add(old);
-            LOG.log(System.Logger.Level.INFO, "AioContext ''{0}'': thread pool of {1} retired ({2}); it closes once "
-                    + "its {3} in-flight requests have completed", ctx.name(), old.factory.name(),
+            LOG.log(System.Logger.Level.INFO, "AioContext ''{0}'': the thread pool of provider ''{1}'' is retired "
+                    + "({2}); it closes once its {3} in-flight requests have completed", ctx.name(), old.factory.name(),
                     p == null ? "provider gone, no other available" : "now " + p.name(), old.outstanding);
             scheduleRetireLocked();
         }
