@@ -1,6 +1,12 @@
 package org.aiolos.api;
 
-/** The thread-to-context binding behind {@link AioContext#current()}. */
+import org.aiolos.api.coroutine.CoroutineRuntime;
+import org.aiolos.api.coroutine.Coroutines;
+
+/**
+ * The thread-to-context binding behind {@link AioContext#current()}. Inside a coroutine
+ * the coroutine runtime has the last word (see {@link CoroutineRuntime#currentContext}).
+ */
 final class CurrentContext {
     private static final ThreadLocal<AioContext> CURRENT = new ThreadLocal<>();
 
@@ -8,7 +14,9 @@ final class CurrentContext {
     }
 
     static AioContext get() {
-        return CURRENT.get();
+        AioContext own = CURRENT.get();
+        CoroutineRuntime r = Coroutines.installedRuntime();
+        return r == null ? own : r.currentContext(own);
     }
 
     static void set(AioContext ctx) {

@@ -38,4 +38,14 @@ public interface CoroutineRuntime {
     CoQueue newQueue();
 
     CoRwLock newRwLock();
+
+    /**
+     * What {@link AioContext#current()} reports. Inside a coroutine it is the context of
+     * the thread that entered it, which the runtime may know better than the thread local
+     * ({@code threadContext}): a thread local read in a frame that moved to another
+     * thread can be stale. Outside coroutines: {@code threadContext}.
+     */
+    default AioContext currentContext(AioContext threadContext) {
+        return threadContext;
+    }
 }

@@ -44,6 +44,11 @@ public final class Coroutines {
         runtime = Objects.requireNonNull(impl, "impl");
     }
 
+    /** The installed runtime, or null: no lookup (for {@link AioContext#current()}). */
+    public static CoroutineRuntime installedRuntime() {
+        return runtime;
+    }
+
     /** The installed runtime, looked up with {@link ServiceLoader} if none was installed. */
     public static CoroutineRuntime runtime() {
         CoroutineRuntime r = runtime;

@@ -60,7 +60,8 @@ final class CoMutexImpl implements CoMutex {
     private volatile int sequence;
     /** Written by the holder only. */
     private CoroutineImpl holder;
-    /** Hand-offs taken by late lockers; diagnostics for the stress tests. */
+    /** Lockers that had to queue, and hand-offs taken by late lockers: diagnostics for tests. */
+    final AtomicLong waits = new AtomicLong();
     final AtomicLong handoffs = new AtomicLong();
 
     CoMutexImpl(CoroutineEngine engine) {
@@ -105,6 +106,7 @@ final class CoMutexImpl implements CoMutex {
     }
 
     private void lockSlowPath(CoroutineImpl self, AioContext here) {
+        waits.incrementAndGet();
         push(self);
         int old = (int) HANDOFF.getVolatile(this);
         if (old != 0 && hasWaiters() && HANDOFF.compareAndSet(this, old, 0)) {

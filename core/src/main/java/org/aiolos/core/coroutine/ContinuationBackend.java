@@ -20,6 +20,6 @@ final class ContinuationBackend extends Backend {
 
     @Override
     boolean fibersNeedDestroy() {
-        return false;
+        return true; // to leave the continuation-to-fiber index
     }
 }

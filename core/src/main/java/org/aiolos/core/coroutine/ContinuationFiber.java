@@ -1,16 +1,33 @@
 package org.aiolos.core.coroutine;
 
+import java.util.concurrent.ConcurrentHashMap;
+import org.aiolos.api.AioContext;
 import org.aiolos.api.coroutine.CoroutinePinnedException;
 
 /**
  * A fiber on a {@code jdk.internal.vm.Continuation}: resuming mounts the continuation on
- * the enterer's own thread, so the coroutine runs there synchronously, with that thread's
- * thread locals (its current AioContext included), exactly as QEMU's coroutines do. A
- * pooled fiber that is never used again is plain garbage: the continuation's frames live
- * in heap stack chunks.
+ * the enterer's own thread, so the coroutine runs there synchronously, exactly as QEMU's
+ * coroutines do.
+ *
+ * <p><b>Thread identity after a migration.</b> Measured on JDK 25: once the JIT has
+ * compiled a method that yields, {@link Thread#currentThread()} (and so every thread
+ * local) read after the yield in that method can still be the thread it ran on before,
+ * when the coroutine was resumed on another thread: the JIT treats the current thread as
+ * constant within a compiled frame, which holds for virtual threads but not for a
+ * continuation moved between platform threads. So no coroutine state is looked up
+ * through thread locals here: the running fiber is found from the mounted continuation
+ * ({@link #running()}), and it carries the state of the thread that resumed it.
  */
 final class ContinuationFiber extends Fiber {
+    /** Live fibers by continuation; a fiber leaves when destroyed. */
+    private static final ConcurrentHashMap<Object, ContinuationFiber> BY_CONTINUATION = new ConcurrentHashMap<>();
+    /** Set once the first fiber exists: until then nobody pays for the lookup. */
+    static volatile boolean inUse;
+
     private final Object continuation;
+    /** The enterer's coroutine state and context; written by it before each resume. */
+    ThreadState resumerState;
+    AioContext resumerContext;
     /**
      * Set by {@link #ensureCanSuspend()} for a trial yield that {@link #resume()} answers
      * at once. Only the thread the continuation is mounted on touches it.
@@ -19,6 +36,14 @@ final class ContinuationFiber extends Fiber {
 
     ContinuationFiber() {
         this.continuation = ContinuationSupport.newContinuation(this::trampoline);
+        BY_CONTINUATION.put(continuation, this);
+        inUse = true;
+    }
+
+    /** The fiber whose continuation is mounted on this thread, or null outside any. */
+    static ContinuationFiber running() {
+        Object c = ContinuationSupport.current();
+        return c == null ? null : BY_CONTINUATION.get(c);
     }
 
     /** Never returns: after each body it parks the continuation until the next reuse. */
@@ -31,6 +56,8 @@ final class ContinuationFiber extends Fiber {
 
     @Override
     void resume() {
+        resumerState = ThreadState.current();
+        resumerContext = AioContext.current();
         ContinuationSupport.run(continuation);
         while (probing) {
             probing = false;
@@ -61,6 +88,9 @@ final class ContinuationFiber extends Fiber {
 
     @Override
     void destroy() {
-        // Nothing to release: an unreferenced continuation is collected like any object.
+        // The continuation itself is collected like any object once unreferenced.
+        BY_CONTINUATION.remove(continuation);
+        resumerState = null;
+        resumerContext = null;
     }
 }

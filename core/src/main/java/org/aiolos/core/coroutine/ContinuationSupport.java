@@ -56,6 +56,22 @@ final class ContinuationSupport {
         }
     }
 
+    /**
+     * The innermost Aiolos continuation mounted on this thread, or null. Unlike
+     * {@link Thread#currentThread()}, this is found through the carrier thread, which the
+     * JIT reloads after every call, so it stays right in a frame that yielded on one thread
+     * and resumed on another.
+     */
+    static Object current() {
+        try {
+            return (Object) Handles.CURRENT.invokeExact(Handles.SCOPE);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     /** Yields the innermost Aiolos continuation; {@code co} only names it in errors. */
     static void yield(CoroutineImpl co) {
         try {
@@ -108,6 +124,7 @@ final class ContinuationSupport {
         static final MethodHandle RUN;
         static final MethodHandle YIELD;
         static final MethodHandle IS_PINNED;
+        static final MethodHandle CURRENT;
 
         static {
             try {
@@ -124,6 +141,8 @@ final class ContinuationSupport {
                         .asType(MethodType.methodType(boolean.class, Object.class));
                 IS_PINNED = lookup.findStatic(contClass, "isPinned", MethodType.methodType(boolean.class, scopeClass))
                         .asType(MethodType.methodType(boolean.class, Object.class));
+                CURRENT = lookup.findStatic(contClass, "getCurrentContinuation", MethodType.methodType(contClass,
+                        scopeClass)).asType(MethodType.methodType(Object.class, Object.class));
             } catch (Throwable t) {
                 throw new ExceptionInInitializerError(t);
             }

@@ -279,6 +279,18 @@ public final class CoroutineEngine implements CoroutineRuntime {
         yieldNow();
     }
 
+    /** Inside a continuation coroutine, the resumer's context (see {@link ContinuationFiber}). */
+    @Override
+    public AioContext currentContext(AioContext threadContext) {
+        if (ContinuationFiber.inUse) {
+            ContinuationFiber f = ContinuationFiber.running();
+            if (f != null) {
+                return f.resumerContext;
+            }
+        }
+        return threadContext;
+    }
+
     // =====================================================================================
     // sleep and locks (spec §5.4–5.7)
 

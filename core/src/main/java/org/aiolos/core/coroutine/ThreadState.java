@@ -25,7 +25,18 @@ final class ThreadState {
         this.pools = new ArrayDeque[2];
     }
 
+    /**
+     * The state of the thread the caller runs for: inside a continuation coroutine, that of
+     * the thread that resumed it (thread locals can be stale there, see
+     * {@link ContinuationFiber}); otherwise this thread's own.
+     */
     static ThreadState current() {
+        if (ContinuationFiber.inUse) {
+            ContinuationFiber f = ContinuationFiber.running();
+            if (f != null) {
+                return f.resumerState;
+            }
+        }
         ThreadState s = CURRENT.get();
         if (s == null) {
             s = new ThreadState();
@@ -57,7 +68,7 @@ final class ThreadState {
         return local;
     }
 
-    /** Created on first need: only the virtual-thread backend needs the cleaner's thread. */
+    /** Created on first need, by the first thread that keeps a pool. */
     private static final class CleanerHolder {
         static final Cleaner CLEANER = Cleaner.create(Thread.ofPlatform().daemon(true)
                 .name("aiolos-coroutine-pool-cleaner").factory());

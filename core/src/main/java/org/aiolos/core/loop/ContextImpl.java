@@ -21,6 +21,7 @@ import org.aiolos.api.TimeScale;
 import org.aiolos.api.fdmon.FdMonitor;
 import org.aiolos.api.fdmon.FdMonitorHost;
 import org.aiolos.api.fdmon.FdWatch;
+import org.aiolos.api.threadpool.ThreadPool;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.core.ContextOptions;
 import org.aiolos.core.ContextStats;
@@ -121,6 +122,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     private final CoScheduler coroutines;
     /** The disk-I/O engine holder (spec §7): opened on first use, closed with the context. */
     private final ContextDiskIo diskIo;
+    /** The thread-pool view and the pools behind it (spec §6); opened lazily. */
+    private final ContextThreadPool threadPool;
 
     public ContextImpl(ContextOptions options) {
         Objects.requireNonNull(options, "options");
@@ -163,6 +166,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         }
         this.coroutines = new CoScheduler(this);
         this.diskIo = new ContextDiskIo(this, options.diskEngine(), options.diskEngines());
+        this.threadPool = new ContextThreadPool(this, options.threadPool(), options.threadPools());
     }
 
     private static void noop() {
@@ -995,6 +999,23 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         checkOpen("setThreadPoolParams");
         threadPoolMin = (int) min;
         threadPoolMax = (int) max;
+        threadPool.paramsChanged((int) min, (int) max); // live pools follow, keeping their work
+    }
+
+    @Override
+    public ThreadPool threadPool() {
+        checkOpen("threadPool");
+        return threadPool;
+    }
+
+    /** The pools open behind {@link #threadPool()}: the current one and retired ones still draining. */
+    public int openThreadPools() {
+        return threadPool.openPools();
+    }
+
+    /** The provider of the current thread pool, or null when none is open. */
+    public String threadPoolProvider() {
+        return threadPool.providerName();
     }
 
     @Override
@@ -1147,10 +1168,14 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                     + (home == me ? " (close called from inside one of its callbacks)" : " in thread '"
                     + (home == null ? "?" : home.getName()) + "'"));
         }
-        // First, so the engines' own bottom halves are gone before the leak check; their
-        // requests in flight complete (callbacks run) before this returns. If the check
-        // below refuses, the next disk request simply reopens an engine.
+        // Disk engines first: the threads engine runs on the pool, and the engines' own
+        // bottom halves must be gone before the leak check; their requests in flight
+        // complete (callbacks run) before this returns. If the check below refuses, the
+        // next disk request simply reopens an engine.
         diskIo.close();
+        // Then pools: their remaining completions run now, in this thread, and may still
+        // schedule work that the checks below must see.
+        threadPool.closeAll();
         List<String> leaks = new ArrayList<>();
         for (BottomHalfImpl bh = (BottomHalfImpl) BH_HEAD.getAcquire(this); bh != null; bh = bh.next) {
             if ((bh.flags() & BottomHalfImpl.DELETED) == 0) {
@@ -1169,6 +1194,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                     + " (the context stays open)");
         }
         closed = true;
+        threadPool.dispose();
         // Dekker with signalNotifier: closed is stored, then in-flight writers drain.
         while ((int) NOTIFIER_WRITERS.getVolatile(this) != 0) {
             Thread.onSpinWait();

@@ -56,6 +56,7 @@ final class CoTests {
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             String n = t.getName();
             if (!t.isVirtual() && t.isAlive() && !n.startsWith("ForkJoinPool") && !n.equals("aiolos-coroutine-pool-cleaner")
+                    && !n.equals("VirtualThread-unblocker")
                     && !n.startsWith("Common-Cleaner") && !n.startsWith("process reaper")) {
                 names.add(n);
             }

@@ -156,25 +156,23 @@ class ContextIntegrationTest {
         two.start();
         try {
             List<AioContext> seen = Collections.synchronizedList(new ArrayList<>());
-            List<String> threads = Collections.synchronizedList(new ArrayList<>());
+            List<Boolean> home = Collections.synchronizedList(new ArrayList<>());
             Coroutine co = Coroutines.create("hopper", () -> {
                 seen.add(AioContext.current());
-                threads.add(Thread.currentThread().getName());
+                home.add(one.context().inHomeThread());
                 Coroutines.rescheduleSelf(two.context());
                 seen.add(AioContext.current());
-                threads.add(Thread.currentThread().getName());
+                home.add(two.context().inHomeThread());
                 Coroutines.rescheduleSelf(two.context()); // already there: no-op
                 Coroutines.rescheduleSelf(one.context());
                 seen.add(AioContext.current());
-                threads.add(Thread.currentThread().getName());
+                home.add(one.context().inHomeThread());
             });
             one.context().coSchedule(co);
             CoTests.waitUntil(co::isFinished, 5_000);
             assertEquals(List.of(one.context(), two.context(), one.context()), seen);
             assertSame(one.context(), co.context());
-            if (backend.equals(Backend.CONTINUATION)) {
-                assertEquals(List.of("hop-1", "hop-2", "hop-1"), threads, "continuations run on the IOThreads");
-            }
+            assertEquals(List.of(true, true, true), home, "each context sees the coroutine in its home thread");
             IllegalStateException outside = assertThrows(IllegalStateException.class,
                     () -> Coroutines.rescheduleSelf(one.context()));
             assertTrue(outside.getMessage().contains("must be called from a coroutine"));
