@@ -272,8 +272,9 @@ public interface AioContext extends AutoCloseable {
      * returns. Submissions made meanwhile fail. Completions that schedule bottom halves or
      * arm timers make the close refuse as below.
      *
-     * @throws IllegalStateException naming the bottom halves still scheduled or the
-     *     timers still pending; the context then stays open and usable
+     * @throws IllegalStateException naming the bottom halves still scheduled, the
+     *     timers still pending or the coroutines still scheduled; the context then stays
+     *     open and usable
      */
     @Override
     void close();

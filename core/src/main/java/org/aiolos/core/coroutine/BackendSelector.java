@@ -7,7 +7,9 @@ package org.aiolos.core.coroutine;
  */
 final class BackendSelector {
     static final String PROPERTY = "aiolos.coroutine.backend";
-    static final String FLAG = "--add-exports java.base/jdk.internal.vm=ALL-UNNAMED";
+    /** The flag that opens continuations to this module (ALL-UNNAMED on the class path and in OSGi). */
+    static final String FLAG = "--add-exports java.base/jdk.internal.vm="
+            + (BackendSelector.class.getModule().isNamed() ? BackendSelector.class.getModule().getName() : "ALL-UNNAMED");
 
     private BackendSelector() {
     }
@@ -28,8 +30,7 @@ final class BackendSelector {
             if (f.equals(Backend.CONTINUATION)) {
                 if (continuationProblem != null) {
                     throw new IllegalStateException("-D" + PROPERTY + "=" + f + " asks for continuations, but "
-                            + continuationProblem + "; start the JVM with " + FLAG
-                            + " (on the module path: =org.aiolos.core)");
+                            + continuationProblem + "; start the JVM with " + FLAG);
                 }
                 return new Choice(f, "forced by -D" + PROPERTY + "=" + f);
             }

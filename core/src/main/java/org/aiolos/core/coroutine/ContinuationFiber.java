@@ -55,9 +55,9 @@ final class ContinuationFiber extends Fiber {
     }
 
     @Override
-    void resume() {
-        resumerState = ThreadState.current();
-        resumerContext = AioContext.current();
+    void resume(ThreadState resumer, AioContext context) {
+        resumerState = resumer;
+        resumerContext = context;
         ContinuationSupport.run(continuation);
         while (probing) {
             probing = false;

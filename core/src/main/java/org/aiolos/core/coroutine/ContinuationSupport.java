@@ -129,8 +129,10 @@ final class ContinuationSupport {
         static {
             try {
                 MethodHandles.Lookup lookup = MethodHandles.lookup();
-                Class<?> contClass = Class.forName(PACKAGE + ".Continuation");
-                Class<?> scopeClass = Class.forName(PACKAGE + ".ContinuationScope");
+                // From the boot loader directly: an OSGi bundle's loader delegates only
+                // java.* to the parent, so a plain Class.forName would not see jdk.internal.vm.
+                Class<?> contClass = Class.forName(PACKAGE + ".Continuation", true, null);
+                Class<?> scopeClass = Class.forName(PACKAGE + ".ContinuationScope", true, null);
                 SCOPE = lookup.findConstructor(scopeClass, MethodType.methodType(void.class, String.class))
                         .invoke("aiolos-coroutine");
                 NEW = lookup.findConstructor(contClass, MethodType.methodType(void.class, scopeClass, Runnable.class))

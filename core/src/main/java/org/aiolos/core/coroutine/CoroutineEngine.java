@@ -94,6 +94,7 @@ public final class CoroutineEngine implements CoroutineRuntime {
             throw new IllegalStateException(why);
         }
         ThreadState ts = ThreadState.current();
+        AioContext here = AioContext.current();
         CoroutineImpl from = ts.running;
         Object caller = from != null ? from : ts;
         Throwable failure = null;
@@ -114,7 +115,7 @@ public final class CoroutineEngine implements CoroutineRuntime {
             }
             checked = false;
             to.caller = caller;
-            to.setContext(ctx); // volatile store: releases the above to wakers reading ctx
+            to.setContext(ctx); // release store: publishes the above to wakers reading ctx
             Fiber f = to.fiber;
             if (f == null) {
                 f = to.backend.pool.acquire();
@@ -123,7 +124,7 @@ public final class CoroutineEngine implements CoroutineRuntime {
             }
             ts.running = to;
             try {
-                f.resume();
+                f.resume(ts, here);
             } finally {
                 ts.running = from;
             }

@@ -12,16 +12,18 @@ import org.aiolos.api.coroutine.Coroutine;
  * <p>Threads: a coroutine is touched by one thread at a time (whoever enters it, and the
  * coroutine itself, which runs on that thread's behalf), with hand-overs ordered by the
  * scheduling list, the wake-up queues or the fiber hand-off. The exceptions are
- * {@link #ctx}, read by wakers in other threads (volatile: the store at enter is a
- * release, QEMU's write barrier before the switch), and {@link #scheduled}, claimed by
- * CAS from any thread.
+ * {@link #ctx}, read by wakers in other threads (a release store at enter, QEMU's write
+ * barrier before the switch, paired with an acquire load in {@link #context()}), and
+ * {@link #scheduled}, claimed by CAS from any thread.
  */
 final class CoroutineImpl implements Coroutine {
     private static final VarHandle SCHEDULED;
+    private static final VarHandle CTX;
 
     static {
         try {
             SCHEDULED = MethodHandles.lookup().findVarHandle(CoroutineImpl.class, "scheduled", String.class);
+            CTX = MethodHandles.lookup().findVarHandle(CoroutineImpl.class, "ctx", AioContext.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -36,7 +38,8 @@ final class CoroutineImpl implements Coroutine {
     Fiber fiber;
     /** Who entered it: a coroutine or a thread's {@link ThreadState}; null when not entered. */
     Object caller;
-    private volatile AioContext ctx;
+    @SuppressWarnings("unused") // through CTX
+    private AioContext ctx;
     @SuppressWarnings("unused") // through SCHEDULED
     private volatile String scheduled;
     boolean finished;
@@ -96,7 +99,7 @@ final class CoroutineImpl implements Coroutine {
     }
 
     void setContext(AioContext c) {
-        ctx = c;
+        CTX.setRelease(this, c);
     }
 
     /** Claims the scheduled marker; returns null on success, else who holds it. */
@@ -156,7 +159,7 @@ final class CoroutineImpl implements Coroutine {
 
     @Override
     public AioContext context() {
-        return ctx;
+        return (AioContext) CTX.getAcquire(this);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.aiolos.core.coroutine;
 
+import org.aiolos.api.AioContext;
+
 /**
  * What a coroutine runs on: a stack that can be suspended and resumed. One fiber runs
  * one coroutine body after another (it goes back to a {@link FiberPool} in between),
@@ -15,8 +17,11 @@ abstract class Fiber {
     /**
      * Runs the bound coroutine until it suspends or its body ends; called by the
      * enterer, which continues only after that.
+     *
+     * @param resumer the enterer's coroutine state, which the coroutine acts for
+     * @param resumerContext the enterer's current context, which the coroutine sees
      */
-    abstract void resume();
+    abstract void resume(ThreadState resumer, AioContext resumerContext);
 
     /**
      * Called from inside the coroutine: gives control back to the enterer and returns

@@ -21,7 +21,7 @@ final class VirtualThreadFiber extends Fiber {
     private static final int COROUTINE = 1;
     private static final int EXIT = 2;
     /** Spins before parking: a hand-off on an idle core usually completes within it. */
-    private static final int SPINS = 200;
+    private static final int SPINS = 1000;
 
     private static final VarHandle TURN;
 
@@ -48,10 +48,10 @@ final class VirtualThreadFiber extends Fiber {
     }
 
     @Override
-    void resume() {
+    void resume(ThreadState resumer, AioContext context) {
         waiter = Thread.currentThread();
-        resumerState = ThreadState.current();
-        resumerContext = AioContext.current();
+        resumerState = resumer;
+        resumerContext = context;
         Thread t = thread;
         if (t == null) {
             t = backend.newThread(this::trampoline);

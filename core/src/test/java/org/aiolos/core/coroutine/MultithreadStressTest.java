@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -135,14 +133,5 @@ class MultithreadStressTest {
             assertTrue(VirtualThreadBackend.INSTANCE.liveThreads() <= virtualBefore,
                     "virtual threads left: " + VirtualThreadBackend.INSTANCE.liveThreads() + " > " + virtualBefore);
         }
-    }
-
-    /** Lists the IOThreads' names, to show what the thread count compares. */
-    static List<String> names(IOThread[] io) {
-        List<String> out = new ArrayList<>();
-        for (IOThread t : io) {
-            out.add(t.name());
-        }
-        return out;
     }
 }
