@@ -23,6 +23,8 @@ module org.aiolos.core {
     // org.aiolos.core.demo holds the JPMS-mode main; a main class need not be exported.
 
     uses org.aiolos.api.fdmon.FdMonitorFactory;
+    uses org.aiolos.api.diskio.DiskIoEngineFactory;
+    uses org.aiolos.api.threadpool.ThreadPoolFactory;
 
     provides org.aiolos.api.coroutine.CoroutineRuntime with org.aiolos.core.coroutine.CoroutineEngine;
 }

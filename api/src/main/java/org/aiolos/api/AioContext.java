@@ -3,6 +3,7 @@ package org.aiolos.api;
 import java.util.function.BooleanSupplier;
 import org.aiolos.api.coroutine.Coroutine;
 import org.aiolos.api.coroutine.Coroutines;
+import org.aiolos.api.threadpool.ThreadPool;
 
 /**
  * A single-threaded event loop with QEMU's {@code AioContext} semantics: bottom halves,
@@ -203,6 +204,17 @@ public interface AioContext extends AutoCloseable {
     long aioMaxBatch();
 
     /**
+     * This context's disk-I/O engine (QEMU {@code aio_get_linux_aio} /
+     * {@code aio_setup_linux_aio}): opened on first use from the configured or best
+     * available engine provider, then kept until the context closes or the provider
+     * changes, in which case requests in flight finish on the old engine while new ones go
+     * to the new one. Closing the context closes it after its requests complete.
+     *
+     * @throws IllegalStateException when no engine can be opened (the message says why)
+     */
+    org.aiolos.api.diskio.DiskIoEngine diskIo();
+
+    /**
      * Sets the worker-count bounds of this context's thread pool (QEMU
      * {@code aio_context_set_thread_pool_params}).
      *
@@ -218,6 +230,27 @@ public interface AioContext extends AutoCloseable {
     /** The maximum number of pool workers. */
     int threadPoolMax();
 
+    // ---------------------------------------------------------------- thread pool
+
+    /**
+     * This context's thread pool (QEMU {@code aio_get_thread_pool}): blocking work runs
+     * on worker threads and its completion runs here, in the home thread, through a
+     * bottom half. The context opens the pool lazily, at the first submission, from the
+     * best thread-pool provider available (or the one its configuration names) and
+     * follows provider changes: new submissions go to the new provider's pool while work
+     * already submitted completes through the old one, which closes once drained. With no
+     * provider, {@link ThreadPool#submit} fails with an {@link IllegalStateException}
+     * saying so, and the context keeps working.
+     *
+     * <p>The context owns the pool: it ends with {@link #close()}, which cancels queued
+     * work, waits for running work and runs every outstanding completion before it
+     * returns. {@link ThreadPool#close()} on the returned view throws
+     * {@link UnsupportedOperationException}.
+     *
+     * @throws IllegalStateException if the context is closed
+     */
+    ThreadPool threadPool();
+
     // ---------------------------------------------------------------- integration
 
     /** The name of the fd monitor in use ({@code poll}, {@code epoll}, {@code io_uring}). */
@@ -231,6 +264,13 @@ public interface AioContext extends AutoCloseable {
 
     /**
      * Closes the context: releases its notifier, fd monitor and registrations.
+     *
+     * <p>Its thread pools close first, in the calling thread: queued work completes as
+     * cancelled ({@link java.util.concurrent.CancellationException}), running work is
+     * waited for and completes with its real outcome, and every outstanding completion
+     * runs exactly once before the checks below; every worker thread has ended when this
+     * returns. Submissions made meanwhile fail. Completions that schedule bottom halves or
+     * arm timers make the close refuse as below.
      *
      * @throws IllegalStateException naming the bottom halves still scheduled, the
      *     timers still pending or the coroutines still scheduled; the context then stays

@@ -12,19 +12,7 @@ public final class ThreadPoolParams {
      *     the values and the rule they break
      */
     public static void check(long min, long max) {
-        String why = null;
-        if (min < 0) {
-            why = "thread-pool-min must be >= 0";
-        } else if (max <= 0) {
-            why = "thread-pool-max must be > 0";
-        } else if (min > Integer.MAX_VALUE || max > Integer.MAX_VALUE) {
-            why = "values must not exceed " + Integer.MAX_VALUE;
-        } else if (min > max) {
-            why = "thread-pool-min must not exceed thread-pool-max";
-        }
-        if (why != null) {
-            throw new IllegalArgumentException("bad thread-pool-min/thread-pool-max values (min=" + min + ", max="
-                    + max + "): " + why);
-        }
+        // One rule, kept in the API so pools enforce the same message.
+        org.aiolos.api.threadpool.ThreadPool.checkParams(min, max);
     }
 }

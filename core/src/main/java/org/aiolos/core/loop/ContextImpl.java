@@ -19,12 +19,15 @@ import org.aiolos.api.TimeScale;
 import org.aiolos.api.fdmon.FdMonitor;
 import org.aiolos.api.fdmon.FdMonitorHost;
 import org.aiolos.api.fdmon.FdWatch;
+import org.aiolos.api.threadpool.ThreadPool;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.core.ContextOptions;
 import org.aiolos.core.ContextStats;
 import org.aiolos.core.ThreadPoolParams;
 import org.aiolos.core.clock.ClockGroup;
 import org.aiolos.core.coroutine.CoScheduler;
+import org.aiolos.core.diskio.ContextDiskIo;
+import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.core.coroutine.CoroutineHost;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.Fds;
@@ -94,6 +97,10 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     private final ExternalSource externalSource = new ExternalSource();
     /** Coroutines scheduled here (spec §5.3); owned by the coroutine package. */
     private final CoScheduler coroutines;
+    /** The disk-I/O engine holder (spec §7): opened on first use, closed with the context. */
+    private final ContextDiskIo diskIo;
+    /** The thread-pool view and the pools behind it (spec §6); opened lazily. */
+    private final ContextThreadPool threadPool;
 
     public ContextImpl(ContextOptions options) {
         Objects.requireNonNull(options, "options");
@@ -135,6 +142,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             }
         }
         this.coroutines = new CoScheduler(this);
+        this.diskIo = new ContextDiskIo(this, options.diskEngine(), options.diskEngines());
+        this.threadPool = new ContextThreadPool(this, options.threadPool(), options.threadPools());
     }
 
     private static void noop() {
@@ -942,11 +951,45 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     }
 
     @Override
+    public DiskIoEngine diskIo() {
+        checkOpen("diskIo");
+        return diskIo;
+    }
+
+    @Override
+    public void useDiskEngine(String engineName) {
+        checkOpen("useDiskEngine");
+        diskIo.setConfigured(engineName);
+    }
+
+    @Override
+    public String diskEngineName() {
+        return diskIo.currentName();
+    }
+
+    @Override
     public void setThreadPoolParams(long min, long max) {
         ThreadPoolParams.check(min, max);
         checkOpen("setThreadPoolParams");
         threadPoolMin = (int) min;
         threadPoolMax = (int) max;
+        threadPool.paramsChanged((int) min, (int) max); // live pools follow, keeping their work
+    }
+
+    @Override
+    public ThreadPool threadPool() {
+        checkOpen("threadPool");
+        return threadPool;
+    }
+
+    /** The pools open behind {@link #threadPool()}: the current one and retired ones still draining. */
+    public int openThreadPools() {
+        return threadPool.openPools();
+    }
+
+    /** The provider of the current thread pool, or null when none is open. */
+    public String threadPoolProvider() {
+        return threadPool.providerName();
     }
 
     @Override
@@ -1118,6 +1161,14 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                     + (home == me ? " (close called from inside one of its callbacks)" : " in thread '"
                     + (home == null ? "?" : home.getName()) + "'"));
         }
+        // Disk engines first: the threads engine runs on the pool, and the engines' own
+        // bottom halves must be gone before the leak check; their requests in flight
+        // complete (callbacks run) before this returns. If the check below refuses, the
+        // next disk request simply reopens an engine.
+        diskIo.close();
+        // Then pools: their remaining completions run now, in this thread, and may still
+        // schedule work that the checks below must see.
+        threadPool.closeAll();
         List<String> leaks = new ArrayList<>();
         for (BottomHalfImpl bh = bhList.peek(); bh != null; bh = bh.next) {
             if ((bh.flags() & BottomHalfImpl.DELETED) == 0) {
@@ -1136,6 +1187,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                     + " (the context stays open)");
         }
         closed = true;
+        threadPool.dispose();
         selector.close();
         FdMonitor mon = monitor;
         registry.lock.lock();

@@ -1,0 +1,117 @@
+package org.aiolos.threadpool;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.PriorityQueue;
+import org.aiolos.api.AioContext;
+import org.aiolos.api.BottomHalf;
+
+/**
+ * Delivers finished requests to their completions in the home thread (QEMU
+ * {@code completion_bh}).
+ *
+ * <p>Workers push finished requests on a lock-free stack and schedule the bottom half.
+ * The bottom half moves them into a home-thread heap ordered by submission, newest first,
+ * and delivers one at a time: it schedules itself again before each completion (so a
+ * nested poll inside the completion still delivers the others, and a completion that
+ * throws leaves the rest for the next iteration), and cancels that schedule after it,
+ * then looks again, as QEMU restarts its walk. Among requests finished at the same time
+ * the most recently submitted completes first, as in QEMU; the heap makes each step
+ * O(log n) where QEMU walks every outstanding request.
+ */
+final class Completions {
+    private static final VarHandle TOP;
+
+    static {
+        try {
+            TOP = MethodHandles.lookup().findVarHandle(Completions.class, "top", Request.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Finished, not yet moved home. */
+    @SuppressWarnings("unused")
+    private volatile Request<?> top;
+    /** home: finished, newest submission first. */
+    private final PriorityQueue<Request<?>> ready = new PriorityQueue<>(16, (a, b) -> Long.compare(b.seq, a.seq));
+    private final BottomHalf bh;
+    private final Runnable onDeliver;
+    /** home: set by close; a bottom half run that is under way stops after its callback. */
+    private boolean stopped;
+
+    /**
+     * @param onDeliver runs just before each completion (the pool's in-flight count)
+     */
+    Completions(AioContext ctx, Runnable onDeliver) {
+        this.onDeliver = onDeliver;
+        this.bh = ctx.newBottomHalf("thread-pool-completion", this::deliverFromBh);
+    }
+
+    /** Any thread: a request reached DONE; delivery follows in the home thread. */
+    void finished(Request<?> r) {
+        push(r);
+        // After the push: a bottom half that already cancelled itself looks at the stack
+        // again after its cancel, so either it sees r or this schedule survives.
+        bh.schedule();
+    }
+
+    /** Any thread: queues r without scheduling (close delivers it itself). */
+    void push(Request<?> r) {
+        Request<?> t;
+        do {
+            t = (Request<?>) TOP.getVolatile(this);
+            r.doneNext = t; // published by the CAS
+        } while (!TOP.compareAndSet(this, t, r));
+    }
+
+    private Request<?> next() {
+        Request<?> r = (Request<?>) TOP.getAndSet(this, (Request<?>) null);
+        while (r != null) {
+            Request<?> n = r.doneNext;
+            r.doneNext = null;
+            ready.add(r);
+            r = n;
+        }
+        return ready.poll();
+    }
+
+    /** The bottom half: home thread, possibly nested in one of its own completions. */
+    private void deliverFromBh() {
+        Request<?> r;
+        while (!stopped && (r = next()) != null) {
+            bh.schedule();
+            onDeliver.run();
+            r.deliver(); // if it throws, the loop reports it and the schedule above runs the rest
+            if (!stopped) {
+                bh.cancel();
+            }
+        }
+    }
+
+    /**
+     * Close: stops the bottom half and delivers everything left in the calling thread.
+     * Called once the workers have ended, so nothing is pushed any more.
+     *
+     * @return the first exception a completion threw (later ones suppressed), or null
+     */
+    Throwable close() {
+        stopped = true;
+        Throwable first = null;
+        Request<?> r;
+        while ((r = next()) != null) {
+            onDeliver.run();
+            try {
+                r.deliver();
+            } catch (Throwable t) {
+                if (first == null) {
+                    first = t;
+                } else {
+                    first.addSuppressed(t);
+                }
+            }
+        }
+        WorkerPool.deleteQuietly(bh);
+        return first;
+    }
+}

@@ -1,0 +1,362 @@
+package org.aiolos.threadpool;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.aiolos.api.AioContext;
+import org.aiolos.api.BottomHalf;
+import org.aiolos.api.threadpool.PoolRequest;
+import org.aiolos.api.threadpool.ThreadPool;
+
+/**
+ * QEMU's {@code ThreadPoolAio} (spec §6): a FIFO of requests served by platform worker
+ * threads, completions delivered in the context's home thread by {@link Completions}.
+ *
+ * <p><b>Workers.</b> A submission that finds no idle worker while fewer than {@code max}
+ * exist adds one to the backlog ({@code cur++}, {@code newThreads++}); the backlog is
+ * started one thread at a time: the first by a bottom half in the home thread (so workers
+ * inherit the loop thread's affinity, not a vCPU's), each next one by the worker that
+ * just started. A worker without work for the idle timeout leaves if more than
+ * {@code min} exist; a worker finding more than {@code max} workers leaves after its
+ * current request.
+ *
+ * <p><b>Locking.</b> {@link #lock} guards the queue, the counters and the QUEUED exit of
+ * every request; work runs and completions are pushed without it.
+ */
+final class WorkerPool implements ThreadPool {
+    private static final System.Logger LOG = System.getLogger("org.aiolos.threadpool");
+
+    private final AioContext ctx;
+    private final String threadPrefix;
+    private final long idleNanos;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when work is queued or a worker should look at the bounds again. */
+    private final Condition requestCond = lock.newCondition();
+    private final Condition workerStopped = lock.newCondition();
+    private final RequestQueue queue = new RequestQueue();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Completions completions;
+    private final BottomHalf newThreadBh;
+
+    // ---- under lock
+    private long seq;
+    /** Workers counted: running, idle, started but not yet running (pending), or in the backlog (newThreads). */
+    private int cur;
+    private int idle;
+    private int newThreads;
+    private int pending;
+    private int min;
+    private int max;
+    private int threadSeq;
+    private boolean closing;
+    /** Threads started and maybe still alive; close joins them. */
+    private final List<Thread> started = new ArrayList<>();
+
+    // ---- close
+    private final Object closeMonitor = new Object();
+    private boolean closeStarted;
+
+    WorkerPool(AioContext ctx, Duration idleTimeout) {
+        this.ctx = Objects.requireNonNull(ctx, "ctx");
+        this.threadPrefix = "aiolos-pool-" + ctx.name() + "-";
+        this.idleNanos = idleTimeout.toNanos();
+        this.completions = new Completions(ctx, inFlight::decrementAndGet);
+        this.newThreadBh = ctx.newBottomHalf("thread-pool-new-thread", this::spawnFromBh);
+        lock.lock();
+        try {
+            min = ctx.threadPoolMin();
+            max = ctx.threadPoolMax();
+            applyParamsLocked(); // as QEMU: min > 0 pre-spawns at creation
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public AioContext context() {
+        return ctx;
+    }
+
+    // =====================================================================================
+    // submit and cancel (spec §6.2, §6.4)
+
+    @Override
+    public <T> PoolRequest submit(Callable<T> work, Completion<? super T> completion) {
+        Objects.requireNonNull(work, "work");
+        Objects.requireNonNull(completion, "completion");
+        lock.lock();
+        try {
+            if (closing) {
+                throw new IllegalStateException("the thread pool of AioContext '" + ctx.name() + "' is closed");
+            }
+            Request<T> r = new Request<>(this, ++seq, work, completion);
+            inFlight.incrementAndGet();
+            if (idle == 0 && cur < max) {
+                spawnLocked();
+            }
+            queue.add(r);
+            requestCond.signal();
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean cancel(Request<?> r) {
+        lock.lock();
+        try {
+            if (r.state() != Request.QUEUED) {
+                return false; // running or done: it completes with its real outcome
+            }
+            queue.remove(r);
+            r.cancelLocked("cancelled before a worker started it");
+            // Under the lock: close takes it before it drains, so it sees this push and
+            // deletes the bottom half only after this schedule.
+            completions.finished(r);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // =====================================================================================
+    // workers (spec §6.3)
+
+    /** cur++ and one more in the backlog; the home thread starts the first of a chain. */
+    private void spawnLocked() {
+        cur++;
+        newThreads++;
+        if (pending == 0) {
+            newThreadBh.schedule();
+        }
+    }
+
+    private void spawnFromBh() {
+        lock.lock();
+        try {
+            startNextLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Starts one backlog thread, if any (QEMU do_spawn_thread). */
+    private void startNextLocked() {
+        if (newThreads == 0) {
+            return;
+        }
+        newThreads--;
+        pending++;
+        Thread t = Thread.ofPlatform().name(threadPrefix + (++threadSeq)).daemon(true).unstarted(this::workerMain);
+        started.removeIf(x -> !x.isAlive());
+        started.add(t);
+        try {
+            t.start();
+        } catch (Throwable e) {
+            // No thread: uncount it; queued work waits for the next spawn.
+            pending--;
+            cur--;
+            started.remove(t);
+            throw e;
+        }
+    }
+
+    private void workerMain() {
+        lock.lock();
+        try {
+            pending--;
+            try {
+                startNextLocked(); // the chain: each new worker starts the next one
+            } catch (Throwable e) {
+                LOG.log(System.Logger.Level.WARNING, () -> Thread.currentThread().getName()
+                        + " could not start the next worker", e);
+            }
+            serveLocked();
+        } finally {
+            cur--;
+            workerStopped.signalAll();
+            // Pass on a wake-up this thread may have consumed while deciding to leave.
+            requestCond.signal();
+            lock.unlock();
+        }
+    }
+
+    /** The worker loop; returns with the lock held when this worker should leave. */
+    private void serveLocked() {
+        while (cur <= max) {
+            if (queue.isEmpty()) {
+                idle++;
+                long left;
+                try {
+                    left = requestCond.awaitNanos(idleNanos);
+                } catch (InterruptedException e) {
+                    left = 1; // not a timeout; workers ignore interrupts
+                }
+                idle--;
+                if (left <= 0 && queue.isEmpty() && cur > min) {
+                    return; // idle for the whole timeout, and not needed warm
+                }
+                continue; // even with work, re-check the bounds first
+            }
+            Request<?> r = queue.poll();
+            r.activate();
+            lock.unlock();
+            try {
+                r.run();
+                completions.finished(r);
+            } catch (RuntimeException e) {
+                // Only a closed context gets here (its pool was not closed first): nobody
+                // can run the completion any more.
+                LOG.log(System.Logger.Level.WARNING, () -> "thread pool of AioContext '" + ctx.name()
+                        + "': completion of " + r + " dropped", e);
+            } finally {
+                Thread.interrupted(); // one job's interrupt must not reach the next
+                lock.lock();
+            }
+        }
+    }
+
+    // =====================================================================================
+    // parameters (spec §6.5)
+
+    @Override
+    public void updateParams(int newMin, int newMax) {
+        ThreadPool.checkParams(newMin, newMax);
+        lock.lock();
+        try {
+            if (closing) {
+                throw new IllegalStateException("the thread pool of AioContext '" + ctx.name() + "' is closed");
+            }
+            min = newMin;
+            max = newMax;
+            applyParamsLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void applyParamsLocked() {
+        // Backlog threads beyond max are never started (QEMU would start them, then they leave).
+        int trim = Math.min(newThreads, cur - max);
+        if (trim > 0) {
+            newThreads -= trim;
+            cur -= trim;
+        }
+        while (cur < min) {
+            spawnLocked();
+        }
+        // Unlike QEMU, queued work that no worker is free for gets workers at once when
+        // max grows, instead of waiting for the next submission.
+        while (idle == 0 && cur < max && cur - busyOrStarting() < queue.size()) {
+            spawnLocked();
+        }
+        // Surplus workers: wake idle ones so they leave; busy ones leave after their job.
+        for (int i = cur - max; i > 0; i--) {
+            requestCond.signal();
+        }
+    }
+
+    /** Workers that will not take queued work soon: all but the idle and not-yet-running ones. */
+    private int busyOrStarting() {
+        return cur - idle - newThreads - pending;
+    }
+
+    @Override
+    public int threadCount() {
+        lock.lock();
+        try {
+            return cur - newThreads;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    // =====================================================================================
+    // close (spec §6.5 thread_pool_free_aio, made total: no work may be outstanding in QEMU)
+
+    @Override
+    public void close() {
+        Throwable thrown;
+        synchronized (closeMonitor) {
+            if (closeStarted) {
+                return; // closed, or closing further up this thread's stack (a completion called it)
+            }
+            closeStarted = true;
+            List<Thread> threads;
+            lock.lock();
+            try {
+                closing = true;
+                Request<?> r;
+                while ((r = queue.poll()) != null) {
+                    r.cancelLocked("the thread pool closed before a worker started it");
+                    completions.push(r);
+                }
+                cur -= newThreads; // the backlog is never started
+                newThreads = 0;
+                min = 0;
+                max = 0;
+                requestCond.signalAll();
+                while (cur > 0) {
+                    workerStopped.awaitUninterruptibly(); // running work finishes first
+                }
+                threads = new ArrayList<>(started);
+                started.clear();
+            } finally {
+                lock.unlock();
+            }
+            joinAll(threads);
+            deleteQuietly(newThreadBh);
+            thrown = completions.close();
+        }
+        if (thrown instanceof RuntimeException e) {
+            throw e;
+        }
+        if (thrown instanceof Error e) {
+            throw e;
+        }
+        if (thrown != null) {
+            throw new IllegalStateException("a thread-pool completion threw", thrown);
+        }
+    }
+
+    /** Waits until every worker thread has ended, so none outlives close. */
+    private static void joinAll(List<Thread> threads) {
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Deletes bh; a context already closed has dropped it anyway. */
+    static void deleteQuietly(BottomHalf bh) {
+        try {
+            bh.delete();
+        } catch (IllegalStateException e) {
+            // the context is closed: nothing left to release
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "thread pool of AioContext '" + ctx.name() + "'";
+    }
+}
