@@ -3,7 +3,7 @@ package org.aiolos.itests;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 
-/** The fd-monitor bundles, by monitor name. */
+/** The backend bundles: fd monitors by monitor name, others by symbolic name. */
 final class Backends {
     static final String[] MONITORS = {"poll", "epoll", "io_uring"};
 
@@ -11,7 +11,10 @@ final class Backends {
     }
 
     static Bundle bundle(BundleContext bc, String monitor) {
-        String bsn = "org.aiolos.fdmon." + monitor.replace("_", "");
+        return bundleNamed(bc, "org.aiolos.fdmon." + monitor.replace("_", ""));
+    }
+
+    static Bundle bundleNamed(BundleContext bc, String bsn) {
         for (Bundle b : bc.getBundles()) {
             if (bsn.equals(b.getSymbolicName())) {
                 return b;

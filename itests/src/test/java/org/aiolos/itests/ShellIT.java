@@ -54,7 +54,7 @@ public class ShellIT {
         System.out.println("ShellIT aio:contexts\n" + out);
         for (String expected : new String[] {"iothread0", "thread=iothread0", "source=default", "fdmon=",
                 "engine=", "pool=", "iterations=", "bhs-run=", "fds-dispatched=", "poll-hits=", "poll-misses=",
-                "poll-ns=", "timers-pending=", "coroutines=", "pool-threads=", "requests-in-flight="}) {
+                "poll-ns=", "timers-pending=", "coroutines=", "pool-threads=", "pool-in-flight=", "disk-in-flight="}) {
             assertTrue("missing '" + expected + "' in:\n" + out, out.contains(expected));
         }
         assertTrue(out, Pattern.compile("fds-dispatched=[1-9]").matcher(out).find());

@@ -1,12 +1,8 @@
 package org.aiolos.core.osgi;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.aiolos.api.AioContext;
-import org.aiolos.api.diskio.DiskIoEngineFactory;
-import org.aiolos.api.threadpool.ThreadPoolFactory;
 import org.aiolos.core.AiolosContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -25,26 +21,14 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
         "osgi.command.function=top", "osgi.command.function=bench"})
 public final class AioCommands {
     private final Map<String, ContextEntry> contexts = new ConcurrentSkipListMap<>();
-    /** Binds that arrive before activation (DS binds dynamic references first). */
-    private final List<Runnable> pending = new ArrayList<>();
     private BackendCatalog catalog;
 
     @Reference
-    FdMonitorRegistry monitors;
+    BackendRegistry backends;
 
     @Activate
-    synchronized void activate() {
-        catalog = new BackendCatalog(monitors.providers());
-        pending.forEach(Runnable::run);
-        pending.clear();
-    }
-
-    private synchronized void whenActive(Runnable r) {
-        if (catalog == null) {
-            pending.add(r);
-        } else {
-            r.run();
-        }
+    void activate() {
+        catalog = new BackendCatalog(backends);
     }
 
     // ---------------------------------------------------------------- references
@@ -66,36 +50,11 @@ public final class AioCommands {
         contexts.computeIfPresent(ctx.name(), (name, entry) -> entry.context() == ctx ? null : entry);
     }
 
-    @Reference(service = ThreadPoolFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    void bindPool(ThreadPoolFactory f, Map<String, Object> props) {
-        whenActive(() -> catalog.addPool(f, ranking(props)));
-    }
-
-    void unbindPool(ThreadPoolFactory f) {
-        whenActive(() -> catalog.removePool(f));
-    }
-
-    @Reference(service = DiskIoEngineFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    void bindEngine(DiskIoEngineFactory f, Map<String, Object> props) {
-        whenActive(() -> catalog.addEngine(f, ranking(props)));
-    }
-
-    void unbindEngine(DiskIoEngineFactory f) {
-        whenActive(() -> catalog.removeEngine(f));
-    }
-
-    private static int ranking(Map<String, Object> props) {
-        return props.get("service.ranking") instanceof Integer i ? i : 0;
-    }
-
     // ---------------------------------------------------------------- commands
 
     /** {@code aio:contexts}: every context with its thread, backends and live counters. */
     public String contexts() {
-        return ContextListing.render(contexts.values(), catalog)
-                + "\n(" + BackendCatalog.NOT_BUILT + ": the thread-pool and disk-I/O runtimes are not in this build)";
+        return ContextListing.render(contexts.values());
     }
 
     /** {@code aio:backends}: every backend with its ranking, and why an unavailable one is. */
@@ -140,6 +99,6 @@ public final class AioCommands {
 
     /** {@code aio:bench <fdmon>}: the same on the named monitor. */
     public String bench(String fdmon) throws Exception {
-        return new LoopBench(monitors.providers()).run(fdmon.equals("auto") ? null : fdmon);
+        return new LoopBench(backends).run(fdmon.equals("auto") ? null : fdmon);
     }
 }

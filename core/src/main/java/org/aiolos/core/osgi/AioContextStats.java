@@ -122,6 +122,27 @@ final class AioContextStats implements AioContextStatsMBean {
     }
 
     @Override
+    public int getPoolThreads() {
+        return ctx().threadPool().threadCount();
+    }
+
+    @Override
+    public int getPoolInFlight() {
+        return ctx().threadPool().inFlight();
+    }
+
+    @Override
+    public String getDiskEngine() {
+        String e = ctx().diskEngineName();
+        return e == null ? "" : e;
+    }
+
+    @Override
+    public int getDiskInFlight() {
+        return ctx().diskIo().inFlight();
+    }
+
+    @Override
     public String getLastRejection() {
         String r = runner.lastRejection();
         return r == null ? "" : r;

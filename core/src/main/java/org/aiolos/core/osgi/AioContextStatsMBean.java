@@ -48,6 +48,15 @@ public interface AioContextStatsMBean {
 
     int getThreadPoolMax();
 
+    int getPoolThreads();
+
+    int getPoolInFlight();
+
+    /** The disk-I/O engine in use; empty before the first request. */
+    String getDiskEngine();
+
+    int getDiskInFlight();
+
     /** The last configuration update that was rejected, and why; empty if none was. */
     String getLastRejection();
 }

@@ -16,7 +16,15 @@ final class ContextListing {
         return ctx instanceof ContextImpl impl ? impl.coroutineScheduler().scheduledDescriptions().size() : 0;
     }
 
-    static String render(Collection<ContextEntry> contexts, BackendCatalog catalog) {
+    private static String orNone(String name) {
+        return name == null ? "none open yet" : name;
+    }
+
+    private static String poolProvider(AiolosContext ctx) {
+        return ctx instanceof ContextImpl impl ? impl.threadPoolProvider() : null;
+    }
+
+    static String render(Collection<ContextEntry> contexts) {
         if (contexts.isEmpty()) {
             return "no contexts";
         }
@@ -28,9 +36,11 @@ final class ContextListing {
                     .append("  source=").append(e.prop(IOThreadRunner.SOURCE, "-")).append('\n');
             out.append("  fdmon=").append(s.fdMonitor())
                     .append(" (configured: ").append(e.prop("fdmon", "best available")).append(")")
-                    .append("  engine=").append(catalog.engineSummary(e.prop("aio-engine", "")))
-                    .append("  pool=").append(catalog.poolSummary(ctx.threadPoolMin(), ctx.threadPoolMax()))
-                    .append('\n');
+                    .append("  engine=").append(orNone(ctx.diskEngineName()))
+                    .append(" (configured: ").append(e.prop("aio-engine", "best available")).append(")")
+                    .append("  pool=").append(orNone(poolProvider(ctx)))
+                    .append(" (min ").append(ctx.threadPoolMin()).append(", max ").append(ctx.threadPoolMax())
+                    .append(")\n");
             out.append("  iterations=").append(s.iterations())
                     .append(" bhs-run=").append(s.bottomHalvesRun())
                     .append(" fds-dispatched=").append(s.fdsDispatched())
@@ -43,8 +53,9 @@ final class ContextListing {
                     .append('\n');
             out.append("  coroutines=").append(scheduledCoroutines(ctx)).append(" scheduled (backend ")
                     .append(Coroutines.backend()).append(')')
-                    .append(" pool-threads=").append(BackendCatalog.NOT_BUILT)
-                    .append(" requests-in-flight=").append(BackendCatalog.NOT_BUILT)
+                    .append(" pool-threads=").append(ctx.threadPool().threadCount())
+                    .append(" pool-in-flight=").append(ctx.threadPool().inFlight())
+                    .append(" disk-in-flight=").append(ctx.diskIo().inFlight())
                     .append('\n');
             String note = ctx.fdMonitorNote();
             if (note != null) {

@@ -21,7 +21,7 @@ public final class DefaultIOThreadComponent {
     static final String NAME = "iothread0";
 
     @Reference
-    FdMonitorRegistry monitors;
+    BackendRegistry backends;
 
     private BundleContext bc;
     private int configured;
@@ -57,7 +57,7 @@ public final class DefaultIOThreadComponent {
     private void reconcile() {
         boolean want = active && configured == 0;
         if (want && runner == null) {
-            runner = new IOThreadRunner(bc, IOThreadSettings.defaults(NAME), monitors.providers(), "default");
+            runner = new IOThreadRunner(bc, IOThreadSettings.defaults(NAME), backends, "default");
         } else if (!want && runner != null) {
             IOThreadRunner r = runner;
             runner = null;

@@ -22,7 +22,7 @@ public final class IOThreadComponent {
     public static final String FACTORY_PID = "org.aiolos.iothread";
 
     @Reference
-    FdMonitorRegistry monitors;
+    BackendRegistry backends;
 
     private IOThreadRunner runner;
 
@@ -33,7 +33,7 @@ public final class IOThreadComponent {
     @Activate
     void activate(BundleContext bc, Map<String, Object> props) {
         IOThreadSettings settings = IOThreadSettings.parse(props, defaultName(props));
-        runner = new IOThreadRunner(bc, settings, monitors.providers(), "configuration");
+        runner = new IOThreadRunner(bc, settings, backends, "configuration");
     }
 
     @Modified

@@ -10,7 +10,6 @@ import org.aiolos.api.AioContext;
 import org.aiolos.api.IOThread;
 import org.aiolos.core.Aiolos;
 import org.aiolos.core.AiolosContext;
-import org.aiolos.core.FdMonitorProviders;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 
@@ -43,10 +42,10 @@ final class IOThreadRunner {
      * @param source {@code configuration} or {@code default}, a service property other
      *     components filter on
      */
-    IOThreadRunner(BundleContext bc, IOThreadSettings settings, FdMonitorProviders providers, String source) {
+    IOThreadRunner(BundleContext bc, IOThreadSettings settings, BackendRegistry backends, String source) {
         this.settings = settings;
         this.source = source;
-        this.thread = Aiolos.newIOThread(settings.toOptions(providers));
+        this.thread = Aiolos.newIOThread(settings.toOptions(backends));
         thread.start();
         this.mbeanName = registerMBean();
         this.registration = bc.registerService(AioContext.class, thread.context(), properties());
@@ -97,6 +96,9 @@ final class IOThreadRunner {
         ctx.setThreadPoolParams(next.threadPoolMin(), next.threadPoolMax());
         if (!next.fdmon().equals(settings.fdmon())) {
             ctx.useFdMonitor(next.fdmon().isEmpty() ? null : next.fdmon());
+        }
+        if (!next.aioEngine().equals(settings.aioEngine())) {
+            ctx.useDiskEngine(next.aioEngine().isEmpty() ? null : next.aioEngine());
         }
         settings = next;
         lastRejection = null;

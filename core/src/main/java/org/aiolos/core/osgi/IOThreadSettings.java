@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.Set;
 import org.aiolos.api.PollParams;
 import org.aiolos.core.ContextOptions;
-import org.aiolos.core.FdMonitorProviders;
 import org.aiolos.core.ThreadPoolParams;
 
 /**
@@ -61,13 +60,16 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
         return new IOThreadSettings(name, maxNs, grow, shrink, batch, (int) min, (int) max, fdmon, engine);
     }
 
-    ContextOptions toOptions(FdMonitorProviders providers) {
+    ContextOptions toOptions(BackendRegistry backends) {
         return ContextOptions.ioThreadDefaults(name)
                 .withPollParams(new PollParams(pollMaxNs, pollGrow, pollShrink))
                 .withAioMaxBatch(aioMaxBatch)
                 .withThreadPool(threadPoolMin, threadPoolMax)
                 .withFdMonitor(fdmon.isEmpty() ? null : fdmon)
-                .withFdMonitors(providers);
+                .withFdMonitors(backends.fdMonitors())
+                .withThreadPools(backends.threadPools())
+                .withDiskEngine(aioEngine.isEmpty() ? null : aioEngine)
+                .withDiskEngines(backends.diskEngines());
     }
 
     private static void nonNegative(String field, long v) {

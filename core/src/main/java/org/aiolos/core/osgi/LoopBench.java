@@ -9,7 +9,6 @@ import org.aiolos.api.IOThread;
 import org.aiolos.core.Aiolos;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.core.ContextOptions;
-import org.aiolos.core.FdMonitorProviders;
 import org.aiolos.linux.EventFd;
 
 /**
@@ -20,14 +19,14 @@ import org.aiolos.linux.EventFd;
  */
 final class LoopBench {
     private static final long PHASE_NS = TimeUnit.MILLISECONDS.toNanos(300);
-    private final FdMonitorProviders providers;
+    private final BackendRegistry backends;
 
-    LoopBench(FdMonitorProviders providers) {
-        this.providers = providers;
+    LoopBench(BackendRegistry backends) {
+        this.backends = backends;
     }
 
     String run(String fdmon) throws Exception {
-        ContextOptions opts = ContextOptions.ioThreadDefaults("aio-bench").withFdMonitors(providers)
+        ContextOptions opts = ContextOptions.ioThreadDefaults("aio-bench").withFdMonitors(backends.fdMonitors())
                 .withFdMonitor(fdmon);
         try (IOThread io = Aiolos.newIOThread(opts)) {
             io.start();
