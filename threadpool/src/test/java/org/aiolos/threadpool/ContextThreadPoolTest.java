@@ -341,4 +341,39 @@ class ContextThreadPoolTest {
         assertEquals(0, ctx.threadPool().inFlight());
         fx.assertNoFailures();
     }
+
+    @Test
+    void submissionsFromOtherThreadsCompleteInTheIOThread() throws Exception {
+        fx.providers.add(new WorkerPoolFactory(), 0);
+        int before = Fixture.allLiveWorkers();
+        org.aiolos.api.IOThread io = Aiolos.newIOThread(fx.options("iothread"));
+        io.start();
+        AiolosContext ctx = (AiolosContext) io.context();
+        int perThread = 500;
+        int submitters = 3;
+        CountDownLatch done = new CountDownLatch(perThread * submitters);
+        AtomicInteger wrongThread = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < submitters; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    ctx.threadPool().submit(() -> null, (v, f) -> {
+                        if (Thread.currentThread() != io.thread() || f != null) {
+                            wrongThread.incrementAndGet();
+                        }
+                        done.countDown();
+                    });
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertTrue(done.await(10, java.util.concurrent.TimeUnit.SECONDS), "completions left: " + done.getCount());
+        assertEquals(0, wrongThread.get(), "completions outside the IOThread, or failed");
+        assertTrue(ctx.threadPool().threadCount() > 0);
+        io.close();
+        assertEquals(before, Fixture.allLiveWorkers(), "closing the IOThread ended its pool's workers");
+        fx.assertNoFailures();
+    }
 }
