@@ -556,4 +556,33 @@ class WorkerPoolTest {
         }
         fx.assertNoFailures();
     }
+
+    @Test
+    void workersStartLazilyOneAfterAnotherFromASingleHomeThreadBottomHalf() {
+        AiolosContext ctx = fx.open("chain");
+        CountDownLatch gate = fx.gate();
+        try (ThreadPool pool = open(ctx, WorkerPoolFactory.DEFAULT_IDLE_TIMEOUT)) {
+            for (int i = 0; i < 8; i++) {
+                pool.submit(() -> {
+                    gate.await();
+                    return null;
+                }, (v, f) -> { });
+            }
+            assertEquals(0, liveWorkers(ctx), "nothing starts before the loop runs");
+            assertTrue(ctx.poll(false), "the new-thread bottom half ran");
+            // No more polling: each worker starts the next one.
+            waitUntil(() -> liveWorkers(ctx) == 8, Duration.ofSeconds(5), "the chain of 8 workers");
+            List<String> names = new ArrayList<>();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().startsWith("aiolos-pool-" + ctx.name() + "-")) {
+                    names.add(t.getName().substring(("aiolos-pool-" + ctx.name() + "-").length()));
+                }
+            }
+            names.sort(java.util.Comparator.comparingInt(Integer::parseInt));
+            assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8"), names);
+            gate.countDown();
+        }
+        assertEquals(0, liveWorkers(ctx));
+        fx.assertNoFailures();
+    }
 }
