@@ -1,7 +1,5 @@
 package org.aiolos.core.loop;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -37,30 +35,15 @@ import org.aiolos.linux.Fds;
  * step for step (see the spec sections cited on each method).
  *
  * <p>Threads: fields marked "home" are touched only by the home thread; the notify
- * protocol fields and the BH list are the cross-thread surface and use VarHandles with
- * the orderings named where they are accessed.
+ * protocol ({@link NotifyProtocol}) and the BH list ({@link BhList}) are the cross-thread
+ * surface, with the memory orderings named where they are accessed (and checked by the
+ * jcstress module).
  */
 public final class ContextImpl implements AiolosContext, FdMonitorHost, CoroutineHost {
     static final long POLL_IDLE_INTERVAL_NS = 7_000_000_000L;
     static final long IDLE_BH_TIMEOUT_NS = 10_000_000L;
     static final long FIRST_POLL_NS = 4_000L;
-
-    private static final VarHandle NOTIFY_ME;
-    private static final VarHandle NOTIFIED;
-    private static final VarHandle BH_HEAD;
-    private static final VarHandle NOTIFIER_WRITERS;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            NOTIFY_ME = l.findVarHandle(ContextImpl.class, "notifyMe", int.class);
-            NOTIFIED = l.findVarHandle(ContextImpl.class, "notified", boolean.class);
-            BH_HEAD = l.findVarHandle(ContextImpl.class, "bhHead", BottomHalfImpl.class);
-            NOTIFIER_WRITERS = l.findVarHandle(ContextImpl.class, "notifierWriters", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    static final long DEGRADED_WAIT_NS = 1_000_000L;
 
     private static final System.Logger LOG = System.getLogger("org.aiolos.core");
 
@@ -71,22 +54,12 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     final LoopStats stats = new LoopStats();
 
     // ---- notify protocol (spec §1.3)
-    /** Bit 0: external-loop window open; bits 1..31: blocking polls × 2. Written by home only. */
-    @SuppressWarnings("unused")
-    private volatile int notifyMe;
-    /** Set by wakeUp, cleared by acceptNotify. */
-    @SuppressWarnings("unused")
-    private volatile boolean notified;
-    /** Threads inside the notifier write; close waits for them so it never closes under a write. */
-    @SuppressWarnings("unused")
-    private volatile int notifierWriters;
+    private final NotifyProtocol notify = new NotifyProtocol();
     private final EventFd notifier;
     private final HandlerNode notifierNode;
 
     // ---- bottom halves (spec §2)
-    /** Lock-free LIFO of enqueued BHs. */
-    @SuppressWarnings("unused")
-    private volatile BottomHalfImpl bhHead;
+    private final BhList bhList = new BhList();
     /** home */
     private final BhSlices slices = new BhSlices();
 
@@ -101,6 +74,10 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     private volatile long pollGrow;
     private volatile long pollShrink;
     private volatile long aioMaxBatch;
+    /** A notifier write failed: waits are capped at DEGRADED_WAIT_NS until one succeeds. */
+    private volatile boolean notifierDegraded;
+    /** Set by setPollParams from a foreign thread; the home thread resets poll times. */
+    private volatile boolean pollTimesReset;
     private volatile int threadPoolMin;
     private volatile int threadPoolMax;
     /** home: between io_poll_begin and io_poll_end. */
@@ -182,39 +159,40 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
 
     @Override
     public void wakeUp() {
-        // StoreLoad (volatile store then volatile load): Dekker with the consumer's
-        // "notifyMe += 2; read notified". Either the loop sees notified and does not
-        // block, or we see notifyMe != 0 and write the eventfd. Never skip the write
-        // because notified was already true: that loses wake-ups (QEMU's BUG2 model).
-        NOTIFIED.setVolatile(this, true);
-        if ((int) NOTIFY_ME.getVolatile(this) != 0) {
+        if (notify.signal()) {
             signalNotifier();
         }
     }
 
-    /** The eventfd write, guarded so close never closes the fd under a writer. */
+    /**
+     * The eventfd write. EventFd counts the calls in flight and closes only after the last
+     * one, so a wakeUp racing close() never writes to a recycled fd number.
+     */
     private void signalNotifier() {
-        NOTIFIER_WRITERS.getAndAdd(this, 1);
         try {
-            // Dekker with close(): it stores closed, then waits for notifierWriters == 0.
-            if (!closed) {
-                notifier.set();
-                stats.notifierWrites.increment();
+            notifier.set();
+            stats.notifierWrites.increment();
+            if (notifierDegraded) {
+                notifierDegraded = false;
             }
-        } finally {
-            NOTIFIER_WRITERS.getAndAdd(this, -1);
+        } catch (RuntimeException e) {
+            // The work is already queued, so the caller must not see a failure. The loop
+            // may sleep through this one wake-up (QEMU would lose it silently); from now
+            // on until a write succeeds it never waits longer than 1 ms.
+            if (!notifierDegraded) {
+                notifierDegraded = true;
+                LOG.log(System.Logger.Level.WARNING, "AioContext ''" + name + "'': waking the loop failed ("
+                        + e.getMessage() + "); it now waits at most 1 ms at a time until a wake-up succeeds", e);
+            }
         }
     }
 
-    /** QEMU {@code aio_notify_accept}: clears the flag before events are processed. */
     private void acceptNotify() {
-        // Volatile store, then the BH list and timers are read with volatile loads/locks:
-        // they observe everything written before the wakeUp whose flag we just consumed.
-        NOTIFIED.setVolatile(this, false);
+        notify.accept();
     }
 
     private boolean isNotified() {
-        return (boolean) NOTIFIED.getVolatile(this);
+        return notify.isNotified();
     }
 
     /** The notifier's read handler: the eventfd is drained lazily, by a dispatched handler. */
@@ -235,6 +213,9 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         try {
             if (d == 0) {
                 selector.atSafePoint();
+                if (pollTimesReset) {
+                    applyPollTimeReset();
+                }
             }
             boolean progress = pollOnce(ready, blocking, d);
             completed = true;
@@ -257,13 +238,11 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         boolean progress = tryPollMode(mon, ready);
         long timeout = ready.timeout;
         boolean useNotifyMe = timeout != 0;
-        if (useNotifyMe) {
-            // Full fence through the volatile store; the load of `notified` after it is the
-            // consumer half of the Dekker pair (see wakeUp).
-            NOTIFY_ME.setVolatile(this, (int) NOTIFY_ME.getOpaque(this) + 2);
-            if ((boolean) NOTIFIED.getVolatile(this)) {
-                timeout = 0;
-            }
+        if (useNotifyMe && notify.enterBlocking()) {
+            timeout = 0; // a notify is pending: do not block
+        }
+        if (notifierDegraded && Long.compareUnsigned(timeout, DEGRADED_WAIT_NS) > 0) {
+            timeout = DEGRADED_WAIT_NS;
         }
         if (timeout != 0 || mon.needWait()) {
             if (timeout != 0 && pollSetStarted(ready, false)) {
@@ -274,8 +253,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             st.waits++;
         }
         if (useNotifyMe) {
-            // Release: the wait completes before the loop stops asking for eventfd writes.
-            NOTIFY_ME.setRelease(this, (int) NOTIFY_ME.getOpaque(this) - 2);
+            notify.leaveBlocking();
         }
         acceptNotify();
         long blockNs = maxNs != 0 ? System.nanoTime() - start : 0;
@@ -342,7 +320,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     @Override
     public long computeTimeout() {
         long bhTimeout = -1;
-        for (BottomHalfImpl bh = (BottomHalfImpl) BH_HEAD.getAcquire(this); bh != null; bh = bh.next) {
+        for (BottomHalfImpl bh = bhList.peek(); bh != null; bh = bh.next) {
             int f = bh.flags();
             if ((f & (BottomHalfImpl.SCHEDULED | BottomHalfImpl.DELETED)) == BottomHalfImpl.SCHEDULED) {
                 if ((f & BottomHalfImpl.IDLE) == 0) {
@@ -678,21 +656,13 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         if (closed) {
             throw closedException("scheduling " + bh);
         }
-        int old = bh.orFlags(BottomHalfImpl.PENDING | newFlags);
-        if ((old & BottomHalfImpl.PENDING) == 0) {
-            BottomHalfImpl head;
-            do {
-                head = (BottomHalfImpl) BH_HEAD.getVolatile(this);
-                bh.next = head; // published by the CAS below
-            } while (!BH_HEAD.compareAndSet(this, head, bh));
-        }
+        bhList.enqueue(bh, newFlags);
         wakeUp();
     }
 
     /** QEMU {@code aio_bh_poll}: runs the BHs enqueued before it started (spec §2.4). */
     private boolean bhPoll() {
-        BottomHalfImpl taken = (BottomHalfImpl) BH_HEAD.getAndSet(this, (BottomHalfImpl) null);
-        slices.append(taken);
+        slices.append(bhList.takeAll());
         boolean progress = false;
         BottomHalfImpl bh;
         while ((bh = slices.pop()) != null) {
@@ -728,7 +698,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
 
     /** Whether any enqueued BH, here or in an active slice, is scheduled and not deleted. */
     private boolean anyBhScheduled() {
-        for (BottomHalfImpl bh = (BottomHalfImpl) BH_HEAD.getAcquire(this); bh != null; bh = bh.next) {
+        for (BottomHalfImpl bh = bhList.peek(); bh != null; bh = bh.next) {
             if ((bh.flags() & (BottomHalfImpl.SCHEDULED | BottomHalfImpl.DELETED)) == BottomHalfImpl.SCHEDULED) {
                 return true;
             }
@@ -935,18 +905,22 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         wakeUp();
     }
 
-    /** Every handler starts over at poll time 0; done by the home thread (it owns pollNs). */
+    /**
+     * Every handler starts over at poll time 0. pollNs belongs to the home thread, so
+     * another thread only raises a flag that the loop honours before its next iteration.
+     */
     private void resetPollTimes() {
         if (inHomeThreadFast()) {
-            for (HandlerNode n : registry.snapshot()) {
-                n.pollNs = 0;
-            }
+            applyPollTimeReset();
         } else {
-            scheduleOneshot("reset-poll-times", () -> {
-                for (HandlerNode n : registry.snapshot()) {
-                    n.pollNs = 0;
-                }
-            });
+            pollTimesReset = true;
+        }
+    }
+
+    private void applyPollTimeReset() {
+        pollTimesReset = false;
+        for (HandlerNode n : registry.snapshot()) {
+            n.pollNs = 0;
         }
     }
 
@@ -1047,7 +1021,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         registry.lock.lock();
         try {
             HandlerNode n = registry.find(fd);
-            return n == null ? -1 : n.pollNs;
+            return n == null ? -1 : pollTimesReset ? 0 : n.pollNs;
         } finally {
             registry.lock.unlock();
         }
@@ -1064,8 +1038,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         @Override
         public long prepare() {
             enterHome("prepare");
-            // Bit 0 open; full fence through the atomic RMW before computing the timeout.
-            NOTIFY_ME.getAndBitwiseOr(ContextImpl.this, 1);
+            notify.openExternalWindow(); // full fence before computing the timeout
             long timeout = computeTimeout();
             ReadyQueue discard = frame(depth);
             pollSetStarted(discard, false);
@@ -1083,8 +1056,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         @Override
         public boolean check() {
             enterHome("check");
-            // Release: the external wait happened before we stop asking for eventfd writes.
-            NOTIFY_ME.getAndBitwiseAnd(ContextImpl.this, ~1);
+            notify.closeExternalWindow();
             acceptNotify();
             return anyBhScheduled() || monitor.externalCheck() || timerDeadline() == 0;
         }
@@ -1150,7 +1122,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         // schedule work that the checks below must see.
         threadPool.closeAll();
         List<String> leaks = new ArrayList<>();
-        for (BottomHalfImpl bh = (BottomHalfImpl) BH_HEAD.getAcquire(this); bh != null; bh = bh.next) {
+        for (BottomHalfImpl bh = bhList.peek(); bh != null; bh = bh.next) {
             if ((bh.flags() & BottomHalfImpl.DELETED) == 0) {
                 leaks.add("bottom half '" + bh.name + "'");
             }
@@ -1168,10 +1140,6 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         }
         closed = true;
         threadPool.dispose();
-        // Dekker with signalNotifier: closed is stored, then in-flight writers drain.
-        while ((int) NOTIFIER_WRITERS.getVolatile(this) != 0) {
-            Thread.onSpinWait();
-        }
         selector.close();
         FdMonitor mon = monitor;
         registry.lock.lock();
