@@ -341,4 +341,80 @@ class ContextThreadPoolTest {
         assertEquals(0, ctx.threadPool().inFlight());
         fx.assertNoFailures();
     }
+
+    @Test
+    void submissionsFromOtherThreadsCompleteInTheIOThread() throws Exception {
+        fx.providers.add(new WorkerPoolFactory(), 0);
+        int before = Fixture.allLiveWorkers();
+        org.aiolos.api.IOThread io = Aiolos.newIOThread(fx.options("iothread"));
+        io.start();
+        AiolosContext ctx = (AiolosContext) io.context();
+        int perThread = 500;
+        int submitters = 3;
+        CountDownLatch done = new CountDownLatch(perThread * submitters);
+        AtomicInteger wrongThread = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < submitters; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    ctx.threadPool().submit(() -> null, (v, f) -> {
+                        if (Thread.currentThread() != io.thread() || f != null) {
+                            wrongThread.incrementAndGet();
+                        }
+                        done.countDown();
+                    });
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertTrue(done.await(10, java.util.concurrent.TimeUnit.SECONDS), "completions left: " + done.getCount());
+        assertEquals(0, wrongThread.get(), "completions outside the IOThread, or failed");
+        assertTrue(ctx.threadPool().threadCount() > 0);
+        io.close();
+        assertEquals(before, Fixture.allLiveWorkers(), "closing the IOThread ended its pool's workers");
+        fx.assertNoFailures();
+    }
+
+    @Test
+    void aCoroutineWaitingOnQueuedWorkGetsTheCancellationWhenTheContextCloses() throws Exception {
+        fx.providers.add(new WorkerPoolFactory(), 0);
+        AiolosContext ctx = fx.open(fx.options("corocancel").withThreadPool(0, 1));
+        ctx.poll(false);
+        CountDownLatch gate = new CountDownLatch(1);
+        AtomicInteger running = new AtomicInteger();
+        List<String> log = new ArrayList<>();
+        ctx.threadPool().submit(() -> {
+            running.incrementAndGet();
+            gate.await();
+            return 1;
+        }, (v, f) -> log.add("blocker " + v));
+        pollUntil(ctx, () -> running.get() == 1, "the only worker busy");
+        Coroutine co = Coroutines.create("waiter", () -> {
+            try {
+                ctx.threadPool().submitCo(() -> "never");
+                log.add("waiter got a result");
+            } catch (CancellationException e) {
+                log.add("waiter cancelled");
+            } catch (Exception e) {
+                log.add("waiter " + e);
+            }
+        });
+        co.enter(ctx);
+        assertTrue(log.isEmpty(), "the coroutine waits");
+        Thread opener = Thread.ofPlatform().start(() -> {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                return;
+            }
+            gate.countDown();
+        });
+        ctx.close();
+        opener.join();
+        assertTrue(co.isFinished(), "close woke the coroutine with its cancellation");
+        assertEquals(List.of("waiter cancelled", "blocker 1"), log, "newest submission first");
+        fx.assertNoFailures();
+    }
 }

@@ -511,4 +511,78 @@ class WorkerPoolTest {
         assertEquals(0, liveWorkers(ctx));
         fx.assertNoFailures();
     }
+
+    @Test
+    void cancelsFromOtherThreadsRacingCloseCompleteEachRequestExactlyOnce() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            AiolosContext ctx = fx.open(fx.options("cancelclose").withThreadPool(0, 2));
+            ThreadPool pool = open(ctx, WorkerPoolFactory.DEFAULT_IDLE_TIMEOUT);
+            int n = 400;
+            int[] count = new int[n];
+            boolean[] cancelReturned = new boolean[n];
+            boolean[] cancelledOutcome = new boolean[n];
+            List<PoolRequest> reqs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int id = i;
+                reqs.add(pool.submit(() -> id, (v, f) -> {
+                    count[id]++;
+                    cancelledOutcome[id] = f instanceof CancellationException;
+                }));
+            }
+            ctx.poll(false); // start the first worker
+            CountDownLatch go = new CountDownLatch(1);
+            Thread canceller = Thread.ofPlatform().start(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = n - 1; i >= 0; i--) {
+                    cancelReturned[i] = reqs.get(i).cancel();
+                }
+            });
+            go.countDown();
+            pool.close(); // races the canceller: each request is cancelled by one or the other, or ran
+            canceller.join();
+            for (int i = 0; i < n; i++) {
+                assertEquals(1, count[i], "round " + round + ", request " + i);
+                if (cancelReturned[i]) {
+                    assertTrue(cancelledOutcome[i], "cancel() won but the outcome was not a cancellation");
+                }
+            }
+            assertFalse(ctx.poll(false), "close left a bottom half behind");
+            assertEquals(0, liveWorkers(ctx));
+            ctx.close();
+        }
+        fx.assertNoFailures();
+    }
+
+    @Test
+    void workersStartLazilyOneAfterAnotherFromASingleHomeThreadBottomHalf() {
+        AiolosContext ctx = fx.open("chain");
+        CountDownLatch gate = fx.gate();
+        try (ThreadPool pool = open(ctx, WorkerPoolFactory.DEFAULT_IDLE_TIMEOUT)) {
+            for (int i = 0; i < 8; i++) {
+                pool.submit(() -> {
+                    gate.await();
+                    return null;
+                }, (v, f) -> { });
+            }
+            assertEquals(0, liveWorkers(ctx), "nothing starts before the loop runs");
+            assertTrue(ctx.poll(false), "the new-thread bottom half ran");
+            // No more polling: each worker starts the next one.
+            waitUntil(() -> liveWorkers(ctx) == 8, Duration.ofSeconds(5), "the chain of 8 workers");
+            List<String> names = new ArrayList<>();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().startsWith("aiolos-pool-" + ctx.name() + "-")) {
+                    names.add(t.getName().substring(("aiolos-pool-" + ctx.name() + "-").length()));
+                }
+            }
+            names.sort(java.util.Comparator.comparingInt(Integer::parseInt));
+            assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8"), names);
+            gate.countDown();
+        }
+        assertEquals(0, liveWorkers(ctx));
+        fx.assertNoFailures();
+    }
 }

@@ -1182,6 +1182,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         }
         leaks.addAll(coroutines.scheduledDescriptions());
         if (!leaks.isEmpty()) {
+            threadPool.closeRefused();
             throw new IllegalStateException("AioContext '" + name + "' still holds " + String.join(", ", leaks)
                     + "; delete bottom halves, cancel timers and let scheduled coroutines run before closing"
                     + " (the context stays open)");

@@ -97,7 +97,7 @@ final class ContextThreadPool implements ThreadPool {
     private Backend currentLocked() {
         if (closing || ctx.isClosed()) {
             throw new IllegalStateException("submit: AioContext '" + ctx.name() + "' is "
-                    + (closing ? "closing" : "closed") + "; its thread pool takes no more work");
+                    + (ctx.isClosed() ? "closed" : "closing") + "; its thread pool takes no more work");
         }
         if (reconsider) {
             reconsider = false;
@@ -154,6 +154,9 @@ final class ContextThreadPool implements ThreadPool {
     }
 
     private void scheduleRetireLocked() {
+        if (closing) {
+            return; // closeAll closes every pool; a BH now would make the context's close refuse
+        }
         try {
             if (retireBh == null || retireBh.isDeleted()) {
                 retireBh = ctx.newBottomHalf("thread-pool-retire", this::retireDrained);
@@ -262,9 +265,10 @@ final class ContextThreadPool implements ThreadPool {
 
     /**
      * The context is closing: closes every pool (queued work completes as cancelled,
-     * running work is waited for, every completion runs in this thread). Submissions
-     * meanwhile fail. If the context then stays open (it refused to close), the next
-     * submission opens a new pool.
+     * running work is waited for, every completion runs in this thread). Submissions fail
+     * from now on, and provider changes schedule nothing, until {@link #closeRefused()}
+     * (the context stays open; the next submission opens a new pool) or
+     * {@link #dispose()} (it closed).
      */
     void closeAll() {
         List<Backend> all = new ArrayList<>();
@@ -281,13 +285,12 @@ final class ContextThreadPool implements ThreadPool {
                 retireBh = null;
             }
         }
-        try {
-            all.forEach(this::closeBackend);
-        } finally {
-            synchronized (this) {
-                closing = false;
-            }
-        }
+        all.forEach(this::closeBackend);
+    }
+
+    /** The context refused to close after {@link #closeAll()}: take work again. */
+    synchronized void closeRefused() {
+        closing = false;
     }
 
     /** The context has closed: stop following the providers. */
