@@ -23,8 +23,9 @@ import org.aiolos.linux.Files;
  *   ENGINE = threads | native | io_uring,  RW = randread | randwrite,  QD = 1..1024
  * </pre>
  * Prints one line per run: {@code engine rw qd iops mean_latency_us}. The context is an
- * IOThread-style one (adaptive polling up to 32768 ns, QEMU's IOThread default), one
- * second of warm-up precedes each measured run.
+ * IOThread-style one (adaptive polling up to 32768 ns, QEMU's IOThread default) on QEMU's
+ * fd-monitor policy, or the monitor named by {@code -Daiolos.fdmon=poll|epoll|io_uring};
+ * one second of warm-up precedes each measured run.
  */
 public final class DiskEngineBench {
     private static final int BLOCK = 4096;
@@ -125,7 +126,7 @@ public final class DiskEngineBench {
                 int qd = Integer.parseInt(p[2]);
                 try (Arena arena = Arena.ofShared()) {
                     AiolosContext ctx = Aiolos.newContext(ContextOptions.ioThreadDefaults("bench-" + engineName)
-                            .withDiskEngine(engineName));
+                            .withDiskEngine(engineName).withFdMonitor(System.getProperty("aiolos.fdmon")));
                     ctx.poll(false);
                     DiskEngineBench b = new DiskEngineBench(ctx, file, size, write, qd, arena);
                     for (int s = 0; s < qd; s++) {
