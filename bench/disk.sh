@@ -8,6 +8,9 @@
 #
 #   bench/disk.sh [SECONDS per run, default 5] [FILE, default bench/target/disk-bench.img]
 #
+# AIOLOS_FDMON=poll|epoll|io_uring pins the context's fd monitor (default: QEMU's policy,
+# io_uring when available).
+#
 # Installs fio when missing (apt-get). Prints a table and writes it, with the raw
 # numbers, to bench/results/disk-<date>.txt. The file is 1 GiB, written once.
 set -euo pipefail
@@ -31,7 +34,7 @@ fi
 out="bench/results/disk-$(date +%F-%H%M).txt"
 {
   echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores, $(fio --version), file $file ($(df -T "$file" | awk 'NR==2{print $2}')), ${secs}s per run"
-  echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg); context fd monitor: ${AIOLOS_FDMON:-QEMU policy}"
 } | tee "$out"
 
 fio_iops() { # ioengine rw qd -> IOPS
@@ -50,7 +53,8 @@ for e in threads native io_uring; do
   done
 done
 echo "== Aiolos engines"
-"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
+"$JAVA_HOME/bin/java" ${AIOLOS_FDMON:+-Daiolos.fdmon=$AIOLOS_FDMON} \
+  --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
   -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
   org.aiolos.bench.DiskEngineBench "$file" "$secs" "${runs[@]}" > bench/target/disk-aiolos.txt
 cat bench/target/disk-aiolos.txt
