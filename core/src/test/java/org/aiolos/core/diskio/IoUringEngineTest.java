@@ -16,7 +16,7 @@ class IoUringEngineTest extends DiskEngineContract {
     static final DiskIoEngineFactory FACTORY = new IoUringEngineFactory();
 
     @Override
-    DiskIoEngineFactory factory() {
+    protected DiskIoEngineFactory factory() {
         return FACTORY;
     }
 

@@ -12,12 +12,12 @@ import org.junit.jupiter.api.Test;
 class IoUringEngineUnderIoUringMonitorTest extends DiskEngineContract {
 
     @Override
-    DiskIoEngineFactory factory() {
+    protected DiskIoEngineFactory factory() {
         return IoUringEngineTest.FACTORY;
     }
 
     @Override
-    ContextOptions options(String name) {
+    protected ContextOptions options(String name) {
         FdMonitorProviders monitors = new FdMonitorProviders();
         monitors.add(new IoUringFdMonitorFactory(), 0);
         return super.options(name).withFdMonitors(monitors).withFdMonitor("io_uring");

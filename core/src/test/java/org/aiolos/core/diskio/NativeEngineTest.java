@@ -17,7 +17,7 @@ class NativeEngineTest extends DiskEngineContract {
     private static final DiskIoEngineFactory FACTORY = new LinuxAioEngineFactory();
 
     @Override
-    DiskIoEngineFactory factory() {
+    protected DiskIoEngineFactory factory() {
         return FACTORY;
     }
 

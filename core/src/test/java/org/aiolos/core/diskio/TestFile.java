@@ -10,15 +10,15 @@ import org.aiolos.linux.Fds;
 import org.aiolos.linux.Files;
 
 /** A scratch file opened twice (buffered and O_DIRECT) with its reference copy in memory. */
-final class TestFile implements AutoCloseable {
-    static final long ALIGN = 4096;
-    final Path path;
-    final int bufferedFd;
-    final int directFd;
-    final DiskFile buffered;
-    final DiskFile direct;
+public final class TestFile implements AutoCloseable {
+    public static final long ALIGN = 4096;
+    public final Path path;
+    public final int bufferedFd;
+    public final int directFd;
+    public final DiskFile buffered;
+    public final DiskFile direct;
     /** What the file should hold. */
-    final byte[] reference;
+    public final byte[] reference;
 
     TestFile(Path dir, int size, long seed) throws IOException {
         this.path = dir.resolve("engine-" + seed + ".img");
@@ -32,7 +32,7 @@ final class TestFile implements AutoCloseable {
     }
 
     /** A native buffer of {@code size} bytes aligned for O_DIRECT. */
-    static MemorySegment buffer(Arena arena, long size) {
+    public static MemorySegment buffer(Arena arena, long size) {
         return AlignedBuffers.allocate(arena, size, ALIGN);
     }
 

@@ -188,6 +188,17 @@ public final class DiskRequest {
         return true;
     }
 
+    /**
+     * Ends the request with {@code -errno} whatever it transferred: for failures of the
+     * engine's own around the transfer (a cancelled job, a failed FUA flush).
+     */
+    public void fail(int errno) {
+        if (errno <= 0) {
+            throw new IllegalArgumentException("errno must be > 0, got " + errno);
+        }
+        result = -errno;
+    }
+
     private void zeroFrom(long from) {
         long skip = from;
         for (MemorySegment b : buffers) {
