@@ -116,6 +116,7 @@ public class ShellIT {
         String out = run("aio:top 2 200");
         System.out.println("ShellIT aio:top 2 200\n" + out);
         assertTrue(out, out.contains("aio top  (1/2") && out.contains("aio top  (2/2"));
+        assertTrue(out, out.contains("POOL") && out.contains("P-INFL") && out.contains("D-INFL"));
         assertTrue(out, Pattern.compile("iothread0\\s+\\S+\\s+\\d+").matcher(out).find());
     }
 
