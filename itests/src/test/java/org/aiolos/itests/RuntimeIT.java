@@ -150,6 +150,37 @@ public class RuntimeIT {
         Await.until("it1's MBean unregistered", 5_000, () -> !isMBean("it1"));
     }
 
+    @Test
+    public void anInvalidNewConfigurationIsRejectedNamingTheFieldUntilFixed() throws Exception {
+        Configuration conf = cm.getFactoryConfiguration("org.aiolos.iothread", "bad1", "?");
+        try {
+            conf.update(props("name", "bad1", "thread-pool-max", "0"));
+            // The component takes the configuration (ACTIVE) but runs no IOThread for it.
+            Await.until("the IOThread component for bad1 active", 10_000, () -> {
+                for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
+                    if (d.name.endsWith(".IOThreadComponent")) {
+                        for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
+                            if (c.state == ComponentConfigurationDTO.ACTIVE
+                                    && "bad1".equals(c.properties.get("name"))) {
+                                return true;
+                            }
+                        }
+                    }
+                }
+                return false;
+            });
+            // ACTIVE means activate has returned, and a valid one registers its context first.
+            assertTrue("no IOThread for an invalid configuration", Contexts.ref(bc, "bad1") == null);
+            conf.update(props("name", "bad1", "thread-pool-max", "4"));
+            AiolosContext ctx = (AiolosContext) Contexts.await(bc, "bad1");
+            assertEquals(4, ctx.threadPoolMax());
+        } finally {
+            conf.delete();
+        }
+        Await.until("bad1 gone", 10_000, () -> Contexts.ref(bc, "bad1") == null);
+        Contexts.await(bc, "iothread0");
+    }
+
     private void rejectBadUpdate(Configuration conf, AiolosContext ctx, Dictionary<String, Object> bad, String field)
             throws Exception {
         conf.update(bad);

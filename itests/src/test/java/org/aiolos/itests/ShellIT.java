@@ -105,6 +105,14 @@ public class ShellIT {
         assertTrue(ctx.pollParams().maxNs() == 500 && ctx.threadPoolMax() == 3);
         assertTrue(run("aio:configure sh1").contains("poll-max-ns=500"));
 
+        out = run("aio:configure sh2 thread-pool-max=0");
+        assertTrue(out, out.contains("sh2: configuration rejected: thread-pool-min/thread-pool-max"));
+        assertTrue(run("aio:contexts").contains("sh2  no IOThread: its configuration was rejected: thread-pool-min"));
+        out = run("aio:configure sh2 thread-pool-max=2");
+        assertTrue(out, out.contains("sh2: applied"));
+        assertTrue(((AiolosContext) Contexts.await(bc, "sh2")).threadPoolMax() == 2);
+        assertTrue(run("aio:unconfigure sh2").contains("sh2: configuration deleted"));
+
         out = run("aio:unconfigure sh1");
         assertTrue(out, out.contains("sh1: configuration deleted"));
         Await.until("sh1 gone", 5_000, () -> Contexts.ref(bc, "sh1") == null);

@@ -25,6 +25,8 @@ public final class AioCommands {
 
     @Reference
     BackendRegistry backends;
+    @Reference
+    RejectedConfigurations rejected;
 
     @Activate
     void activate() {
@@ -54,7 +56,10 @@ public final class AioCommands {
 
     /** {@code aio:contexts}: every context with its thread, backends and live counters. */
     public String contexts() {
-        return ContextListing.render(contexts.values());
+        StringBuilder out = new StringBuilder(ContextListing.render(contexts.values()));
+        rejected.all().forEach((name, why) -> out.append('\n').append(name)
+                .append("  no IOThread: its configuration was ").append(why));
+        return out.toString();
     }
 
     /** {@code aio:backends}: every backend with its ranking, and why an unavailable one is. */

@@ -27,6 +27,8 @@ public final class AioConfigCommands {
 
     @Reference
     ConfigurationAdmin cm;
+    @Reference
+    RejectedConfigurations rejected;
 
     private BundleContext bc;
 
@@ -72,10 +74,15 @@ public final class AioConfigCommands {
         }
         props.put("name", name);
         long before = updatesOf(name);
+        rejected.clear(name); // a still-invalid update lists it again; a stale entry must not answer for it
         c.update(props);
         long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
         while (System.nanoTime() < deadline) {
             ServiceReference<AioContext> r = ref(name);
+            String refused = rejected.reasonFor(name);
+            if (r == null && refused != null) {
+                return name + ": configuration " + refused + "; no IOThread runs until it is fixed";
+            }
             if (r != null && (created || updatesOf(name) > before)) {
                 Object rejected = r.getProperty(IOThreadRunner.REJECTED);
                 return name + ": " + (rejected != null ? "update " + rejected
@@ -83,8 +90,7 @@ public final class AioConfigCommands {
             }
             Thread.sleep(10);
         }
-        return name + ": configuration stored; the IOThread has not reported back within " + WAIT_MS
-                + " ms (an invalid first configuration is logged by SCR)";
+        return name + ": configuration stored; the IOThread has not reported back within " + WAIT_MS + " ms";
     }
 
     /** {@code aio:unconfigure <name>}: deletes the configuration, stopping that IOThread. */

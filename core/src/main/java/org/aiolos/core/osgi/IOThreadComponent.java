@@ -21,29 +21,63 @@ import org.osgi.service.metatype.annotations.Designate;
 public final class IOThreadComponent {
     public static final String FACTORY_PID = "org.aiolos.iothread";
 
+    private static final System.Logger LOG = System.getLogger("org.aiolos.core");
+
     @Reference
     BackendRegistry backends;
+    @Reference
+    RejectedConfigurations rejected;
 
+    private BundleContext bc;
+    private String name;
+    /** Null while the configuration has never been valid. */
     private IOThreadRunner runner;
 
     /**
-     * @throws IllegalArgumentException naming the bad field; SCR logs it and the
-     *     component stays unsatisfied until a valid update
+     * Starts the IOThread; an invalid first configuration starts none, is logged at
+     * WARNING naming the field and listed as rejected, and the next valid update starts it.
      */
     @Activate
-    void activate(BundleContext bc, Map<String, Object> props) {
-        IOThreadSettings settings = IOThreadSettings.parse(props, defaultName(props));
-        runner = new IOThreadRunner(bc, settings, backends, "configuration");
+    synchronized void activate(BundleContext context, Map<String, Object> props) {
+        bc = context;
+        name = defaultName(props);
+        start(props);
     }
 
     @Modified
-    void modified(Map<String, Object> props) {
-        runner.update(props);
+    synchronized void modified(Map<String, Object> props) {
+        if (runner == null) {
+            start(props);
+        } else {
+            runner.update(props);
+        }
+    }
+
+    private void start(Map<String, Object> props) {
+        IOThreadSettings settings;
+        try {
+            settings = IOThreadSettings.parse(props, name);
+        } catch (IllegalArgumentException e) {
+            Object n = props.get("name");
+            String key = n == null ? name : n.toString();
+            String reason = "rejected: " + e.getMessage();
+            rejected.reject(key, reason);
+            LOG.log(System.Logger.Level.WARNING, "IOThread configuration ''{0}'' {1}; no IOThread until it is fixed",
+                    key, reason);
+            return;
+        }
+        rejected.clear(name);
+        rejected.clear(settings.name());
+        name = settings.name();
+        runner = new IOThreadRunner(bc, settings, backends, "configuration");
     }
 
     @Deactivate
-    void deactivate() {
-        runner.close();
+    synchronized void deactivate() {
+        rejected.clear(name);
+        if (runner != null) {
+            runner.close();
+        }
     }
 
     /** A configuration without a name is named after its PID's last part. */
