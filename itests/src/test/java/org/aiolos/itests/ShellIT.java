@@ -85,6 +85,11 @@ public class ShellIT {
         assertTrue(out, out.contains("iothread0: fd monitor"));
         assertTrue(run("aio:use nosuch poll").contains("no context named 'nosuch'"));
         assertTrue(run("aio:use iothread0 kqueue").contains("unknown fd monitor 'kqueue'"));
+        assertTrue(run("aio:use iothread0 fdmon epoll").contains("iothread0: fd monitor epoll"));
+        out = run("aio:use iothread0 aio-engine native");
+        assertTrue(out, out.contains("iothread0: disk-I/O engine native from the next request"));
+        assertTrue(run("aio:use iothread0 aio-engine posix").contains("unknown disk-I/O engine 'posix'"));
+        assertTrue(run("aio:use iothread0 aio-engine auto").contains("disk-I/O engine best available"));
     }
 
     @Test

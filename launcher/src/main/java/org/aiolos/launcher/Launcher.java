@@ -62,7 +62,7 @@ public final class Launcher {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         System.out.printf("Aiolos: %s %s started %d bundles in %d ms; %d configuration(s) from %s%n",
                 framework.getSymbolicName(), framework.getVersion(), bundles.size(), ms, configs, conf);
-        System.out.println("Shell commands: aio:contexts  aio:backends  aio:use <context> <fdmon>  aio:top  aio:bench"
+        System.out.println("Shell commands: aio:contexts  aio:backends  aio:use <context> [aio-engine] <name>  aio:top  aio:bench"
                 + "  aio:configure <name> [key=value ...]  aio:unconfigure <name>  lb  scr:list  stop 0 (quit)");
         framework.waitForStop(0);
         System.exit(0);

@@ -87,6 +87,32 @@ public final class AioCommands {
         return context + ": fd monitor " + now + (note == null ? "" : " (" + note + ")");
     }
 
+    /**
+     * {@code aio:use <context> <fdmon|aio-engine> <name>}: switches either backend live;
+     * for the disk engine ({@code threads}, {@code native}, {@code io_uring} or
+     * {@code auto}) requests in flight finish on the old engine, new ones use the new one.
+     */
+    public String use(String context, String kind, String name) throws InterruptedException {
+        if (kind.equals("fdmon")) {
+            return use(context, name);
+        }
+        if (!kind.equals("aio-engine")) {
+            return "unknown backend kind '" + kind + "'; use fdmon or aio-engine";
+        }
+        ContextEntry e = contexts.get(context);
+        if (e == null) {
+            return "no context named '" + context + "'; contexts: " + String.join(", ", contexts.keySet());
+        }
+        String want = name.equals("auto") ? "" : name;
+        if (!IOThreadSettings.AIO_ENGINES.contains(want)) {
+            return "unknown disk-I/O engine '" + name + "'; use threads, native, io_uring or auto";
+        }
+        e.context().useDiskEngine(want.isEmpty() ? null : want);
+        return context + ": disk-I/O engine " + (want.isEmpty() ? "best available" : want)
+                + " from the next request (now: " + (e.context().diskEngineName() == null ? "none open"
+                : e.context().diskEngineName()) + ")";
+    }
+
     /** {@code aio:top}: ten refreshes, one a second. */
     public void top() throws InterruptedException {
         top(10, 1000);
