@@ -15,6 +15,7 @@ module org.aiolos.core {
     exports org.aiolos.core.clock;
 
     uses org.aiolos.api.fdmon.FdMonitorFactory;
+    uses org.aiolos.api.diskio.DiskIoEngineFactory;
     uses org.aiolos.api.threadpool.ThreadPoolFactory;
 
     provides org.aiolos.api.coroutine.CoroutineRuntime with org.aiolos.core.coroutine.CoroutineEngine;

@@ -26,6 +26,8 @@ import org.aiolos.core.ContextStats;
 import org.aiolos.core.ThreadPoolParams;
 import org.aiolos.core.clock.ClockGroup;
 import org.aiolos.core.coroutine.CoScheduler;
+import org.aiolos.core.diskio.ContextDiskIo;
+import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.core.coroutine.CoroutineHost;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.Fds;
@@ -95,6 +97,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     private final ExternalSource externalSource = new ExternalSource();
     /** Coroutines scheduled here (spec §5.3); owned by the coroutine package. */
     private final CoScheduler coroutines;
+    /** The disk-I/O engine holder (spec §7): opened on first use, closed with the context. */
+    private final ContextDiskIo diskIo;
     /** The thread-pool view and the pools behind it (spec §6); opened lazily. */
     private final ContextThreadPool threadPool;
 
@@ -138,6 +142,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             }
         }
         this.coroutines = new CoScheduler(this);
+        this.diskIo = new ContextDiskIo(this, options.diskEngine(), options.diskEngines());
         this.threadPool = new ContextThreadPool(this, options.threadPool(), options.threadPools());
     }
 
@@ -946,6 +951,23 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     }
 
     @Override
+    public DiskIoEngine diskIo() {
+        checkOpen("diskIo");
+        return diskIo;
+    }
+
+    @Override
+    public void useDiskEngine(String engineName) {
+        checkOpen("useDiskEngine");
+        diskIo.setConfigured(engineName);
+    }
+
+    @Override
+    public String diskEngineName() {
+        return diskIo.currentName();
+    }
+
+    @Override
     public void setThreadPoolParams(long min, long max) {
         ThreadPoolParams.check(min, max);
         checkOpen("setThreadPoolParams");
@@ -1118,7 +1140,12 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                     + (home == me ? " (close called from inside one of its callbacks)" : " in thread '"
                     + (home == null ? "?" : home.getName()) + "'"));
         }
-        // Pools first: their remaining completions run now, in this thread, and may still
+        // Disk engines first: the threads engine runs on the pool, and the engines' own
+        // bottom halves must be gone before the leak check; their requests in flight
+        // complete (callbacks run) before this returns. If the check below refuses, the
+        // next disk request simply reopens an engine.
+        diskIo.close();
+        // Then pools: their remaining completions run now, in this thread, and may still
         // schedule work that the checks below must see.
         threadPool.closeAll();
         List<String> leaks = new ArrayList<>();
