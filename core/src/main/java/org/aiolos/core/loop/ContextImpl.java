@@ -1026,7 +1026,28 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         LoopStats s = stats;
         return new ContextStats(s.iterations, s.waits, s.bhsRun, s.fdsDispatched, s.timersRun, s.pollHits,
                 s.pollMisses, s.notifierWrites.sum(), s.monitorSwaps, runner.failures, registry.liveCountRacy(),
-                monitor.name());
+                monitor.name(), timersPendingRacy(), maxPollNs());
+    }
+
+    /** Armed timers on every clock; sizes read without the lists' locks, for monitoring only. */
+    private int timersPendingRacy() {
+        int n = 0;
+        for (TimerList list : timerLists) {
+            n += list.size();
+        }
+        return n;
+    }
+
+    /** The longest current poll time among live handlers (read under the registry lock). */
+    private long maxPollNs() {
+        registry.lock.lock();
+        try {
+            long[] max = {0};
+            registry.forEachLive(n -> max[0] = Math.max(max[0], n.pollNs));
+            return max[0];
+        } finally {
+            registry.lock.unlock();
+        }
     }
 
     /** Handlers that take part in busy polling now (home thread). */
