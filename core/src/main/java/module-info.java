@@ -10,11 +10,20 @@ module org.aiolos.core {
     requires static org.osgi.annotation.bundle;
     requires static org.osgi.annotation.versioning;
     requires static org.osgi.service.component.annotations;
+    // The OSGi components (org.aiolos.core.osgi, not exported) compile against these; on a
+    // plain module path nothing loads that package, so they need not be present.
+    requires static org.osgi.service.metatype.annotations;
+    requires static osgi.core;
+    requires static org.osgi.service.cm;
+    // Context statistics as MBeans.
+    requires java.management;
 
     exports org.aiolos.core;
     exports org.aiolos.core.clock;
+    // org.aiolos.core.demo holds the JPMS-mode main; a main class need not be exported.
 
     uses org.aiolos.api.fdmon.FdMonitorFactory;
+    uses org.aiolos.api.diskio.DiskIoEngineFactory;
     uses org.aiolos.api.threadpool.ThreadPoolFactory;
 
     provides org.aiolos.api.coroutine.CoroutineRuntime with org.aiolos.core.coroutine.CoroutineEngine;

@@ -5,4 +5,5 @@ module org.aiolos.linux {
     requires static org.osgi.annotation.versioning;
 
     exports org.aiolos.linux;
+    exports org.aiolos.linux.diskio;
 }

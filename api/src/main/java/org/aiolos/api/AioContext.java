@@ -204,6 +204,17 @@ public interface AioContext extends AutoCloseable {
     long aioMaxBatch();
 
     /**
+     * This context's disk-I/O engine (QEMU {@code aio_get_linux_aio} /
+     * {@code aio_setup_linux_aio}): opened on first use from the configured or best
+     * available engine provider, then kept until the context closes or the provider
+     * changes, in which case requests in flight finish on the old engine while new ones go
+     * to the new one. Closing the context closes it after its requests complete.
+     *
+     * @throws IllegalStateException when no engine can be opened (the message says why)
+     */
+    org.aiolos.api.diskio.DiskIoEngine diskIo();
+
+    /**
      * Sets the worker-count bounds of this context's thread pool (QEMU
      * {@code aio_context_set_thread_pool_params}).
      *

@@ -12,6 +12,17 @@ public interface AiolosContext extends AioContext {
      */
     void useFdMonitor(String monitorName);
 
+    /**
+     * Asks for a specific disk-I/O engine ({@code threads}, {@code native},
+     * {@code io_uring}), or the highest-ranked available one with null (the
+     * {@code aio-engine} setting). Applied at the loop's next safe point: requests in
+     * flight finish on the old engine, new ones go to the new one.
+     */
+    void useDiskEngine(String engineName);
+
+    /** The disk-I/O engine in use, or null when none has been opened yet. */
+    String diskEngineName();
+
     /** Why the context is not on the monitor it was asked for or would prefer; null if it is. */
     String fdMonitorNote();
 

@@ -21,12 +21,16 @@ import org.aiolos.core.clock.ClockGroup;
  * @param threadPool the thread-pool provider to use, by name, or null for the
  *     highest-ranked one
  * @param threadPools the thread-pool providers to choose from
+ * @param diskEngine the disk-I/O engine to use ({@code threads}, {@code native},
+ *     {@code io_uring}), or null for the highest-ranked available one (aio-engine)
+ * @param diskEngines the disk-I/O engine providers to choose from
  * @param clocks the clocks the context's timers run on
  * @param failureHandler receives exceptions thrown by callbacks
  */
 public record ContextOptions(String name, PollParams pollParams, long aioMaxBatch, int threadPoolMin,
                              int threadPoolMax, String fdMonitor, FdMonitorProviders fdMonitors,
                              String threadPool, ThreadPoolProviders threadPools,
+                             String diskEngine, DiskIoEngineProviders diskEngines,
                              ClockGroup clocks, CallbackFailureHandler failureHandler) {
 
     public ContextOptions {
@@ -34,6 +38,7 @@ public record ContextOptions(String name, PollParams pollParams, long aioMaxBatc
         Objects.requireNonNull(pollParams, "pollParams");
         Objects.requireNonNull(fdMonitors, "fdMonitors");
         Objects.requireNonNull(threadPools, "threadPools");
+        Objects.requireNonNull(diskEngines, "diskEngines");
         Objects.requireNonNull(clocks, "clocks");
         Objects.requireNonNull(failureHandler, "failureHandler");
         if (aioMaxBatch < 0) {
@@ -47,12 +52,16 @@ public record ContextOptions(String name, PollParams pollParams, long aioMaxBatc
         if (threadPool != null && threadPool.isBlank()) {
             threadPool = null;
         }
+        if (diskEngine != null && diskEngine.isBlank()) {
+            diskEngine = null;
+        }
     }
 
     /** A plain context: polling off, QEMU's defaults, the system clocks and providers. */
     public static ContextOptions defaults(String name) {
         return new ContextOptions(name, PollParams.OFF, 0, 0, 64, null, FdMonitorProviders.system(),
-                null, ThreadPoolProviders.system(), ClockGroup.system(), CallbackFailureHandler.logging());
+                null, ThreadPoolProviders.system(), null,
+                DiskIoEngineProviders.system(), ClockGroup.system(), CallbackFailureHandler.logging());
     }
 
     /** An IOThread's context: as {@link #defaults} but polling up to 32768 ns. */
@@ -62,52 +71,63 @@ public record ContextOptions(String name, PollParams pollParams, long aioMaxBatc
 
     public ContextOptions withName(String n) {
         return new ContextOptions(n, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, clocks, failureHandler);
+                threadPool, threadPools, diskEngine, diskEngines, clocks, failureHandler);
     }
 
     public ContextOptions withPollParams(PollParams p) {
         return new ContextOptions(name, p, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, clocks, failureHandler);
+                threadPool, threadPools, diskEngine, diskEngines, clocks, failureHandler);
     }
 
     public ContextOptions withAioMaxBatch(long maxBatch) {
         return new ContextOptions(name, pollParams, maxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, clocks, failureHandler);
+                threadPool, threadPools, diskEngine, diskEngines, clocks, failureHandler);
     }
 
     public ContextOptions withThreadPool(int min, int max) {
         return new ContextOptions(name, pollParams, aioMaxBatch, min, max, fdMonitor, fdMonitors, threadPool,
-                threadPools, clocks, failureHandler);
+                threadPools, diskEngine, diskEngines, clocks, failureHandler);
     }
 
     public ContextOptions withFdMonitor(String monitorName) {
         return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, monitorName,
-                fdMonitors, threadPool, threadPools, clocks, failureHandler);
+                fdMonitors, threadPool, threadPools, diskEngine, diskEngines, clocks, failureHandler);
     }
 
     public ContextOptions withFdMonitors(FdMonitorProviders providers) {
         return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, providers,
-                threadPool, threadPools, clocks, failureHandler);
+                threadPool, threadPools, diskEngine, diskEngines, clocks, failureHandler);
     }
 
     /** Names the thread-pool provider to use; null or blank for the highest-ranked one. */
     public ContextOptions withThreadPoolProvider(String providerName) {
         return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                providerName, threadPools, clocks, failureHandler);
+                providerName, threadPools, diskEngine, diskEngines, clocks, failureHandler);
     }
 
     public ContextOptions withThreadPools(ThreadPoolProviders providers) {
         return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, providers, clocks, failureHandler);
+                threadPool, providers, diskEngine, diskEngines, clocks, failureHandler);
+    }
+
+    /** Names the disk-I/O engine to use; null or blank for the highest-ranked available one. */
+    public ContextOptions withDiskEngine(String engineName) {
+        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
+                threadPool, threadPools, engineName, diskEngines, clocks, failureHandler);
+    }
+
+    public ContextOptions withDiskEngines(DiskIoEngineProviders providers) {
+        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
+                threadPool, threadPools, diskEngine, providers, clocks, failureHandler);
     }
 
     public ContextOptions withClocks(ClockGroup c) {
         return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, c, failureHandler);
+                threadPool, threadPools, diskEngine, diskEngines, c, failureHandler);
     }
 
     public ContextOptions withFailureHandler(CallbackFailureHandler h) {
         return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, clocks, h);
+                threadPool, threadPools, diskEngine, diskEngines, clocks, h);
     }
 }

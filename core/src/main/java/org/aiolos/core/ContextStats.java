@@ -16,8 +16,11 @@ package org.aiolos.core;
  * @param callbackFailures callbacks that threw
  * @param handlers live fd handlers (including the context's notifier)
  * @param fdMonitor the monitor in use
+ * @param timersPending armed timers on every clock
+ * @param pollNs the longest current adaptive poll time among the handlers, in ns (what
+ *     the next busy poll will spend at most)
  */
 public record ContextStats(long iterations, long waits, long bottomHalvesRun, long fdsDispatched, long timerPasses,
                            long pollHits, long pollMisses, long notifierWrites, long monitorSwaps,
-                           long callbackFailures, int handlers, String fdMonitor) {
+                           long callbackFailures, int handlers, String fdMonitor, int timersPending, long pollNs) {
 }

@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import org.aiolos.api.diskio.DiskFile;
 
 /**
  * File operations for the disk-I/O engines: open (with {@code O_DIRECT}), positional and
@@ -175,6 +176,23 @@ public final class Files {
             }
             return buf.get(JAVA_LONG, STX_SIZE);
         }
+    }
+
+    /**
+     * Describes {@code fd} for the disk-I/O engines: whether it has {@code O_DIRECT}
+     * ({@code fcntl(F_GETFL)}) and, if so, the alignment {@link #alignment(int)} reports.
+     * Two system calls: call it once per open file, not per request.
+     */
+    public static DiskFile diskFile(int fd) {
+        int flags = Native.fcntl("fcntl", fd, Fds.F_GETFL, 0);
+        if (flags < 0) {
+            throw new SyscallException("fcntl", "F_GETFL, fd " + fd, -flags);
+        }
+        if ((flags & O_DIRECT) == 0) {
+            return DiskFile.buffered(fd);
+        }
+        DirectIoAlignment a = alignment(fd);
+        return new DiskFile(fd, true, a.memoryAlignment(), a.offsetAlignment());
     }
 
     /**

@@ -26,6 +26,8 @@ import org.aiolos.core.ContextStats;
 import org.aiolos.core.ThreadPoolParams;
 import org.aiolos.core.clock.ClockGroup;
 import org.aiolos.core.coroutine.CoScheduler;
+import org.aiolos.core.diskio.ContextDiskIo;
+import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.core.coroutine.CoroutineHost;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.Fds;
@@ -95,6 +97,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     private final ExternalSource externalSource = new ExternalSource();
     /** Coroutines scheduled here (spec §5.3); owned by the coroutine package. */
     private final CoScheduler coroutines;
+    /** The disk-I/O engine holder (spec §7): opened on first use, closed with the context. */
+    private final ContextDiskIo diskIo;
     /** The thread-pool view and the pools behind it (spec §6); opened lazily. */
     private final ContextThreadPool threadPool;
 
@@ -138,6 +142,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             }
         }
         this.coroutines = new CoScheduler(this);
+        this.diskIo = new ContextDiskIo(this, options.diskEngine(), options.diskEngines());
         this.threadPool = new ContextThreadPool(this, options.threadPool(), options.threadPools());
     }
 
@@ -946,6 +951,23 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     }
 
     @Override
+    public DiskIoEngine diskIo() {
+        checkOpen("diskIo");
+        return diskIo;
+    }
+
+    @Override
+    public void useDiskEngine(String engineName) {
+        checkOpen("useDiskEngine");
+        diskIo.setConfigured(engineName);
+    }
+
+    @Override
+    public String diskEngineName() {
+        return diskIo.currentName();
+    }
+
+    @Override
     public void setThreadPoolParams(long min, long max) {
         ThreadPoolParams.check(min, max);
         checkOpen("setThreadPoolParams");
@@ -1004,7 +1026,28 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         LoopStats s = stats;
         return new ContextStats(s.iterations, s.waits, s.bhsRun, s.fdsDispatched, s.timersRun, s.pollHits,
                 s.pollMisses, s.notifierWrites.sum(), s.monitorSwaps, runner.failures, registry.liveCountRacy(),
-                monitor.name());
+                monitor.name(), timersPendingRacy(), maxPollNs());
+    }
+
+    /** Armed timers on every clock; sizes read without the lists' locks, for monitoring only. */
+    private int timersPendingRacy() {
+        int n = 0;
+        for (TimerList list : timerLists) {
+            n += list.size();
+        }
+        return n;
+    }
+
+    /** The longest current poll time among live handlers (read under the registry lock). */
+    private long maxPollNs() {
+        registry.lock.lock();
+        try {
+            long[] max = {0};
+            registry.forEachLive(n -> max[0] = Math.max(max[0], n.pollNs));
+            return max[0];
+        } finally {
+            registry.lock.unlock();
+        }
     }
 
     /** Handlers that take part in busy polling now (home thread). */
@@ -1118,7 +1161,12 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                     + (home == me ? " (close called from inside one of its callbacks)" : " in thread '"
                     + (home == null ? "?" : home.getName()) + "'"));
         }
-        // Pools first: their remaining completions run now, in this thread, and may still
+        // Disk engines first: the threads engine runs on the pool, and the engines' own
+        // bottom halves must be gone before the leak check; their requests in flight
+        // complete (callbacks run) before this returns. If the check below refuses, the
+        // next disk request simply reopens an engine.
+        diskIo.close();
+        // Then pools: their remaining completions run now, in this thread, and may still
         // schedule work that the checks below must see.
         threadPool.closeAll();
         List<String> leaks = new ArrayList<>();

@@ -1,0 +1,92 @@
+package org.aiolos.core.osgi;
+
+import java.util.Map;
+import org.aiolos.api.diskio.DiskIoEngineFactory;
+import org.aiolos.api.fdmon.FdMonitorFactory;
+import org.aiolos.api.threadpool.ThreadPoolFactory;
+import org.aiolos.core.DiskIoEngineProviders;
+import org.aiolos.core.FdMonitorProviders;
+import org.aiolos.core.ThreadPoolProviders;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/**
+ * Mirrors the backend services of the framework (fd monitors, thread pools, disk-I/O
+ * engines) into the provider sets every IOThread of this bundle chooses from. A backend
+ * bundle that starts is bound at once (greedy) and contexts move to it if it is better;
+ * one that stops is unbound and contexts move away at their next safe point (fd
+ * monitors), or let requests in flight finish on it while new ones go elsewhere (pools,
+ * engines). Unbind removes exactly the unbound service, compared by identity: a
+ * replacement SCR bound first stays.
+ */
+@Component(service = BackendRegistry.class, immediate = true)
+public final class BackendRegistry {
+    private final FdMonitorProviders fdMonitors = new FdMonitorProviders();
+    private final ThreadPoolProviders threadPools = new ThreadPoolProviders();
+    private final DiskIoEngineProviders diskEngines = new DiskIoEngineProviders();
+
+    @Reference(service = FdMonitorFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void bindFdMonitor(FdMonitorFactory factory, Map<String, Object> props) {
+        fdMonitors.add(factory, ranking(props));
+    }
+
+    void unbindFdMonitor(FdMonitorFactory factory) {
+        fdMonitors.remove(factory);
+    }
+
+    /** A ranking change is a remove and an add, so contexts reconsider their choice. */
+    void updatedFdMonitor(FdMonitorFactory factory, Map<String, Object> props) {
+        fdMonitors.remove(factory);
+        fdMonitors.add(factory, ranking(props));
+    }
+
+    @Reference(service = ThreadPoolFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void bindThreadPool(ThreadPoolFactory factory, Map<String, Object> props) {
+        threadPools.add(factory, ranking(props));
+    }
+
+    void unbindThreadPool(ThreadPoolFactory factory) {
+        threadPools.remove(factory);
+    }
+
+    void updatedThreadPool(ThreadPoolFactory factory, Map<String, Object> props) {
+        threadPools.remove(factory);
+        threadPools.add(factory, ranking(props));
+    }
+
+    @Reference(service = DiskIoEngineFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void bindDiskEngine(DiskIoEngineFactory factory, Map<String, Object> props) {
+        diskEngines.add(factory, ranking(props));
+    }
+
+    void unbindDiskEngine(DiskIoEngineFactory factory) {
+        diskEngines.remove(factory);
+    }
+
+    void updatedDiskEngine(DiskIoEngineFactory factory, Map<String, Object> props) {
+        diskEngines.remove(factory);
+        diskEngines.add(factory, ranking(props));
+    }
+
+    public FdMonitorProviders fdMonitors() {
+        return fdMonitors;
+    }
+
+    public ThreadPoolProviders threadPools() {
+        return threadPools;
+    }
+
+    public DiskIoEngineProviders diskEngines() {
+        return diskEngines;
+    }
+
+    private static int ranking(Map<String, Object> props) {
+        return props.get("service.ranking") instanceof Integer i ? i : 0;
+    }
+}

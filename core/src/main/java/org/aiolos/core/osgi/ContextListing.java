@@ -1,0 +1,71 @@
+package org.aiolos.core.osgi;
+
+import java.util.Collection;
+import org.aiolos.api.coroutine.Coroutines;
+import org.aiolos.core.AiolosContext;
+import org.aiolos.core.ContextStats;
+import org.aiolos.core.loop.ContextImpl;
+
+/** Formats {@code aio:contexts}: one block per context, its backends and live counters. */
+final class ContextListing {
+    private ContextListing() {
+    }
+
+    /** Coroutines queued to be entered in this context's loop (QEMU's scheduled_coroutines). */
+    private static int scheduledCoroutines(AiolosContext ctx) {
+        return ctx instanceof ContextImpl impl ? impl.coroutineScheduler().scheduledDescriptions().size() : 0;
+    }
+
+    private static String orNone(String name) {
+        return name == null ? "none open yet" : name;
+    }
+
+    private static String poolProvider(AiolosContext ctx) {
+        return ctx instanceof ContextImpl impl ? impl.threadPoolProvider() : null;
+    }
+
+    static String render(Collection<ContextEntry> contexts) {
+        if (contexts.isEmpty()) {
+            return "no contexts";
+        }
+        StringBuilder out = new StringBuilder();
+        for (ContextEntry e : contexts) {
+            AiolosContext ctx = e.context();
+            ContextStats s = ctx.stats();
+            out.append(e.name()).append("  thread=").append(e.prop(IOThreadRunner.THREAD, "-"))
+                    .append("  source=").append(e.prop(IOThreadRunner.SOURCE, "-")).append('\n');
+            out.append("  fdmon=").append(s.fdMonitor())
+                    .append(" (configured: ").append(e.prop("fdmon", "best available")).append(")")
+                    .append("  engine=").append(orNone(ctx.diskEngineName()))
+                    .append(" (configured: ").append(e.prop("aio-engine", "best available")).append(")")
+                    .append("  pool=").append(orNone(poolProvider(ctx)))
+                    .append(" (min ").append(ctx.threadPoolMin()).append(", max ").append(ctx.threadPoolMax())
+                    .append(")\n");
+            out.append("  iterations=").append(s.iterations())
+                    .append(" bhs-run=").append(s.bottomHalvesRun())
+                    .append(" fds-dispatched=").append(s.fdsDispatched())
+                    .append(" poll-hits=").append(s.pollHits())
+                    .append(" poll-misses=").append(s.pollMisses())
+                    .append(" poll-ns=").append(s.pollNs()).append('/').append(ctx.pollParams().maxNs())
+                    .append(" timers-pending=").append(s.timersPending())
+                    .append(" handlers=").append(s.handlers())
+                    .append(" swaps=").append(s.monitorSwaps())
+                    .append('\n');
+            out.append("  coroutines=").append(scheduledCoroutines(ctx)).append(" scheduled (backend ")
+                    .append(Coroutines.backend()).append(')')
+                    .append(" pool-threads=").append(ctx.threadPool().threadCount())
+                    .append(" pool-in-flight=").append(ctx.threadPool().inFlight())
+                    .append(" disk-in-flight=").append(ctx.diskIo().inFlight())
+                    .append('\n');
+            String note = ctx.fdMonitorNote();
+            if (note != null) {
+                out.append("  note: ").append(note).append('\n');
+            }
+            String rejected = e.prop(IOThreadRunner.REJECTED, null);
+            if (rejected != null) {
+                out.append("  last update ").append(rejected).append('\n');
+            }
+        }
+        return out.toString().stripTrailing();
+    }
+}

@@ -1,0 +1,51 @@
+package org.aiolos.core.osgi;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
+
+/**
+ * The Metatype description of one IOThread's factory configuration (PID
+ * {@value IOThreadComponent#FACTORY_PID}), what a configuration UI or {@code metatype}
+ * tool shows. The component reads the raw properties itself ({@link IOThreadSettings}) so
+ * that a bad value is rejected with a message naming its field instead of failing a
+ * conversion. {@code $_$} in a method name is a {@code -} in the property name.
+ */
+@ObjectClassDefinition(name = "Aiolos IOThread",
+        description = "A thread running one AioContext; one configuration per IOThread.")
+@interface IOThreadConfig {
+
+    @AttributeDefinition(description = "The IOThread's name, also its context's and its MBean's.")
+    String name();
+
+    @AttributeDefinition(description = "Longest adaptive busy poll in ns; 0 turns polling off.", min = "0")
+    long poll$_$max$_$ns() default 32768;
+
+    @AttributeDefinition(description = "Poll-time growth factor; 0 means 2.", min = "0")
+    long poll$_$grow() default 0;
+
+    @AttributeDefinition(description = "Poll-time shrink divisor; 0 means reset to 0.", min = "0")
+    long poll$_$shrink() default 0;
+
+    @AttributeDefinition(description = "Most disk-I/O requests submitted in one batch; 0 means the engine default.",
+            min = "0")
+    long aio$_$max$_$batch() default 0;
+
+    @AttributeDefinition(description = "Thread-pool workers kept alive.", min = "0")
+    int thread$_$pool$_$min() default 0;
+
+    @AttributeDefinition(description = "Most thread-pool workers.", min = "1")
+    int thread$_$pool$_$max() default 64;
+
+    @AttributeDefinition(description = "The fd monitor; empty means the best available (QEMU's policy).",
+            options = {@Option(label = "best available", value = ""), @Option(label = "poll(2)", value = "poll"),
+                    @Option(label = "epoll(7)", value = "epoll"), @Option(label = "io_uring", value = "io_uring")},
+            required = false)
+    String fdmon() default "";
+
+    @AttributeDefinition(description = "The disk-I/O engine; empty means the best available.",
+            options = {@Option(label = "best available", value = ""), @Option(label = "threads", value = "threads"),
+                    @Option(label = "Linux AIO", value = "native"), @Option(label = "io_uring", value = "io_uring")},
+            required = false)
+    String aio$_$engine() default "";
+}

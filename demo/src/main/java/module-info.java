@@ -1,0 +1,14 @@
+/**
+ * The distribution's live workload: a TCP echo service on 127.0.0.1 served by an
+ * IOThread's context through its fd monitor, with a client that pings it.
+ */
+module org.aiolos.demo {
+    requires org.aiolos.api;
+    requires org.aiolos.linux;
+    requires static org.osgi.annotation.bundle;
+    requires static org.osgi.annotation.versioning;
+    requires static org.osgi.service.component.annotations;
+    requires static org.osgi.service.metatype.annotations;
+
+    exports org.aiolos.demo;
+}

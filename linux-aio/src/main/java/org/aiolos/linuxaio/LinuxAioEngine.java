@@ -1,0 +1,305 @@
+package org.aiolos.linuxaio;
+
+import java.lang.foreign.MemorySegment;
+import org.aiolos.api.AioContext;
+import org.aiolos.api.BottomHalf;
+import org.aiolos.api.diskio.DiskFile;
+import org.aiolos.api.diskio.DiskIoEngine;
+import org.aiolos.api.diskio.DiskIoEngineFactory;
+import org.aiolos.linux.Errno;
+import org.aiolos.linux.EventFd;
+import org.aiolos.linux.IoEventArray;
+import org.aiolos.linux.IocbArray;
+import org.aiolos.linux.LinuxAio;
+import org.aiolos.linux.SyscallException;
+import org.aiolos.linux.UserRing;
+import org.aiolos.linux.diskio.DiskRequest;
+import org.aiolos.linux.diskio.DiskRequestPool;
+import org.aiolos.linux.diskio.IdQueue;
+
+/**
+ * The {@code native} engine (spec §7.1): one kernel AIO context of {@value #MAX_EVENTS}
+ * events per AioContext. Each iocb carries {@code IOCB_FLAG_RESFD}, so the kernel
+ * signals an eventfd registered in the context; its poll callback peeks the user-space
+ * completion ring, so busy polling notices completions without a system call.
+ *
+ * <p>Requests wait in {@code pending} and go to {@code io_submit} in batches of at most
+ * the context's aio-max-batch (32 by default): at once when a batch is full, otherwise
+ * from a bottom half at the end of the loop iteration (QEMU's {@code defer_call}). An
+ * {@code EAGAIN} from {@code io_submit} leaves them queued for the next completion (or, with
+ * nothing in flight, the next iteration). Iocb {@code i} belongs to request id {@code i},
+ * and the id is the iocb's user data.
+ *
+ * <p>Home thread only: every field is touched by the home thread alone.
+ */
+final class LinuxAioEngine implements DiskIoEngine {
+    /** io_setup depth (QEMU MAX_EVENTS, raised from 128 in 2020). */
+    static final int MAX_EVENTS = 1024;
+    /** Requests accepted at once: the kernel's depth plus as many waiting in the queue. */
+    static final int CAPACITY = 4 * MAX_EVENTS;
+
+    private final AioContext ctx;
+    private final long aioCtx;
+    private final EventFd notifier;
+    private final IocbArray iocbs;
+    private final IoEventArray events;
+    private final DiskRequestPool pool;
+    private final IdQueue pending;
+    /** Requests whose submission failed: completed from {@link #doneBh}, never inside the submitting call. */
+    private final IdQueue failed;
+    private final BottomHalf submitBh;
+    private final BottomHalf doneBh;
+    /** Iocbs the kernel holds. */
+    private int kernelInFlight;
+    /** A completion pass is running (a nested loop run from a completion must not start another). */
+    private boolean processing;
+    private boolean closed;
+
+    LinuxAioEngine(AioContext ctx, long aioCtx, EventFd notifier) {
+        this.ctx = ctx;
+        this.aioCtx = aioCtx;
+        this.notifier = notifier;
+        this.iocbs = new IocbArray(CAPACITY);
+        this.events = new IoEventArray(MAX_EVENTS);
+        this.pool = new DiskRequestPool(CAPACITY);
+        this.pending = new IdQueue(CAPACITY);
+        this.failed = new IdQueue(CAPACITY);
+        this.submitBh = ctx.newBottomHalf("linux-aio submit", this::submitPending);
+        this.doneBh = ctx.newBottomHalf("linux-aio failed submissions", this::completeFailed);
+        ctx.setEventNotifier(notifier, this::onNotified, this::hasCompletions, this::onPollReady);
+    }
+
+    @Override
+    public String name() {
+        return DiskIoEngineFactory.NATIVE;
+    }
+
+    // ------------------------------------------------------------------ submission
+
+    @Override
+    public void readv(DiskFile file, long offset, MemorySegment[] buffers, IoCompletion completion) {
+        DiskRequest.validate(DiskRequest.Kind.READ, file, offset, buffers);
+        enqueue(DiskRequest.Kind.READ, file, offset, buffers, false, completion);
+    }
+
+    @Override
+    public void writev(DiskFile file, long offset, MemorySegment[] buffers, boolean fua, IoCompletion completion) {
+        DiskRequest.validate(DiskRequest.Kind.WRITE, file, offset, buffers);
+        enqueue(DiskRequest.Kind.WRITE, file, offset, buffers, fua, completion);
+    }
+
+    @Override
+    public void flush(DiskFile file, IoCompletion completion) {
+        if (file == null) {
+            throw new NullPointerException("file");
+        }
+        enqueue(DiskRequest.Kind.FLUSH, file, 0, null, false, completion);
+    }
+
+    private void enqueue(DiskRequest.Kind kind, DiskFile file, long offset, MemorySegment[] buffers, boolean fua,
+                         IoCompletion completion) {
+        if (completion == null) {
+            throw new NullPointerException("completion");
+        }
+        checkUsable();
+        DiskRequest r = pool.acquire(kind, file, offset, buffers, fua, completion);
+        if (r == null) {
+            throw new IllegalStateException("native engine of '" + ctx.name() + "': " + CAPACITY
+                    + " requests already outstanding; wait for completions");
+        }
+        prepare(r);
+        pending.add(r.id());
+        if (pending.size() >= maxBatch()) {
+            submitPending();
+        } else {
+            submitBh.schedule();
+        }
+    }
+
+    private void checkUsable() {
+        if (closed) {
+            throw new IllegalStateException("native engine of '" + ctx.name() + "' is closed");
+        }
+        if (!ctx.inHomeThread()) {
+            throw new IllegalStateException("native engine of '" + ctx.name()
+                    + "': submit from the context's home thread, not '" + Thread.currentThread().getName() + "'");
+        }
+    }
+
+    /** aio-max-batch (32 when 0), never more than the kernel has room for (spec §7.1 max_batch). */
+    private int maxBatch() {
+        long b = ctx.aioMaxBatch();
+        int batch = b == 0 ? DEFAULT_MAX_BATCH : (int) Math.min(b, MAX_EVENTS);
+        int room = MAX_EVENTS - kernelInFlight;
+        return room > 0 ? Math.min(batch, room) : batch;
+    }
+
+    private void prepare(DiskRequest r) {
+        int id = r.id();
+        switch (r.kind()) {
+            case READ -> iocbs.prepPreadv(id, r.fd(), r.iovAddress(), r.iovCount(), r.position(), id, 0);
+            case WRITE -> iocbs.prepPwritev(id, r.fd(), r.iovAddress(), r.iovCount(), r.position(), id,
+                    r.fua() ? IocbArray.RWF_DSYNC : 0);
+            case FLUSH -> iocbs.prepFdsync(id, r.fd(), id);
+        }
+        iocbs.setResfd(id, notifier.fd());
+    }
+
+    /** QEMU ioq_submit, without its opportunistic reaping (completions never run inside a submit). */
+    private void submitPending() {
+        while (!pending.isEmpty() && kernelInFlight < MAX_EVENTS) {
+            int n = Math.min(pending.size(), MAX_EVENTS - kernelInFlight);
+            for (int k = 0; k < n; k++) {
+                iocbs.setPointer(k, pending.peek(k));
+            }
+            int done;
+            try {
+                done = LinuxAio.submit(aioCtx, n, iocbs.pointers());
+            } catch (SyscallException e) {
+                // The kernel refused the first iocb (EBADF, EINVAL...): it fails, the rest go on.
+                int id = pending.poll();
+                pool.get(id).onResult(-e.errno());
+                failed.add(id);
+                doneBh.schedule();
+                continue;
+            }
+            if (done == -Errno.EAGAIN) {
+                break; // the kernel is out of room: stay queued
+            }
+            pending.drop(done);
+            kernelInFlight += done;
+            if (done < n) {
+                break;
+            }
+        }
+        if (!pending.isEmpty() && kernelInFlight == 0) {
+            // Nothing in flight will signal the eventfd: retry on the next iteration.
+            submitBh.schedule();
+        }
+    }
+
+    private void completeFailed() {
+        Throwable failure = null;
+        while (!failed.isEmpty()) {
+            failure = pool.finish(pool.get(failed.poll()), failure);
+        }
+        DiskRequestPool.rethrow(failure);
+    }
+
+    // ------------------------------------------------------------------ completion
+
+    private boolean hasCompletions() {
+        return UserRing.hasEvents(aioCtx);
+    }
+
+    private void onNotified() {
+        notifier.testAndClear();
+        processCompletions();
+    }
+
+    private void onPollReady() {
+        processCompletions();
+    }
+
+    private void processCompletions() {
+        if (processing || closed && kernelInFlight == 0) {
+            return;
+        }
+        processing = true;
+        Throwable failure = null;
+        try {
+            int n;
+            while ((n = UserRing.reap(aioCtx, events, MAX_EVENTS)) > 0) {
+                failure = handle(n, failure);
+            }
+        } finally {
+            processing = false;
+        }
+        if (!pending.isEmpty()) {
+            submitPending();
+        }
+        DiskRequestPool.rethrow(failure);
+    }
+
+    /** Handles events 0..n-1: finished requests complete, short ones go back to the queue. */
+    private Throwable handle(int n, Throwable failure) {
+        for (int i = 0; i < n; i++) {
+            int id = (int) events.data(i);
+            long res = events.res(i);
+            kernelInFlight--;
+            DiskRequest r = pool.get(id);
+            if (r.onResult(res)) {
+                failure = pool.finish(r, failure);
+            } else {
+                prepare(r);
+                pending.add(id);
+            }
+        }
+        return failure;
+    }
+
+    @Override
+    public int inFlight() {
+        return pool.inUse();
+    }
+
+    // ------------------------------------------------------------------ close
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        // From the home thread, or any thread once the loop has stopped (the context's close).
+        if (processing) {
+            throw new IllegalStateException("the native engine of '" + ctx.name()
+                    + "' cannot be closed from one of its completions");
+        }
+        closed = true;
+        Throwable failure = null;
+        try {
+            processing = true;
+            // Drain: everything queued is submitted, everything submitted is waited for,
+            // and every completion runs, so closing loses none.
+            while (true) {
+                submitPending();
+                while (!failed.isEmpty()) {
+                    failure = pool.finish(pool.get(failed.poll()), failure);
+                }
+                if (kernelInFlight == 0 && pending.isEmpty()) {
+                    break;
+                }
+                if (kernelInFlight == 0) {
+                    continue; // EAGAIN with nothing in flight: retry the submission
+                }
+                int n = LinuxAio.getEvents(aioCtx, 1, Math.min(kernelInFlight, MAX_EVENTS), events, -1);
+                if (n > 0) {
+                    failure = handle(n, failure);
+                }
+            }
+        } finally {
+            processing = false;
+            release();
+        }
+        DiskRequestPool.rethrow(failure);
+    }
+
+    private void release() {
+        ctx.setEventNotifier(notifier, null, null, null);
+        submitBh.delete();
+        doneBh.delete();
+        notifier.close();
+        try {
+            LinuxAio.destroy(aioCtx);
+        } finally {
+            iocbs.close();
+            events.close();
+            pool.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "native engine of '" + ctx.name() + "' (" + pool.inUse() + " in flight)";
+    }
+}

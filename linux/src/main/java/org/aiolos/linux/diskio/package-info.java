@@ -1,0 +1,14 @@
+/**
+ * What the three disk-I/O engines ({@code threads}, {@code native}, {@code io_uring})
+ * share, so that they validate requests and treat short transfers, end of file and
+ * retryable errors identically (the result rules of
+ * {@link org.aiolos.api.diskio.DiskIoEngine}): {@link org.aiolos.linux.diskio.DiskRequest},
+ * a reusable request with its native iovec array, and
+ * {@link org.aiolos.linux.diskio.DiskRequestPool}, the fixed set of them an engine owns.
+ */
+@Export
+@Version("0.1.0")
+package org.aiolos.linux.diskio;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,178 @@
+package org.aiolos.threadpool.diskio;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.aiolos.api.AioContext;
+import org.aiolos.api.diskio.DiskFile;
+import org.aiolos.api.diskio.DiskIoEngine;
+import org.aiolos.api.diskio.DiskIoEngineFactory;
+import org.aiolos.api.threadpool.ThreadPool;
+import org.aiolos.linux.Errno;
+import org.aiolos.linux.Files;
+import org.aiolos.linux.SyscallException;
+import org.aiolos.linux.diskio.DiskRequest;
+import org.aiolos.linux.diskio.DiskRequestPool;
+
+/**
+ * The {@code threads} engine: each request is one job on the context's thread pool
+ * ({@link AioContext#threadPool()}), which performs the blocking system calls and loops
+ * over short transfers itself (the same {@link DiskRequest} rules as the kernel-queue
+ * engines); the pool's completion bottom half delivers the result in the home thread.
+ *
+ * <p>There is no kernel queue to batch for: each request is handed to the pool when it is
+ * submitted, a batch of one, so aio-max-batch is trivially respected. FUA writes are
+ * {@code pwritev} followed by {@code fdatasync} on the same worker (the {@code linux}
+ * module has no {@code pwritev2}), which gives the same durability as {@code RWF_DSYNC}.
+ *
+ * <p>The request pool is touched by the home thread only; a request travels to a worker
+ * and back through the thread pool's queue and completion list, which order the accesses.
+ */
+public final class ThreadsEngine implements DiskIoEngine {
+    /** Requests accepted at once. */
+    static final int CAPACITY = 4096;
+
+    private final AioContext ctx;
+    private final ThreadPool pool;
+    private final DiskRequestPool requests = new DiskRequestPool(CAPACITY);
+    /** Jobs a worker has not finished: what close() waits for when it cannot run the loop. */
+    private final AtomicInteger running = new AtomicInteger();
+    private boolean closed;
+
+    ThreadsEngine(AioContext ctx) {
+        this.ctx = ctx;
+        this.pool = ctx.threadPool();
+    }
+
+    @Override
+    public String name() {
+        return DiskIoEngineFactory.THREADS;
+    }
+
+    @Override
+    public void readv(DiskFile file, long offset, MemorySegment[] buffers, IoCompletion completion) {
+        DiskRequest.validate(DiskRequest.Kind.READ, file, offset, buffers);
+        submit(DiskRequest.Kind.READ, file, offset, buffers, false, completion);
+    }
+
+    @Override
+    public void writev(DiskFile file, long offset, MemorySegment[] buffers, boolean fua, IoCompletion completion) {
+        DiskRequest.validate(DiskRequest.Kind.WRITE, file, offset, buffers);
+        submit(DiskRequest.Kind.WRITE, file, offset, buffers, fua, completion);
+    }
+
+    @Override
+    public void flush(DiskFile file, IoCompletion completion) {
+        if (file == null) {
+            throw new NullPointerException("file");
+        }
+        submit(DiskRequest.Kind.FLUSH, file, 0, null, false, completion);
+    }
+
+    private void submit(DiskRequest.Kind kind, DiskFile file, long offset, MemorySegment[] buffers, boolean fua,
+                        IoCompletion completion) {
+        if (completion == null) {
+            throw new NullPointerException("completion");
+        }
+        if (closed) {
+            throw new IllegalStateException("threads engine of '" + ctx.name() + "' is closed");
+        }
+        if (!ctx.inHomeThread()) {
+            throw new IllegalStateException("threads engine of '" + ctx.name()
+                    + "': submit from the context's home thread, not '" + Thread.currentThread().getName() + "'");
+        }
+        DiskRequest r = requests.acquire(kind, file, offset, buffers, fua, completion);
+        if (r == null) {
+            throw new IllegalStateException("threads engine of '" + ctx.name() + "': " + CAPACITY
+                    + " requests already outstanding; wait for completions");
+        }
+        running.incrementAndGet();
+        try {
+            pool.submit(() -> perform(r), (Long result, Throwable failure) -> done(r, result, failure));
+        } catch (RuntimeException e) {
+            running.decrementAndGet();
+            requests.release(r);
+            throw e;
+        }
+    }
+
+    /** On a worker: the system calls, repeated until the request is finished. */
+    private Long perform(DiskRequest r) {
+        try {
+            while (!r.onResult(syscall(r))) {
+                // a short transfer or EINTR/EAGAIN: the request now describes the remainder
+            }
+            long res = r.result();
+            if (r.kind() == DiskRequest.Kind.WRITE && r.fua() && res >= 0) {
+                try {
+                    Files.fdatasync(r.fd());
+                } catch (SyscallException e) {
+                    res = -e.errno();
+                }
+            }
+            return res;
+        } finally {
+            running.decrementAndGet();
+        }
+    }
+
+    private static long syscall(DiskRequest r) {
+        try {
+            return switch (r.kind()) {
+                case READ -> Files.preadv(r.fd(), r.iovAddress(), r.iovCount(), r.position());
+                case WRITE -> Files.pwritev(r.fd(), r.iovAddress(), r.iovCount(), r.position());
+                case FLUSH -> {
+                    Files.fdatasync(r.fd());
+                    yield 0L;
+                }
+            };
+        } catch (SyscallException e) {
+            return -e.errno();
+        }
+    }
+
+    /** In the home thread, from the pool's completion bottom half. */
+    private void done(DiskRequest r, Long result, Throwable failure) {
+        if (failure != null) {
+            // Cancelled before a worker took it (the pool closed), or an unexpected error.
+            r.fail(failure instanceof CancellationException ? Errno.ECANCELED : Errno.EIO);
+        } else if (result != r.result()) {
+            r.fail((int) -result); // the FUA flush failed
+        }
+        DiskRequestPool.rethrow(requests.finish(r, null));
+    }
+
+    @Override
+    public int inFlight() {
+        return requests.inUse();
+    }
+
+    /**
+     * Stops accepting requests and waits for those in flight. In the home thread the loop
+     * runs until every completion has run. From another thread (the context's close after
+     * its loop stopped) it waits until the workers are done; the completions then run
+     * when the context closes its thread pool, which it does right after its engines.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (ctx.inHomeThread()) {
+            while (requests.inUse() > 0) {
+                ctx.poll(true);
+            }
+        } else {
+            while (running.get() > 0) {
+                Thread.onSpinWait();
+            }
+        }
+        requests.close();
+    }
+
+    @Override
+    public String toString() {
+        return "threads engine of '" + ctx.name() + "' (" + requests.inUse() + " in flight)";
+    }
+}

@@ -1,0 +1,39 @@
+package org.aiolos.threadpool.diskio;
+
+import org.aiolos.api.AioContext;
+import org.aiolos.api.diskio.DiskIoEngine;
+import org.aiolos.api.diskio.DiskIoEngineFactory;
+import org.osgi.service.component.annotations.Component;
+
+/**
+ * Opens {@link ThreadsEngine}s. Always available (it needs only the system calls every
+ * Linux has and the context's thread pool), and ranked lowest (0): QEMU's default
+ * {@code aio=threads}, chosen when neither io_uring (20) nor native (10) can be used.
+ */
+@Component(service = DiskIoEngineFactory.class,
+        property = {DiskIoEngineFactory.NAME_PROPERTY + "=" + DiskIoEngineFactory.THREADS, "service.ranking:Integer=0"})
+public final class ThreadsEngineFactory implements DiskIoEngineFactory {
+
+    @Override
+    public String name() {
+        return THREADS;
+    }
+
+    @Override
+    public String unavailableReason() {
+        return null;
+    }
+
+    @Override
+    public DiskIoEngine open(AioContext ctx) {
+        if (ctx == null) {
+            throw new NullPointerException("ctx");
+        }
+        return new ThreadsEngine(ctx);
+    }
+
+    @Override
+    public String toString() {
+        return "threads (thread-pool) disk-I/O engine factory";
+    }
+}

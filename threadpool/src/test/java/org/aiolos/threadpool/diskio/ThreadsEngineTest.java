@@ -1,0 +1,69 @@
+package org.aiolos.threadpool.diskio;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import org.aiolos.api.diskio.DiskIoEngineFactory;
+import org.aiolos.core.ContextOptions;
+import org.aiolos.core.diskio.DiskEngineContract;
+import org.aiolos.linux.Errno;
+import org.aiolos.linux.Faults;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The engine suite (core's {@link DiskEngineContract}, from its test-jar) on the
+ * {@code threads} engine, plus short transfers and EINTR forced with {@link Faults}. It
+ * runs here because core cannot depend on this module (this module's tests depend on
+ * core).
+ */
+class ThreadsEngineTest extends DiskEngineContract {
+    private static final DiskIoEngineFactory FACTORY = new ThreadsEngineFactory();
+
+    @Override
+    protected DiskIoEngineFactory factory() {
+        return FACTORY;
+    }
+
+    /**
+     * A fixed set of four workers: each worker thread carries a little per-thread native
+     * state (errno capture), so a pool that keeps growing would look like a leak in the
+     * before/after accounting.
+     */
+    @Override
+    protected ContextOptions options(String name) {
+        return super.options(name).withThreadPool(4, 4);
+    }
+
+    @AfterEach
+    void clearFaults() {
+        Faults.clear();
+    }
+
+    @Test
+    void shortTransfersAndEintrAreResubmittedForTheRemainder() {
+        Faults.shortNth("preadv", 1, 1000);
+        Faults.failNth("preadv", 2, Errno.EINTR);
+        Faults.shortNth("pwritev", 1, 100);
+        MemorySegment[] in = split(16384, 3);
+        MemorySegment[] out = split(8192, 2);
+        byte[] data = new byte[8192];
+        new java.util.Random(3).nextBytes(data);
+        fill(out, data, 0);
+        DiskEngineContract.Results res = new DiskEngineContract.Results(2);
+        engine.readv(file.buffered, 4096, in, res.slot(0));
+        pollUntil(() -> res.completed == 1);
+        engine.writev(file.buffered, 65536, out, false, res.slot(1));
+        pollUntil(res::all);
+        assertEquals(16384, res.values[0], "a short read then EINTR still reads everything");
+        assertArrayEquals(Arrays.copyOfRange(file.reference, 4096, 4096 + 16384), concat(in));
+        assertEquals(8192, res.values[1], "a short write is finished");
+        MemorySegment[] back = split(8192, 1);
+        DiskEngineContract.Results check = new DiskEngineContract.Results(1);
+        engine.readv(file.buffered, 65536, back, check.slot(0));
+        pollUntil(check::all);
+        assertArrayEquals(data, concat(back));
+    }
+}
