@@ -1,7 +1,5 @@
 package org.aiolos.threadpool;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.PriorityQueue;
 import org.aiolos.api.AioContext;
 import org.aiolos.api.BottomHalf;
@@ -20,19 +18,7 @@ import org.aiolos.api.BottomHalf;
  * O(log n) where QEMU walks every outstanding request.
  */
 final class Completions {
-    private static final VarHandle TOP;
-
-    static {
-        try {
-            TOP = MethodHandles.lookup().findVarHandle(Completions.class, "top", Request.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** Finished, not yet moved home. */
-    @SuppressWarnings("unused")
-    private volatile Request<?> top;
+    private final FinishedStack finished = new FinishedStack();
     /** home: finished, newest submission first. */
     private final PriorityQueue<Request<?>> ready = new PriorityQueue<>(16, (a, b) -> Long.compare(b.seq, a.seq));
     private final BottomHalf bh;
@@ -58,15 +44,11 @@ final class Completions {
 
     /** Any thread: queues r without scheduling (close delivers it itself). */
     void push(Request<?> r) {
-        Request<?> t;
-        do {
-            t = (Request<?>) TOP.getVolatile(this);
-            r.doneNext = t; // published by the CAS
-        } while (!TOP.compareAndSet(this, t, r));
+        finished.push(r);
     }
 
     private Request<?> next() {
-        Request<?> r = (Request<?>) TOP.getAndSet(this, (Request<?>) null);
+        Request<?> r = finished.takeAll();
         while (r != null) {
             Request<?> n = r.doneNext;
             r.doneNext = null;
