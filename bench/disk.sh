@@ -46,26 +46,24 @@ fio_iops() { # ioengine rw qd -> IOPS
     | "$JAVA_HOME/bin/java" -cp bench/target/classes org.aiolos.bench.FioIops "$rw"
 }
 
-runs=()
+# Each cell runs Aiolos and then fio back to back, so that the two sides of a ratio see
+# the same machine load (the 2 cores are shared; all-Aiolos-then-all-fio skewed ratios).
+printf "%-9s %-10s %3s %12s %8s %12s %7s\n" engine rw qd aiolos_iops lat_us fio_iops ratio | tee -a "$out"
 for e in threads native io_uring; do
+  case $e in threads) fe=psync ;; native) fe=libaio ;; io_uring) fe=io_uring ;; esac
   for rw in randread randwrite; do
-    for qd in 1 32; do runs+=("$e:$rw:$qd"); done
+    for qd in 1 32; do
+      line=$("$JAVA_HOME/bin/java" ${AIOLOS_FDMON:+-Daiolos.fdmon=$AIOLOS_FDMON} \
+        --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
+        -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
+        org.aiolos.bench.DiskEngineBench "$file" "$secs" "$e:$rw:$qd" 2>/dev/null)
+      read -r engine _ _ iops lat rest <<< "$line"
+      f=$(fio_iops "$fe" "$rw" "$qd")
+      ratio=$(awk -v a="$iops" -v b="$f" 'BEGIN{printf "%.2f", a/b}')
+      printf "%-9s %-10s %3s %12s %8s %12s %7s %s\n" "$engine" "$rw" "$qd" "$iops" "$lat" "$f ($fe)" "$ratio" "$rest" \
+        | tee -a "$out"
+    done
   done
 done
-echo "== Aiolos engines"
-"$JAVA_HOME/bin/java" ${AIOLOS_FDMON:+-Daiolos.fdmon=$AIOLOS_FDMON} \
-  --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
-  -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
-  org.aiolos.bench.DiskEngineBench "$file" "$secs" "${runs[@]}" > bench/target/disk-aiolos.txt
-cat bench/target/disk-aiolos.txt
-
-echo "== fio and table"
-printf "%-9s %-10s %3s %12s %8s %12s %7s\n" engine rw qd aiolos_iops lat_us fio_iops ratio | tee -a "$out"
-while read -r engine rw qd iops lat rest; do
-  case $engine in threads) fe=psync ;; native) fe=libaio ;; io_uring) fe=io_uring ;; esac
-  f=$(fio_iops "$fe" "$rw" "$qd")
-  ratio=$(awk -v a="$iops" -v b="$f" 'BEGIN{printf "%.2f", a/b}')
-  printf "%-9s %-10s %3s %12s %8s %12s %7s %s\n" "$engine" "$rw" "$qd" "$iops" "$lat" "$f ($fe)" "$ratio" "$rest" | tee -a "$out"
-done < bench/target/disk-aiolos.txt
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
 echo "results: $out"

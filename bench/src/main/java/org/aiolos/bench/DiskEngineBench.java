@@ -3,6 +3,7 @@ package org.aiolos.bench;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
+import org.aiolos.api.PollParams;
 import org.aiolos.api.diskio.DiskFile;
 import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.core.Aiolos;
@@ -25,6 +26,7 @@ import org.aiolos.linux.Files;
  * Prints one line per run: {@code engine rw qd iops mean_latency_us}. The context is an
  * IOThread-style one (adaptive polling up to 32768 ns, QEMU's IOThread default) on QEMU's
  * fd-monitor policy, or the monitor named by {@code -Daiolos.fdmon=poll|epoll|io_uring};
+ * {@code -Daiolos.pollMaxNs=N} sets the adaptive-polling limit (0 = off);
  * one second of warm-up precedes each measured run.
  */
 public final class DiskEngineBench {
@@ -125,8 +127,13 @@ public final class DiskEngineBench {
                 boolean write = p[1].equals("randwrite");
                 int qd = Integer.parseInt(p[2]);
                 try (Arena arena = Arena.ofShared()) {
-                    AiolosContext ctx = Aiolos.newContext(ContextOptions.ioThreadDefaults("bench-" + engineName)
-                            .withDiskEngine(engineName).withFdMonitor(System.getProperty("aiolos.fdmon")));
+                    ContextOptions o = ContextOptions.ioThreadDefaults("bench-" + engineName)
+                            .withDiskEngine(engineName).withFdMonitor(System.getProperty("aiolos.fdmon"));
+                    String pollNs = System.getProperty("aiolos.pollMaxNs");
+                    if (pollNs != null) {
+                        o = o.withPollParams(new PollParams(Long.parseLong(pollNs), 0, 0));
+                    }
+                    AiolosContext ctx = Aiolos.newContext(o);
                     ctx.poll(false);
                     DiskEngineBench b = new DiskEngineBench(ctx, file, size, write, qd, arena);
                     for (int s = 0; s < qd; s++) {

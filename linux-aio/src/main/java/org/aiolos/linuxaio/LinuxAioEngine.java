@@ -172,7 +172,11 @@ final class LinuxAioEngine implements DiskIoEngine {
                 break;
             }
         }
-        if (!pending.isEmpty() && kernelInFlight == 0) {
+        if (pending.isEmpty()) {
+            // Submitted early (full batch, or after completions): a still-scheduled submit
+            // bottom half would only cost the loop an extra non-blocking iteration.
+            submitBh.cancel();
+        } else if (kernelInFlight == 0) {
             // Nothing in flight will signal the eventfd: retry on the next iteration.
             submitBh.schedule();
         }

@@ -59,37 +59,44 @@ public final class DiskRequest {
      */
     public static void validate(Kind kind, DiskFile file, long offset, MemorySegment[] buffers) {
         Objects.requireNonNull(file, "file");
-        String op = kind == Kind.READ ? "read" : "write";
+        // Messages are built only on failure: validation runs on every request, which must
+        // not allocate.
         if (offset < 0) {
-            throw new IllegalArgumentException(op + " on fd " + file.fd() + ": offset must be >= 0, got " + offset);
+            throw new IllegalArgumentException(what(kind, file, false) + "offset must be >= 0, got " + offset);
         }
         if (buffers == null || buffers.length == 0) {
-            throw new IllegalArgumentException(op + " on fd " + file.fd() + ": at least one buffer is needed");
+            throw new IllegalArgumentException(what(kind, file, false) + "at least one buffer is needed");
         }
         if (buffers.length > DiskIoEngine.MAX_BUFFERS) {
-            throw new IllegalArgumentException(op + " on fd " + file.fd() + ": " + buffers.length
-                    + " buffers, at most " + DiskIoEngine.MAX_BUFFERS + " allowed");
+            throw new IllegalArgumentException(what(kind, file, false) + buffers.length + " buffers, at most "
+                    + DiskIoEngine.MAX_BUFFERS + " allowed");
         }
-        String d = "O_DIRECT " + op + " on fd " + file.fd() + ": ";
-        if (file.direct() && offset % file.offsetAlignment() != 0) {
-            throw new IllegalArgumentException(d + "offset " + offset + " is not a multiple of the "
-                    + file.offsetAlignment() + "-byte offset alignment");
+        boolean direct = file.direct();
+        if (direct && offset % file.offsetAlignment() != 0) {
+            throw new IllegalArgumentException(what(kind, file, true) + "offset " + offset
+                    + " is not a multiple of the " + file.offsetAlignment() + "-byte offset alignment");
         }
         for (int i = 0; i < buffers.length; i++) {
             MemorySegment b = buffers[i];
             if (b == null || !b.isNative() || b.byteSize() == 0) {
-                throw new IllegalArgumentException(op + " on fd " + file.fd() + ": buffer " + i
+                throw new IllegalArgumentException(what(kind, file, false) + "buffer " + i
                         + (b == null ? " is null" : b.isNative() ? " is empty" : " is not native memory"));
             }
-            if (file.direct() && b.address() % file.memoryAlignment() != 0) {
-                throw new IllegalArgumentException(d + "buffer " + i + " address 0x" + Long.toHexString(b.address())
-                        + " is not aligned to the " + file.memoryAlignment() + "-byte memory alignment");
+            if (direct && b.address() % file.memoryAlignment() != 0) {
+                throw new IllegalArgumentException(what(kind, file, true) + "buffer " + i + " address 0x"
+                        + Long.toHexString(b.address()) + " is not aligned to the " + file.memoryAlignment()
+                        + "-byte memory alignment");
             }
-            if (file.direct() && b.byteSize() % file.offsetAlignment() != 0) {
-                throw new IllegalArgumentException(d + "buffer " + i + " length " + b.byteSize()
-                        + " is not a multiple of the " + file.offsetAlignment() + "-byte length alignment");
+            if (direct && b.byteSize() % file.offsetAlignment() != 0) {
+                throw new IllegalArgumentException(what(kind, file, true) + "buffer " + i + " length "
+                        + b.byteSize() + " is not a multiple of the " + file.offsetAlignment()
+                        + "-byte length alignment");
             }
         }
+    }
+
+    private static String what(Kind kind, DiskFile file, boolean direct) {
+        return (direct ? "O_DIRECT " : "") + (kind == Kind.READ ? "read" : "write") + " on fd " + file.fd() + ": ";
     }
 
     void init(Kind k, DiskFile f, long off, MemorySegment[] bufs, boolean forceUnitAccess, IoCompletion c) {

@@ -37,6 +37,12 @@ class ThreadsEngineTest extends DiskEngineContract {
         return super.options(name).withThreadPool(4, 4);
     }
 
+    /** Each request is a thread-pool job, whose request object and callables are allocated. */
+    @Override
+    protected boolean allocationFreeSubmission() {
+        return false;
+    }
+
     @AfterEach
     void clearFaults() {
         Faults.clear();

@@ -144,7 +144,11 @@ public final class IoUringEngine implements DiskIoEngine {
             prepare(sqe, pool.get(pending.poll()));
             kernelInFlight++;
         }
-        enter();
+        if (enter()) {
+            // Submitted early (full batch, or after completions): a still-scheduled submit
+            // bottom half would only cost the loop an extra non-blocking iteration.
+            submitBh.cancel();
+        }
     }
 
     /** Submits the SQEs in the ring; false when the kernel pushed back (retried after reaping). */
