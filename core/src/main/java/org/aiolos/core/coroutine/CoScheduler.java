@@ -1,7 +1,5 @@
 package org.aiolos.core.coroutine;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import org.aiolos.api.AioContext;
@@ -21,21 +19,13 @@ import org.aiolos.api.BottomHalf;
 public final class CoScheduler {
     static final String AIO_CO_SCHEDULE = "aio_co_schedule";
 
-    private static final VarHandle HEAD;
-
     static {
-        try {
-            HEAD = MethodHandles.lookup().findVarHandle(CoScheduler.class, "head", CoroutineImpl.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
         CoroutineEngine.installDefault();
     }
 
     private final AioContext ctx;
     private final BottomHalf bh;
-    @SuppressWarnings("unused") // through HEAD
-    private volatile CoroutineImpl head;
+    private final ScheduledList list = new ScheduledList();
 
     public CoScheduler(AioContext ctx) {
         this.ctx = ctx;
@@ -51,31 +41,14 @@ public final class CoScheduler {
         if (co.finished) {
             throw new IllegalStateException(by + ": cannot schedule " + co + " in " + ctx + ": it has finished");
         }
-        String previous = co.claimScheduled(by);
-        if (previous != null) {
-            throw new IllegalStateException(by + ": " + co + " was already scheduled in '" + previous + "'");
-        }
-        CoroutineImpl h;
-        do {
-            h = (CoroutineImpl) HEAD.getVolatile(this);
-            co.schedNext = h; // published by the CAS (volatile: release)
-        } while (!HEAD.compareAndSet(this, h, co));
-        if (h == null) {
+        if (list.claimAndPush(co, by)) {
             bh.schedule();
         }
     }
 
     /** The bottom half: enters everything scheduled so far, first scheduled first. */
     private void runScheduled() {
-        // getAndSet is volatile: acquires every push, and the coroutines' state with it.
-        CoroutineImpl lifo = (CoroutineImpl) HEAD.getAndSet(this, (CoroutineImpl) null);
-        CoroutineImpl fifo = null;
-        while (lifo != null) {
-            CoroutineImpl next = lifo.schedNext;
-            lifo.schedNext = fifo;
-            fifo = lifo;
-            lifo = next;
-        }
+        CoroutineImpl fifo = list.takeAll();
         Throwable failure = null;
         while (fifo != null) {
             CoroutineImpl co = fifo;
@@ -98,7 +71,7 @@ public final class CoScheduler {
     /** The coroutines still scheduled, described for close()'s refusal. */
     public List<String> scheduledDescriptions() {
         List<String> out = new ArrayList<>();
-        for (CoroutineImpl c = (CoroutineImpl) HEAD.getVolatile(this); c != null; c = c.schedNext) {
+        for (CoroutineImpl c = list.peek(); c != null; c = c.schedNext) {
             out.add(c + " scheduled by '" + c.scheduledBy() + "'");
         }
         return out;

@@ -60,6 +60,15 @@ final class CoSleepImpl implements CoSleep {
 
     /** QEMU {@code qemu_co_sleep}. */
     private void sleep(CoroutineImpl self) {
+        park(self);
+        engine.yieldNow();
+        if (TO_WAKE.getVolatile(this) == self) {
+            throw new IllegalStateException(self + " was entered while sleeping, not woken");
+        }
+    }
+
+    /** The claim half of {@link #sleep}: marks {@code self} scheduled by {@value #MARKER} and parks it here. */
+    void park(CoroutineImpl self) {
         String previous = self.claimScheduled(MARKER);
         if (previous != null) {
             throw new IllegalStateException(MARKER + ": " + self + " was already scheduled in '" + previous + "'");
@@ -68,23 +77,32 @@ final class CoSleepImpl implements CoSleep {
             self.releaseScheduled(MARKER);
             throw new IllegalStateException("sleepNs: " + TO_WAKE.getVolatile(this) + " already sleeps on this CoSleep");
         }
-        engine.yieldNow();
-        if (TO_WAKE.getVolatile(this) == self) {
-            throw new IllegalStateException(self + " was entered while sleeping, not woken");
-        }
     }
 
     /** QEMU {@code qemu_co_sleep_wake}. */
     @Override
     public void wake() {
+        CoroutineImpl co = unpark();
+        if (co != null) {
+            engine.wake(co);
+        }
+    }
+
+    /**
+     * The claim half of {@link #wake}: takes the sleeper back (atomically, so a timer and an
+     * early wake cannot both get it) and releases its {@value #MARKER} marker.
+     *
+     * @return the sleeper to wake, or null if there is none (already woken)
+     */
+    CoroutineImpl unpark() {
         CoroutineImpl co = (CoroutineImpl) TO_WAKE.getAndSet(this, (CoroutineImpl) null);
         if (co == null) {
-            return;
+            return null;
         }
         if (!co.releaseScheduled(MARKER)) {
             throw new IllegalStateException("co_sleep_wake: " + co + " should be marked '" + MARKER
                     + "' but is marked '" + co.scheduledBy() + "'");
         }
-        engine.wake(co);
+        return co;
     }
 }
