@@ -9,7 +9,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.aiolos.api.AioContext;
+import org.aiolos.api.AioTimer;
 import org.aiolos.api.BottomHalf;
+import org.aiolos.api.ClockType;
+import org.aiolos.api.TimeScale;
 import org.aiolos.api.threadpool.PoolRequest;
 import org.aiolos.api.threadpool.ThreadPool;
 
@@ -25,11 +28,29 @@ import org.aiolos.api.threadpool.ThreadPool;
  * {@code min} exist; a worker finding more than {@code max} workers leaves after its
  * current request.
  *
+ * <p><b>Thread creation failing.</b> If a worker cannot be started (typically
+ * {@code OutOfMemoryError: unable to create native thread}), it stays in the backlog and
+ * queued work stays queued; the first failure of a run of failures is logged, and the
+ * start is retried by the next submission and by a retry timer (backing off from
+ * {@value #RETRY_MIN_MS} ms to {@value #RETRY_MAX_MS} ms), so once threads can start
+ * again every queued request runs.
+ *
  * <p><b>Locking.</b> {@link #lock} guards the queue, the counters and the QUEUED exit of
  * every request; work runs and completions are pushed without it.
  */
 final class WorkerPool implements ThreadPool {
     private static final System.Logger LOG = System.getLogger("org.aiolos.threadpool");
+    static final long RETRY_MIN_MS = 10;
+    static final long RETRY_MAX_MS = 1000;
+
+    /** Creates and starts a worker thread (a test seam: tests make it fail). */
+    @FunctionalInterface
+    interface ThreadStarter {
+        Thread start(String name, Runnable body);
+    }
+
+    /** Daemon platform threads. */
+    static final ThreadStarter PLATFORM = (name, body) -> Thread.ofPlatform().name(name).daemon(true).start(body);
 
     private final AioContext ctx;
     private final String threadPrefix;
@@ -42,6 +63,9 @@ final class WorkerPool implements ThreadPool {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Completions completions;
     private final BottomHalf newThreadBh;
+    private final ThreadStarter starter;
+    /** Retries a failed worker start (armed from any thread; fires in the home thread). */
+    private final AioTimer retryTimer;
 
     // ---- under lock
     private long seq;
@@ -54,6 +78,9 @@ final class WorkerPool implements ThreadPool {
     private int max;
     private int threadSeq;
     private boolean closing;
+    /** Worker starts failing since the last success (0: creation works). */
+    private long startFailures;
+    private long retryDelayMs = RETRY_MIN_MS;
     /** Threads started and maybe still alive; close joins them. */
     private final List<Thread> started = new ArrayList<>();
 
@@ -62,11 +89,17 @@ final class WorkerPool implements ThreadPool {
     private boolean closeStarted;
 
     WorkerPool(AioContext ctx, Duration idleTimeout) {
+        this(ctx, idleTimeout, PLATFORM);
+    }
+
+    WorkerPool(AioContext ctx, Duration idleTimeout, ThreadStarter starter) {
         this.ctx = Objects.requireNonNull(ctx, "ctx");
+        this.starter = Objects.requireNonNull(starter, "starter");
         this.threadPrefix = "aiolos-pool-" + ctx.name() + "-";
         this.idleNanos = idleTimeout.toNanos();
         this.completions = new Completions(ctx, inFlight::decrementAndGet);
         this.newThreadBh = ctx.newBottomHalf("thread-pool-new-thread", this::spawnFromBh);
+        this.retryTimer = ctx.newTimer(ClockType.REALTIME, TimeScale.MS, this::spawnFromBh);
         lock.lock();
         try {
             min = ctx.threadPoolMin();
@@ -98,6 +131,8 @@ final class WorkerPool implements ThreadPool {
             inFlight.incrementAndGet();
             if (idle == 0 && cur < max) {
                 spawnLocked();
+            } else if (startFailures > 0 && pending == 0 && newThreads > 0) {
+                newThreadBh.schedule(); // creation failed before: retry now rather than at the timer
             }
             queue.add(r);
             requestCond.signal();
@@ -145,37 +180,52 @@ final class WorkerPool implements ThreadPool {
         }
     }
 
-    /** Starts one backlog thread, if any (QEMU do_spawn_thread). */
+    /**
+     * Starts one backlog thread, if any (QEMU do_spawn_thread). If the thread cannot be
+     * created it stays in the backlog: the failure is logged (once per run of failures)
+     * and the retry timer armed; queued work waits for a worker.
+     */
     private void startNextLocked() {
-        if (newThreads == 0) {
+        if (newThreads == 0 || closing) {
             return;
         }
         newThreads--;
         pending++;
-        Thread t = Thread.ofPlatform().name(threadPrefix + (++threadSeq)).daemon(true).unstarted(this::workerMain);
+        Thread t;
+        try {
+            t = starter.start(threadPrefix + (++threadSeq), this::workerMain);
+        } catch (Throwable e) {
+            pending--;
+            newThreads++;
+            startFailedLocked(e);
+            return;
+        }
         started.removeIf(x -> !x.isAlive());
         started.add(t);
-        try {
-            t.start();
-        } catch (Throwable e) {
-            // No thread: uncount it; queued work waits for the next spawn.
-            pending--;
-            cur--;
-            started.remove(t);
-            throw e;
+        if (startFailures > 0) {
+            long failures = startFailures;
+            startFailures = 0;
+            retryDelayMs = RETRY_MIN_MS;
+            retryTimer.cancel();
+            LOG.log(System.Logger.Level.INFO, () -> this + ": worker threads start again (after " + failures
+                    + " failed attempt(s))");
         }
+    }
+
+    private void startFailedLocked(Throwable e) {
+        if (startFailures++ == 0) {
+            LOG.log(System.Logger.Level.WARNING, () -> this + ": cannot start a worker thread; queued work waits "
+                    + "and the start is retried", e);
+        }
+        retryTimer.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + retryDelayMs * 1_000_000L);
+        retryDelayMs = Math.min(RETRY_MAX_MS, retryDelayMs * 2);
     }
 
     private void workerMain() {
         lock.lock();
         try {
             pending--;
-            try {
-                startNextLocked(); // the chain: each new worker starts the next one
-            } catch (Throwable e) {
-                LOG.log(System.Logger.Level.WARNING, () -> Thread.currentThread().getName()
-                        + " could not start the next worker", e);
-            }
+            startNextLocked(); // the chain: each new worker starts the next one
             serveLocked();
         } finally {
             cur--;
@@ -315,6 +365,7 @@ final class WorkerPool implements ThreadPool {
                 lock.unlock();
             }
             joinAll(threads);
+            retryTimer.cancel();
             deleteQuietly(newThreadBh);
             thrown = completions.close();
         }
