@@ -53,7 +53,7 @@ class AllocationTest {
         // rounds is the compiled loop's figure.
         long threadId = Thread.currentThread().threadId();
         long best = Long.MAX_VALUE;
-        for (int round = 0; round < 8 && best != 0; round++) {
+        for (int round = 0; round < 30 && best != 0; round++) {
             long before = THREADS.getThreadAllocatedBytes(threadId);
             for (int i = 0; i < 20_000; i++) {
                 iteration.run();

@@ -44,7 +44,7 @@ class AllocationTest {
                     run(e, ps, 10_000);
                 }
                 long best = Long.MAX_VALUE;
-                for (int attempt = 0; attempt < 5 && best != 0; attempt++) {
+                for (int attempt = 0; attempt < 30 && best != 0; attempt++) {
                     long before = THREADS.getCurrentThreadAllocatedBytes();
                     long sum = run(e, ps, 10_000);
                     long after = THREADS.getCurrentThreadAllocatedBytes();
@@ -68,7 +68,7 @@ class AllocationTest {
             }
         }
         long best = Long.MAX_VALUE;
-        for (int attempt = 0; attempt < 5 && best != 0; attempt++) {
+        for (int attempt = 0; attempt < 30 && best != 0; attempt++) {
             long before = THREADS.getCurrentThreadAllocatedBytes();
             for (int j = 0; j < 10_000; j++) {
                 c.run();
