@@ -184,6 +184,36 @@ class BadInputTest {
     }
 
     @Test
+    void clockMisuseIsRejectedAndTheClockIsUnchanged() {
+        AiolosContext ctx = contexts.open("clock");
+        var clocks = contexts.clocks();
+        clocks.advanceVirtual(Long.MAX_VALUE - 10);
+        long now = clocks.nowNs(ClockType.VIRTUAL);
+        assertFails(IllegalArgumentException.class, () -> clocks.advanceVirtual(Long.MAX_VALUE), "overflow");
+        assertEquals(now, clocks.nowNs(ClockType.VIRTUAL), "a rejected advance moved the clock");
+        assertFails(IllegalArgumentException.class, () -> clocks.advanceVirtual(-1), "forward");
+        assertFails(IllegalArgumentException.class, () -> clocks.enable(ClockType.HOST, false), "always runs");
+        assertThrows(NullPointerException.class, () -> clocks.nowNs(null));
+        assertStillWorks(ctx);
+    }
+
+    @Test
+    void timerAndBottomHalfUseAfterTheContextClosedIsRejected() {
+        AiolosContext ctx = contexts.open("after");
+        AioTimer t = ctx.newTimer(ClockType.REALTIME, TimeScale.MS, () -> { });
+        t.cancel();
+        t.cancel(); // cancelling twice is a no-op
+        BottomHalf bh = ctx.newBottomHalf("bh", () -> { });
+        bh.delete();
+        bh.delete(); // deleting twice is a no-op
+        bh.cancel(); // cancelling a deleted bottom half is a no-op
+        ctx.close();
+        assertFails(IllegalStateException.class, () -> t.modNs(1), "'after'", "closed");
+        assertFails(IllegalStateException.class, () -> bh.schedule(), "deleted");
+        assertStillWorks(contexts.open("after-next"));
+    }
+
+    @Test
     void badCallsLeakNoDescriptors() throws Exception {
         AiolosContext warm = contexts.open("warm");
         assertStillWorks(warm);
