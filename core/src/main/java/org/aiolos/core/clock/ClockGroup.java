@@ -116,7 +116,11 @@ public final class ClockGroup implements Clocks {
         }
         synchronized (virtualLock) {
             VirtualState state = virtual;
-            virtual = new VirtualState(Math.addExact(state.base(), deltaNs), state.since(), state.enabled());
+            if (state.base() > Long.MAX_VALUE - deltaNs) {
+                throw new IllegalArgumentException("advancing the virtual clock by " + deltaNs
+                        + " ns would overflow (its base is at " + state.base() + " ns); the clock is unchanged");
+            }
+            virtual = new VirtualState(state.base() + deltaNs, state.since(), state.enabled());
         }
         for (TimerListHandle list : lists[ClockType.VIRTUAL.ordinal()]) {
             list.clockChanged();

@@ -1188,6 +1188,9 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                     + " (the context stays open)");
         }
         closed = true;
+        for (TimerList list : timerLists) {
+            list.markClosed(name);
+        }
         threadPool.dispose();
         selector.close();
         FdMonitor mon = monitor;

@@ -91,6 +91,11 @@ final class TimerImpl implements AioTimer {
         return list.expireTimeOf(this) <= scaled(currentTime);
     }
 
+    /** For messages built under the list's lock (toString takes it). */
+    String describe() {
+        return "timer on " + list.clockType + " calling " + callback.getClass().getName();
+    }
+
     @Override
     public String toString() {
         long expire = list.expireTimeOf(this);

@@ -23,6 +23,8 @@ final class TimerList implements ClockGroup.TimerListHandle {
     private int size;
     private long nextSequence;
     private boolean running;
+    /** Set under the lock when the context closes: arming then fails instead of leaking. */
+    private String closedContext;
 
     TimerList(ClockType clockType, ClockGroup clocks, Runnable notifyCallback) {
         this.clockType = clockType;
@@ -35,6 +37,10 @@ final class TimerList implements ClockGroup.TimerListHandle {
         boolean becameHead;
         lock.lock();
         try {
+            if (closedContext != null) {
+                throw new IllegalStateException("arming " + timer.describe() + ": AioContext '" + closedContext
+                        + "' is closed");
+            }
             if (anticipate && timer.heapIndex >= 0 && timer.expireTime <= when) {
                 return;
             }
@@ -51,6 +57,16 @@ final class TimerList implements ClockGroup.TimerListHandle {
         if (becameHead) {
             // A blocked poll must learn about the earlier deadline.
             notifyCallback.run();
+        }
+    }
+
+    /** After this, {@link #mod} throws; called by the context's close once no timer is pending. */
+    void markClosed(String contextName) {
+        lock.lock();
+        try {
+            closedContext = contextName;
+        } finally {
+            lock.unlock();
         }
     }
 
