@@ -1085,7 +1085,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             long timeout = computeTimeout();
             ReadyQueue discard = frame(depth);
             pollSetStarted(discard, false);
-            discard.clear(); // QEMU discards it too (a known TODO upstream)
+            discard.clear(); // QEMU discards it too (left open upstream)
             selector.atSafePointIfIdle(depth);
             monitor.externalPrepare();
             return timeout;
