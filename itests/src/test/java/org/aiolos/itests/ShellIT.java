@@ -94,6 +94,18 @@ public class ShellIT {
 
     @Test
     public void configureCreatesUpdatesRejectsAndDeletesIOThreads() throws Exception {
+        try {
+            configureCreatesUpdatesRejectsAndDeletes();
+        } finally {
+            // A failure must not leave sh1 or sh2 behind: while either is configured the
+            // default IOThread does not run, and the other tests look for it.
+            run("aio:unconfigure sh1");
+            run("aio:unconfigure sh2");
+            Contexts.await(bc, "iothread0");
+        }
+    }
+
+    private void configureCreatesUpdatesRejectsAndDeletes() throws Exception {
         String out = run("aio:configure sh1 fdmon=epoll poll-max-ns=4000");
         assertTrue(out, out.contains("sh1: created"));
         AiolosContext ctx = (AiolosContext) Contexts.await(bc, "sh1");
@@ -126,6 +138,7 @@ public class ShellIT {
 
     @Test
     public void topRefreshesWithRates() throws Exception {
+        Contexts.await(bc, "iothread0");
         String out = run("aio:top 2 200");
         System.out.println("ShellIT aio:top 2 200\n" + out);
         assertTrue(out, out.contains("aio top  (1/2") && out.contains("aio top  (2/2"));

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.aiolos.api.AioContext;
 import org.aiolos.core.AiolosContext;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -37,14 +38,10 @@ public final class AioCommands {
 
     @Reference(service = AioContext.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    void bindContext(AioContext ctx, Map<String, Object> props) {
+    void bindContext(AioContext ctx, ServiceReference<AioContext> ref) {
         if (ctx instanceof AiolosContext ac) {
-            contexts.put(ac.name(), new ContextEntry(ac, Map.copyOf(props)));
+            contexts.put(ac.name(), new ContextEntry(ac, ref));
         }
-    }
-
-    void updatedContext(AioContext ctx, Map<String, Object> props) {
-        bindContext(ctx, props);
     }
 
     /** Removes the entry only if it is still this context (a namesake may have replaced it). */
