@@ -145,11 +145,9 @@ final class WorkerPool implements ThreadPool {
     boolean cancel(Request<?> r) {
         lock.lock();
         try {
-            if (r.state() != Request.QUEUED) {
+            if (!queue.cancelIfQueued(r, "cancelled before a worker started it")) {
                 return false; // running or done: it completes with its real outcome
             }
-            queue.remove(r);
-            r.cancelLocked("cancelled before a worker started it");
             // Under the lock: close takes it before it drains, so it sees this push and
             // deletes the bottom half only after this schedule.
             completions.finished(r);
@@ -253,8 +251,7 @@ final class WorkerPool implements ThreadPool {
                 }
                 continue; // even with work, re-check the bounds first
             }
-            Request<?> r = queue.poll();
-            r.activate();
+            Request<?> r = queue.claim();
             lock.unlock();
             try {
                 r.run();
