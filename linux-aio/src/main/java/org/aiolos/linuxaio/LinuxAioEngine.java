@@ -1,10 +1,7 @@
 package org.aiolos.linuxaio;
 
-import java.lang.foreign.MemorySegment;
 import org.aiolos.api.AioContext;
 import org.aiolos.api.BottomHalf;
-import org.aiolos.api.diskio.DiskFile;
-import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.EventFd;
@@ -13,6 +10,7 @@ import org.aiolos.linux.IocbArray;
 import org.aiolos.linux.LinuxAio;
 import org.aiolos.linux.SyscallException;
 import org.aiolos.linux.UserRing;
+import org.aiolos.linux.diskio.DiskEngineBase;
 import org.aiolos.linux.diskio.DiskRequest;
 import org.aiolos.linux.diskio.DiskRequestPool;
 import org.aiolos.linux.diskio.IdQueue;
@@ -32,18 +30,16 @@ import org.aiolos.linux.diskio.IdQueue;
  *
  * <p>Home thread only: every field is touched by the home thread alone.
  */
-final class LinuxAioEngine implements DiskIoEngine {
+final class LinuxAioEngine extends DiskEngineBase {
     /** io_setup depth (QEMU MAX_EVENTS, raised from 128 in 2020). */
     static final int MAX_EVENTS = 1024;
     /** Requests accepted at once: the kernel's depth plus as many waiting in the queue. */
     static final int CAPACITY = 4 * MAX_EVENTS;
 
-    private final AioContext ctx;
     private final long aioCtx;
     private final EventFd notifier;
     private final IocbArray iocbs;
     private final IoEventArray events;
-    private final DiskRequestPool pool;
     private final IdQueue pending;
     /** Requests whose submission failed: completed from {@link #doneBh}, never inside the submitting call. */
     private final IdQueue failed;
@@ -53,15 +49,13 @@ final class LinuxAioEngine implements DiskIoEngine {
     private int kernelInFlight;
     /** A completion pass is running (a nested loop run from a completion must not start another). */
     private boolean processing;
-    private boolean closed;
 
     LinuxAioEngine(AioContext ctx, long aioCtx, EventFd notifier) {
-        this.ctx = ctx;
+        super(ctx, CAPACITY);
         this.aioCtx = aioCtx;
         this.notifier = notifier;
         this.iocbs = new IocbArray(CAPACITY);
         this.events = new IoEventArray(MAX_EVENTS);
-        this.pool = new DiskRequestPool(CAPACITY);
         this.pending = new IdQueue(CAPACITY);
         this.failed = new IdQueue(CAPACITY);
         this.submitBh = ctx.newBottomHalf("linux-aio submit", this::submitPending);
@@ -77,52 +71,13 @@ final class LinuxAioEngine implements DiskIoEngine {
     // ------------------------------------------------------------------ submission
 
     @Override
-    public void readv(DiskFile file, long offset, MemorySegment[] buffers, IoCompletion completion) {
-        DiskRequest.validate(DiskRequest.Kind.READ, file, offset, buffers);
-        enqueue(DiskRequest.Kind.READ, file, offset, buffers, false, completion);
-    }
-
-    @Override
-    public void writev(DiskFile file, long offset, MemorySegment[] buffers, boolean fua, IoCompletion completion) {
-        DiskRequest.validate(DiskRequest.Kind.WRITE, file, offset, buffers);
-        enqueue(DiskRequest.Kind.WRITE, file, offset, buffers, fua, completion);
-    }
-
-    @Override
-    public void flush(DiskFile file, IoCompletion completion) {
-        if (file == null) {
-            throw new NullPointerException("file");
-        }
-        enqueue(DiskRequest.Kind.FLUSH, file, 0, null, false, completion);
-    }
-
-    private void enqueue(DiskRequest.Kind kind, DiskFile file, long offset, MemorySegment[] buffers, boolean fua,
-                         IoCompletion completion) {
-        if (completion == null) {
-            throw new NullPointerException("completion");
-        }
-        checkUsable();
-        DiskRequest r = pool.acquire(kind, file, offset, buffers, fua, completion);
-        if (r == null) {
-            throw new IllegalStateException("native engine of '" + ctx.name() + "': " + CAPACITY
-                    + " requests already outstanding; wait for completions");
-        }
+    protected void start(DiskRequest r) {
         prepare(r);
         pending.add(r.id());
         if (pending.size() >= maxBatch()) {
             submitPending();
         } else {
             submitBh.schedule();
-        }
-    }
-
-    private void checkUsable() {
-        if (closed) {
-            throw new IllegalStateException("native engine of '" + ctx.name() + "' is closed");
-        }
-        if (!ctx.inHomeThread()) {
-            throw new IllegalStateException("native engine of '" + ctx.name()
-                    + "': submit from the context's home thread, not '" + Thread.currentThread().getName() + "'");
         }
     }
 
@@ -158,7 +113,7 @@ final class LinuxAioEngine implements DiskIoEngine {
             } catch (SyscallException e) {
                 // The kernel refused the first iocb (EBADF, EINVAL...): it fails, the rest go on.
                 int id = pending.poll();
-                pool.get(id).onResult(-e.errno());
+                requests.get(id).onResult(-e.errno());
                 failed.add(id);
                 doneBh.schedule();
                 continue;
@@ -185,7 +140,7 @@ final class LinuxAioEngine implements DiskIoEngine {
     private void completeFailed() {
         Throwable failure = null;
         while (!failed.isEmpty()) {
-            failure = pool.finish(pool.get(failed.poll()), failure);
+            failure = requests.finish(requests.get(failed.poll()), failure);
         }
         DiskRequestPool.rethrow(failure);
     }
@@ -206,7 +161,7 @@ final class LinuxAioEngine implements DiskIoEngine {
     }
 
     private void processCompletions() {
-        if (processing || closed && kernelInFlight == 0) {
+        if (processing || isClosed() && kernelInFlight == 0) {
             return;
         }
         processing = true;
@@ -231,9 +186,9 @@ final class LinuxAioEngine implements DiskIoEngine {
             int id = (int) events.data(i);
             long res = events.res(i);
             kernelInFlight--;
-            DiskRequest r = pool.get(id);
+            DiskRequest r = requests.get(id);
             if (r.onResult(res)) {
-                failure = pool.finish(r, failure);
+                failure = requests.finish(r, failure);
             } else {
                 prepare(r);
                 pending.add(id);
@@ -244,14 +199,14 @@ final class LinuxAioEngine implements DiskIoEngine {
 
     @Override
     public int inFlight() {
-        return pool.inUse();
+        return requests.inUse();
     }
 
     // ------------------------------------------------------------------ close
 
     @Override
     public void close() {
-        if (closed) {
+        if (isClosed()) {
             return;
         }
         // From the home thread, or any thread once the loop has stopped (the context's close).
@@ -259,7 +214,7 @@ final class LinuxAioEngine implements DiskIoEngine {
             throw new IllegalStateException("the native engine of '" + ctx.name()
                     + "' cannot be closed from one of its completions");
         }
-        closed = true;
+        markClosed();
         Throwable failure = null;
         try {
             processing = true;
@@ -268,7 +223,7 @@ final class LinuxAioEngine implements DiskIoEngine {
             while (true) {
                 submitPending();
                 while (!failed.isEmpty()) {
-                    failure = pool.finish(pool.get(failed.poll()), failure);
+                    failure = requests.finish(requests.get(failed.poll()), failure);
                 }
                 if (kernelInFlight == 0 && pending.isEmpty()) {
                     break;
@@ -298,12 +253,7 @@ final class LinuxAioEngine implements DiskIoEngine {
         } finally {
             iocbs.close();
             events.close();
-            pool.close();
+            requests.close();
         }
-    }
-
-    @Override
-    public String toString() {
-        return "native engine of '" + ctx.name() + "' (" + pool.inUse() + " in flight)";
     }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.aiolos.api.testing.FakeHost;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.Faults;

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import org.aiolos.api.FdEvents;
 import org.aiolos.api.fdmon.FdMonitorUnavailableException;
+import org.aiolos.api.testing.FakeHost;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.Faults;

@@ -4,10 +4,11 @@
  * retryable errors identically (the result rules of
  * {@link org.aiolos.api.diskio.DiskIoEngine}): {@link org.aiolos.linux.diskio.DiskRequest},
  * a reusable request with its native iovec array, and
- * {@link org.aiolos.linux.diskio.DiskRequestPool}, the fixed set of them an engine owns.
+ * {@link org.aiolos.linux.diskio.DiskRequestPool}, the fixed set of them an engine owns, and
+ * {@link org.aiolos.linux.diskio.DiskEngineBase}, the admission front end every engine extends.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.aiolos.linux.diskio;
 
 import org.osgi.annotation.bundle.Export;

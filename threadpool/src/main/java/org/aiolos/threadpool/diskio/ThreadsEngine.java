@@ -1,16 +1,14 @@
 package org.aiolos.threadpool.diskio;
 
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.aiolos.api.AioContext;
-import org.aiolos.api.diskio.DiskFile;
-import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
 import org.aiolos.api.threadpool.ThreadPool;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.Files;
 import org.aiolos.linux.SyscallException;
+import org.aiolos.linux.diskio.DiskEngineBase;
 import org.aiolos.linux.diskio.DiskRequest;
 import org.aiolos.linux.diskio.DiskRequestPool;
 
@@ -28,19 +26,16 @@ import org.aiolos.linux.diskio.DiskRequestPool;
  * <p>The request pool is touched by the home thread only; a request travels to a worker
  * and back through the thread pool's queue and completion list, which order the accesses.
  */
-public final class ThreadsEngine implements DiskIoEngine {
+public final class ThreadsEngine extends DiskEngineBase {
     /** Requests accepted at once. */
     static final int CAPACITY = 4096;
 
-    private final AioContext ctx;
     private final ThreadPool pool;
-    private final DiskRequestPool requests = new DiskRequestPool(CAPACITY);
     /** Jobs a worker has not finished: what close() waits for when it cannot run the loop. */
     private final AtomicInteger running = new AtomicInteger();
-    private boolean closed;
 
     ThreadsEngine(AioContext ctx) {
-        this.ctx = ctx;
+        super(ctx, CAPACITY);
         this.pool = ctx.threadPool();
     }
 
@@ -50,42 +45,7 @@ public final class ThreadsEngine implements DiskIoEngine {
     }
 
     @Override
-    public void readv(DiskFile file, long offset, MemorySegment[] buffers, IoCompletion completion) {
-        DiskRequest.validate(DiskRequest.Kind.READ, file, offset, buffers);
-        submit(DiskRequest.Kind.READ, file, offset, buffers, false, completion);
-    }
-
-    @Override
-    public void writev(DiskFile file, long offset, MemorySegment[] buffers, boolean fua, IoCompletion completion) {
-        DiskRequest.validate(DiskRequest.Kind.WRITE, file, offset, buffers);
-        submit(DiskRequest.Kind.WRITE, file, offset, buffers, fua, completion);
-    }
-
-    @Override
-    public void flush(DiskFile file, IoCompletion completion) {
-        if (file == null) {
-            throw new NullPointerException("file");
-        }
-        submit(DiskRequest.Kind.FLUSH, file, 0, null, false, completion);
-    }
-
-    private void submit(DiskRequest.Kind kind, DiskFile file, long offset, MemorySegment[] buffers, boolean fua,
-                        IoCompletion completion) {
-        if (completion == null) {
-            throw new NullPointerException("completion");
-        }
-        if (closed) {
-            throw new IllegalStateException("threads engine of '" + ctx.name() + "' is closed");
-        }
-        if (!ctx.inHomeThread()) {
-            throw new IllegalStateException("threads engine of '" + ctx.name()
-                    + "': submit from the context's home thread, not '" + Thread.currentThread().getName() + "'");
-        }
-        DiskRequest r = requests.acquire(kind, file, offset, buffers, fua, completion);
-        if (r == null) {
-            throw new IllegalStateException("threads engine of '" + ctx.name() + "': " + CAPACITY
-                    + " requests already outstanding; wait for completions");
-        }
+    protected void start(DiskRequest r) {
         running.incrementAndGet();
         try {
             pool.submit(() -> perform(r), (Long result, Throwable failure) -> done(r, result, failure));
@@ -155,10 +115,10 @@ public final class ThreadsEngine implements DiskIoEngine {
      */
     @Override
     public void close() {
-        if (closed) {
+        if (isClosed()) {
             return;
         }
-        closed = true;
+        markClosed();
         if (ctx.inHomeThread()) {
             while (requests.inUse() > 0) {
                 ctx.poll(true);
@@ -169,10 +129,5 @@ public final class ThreadsEngine implements DiskIoEngine {
             }
         }
         requests.close();
-    }
-
-    @Override
-    public String toString() {
-        return "threads engine of '" + ctx.name() + "' (" + requests.inUse() + " in flight)";
     }
 }

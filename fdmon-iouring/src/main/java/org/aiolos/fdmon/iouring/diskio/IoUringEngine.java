@@ -1,14 +1,12 @@
 package org.aiolos.fdmon.iouring.diskio;
 
-import java.lang.foreign.MemorySegment;
 import org.aiolos.api.AioContext;
 import org.aiolos.api.BottomHalf;
-import org.aiolos.api.diskio.DiskFile;
-import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.IoUring;
 import org.aiolos.linux.IocbArray;
+import org.aiolos.linux.diskio.DiskEngineBase;
 import org.aiolos.linux.diskio.DiskRequest;
 import org.aiolos.linux.diskio.DiskRequestPool;
 import org.aiolos.linux.diskio.IdQueue;
@@ -36,15 +34,13 @@ import org.aiolos.linux.diskio.IdQueue;
  *
  * <p>Home thread only.
  */
-public final class IoUringEngine implements DiskIoEngine {
+public final class IoUringEngine extends DiskEngineBase {
     /** SQ entries (the CQ gets twice as many), as QEMU's pre-10.2 private ring. */
     static final int ENTRIES = 128;
     /** Requests accepted at once. */
     static final int CAPACITY = 4096;
 
-    private final AioContext ctx;
     private final IoUring ring;
-    private final DiskRequestPool pool = new DiskRequestPool(CAPACITY);
     private final IdQueue pending = new IdQueue(CAPACITY);
     private final long[] cqeData;
     private final int[] cqeRes;
@@ -52,12 +48,11 @@ public final class IoUringEngine implements DiskIoEngine {
     /** SQEs handed to the kernel whose CQE has not been reaped. */
     private int kernelInFlight;
     private boolean processing;
-    private boolean closed;
     private long sqFullSubmits;
     private long overflowFlushes;
 
     IoUringEngine(AioContext ctx, IoUring ring) {
-        this.ctx = ctx;
+        super(ctx, CAPACITY);
         this.ring = ring;
         this.cqeData = new long[ring.cqEntries()];
         this.cqeRes = new int[ring.cqEntries()];
@@ -73,42 +68,7 @@ public final class IoUringEngine implements DiskIoEngine {
     // ------------------------------------------------------------------ submission
 
     @Override
-    public void readv(DiskFile file, long offset, MemorySegment[] buffers, IoCompletion completion) {
-        DiskRequest.validate(DiskRequest.Kind.READ, file, offset, buffers);
-        enqueue(DiskRequest.Kind.READ, file, offset, buffers, false, completion);
-    }
-
-    @Override
-    public void writev(DiskFile file, long offset, MemorySegment[] buffers, boolean fua, IoCompletion completion) {
-        DiskRequest.validate(DiskRequest.Kind.WRITE, file, offset, buffers);
-        enqueue(DiskRequest.Kind.WRITE, file, offset, buffers, fua, completion);
-    }
-
-    @Override
-    public void flush(DiskFile file, IoCompletion completion) {
-        if (file == null) {
-            throw new NullPointerException("file");
-        }
-        enqueue(DiskRequest.Kind.FLUSH, file, 0, null, false, completion);
-    }
-
-    private void enqueue(DiskRequest.Kind kind, DiskFile file, long offset, MemorySegment[] buffers, boolean fua,
-                         IoCompletion completion) {
-        if (completion == null) {
-            throw new NullPointerException("completion");
-        }
-        if (closed) {
-            throw new IllegalStateException("io_uring engine of '" + ctx.name() + "' is closed");
-        }
-        if (!ctx.inHomeThread()) {
-            throw new IllegalStateException("io_uring engine of '" + ctx.name()
-                    + "': submit from the context's home thread, not '" + Thread.currentThread().getName() + "'");
-        }
-        DiskRequest r = pool.acquire(kind, file, offset, buffers, fua, completion);
-        if (r == null) {
-            throw new IllegalStateException("io_uring engine of '" + ctx.name() + "': " + CAPACITY
-                    + " requests already outstanding; wait for completions");
-        }
+    protected void start(DiskRequest r) {
         pending.add(r.id());
         long b = ctx.aioMaxBatch();
         int maxBatch = b == 0 ? DEFAULT_MAX_BATCH : (int) Math.min(b, CAPACITY);
@@ -141,7 +101,7 @@ public final class IoUringEngine implements DiskIoEngine {
                 }
                 continue;
             }
-            prepare(sqe, pool.get(pending.poll()));
+            prepare(sqe, requests.get(pending.poll()));
             kernelInFlight++;
         }
         if (enter()) {
@@ -179,7 +139,7 @@ public final class IoUringEngine implements DiskIoEngine {
     }
 
     private void onReadable() {
-        if (processing || closed && kernelInFlight == 0) {
+        if (processing || isClosed() && kernelInFlight == 0) {
             return;
         }
         processing = true;
@@ -217,9 +177,9 @@ public final class IoUringEngine implements DiskIoEngine {
             ring.cqAdvance(n);
             for (int i = 0; i < n; i++) {
                 kernelInFlight--;
-                DiskRequest r = pool.get((int) cqeData[i]);
+                DiskRequest r = requests.get((int) cqeData[i]);
                 if (r.onResult(cqeRes[i])) {
-                    failure = pool.finish(r, failure);
+                    failure = requests.finish(r, failure);
                 } else {
                     pending.add(r.id());
                 }
@@ -229,7 +189,7 @@ public final class IoUringEngine implements DiskIoEngine {
 
     @Override
     public int inFlight() {
-        return pool.inUse();
+        return requests.inUse();
     }
 
     /** How often a full SQ had to be submitted before more SQEs could be taken. */
@@ -250,14 +210,14 @@ public final class IoUringEngine implements DiskIoEngine {
      */
     @Override
     public void close() {
-        if (closed) {
+        if (isClosed()) {
             return;
         }
         if (processing) {
             throw new IllegalStateException("the io_uring engine of '" + ctx.name()
                     + "' cannot be closed from one of its completions");
         }
-        closed = true;
+        markClosed();
         Throwable failure = null;
         processing = true;
         try {
@@ -277,13 +237,8 @@ public final class IoUringEngine implements DiskIoEngine {
             ctx.removeFdHandler(ring.fd());
             submitBh.delete();
             ring.close();
-            pool.close();
+            requests.close();
         }
         DiskRequestPool.rethrow(failure);
-    }
-
-    @Override
-    public String toString() {
-        return "io_uring engine of '" + ctx.name() + "' (" + pool.inUse() + " in flight)";
     }
 }

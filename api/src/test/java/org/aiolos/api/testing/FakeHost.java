@@ -1,4 +1,4 @@
-package org.aiolos.fdmon.epoll;
+package org.aiolos.api.testing;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,13 +9,17 @@ import org.aiolos.api.fdmon.FdMonitorHost;
 import org.aiolos.api.fdmon.FdWatch;
 import org.aiolos.api.fdmon.ReadyList;
 
-/** A context stand-in: watches with slot/generation ids, and a ready list that records. */
-final class FakeHost implements FdMonitorHost, ReadyList {
-    static final class Watch implements FdWatch {
-        final int fd;
-        final int events;
-        final long id;
-        volatile boolean deleted;
+/**
+ * A context stand-in for testing an fd monitor without a loop: watches with slot/generation
+ * ids, and a ready list that records. Shared through api's test-jar by the monitor modules'
+ * own tests (core's contract suite runs monitors inside a real context instead).
+ */
+public final class FakeHost implements FdMonitorHost, ReadyList {
+    public static final class Watch implements FdWatch {
+        public final int fd;
+        public final int events;
+        public final long id;
+        public volatile boolean deleted;
 
         Watch(int fd, int events, long id) {
             this.fd = fd;
@@ -47,19 +51,19 @@ final class FakeHost implements FdMonitorHost, ReadyList {
     private final Map<Long, Watch> live = new HashMap<>();
     private int nextSlot;
     private int generation;
-    final List<Watch> reported = new ArrayList<>();
-    final List<Integer> revents = new ArrayList<>();
-    boolean pollingDisabled = true;
+    public final List<Watch> reported = new ArrayList<>();
+    public final List<Integer> revents = new ArrayList<>();
+    public boolean pollingDisabled = true;
 
     /** A new watch reading {@code fd}, in a fresh slot unless {@code slot} >= 0. */
-    Watch watch(int fd, int slot) {
+    public Watch watch(int fd, int slot) {
         int s = slot >= 0 ? slot : nextSlot++;
         Watch w = new Watch(fd, FdEvents.READ, ((long) s << 32) | (++generation & 0xffff_ffffL));
         live.put(w.id, w);
         return w;
     }
 
-    void retire(Watch w) {
+    public void retire(Watch w) {
         w.deleted = true;
         live.remove(w.id);
     }
@@ -89,7 +93,7 @@ final class FakeHost implements FdMonitorHost, ReadyList {
         revents.add(rev);
     }
 
-    void clearReported() {
+    public void clearReported() {
         reported.clear();
         revents.clear();
     }
