@@ -229,6 +229,58 @@ class TimerTest {
         c.close();
     }
 
+    /**
+     * A timer armed from another thread while the context closes is either named by the
+     * refused close or refused itself; it is never accepted by a context that then closes
+     * (it would be lost with it). 300 races, each a fresh context.
+     */
+    @Test
+    void aTimerArmedFromAnotherThreadDuringCloseIsRefusedOrBlocksTheClose() throws Exception {
+        int acceptedThenClosed = 0;
+        int refusedByTheList = 0;
+        int refusedClose = 0;
+        for (int round = 0; round < 300; round++) {
+            TestContexts local = new TestContexts();
+            AiolosContext c = local.open("close-race-" + round);
+            AioTimer t = c.newTimer(ClockType.REALTIME, TimeScale.MS, () -> { });
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicInteger armed = new AtomicInteger(); // 1 accepted, 2 refused as closed
+            Thread armer = Thread.ofPlatform().start(() -> {
+                try {
+                    go.await();
+                    t.mod(Long.MAX_VALUE / 2_000_000L);
+                    armed.set(1);
+                } catch (IllegalStateException closed) {
+                    armed.set(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            go.countDown();
+            boolean closed;
+            try {
+                c.close();
+                closed = true;
+            } catch (IllegalStateException refused) {
+                assertTrue(refused.getMessage().contains("timer on REALTIME"), refused.getMessage());
+                closed = false;
+                refusedClose++;
+            }
+            armer.join();
+            if (closed && armed.get() == 1) {
+                acceptedThenClosed++;
+            } else if (armed.get() == 2) {
+                refusedByTheList++;
+            }
+            if (!closed) {
+                t.cancel();
+                c.close();
+            }
+        }
+        assertEquals(0, acceptedThenClosed, "timers accepted by a context that then closed");
+        assertEquals(300, refusedByTheList + refusedClose, "every round ends one way or the other");
+    }
+
     @Test
     void aMillionPendingTimersArmAndCancel() {
         clocks.enable(ClockType.VIRTUAL, true);

@@ -1149,6 +1149,51 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         return closed;
     }
 
+    /**
+     * The leak check, and the point of no return if it passes. Every timer list stays
+     * locked from its check until it is marked closed, so a timer armed from another thread
+     * meanwhile is either seen here (close refuses and names it) or refused by its list.
+     * Nothing else is locked or called while they are held (a pool arms its retry timer
+     * under its own lock, so taking that lock here could deadlock).
+     */
+    private void closeTimersOrRefuse() {
+        List<String> leaks = new ArrayList<>();
+        int locked = 0;
+        try {
+            for (TimerList list : timerLists) {
+                list.lockForClose();
+                locked++;
+            }
+            for (BottomHalfImpl bh = bhList.peek(); bh != null; bh = bh.next) {
+                if ((bh.flags() & BottomHalfImpl.DELETED) == 0) {
+                    leaks.add("bottom half '" + bh.name + "'");
+                }
+            }
+            for (TimerList list : timerLists) {
+                for (TimerImpl t : list.pending()) { // reentrant: this thread holds the lock
+                    leaks.add(t.toString());
+                }
+            }
+            leaks.addAll(coroutines.scheduledDescriptions());
+            if (leaks.isEmpty()) {
+                closed = true;
+                for (TimerList list : timerLists) {
+                    list.markClosedLocked(name);
+                }
+            }
+        } finally {
+            for (int i = locked - 1; i >= 0; i--) {
+                timerLists[i].unlockForClose();
+            }
+        }
+        if (!leaks.isEmpty()) {
+            threadPool.closeRefused();
+            throw new IllegalStateException("AioContext '" + name + "' still holds " + String.join(", ", leaks)
+                    + "; delete bottom halves, cancel timers and let scheduled coroutines run before closing"
+                    + " (the context stays open)");
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
@@ -1169,28 +1214,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         // Then pools: their remaining completions run now, in this thread, and may still
         // schedule work that the checks below must see.
         threadPool.closeAll();
-        List<String> leaks = new ArrayList<>();
-        for (BottomHalfImpl bh = bhList.peek(); bh != null; bh = bh.next) {
-            if ((bh.flags() & BottomHalfImpl.DELETED) == 0) {
-                leaks.add("bottom half '" + bh.name + "'");
-            }
-        }
-        for (TimerList list : timerLists) {
-            for (TimerImpl t : list.pending()) {
-                leaks.add(t.toString());
-            }
-        }
-        leaks.addAll(coroutines.scheduledDescriptions());
-        if (!leaks.isEmpty()) {
-            threadPool.closeRefused();
-            throw new IllegalStateException("AioContext '" + name + "' still holds " + String.join(", ", leaks)
-                    + "; delete bottom halves, cancel timers and let scheduled coroutines run before closing"
-                    + " (the context stays open)");
-        }
-        closed = true;
-        for (TimerList list : timerLists) {
-            list.markClosed(name);
-        }
+        closeTimersOrRefuse();
         threadPool.dispose();
         selector.close();
         FdMonitor mon = monitor;

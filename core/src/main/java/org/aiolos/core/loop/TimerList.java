@@ -60,14 +60,23 @@ final class TimerList implements ClockGroup.TimerListHandle {
         }
     }
 
-    /** After this, {@link #mod} throws; called by the context's close once no timer is pending. */
-    void markClosed(String contextName) {
+    /**
+     * The context's close holds every list's lock across its leak check and
+     * {@link #markClosedLocked}, so that no timer can be armed between "none is pending"
+     * and "arming now throws" (it would be lost with the context). Lists are always
+     * locked in the context's list order; {@link #mod} holds only its own.
+     */
+    void lockForClose() {
         lock.lock();
-        try {
-            closedContext = contextName;
-        } finally {
-            lock.unlock();
-        }
+    }
+
+    void unlockForClose() {
+        lock.unlock();
+    }
+
+    /** Under {@link #lockForClose}: after this, {@link #mod} throws. */
+    void markClosedLocked(String contextName) {
+        closedContext = contextName;
     }
 
     void cancel(TimerImpl timer) {
