@@ -250,6 +250,20 @@ final class Connection {
         return new String(b, StandardCharsets.UTF_8);
     }
 
+    /** A client-supplied string fit for a log line: quoted, control characters escaped, at most 64 characters. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder("'");
+        for (int i = 0; i < s.length() && i < 64; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == 0xfffd) {
+                b.append(String.format("\\x%02x", (int) c & 0xff));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append(s.length() > 64 ? "'..." : "'").toString();
+    }
+
     /** @return true when the client entered transmission on an export */
     private boolean handshake() {
         out.set(L.u64, 0, Proto.NBDMAGIC);
@@ -281,7 +295,7 @@ final class Connection {
                     String name = utf8(in, 0, len);
                     Export e = server.findExport(name);
                     if (e == null) {
-                        throw new ProtocolError("NBD_OPT_EXPORT_NAME for unknown export '" + name + "'");
+                        throw new ProtocolError("NBD_OPT_EXPORT_NAME for unknown export " + printable(name));
                     }
                     out.set(L.u64, 0, e.size);
                     out.set(L.u16, 8, (short) e.transmissionFlags());
@@ -361,7 +375,7 @@ final class Connection {
         String name = utf8(in, 4, n);
         Export e = server.findExport(name);
         if (e == null) {
-            optionError(option, Proto.REP_ERR_UNKNOWN, "export '" + name + "' not found");
+            optionError(option, Proto.REP_ERR_UNKNOWN, "export " + printable(name) + " not found");
             return null;
         }
         boolean wantName = false;
@@ -701,8 +715,11 @@ final class Connection {
         if (export != null) {
             export.detach(this);
         }
-        server.connectionFinished(this);
         // The coroutines that used the buffers have all returned.
         arena.close();
+        // This may run inside a disk completion (the last request coroutine resumed from it);
+        // closing an export's engine there is not allowed, so the server hears of it from a
+        // bottom half.
+        ctx.scheduleOneshot("nbd-connection-finished", () -> server.connectionFinished(this));
     }
 }

@@ -162,7 +162,7 @@ public final class ServerCore {
             }
             Export e = Export.open(spec, ctx, pool);
             exports.put(spec.name(), e);
-            LOG.log(System.Logger.Level.INFO, () -> "NBD export '" + spec.name() + "' of " + spec.file() + " ("
+            LOG.log(System.Logger.Level.DEBUG, () -> "NBD export '" + spec.name() + "' of " + spec.file() + " ("
                     + e.size + " bytes" + (spec.readOnly() ? ", read-only" : "") + (spec.direct() ? ", O_DIRECT" : "")
                     + ") on " + address + ":" + port);
             return null;
