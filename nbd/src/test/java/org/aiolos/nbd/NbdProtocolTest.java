@@ -427,6 +427,18 @@ class NbdProtocolTest {
     }
 
     @Test
+    void aClientThatNeverFinishesNegotiatingIsDisconnected() throws Exception {
+        f.server.setHandshakeTimeout(java.time.Duration.ofMillis(200));
+        try (RawNbdClient quick = client().go("rw", false); RawNbdClient stuck = client()) {
+            stuck.greet(3); // and then nothing
+            assertTrue(stuck.closedByServer(), "the handshake timeout closed it");
+            assertArrayEquals(Arrays.copyOfRange(original, 0, 4), quick.read(1, 0, 4),
+                    "a client in transmission is not affected");
+        }
+        assertThrows(IllegalArgumentException.class, () -> f.server.setHandshakeTimeout(java.time.Duration.ofSeconds(-1)));
+    }
+
+    @Test
     void exportSpecAndServerValidation() throws IOException {
         Path d = Files.createDirectory(dir.resolve("d"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -101,6 +101,7 @@ final class Connection {
     private boolean receiverDone;
     private boolean finished;
     private AioTimer graceTimer;
+    private AioTimer handshakeTimer;
 
     Connection(ServerCore server, AioContext ctx, int fd, String peer) {
         this.server = server;
@@ -116,7 +117,18 @@ final class Connection {
     }
 
     /** Starts the receiver; called from the accept handler (outside any coroutine). */
-    void start() {
+    void start(long handshakeTimeoutNs) {
+        if (handshakeTimeoutNs > 0) {
+            handshakeTimer = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, () -> {
+                if (export == null && !finished) {
+                    LOG.log(System.Logger.Level.WARNING, "NBD client " + peer + ": negotiation not finished within "
+                            + handshakeTimeoutNs / 1_000_000 + " ms; closing the connection");
+                    stopping = true;
+                    abandon();
+                }
+            });
+            handshakeTimer.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + handshakeTimeoutNs);
+        }
         receiver = Coroutines.create("nbd-recv-" + peer, this::receive);
         Coroutines.enter(ctx, receiver);
     }
@@ -429,6 +441,10 @@ final class Connection {
     }
 
     private void attach(Export e) {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel();
+            handshakeTimer = null;
+        }
         export = e;
         e.attach(this);
     }
@@ -678,18 +694,25 @@ final class Connection {
 
     private void armGrace() {
         if (graceTimer == null && !finished) {
-            graceTimer = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, this::abandon);
+            graceTimer = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, this::graceOver);
             graceTimer.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + GRACE_MS * 1_000_000);
         }
     }
 
     /** The grace period is over: writers blocked on a client that does not read give up. */
+    private void graceOver() {
+        if (!finished) {
+            LOG.log(System.Logger.Level.INFO, () -> "NBD client " + peer + ": replies not taken within " + GRACE_MS
+                    + " ms; closing the connection");
+            abandon();
+        }
+    }
+
+    /** Waiting writers and the receiver give up; the connection ends. */
     private void abandon() {
         if (finished) {
             return;
         }
-        LOG.log(System.Logger.Level.INFO, () -> "NBD client " + peer + ": replies not taken within " + GRACE_MS
-                + " ms; closing the connection");
         forced = true;
         Coroutine w = writeWaiter;
         if (w != null) {
@@ -707,6 +730,10 @@ final class Connection {
         if (graceTimer != null) {
             graceTimer.cancel();
             graceTimer = null;
+        }
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel();
+            handshakeTimer = null;
         }
         if (regRead || regWrite) {
             ctx.removeFdHandler(fd);
