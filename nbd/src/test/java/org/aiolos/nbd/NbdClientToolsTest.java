@@ -158,4 +158,31 @@ class NbdClientToolsTest {
             assertArrayEquals(w51, Arrays.copyOfRange(data, 4 << 20, 6 << 20));
         }
     }
+
+    @Test
+    void closingUnderLoadEndsEveryConnection() throws Exception {
+        Path img = image(dir, "img", SIZE, 9);
+        try (ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            NbdFixture f = new NbdFixture("native", null);
+            try {
+                f.server.addExport(new ExportSpec("d", img, false, true, null, null));
+                String uri = f.uri("d");
+                Future<NbdFixture.Result> fio = pool.submit(() -> NbdFixture.run(60, "fio", "--name=load",
+                        "--ioengine=nbd", "--uri=" + uri, "--rw=randrw", "--bs=64k", "--size=16M",
+                        "--iodepth=32", "--time_based", "--runtime=30", "--output-format=terse"));
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (f.server.exports().get(0).requests() < 2000 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertTrue(f.server.exports().get(0).requests() >= 2000, "fio got going");
+                f.server.close();
+                assertEquals(0, f.server.connectionCount());
+                NbdFixture.Result r = fio.get();
+                assertTrue(r.exit() != 0 || r.output().contains("err="), "fio noticed: " + r.output());
+            } finally {
+                f.close();
+            }
+        }
+        assertEquals(SIZE, Files.size(img));
+    }
 }
