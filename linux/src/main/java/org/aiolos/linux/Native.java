@@ -103,6 +103,8 @@ final class Native {
     private static final MethodHandle FTRUNCATE = fn("ftruncate", false, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle FALLOCATE = fn("fallocate", false,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle LSEEK = fn("lseek", false,
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle STATX = fn("statx", false,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle IOCTL = fn("ioctl", false,
@@ -510,6 +512,19 @@ final class Native {
         MemorySegment st = state();
         try {
             return ret((int) FALLOCATE.invokeExact(st, fd, mode, offset, len), st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static long lseek(int fd, long offset, int whence) {
+        int f = injected("lseek");
+        if (f != 0) {
+            return f;
+        }
+        MemorySegment st = state();
+        try {
+            return ret((long) LSEEK.invokeExact(st, fd, offset, whence), st);
         } catch (Throwable t) {
             throw rethrow(t);
         }

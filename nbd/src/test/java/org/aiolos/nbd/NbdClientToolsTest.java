@@ -130,6 +130,34 @@ class NbdClientToolsTest {
     }
 
     @Test
+    void blockStatusLetsClientsSeeHoles() throws Exception {
+        Path sparse = dir.resolve("sparse");
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(sparse.toFile(), "rw")) {
+            raf.setLength(SIZE);
+            byte[] data = new byte[1 << 20];
+            new java.util.Random(10).nextBytes(data);
+            raf.seek(1 << 20);
+            raf.write(data);
+            raf.seek(8 << 20);
+            raf.write(data, 0, 512 << 10);
+        }
+        Path copy = dir.resolve("copy");
+        try (NbdFixture f = new NbdFixture("io_uring", null)) {
+            f.server.addExport(new ExportSpec("s", sparse, true, true, null, null));
+            String uri = f.uri("s");
+            String map = ok(30, "nbdinfo", "--map", uri);
+            assertTrue(map.matches("(?s)\\s*0\\s+1048576\\s+3\\s+hole,zero\\s+1048576\\s+1048576\\s+0\\s+data\\s+"
+                    + "2097152\\s+6291456\\s+3\\s+hole,zero\\s+8388608\\s+524288\\s+0\\s+data\\s+"
+                    + "8912896\\s+7864320\\s+3\\s+hole,zero\\s*"), map);
+            String qmap = ok(30, "qemu-img", "map", "--output=json", uri);
+            assertEquals(2, qmap.split("\"data\": true").length - 1, qmap);
+            ok(60, "qemu-img", "convert", "-f", "raw", "-O", "raw", uri, copy.toString());
+        }
+        assertArrayEquals(Files.readAllBytes(sparse), Files.readAllBytes(copy));
+        assertTrue(Files.size(copy) == SIZE, "copy size");
+    }
+
+    @Test
     void twoQemuIoClientsAndDeepFioAtOnce() throws Exception {
         Path img = image(dir, "img", SIZE, 6);
         try (NbdFixture f = new NbdFixture("io_uring", null);

@@ -88,6 +88,10 @@ final class Connection {
     private Export export;
     private boolean structured;
     private boolean noZeroes;
+    /** The export NBD_OPT_SET_META_CONTEXT selected base:allocation for, or null. */
+    private String metaExport;
+    /** base:allocation is selected for the export in transmission. */
+    private boolean blockStatus;
     private Coroutine receiver;
     private RecvWait recvWait = RecvWait.NONE;
     private Coroutine writeWaiter;
@@ -360,6 +364,7 @@ final class Connection {
                         optionReply(option, Proto.REP_ACK, 0);
                     }
                 }
+                case Proto.OPT_LIST_META_CONTEXT, Proto.OPT_SET_META_CONTEXT -> metaContext(option, len);
                 case Proto.OPT_STARTTLS -> optionError(option, Proto.REP_ERR_UNSUP, "TLS is not supported");
                 default -> optionError(option, Proto.REP_ERR_UNSUP, "option " + option + " is not supported");
             }
@@ -424,6 +429,65 @@ final class Connection {
         return e;
     }
 
+    /**
+     * NBD_OPT_LIST_META_CONTEXT / NBD_OPT_SET_META_CONTEXT: the one context served is
+     * base:allocation; queries for it, for "base:", or (LIST only) no query at all match it.
+     */
+    private void metaContext(int option, int len) {
+        boolean set = option == Proto.OPT_SET_META_CONTEXT;
+        if (set && !structured) {
+            optionError(option, Proto.REP_ERR_INVALID, "NBD_OPT_SET_META_CONTEXT needs structured replies first");
+            return;
+        }
+        if (len < 8) {
+            optionError(option, Proto.REP_ERR_INVALID, "request too short");
+            return;
+        }
+        long nameLen = Integer.toUnsignedLong(in.get(L.u32, 0));
+        if (nameLen > len - 8) {
+            optionError(option, Proto.REP_ERR_INVALID, "name length " + nameLen + " exceeds the option");
+            return;
+        }
+        String name = utf8(in, 4, (int) nameLen);
+        long pos = 4 + nameLen;
+        long queries = Integer.toUnsignedLong(in.get(L.u32, pos));
+        pos += 4;
+        boolean match = !set && queries == 0;
+        for (long q = 0; q < queries; q++) {
+            if (pos + 4 > len) {
+                optionError(option, Proto.REP_ERR_INVALID, "query " + q + " runs past the option");
+                return;
+            }
+            long qLen = Integer.toUnsignedLong(in.get(L.u32, pos));
+            pos += 4;
+            if (qLen > len - pos) {
+                optionError(option, Proto.REP_ERR_INVALID, "query " + q + " runs past the option");
+                return;
+            }
+            String query = utf8(in, pos, (int) qLen);
+            pos += qLen;
+            match |= query.equals(Proto.BASE_ALLOCATION) || (!set && query.equals("base:"));
+        }
+        if (pos != len) {
+            optionError(option, Proto.REP_ERR_INVALID, "option length " + len + " does not match its queries");
+            return;
+        }
+        if (server.findExport(name) == null) {
+            optionError(option, Proto.REP_ERR_UNKNOWN, "export " + printable(name) + " not found");
+            return;
+        }
+        if (set) {
+            metaExport = match ? name : null;
+        }
+        if (match) {
+            byte[] b = Proto.BASE_ALLOCATION.getBytes(StandardCharsets.UTF_8);
+            out.set(L.u32, 20, Proto.BASE_ALLOCATION_ID);
+            MemorySegment.copy(b, 0, out, JAVA_BYTE, 24, b.length);
+            optionReply(option, Proto.REP_META_CONTEXT, 4 + b.length);
+        }
+        optionReply(option, Proto.REP_ACK, 0);
+    }
+
     /** Sends an option reply whose {@code dataLen} bytes of data are already at out[20..]. */
     private void optionReply(int option, int type, int dataLen) {
         out.set(L.u64, 0, Proto.OPTION_REPLY_MAGIC);
@@ -446,6 +510,7 @@ final class Connection {
             handshakeTimer = null;
         }
         export = e;
+        blockStatus = structured && e.name().equals(metaExport);
         e.attach(this);
     }
 
@@ -516,10 +581,17 @@ final class Connection {
         int allowed = Proto.CMD_FLAG_FUA;
         if (type == Proto.CMD_WRITE_ZEROES) {
             allowed |= Proto.CMD_FLAG_NO_HOLE | Proto.CMD_FLAG_FAST_ZERO;
+        } else if (type == Proto.CMD_BLOCK_STATUS) {
+            allowed |= Proto.CMD_FLAG_REQ_ONE;
         }
         boolean writes = type == Proto.CMD_WRITE || type == Proto.CMD_WRITE_ZEROES;
         switch (type) {
             case Proto.CMD_READ, Proto.CMD_WRITE, Proto.CMD_TRIM, Proto.CMD_WRITE_ZEROES, Proto.CMD_FLUSH -> {
+            }
+            case Proto.CMD_BLOCK_STATUS -> {
+                if (!blockStatus) {
+                    return Proto.EINVAL; // no metadata context was negotiated
+                }
             }
             default -> {
                 return Proto.EINVAL;
@@ -562,6 +634,7 @@ final class Connection {
         try {
             int err = r.error();
             long dataPos = 0;
+            long[] extents = null;
             boolean fua = (r.flags() & Proto.CMD_FLAG_FUA) != 0;
             if (err == 0 && (r.length() > 0 || r.type() == Proto.CMD_FLUSH)) {
                 switch (r.type()) {
@@ -584,13 +657,18 @@ final class Connection {
                     case Proto.CMD_WRITE_ZEROES -> err = e.writeZeroes(r.offset(), r.length(),
                             (r.flags() & Proto.CMD_FLAG_NO_HOLE) != 0, (r.flags() & Proto.CMD_FLAG_FAST_ZERO) != 0,
                             fua);
+                    case Proto.CMD_BLOCK_STATUS -> {
+                        extents = e.extents(r.offset(), r.length(),
+                                (r.flags() & Proto.CMD_FLAG_REQ_ONE) != 0 ? 1 : Proto.MAX_EXTENTS);
+                        err = extents == null ? Proto.EIO : 0;
+                    }
                     default -> err = Proto.EINVAL;
                 }
             }
             if (err != 0) {
                 e.errors.incrementAndGet();
             }
-            reply(r, err, buf, dataPos);
+            reply(r, err, buf, dataPos, extents);
         } catch (Closed c) {
             // the reply could not be sent; the connection is going away
         } catch (RuntimeException ex) {
@@ -610,14 +688,24 @@ final class Connection {
         }
     }
 
-    private void reply(Request r, int err, BufferPool.Buffer buf, long dataPos) {
+    private void reply(Request r, int err, BufferPool.Buffer buf, long dataPos, long[] extents) {
         sendLock.lock();
         try {
             if (forced) {
                 throw new Closed("abandoned");
             }
             boolean read = r.type() == Proto.CMD_READ;
-            if (err == 0 && read && r.length() > 0) {
+            boolean structuredOnly = read || r.type() == Proto.CMD_BLOCK_STATUS;
+            if (err == 0 && r.type() == Proto.CMD_BLOCK_STATUS && extents != null && extents.length > 0) {
+                int n = extents.length / 2;
+                structuredHeader(Proto.REPLY_TYPE_BLOCK_STATUS, r.cookie(), 4 + 8 * n);
+                out.set(L.u32, 20, Proto.BASE_ALLOCATION_ID);
+                for (int i = 0; i < n; i++) {
+                    out.set(L.u32, 24 + 8L * i, (int) extents[2 * i]);
+                    out.set(L.u32, 28 + 8L * i, (int) extents[2 * i + 1]);
+                }
+                writeFully(out, 24 + 8L * n);
+            } else if (err == 0 && read && r.length() > 0) {
                 MemorySegment seg = buf.segment;
                 if (structured) {
                     long h = dataPos - 28;
@@ -633,7 +721,7 @@ final class Connection {
                     simpleHeader(seg, h, 0, r.cookie());
                     writeFully(seg.asSlice(h), 16 + r.length());
                 }
-            } else if (read && structured) {
+            } else if (structuredOnly && structured) {
                 if (err == 0) {
                     structuredHeader(Proto.REPLY_TYPE_NONE, r.cookie(), 0);
                     writeFully(out, 20);
