@@ -32,13 +32,15 @@ class NbdClientToolsTest {
         assertFalse(out.contains("failed"), out);
     }
 
-    @ParameterizedTest(name = "engine {0}, direct {1}")
-    @CsvSource({"threads,false", "threads,true", "native,false", "native,true", "io_uring,false", "io_uring,true"})
-    void qemuIoPatternsAndFio(String engine, boolean direct) throws Exception {
+    @ParameterizedTest(name = "engine {0}, direct {1}, fdmon {2}")
+    @CsvSource({"threads,false,poll", "threads,true,epoll", "native,false,io_uring", "native,true,poll",
+            "io_uring,false,epoll", "io_uring,true,io_uring"})
+    void qemuIoPatternsAndFio(String engine, boolean direct, String fdmon) throws Exception {
         // An odd size: with O_DIRECT the last partial block goes through the buffered tail descriptor.
         long size = SIZE + 1000;
         Path img = image(dir, "img", size, 1);
-        try (NbdFixture f = new NbdFixture(engine, null)) {
+        try (NbdFixture f = new NbdFixture(engine, fdmon)) {
+            assertEquals(fdmon, f.ctx.fdMonitorName());
             f.server.addExport(new ExportSpec("disk", img, false, direct, null, null));
             String uri = f.uri("disk");
             String out = ok(60, qemuIo(uri,
@@ -184,6 +186,31 @@ class NbdClientToolsTest {
             byte[] w51 = new byte[2 << 20];
             Arrays.fill(w51, (byte) 0x51);
             assertArrayEquals(w51, Arrays.copyOfRange(data, 4 << 20, 6 << 20));
+        }
+    }
+
+    @Test
+    void contextEngineSwapUnderLoadLosesNothing() throws Exception {
+        Path img = image(dir, "img", SIZE, 11);
+        try (NbdFixture f = new NbdFixture("threads", null); ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            f.server.addExport(new ExportSpec("d", img, false, true, null, null));
+            String uri = f.uri("d");
+            Future<String> fio = pool.submit(() -> ok(60, "fio", "--name=swap", "--ioengine=nbd", "--uri=" + uri,
+                    "--rw=randrw", "--bs=4k", "--size=8M", "--iodepth=32", "--verify=crc32c", "--verify_fatal=1",
+                    "--output-format=terse"));
+            String[] engines = {"native", "io_uring", "threads"};
+            long next = 500;
+            for (String e : engines) {
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (f.server.exports().get(0).requests() < next && !fio.isDone() && System.nanoTime() < deadline) {
+                    Thread.sleep(2);
+                }
+                f.ctx.useDiskEngine(e);
+                next += 500;
+            }
+            fio.get();
+            assertEquals(0, f.server.exports().get(0).errors());
+            assertEquals("threads", f.server.exports().get(0).engine(), "stats follow the context's engine");
         }
     }
 
