@@ -37,11 +37,12 @@ import org.aiolos.linux.SyscallException;
  *
  * <p><b>Ending.</b> The connection stops reading on {@code NBD_CMD_DISC}, at end of
  * stream, on a protocol violation, or when the server or the export asks it to
- * ({@link #stop}); requests in flight still complete and reply. Replies that cannot be
- * sent within {@link #GRACE_MS} of the stop (a client that no longer reads) are
- * abandoned. Once the receiver has ended and no request is in flight, the handler is
- * removed and the socket closed; buffers are returned only after their disk request has
- * completed.
+ * ({@link #stop}); requests in flight still complete and reply. A reply still blocked
+ * on a full socket {@link #GRACE_MS} after the stop (a client that no longer reads) is
+ * abandoned, and with it the connection (the grace period restarts while requests are
+ * only busy with the disk). Once the receiver has ended and no request is in flight, the
+ * handler is removed and the socket closed; buffers are returned only after their disk
+ * request has completed.
  */
 final class Connection {
     private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
@@ -788,12 +789,21 @@ final class Connection {
     }
 
     /** The grace period is over: writers blocked on a client that does not read give up. */
+    /**
+     * The grace period after a stop is over: a reply blocked on a client that does not read
+     * is abandoned. Requests still busy with the disk are not: the period starts again.
+     */
     private void graceOver() {
-        if (!finished) {
-            LOG.log(System.Logger.Level.INFO, () -> "NBD client " + peer + ": replies not taken within " + GRACE_MS
-                    + " ms; closing the connection");
-            abandon();
+        if (finished) {
+            return;
         }
+        if (writeWaiter == null) {
+            graceTimer.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + GRACE_MS * 1_000_000);
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, () -> "NBD client " + peer + ": replies not taken within " + GRACE_MS
+                + " ms; closing the connection");
+        abandon();
     }
 
     /** Waiting writers and the receiver give up; the connection ends. */
