@@ -116,6 +116,8 @@ final class Native {
     private static final MethodHandle LISTEN = fn("listen", true, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle GETSOCKNAME = fn("getsockname", true,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle GETPEERNAME = fn("getpeername", true,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle ACCEPT4 = fn("accept4", false,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     private static final MethodHandle CONNECT = fn("connect", false, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
@@ -618,6 +620,19 @@ final class Native {
         MemorySegment st = state();
         try {
             return ret((int) GETSOCKNAME.invokeExact(st, fd, addr, lenPtr), st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int getpeername(int fd, MemorySegment addr, MemorySegment lenPtr) {
+        int f = injected("getpeername");
+        if (f != 0) {
+            return f;
+        }
+        MemorySegment st = state();
+        try {
+            return ret((int) GETPEERNAME.invokeExact(st, fd, addr, lenPtr), st);
         } catch (Throwable t) {
             throw rethrow(t);
         }
