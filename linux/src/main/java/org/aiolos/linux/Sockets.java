@@ -21,6 +21,7 @@ public final class Sockets {
     private static final int SOCK_STREAM = 1;
     private static final int SOL_SOCKET = 1;
     private static final int SO_REUSEADDR = 2;
+    private static final int SO_LINGER = 13;
     private static final int IPPROTO_TCP = 6;
     private static final int TCP_NODELAY = 1;
     private static final int SHUT_WR = 1;
@@ -207,6 +208,23 @@ public final class Sockets {
             int r = Native.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4);
             if (r < 0) {
                 throw new SyscallException("setsockopt", "fd " + fd + ", TCP_NODELAY", -r);
+            }
+        }
+    }
+
+    /**
+     * Makes the next {@link Fds#close} abortive ({@code SO_LINGER} on with a zero timeout):
+     * the peer gets a reset and data still queued for it is dropped at once, instead of the
+     * kernel holding it for a peer that may never read it.
+     */
+    public static void resetOnClose(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment linger = a.allocate(JAVA_INT, 2); // struct linger { int l_onoff; int l_linger; }
+            linger.setAtIndex(JAVA_INT, 0, 1);
+            linger.setAtIndex(JAVA_INT, 1, 0);
+            int r = Native.setsockopt(fd, SOL_SOCKET, SO_LINGER, linger, 8);
+            if (r < 0) {
+                throw new SyscallException("setsockopt", "fd " + fd + ", SO_LINGER", -r);
             }
         }
     }

@@ -80,6 +80,7 @@ class SocketsTest {
             int[] p = Fds.pipe();
             try {
                 assertEquals(Errno.ENOTSOCK, assertThrows(SyscallException.class, () -> Sockets.setNoDelay(p[0])).errno());
+                assertEquals(Errno.ENOTSOCK, assertThrows(SyscallException.class, () -> Sockets.resetOnClose(p[0])).errno());
                 assertEquals("accept4", assertThrows(SyscallException.class, () -> Sockets.accept(p[0])).call());
             } finally {
                 Fds.close(p[0]);

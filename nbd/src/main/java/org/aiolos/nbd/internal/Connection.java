@@ -18,6 +18,7 @@ import org.aiolos.api.coroutine.Coroutine;
 import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.Fds;
+import org.aiolos.linux.Sockets;
 import org.aiolos.linux.SyscallException;
 
 /**
@@ -49,6 +50,8 @@ final class Connection {
     static final long GRACE_MS = 2000;
     private static final ValueLayoutHolder L = new ValueLayoutHolder();
     private static final int IO_BUFFER = Proto.MAX_OPTION_LENGTH + 4096;
+    /** Socket read-ahead: one read takes in many pipelined request headers (and small payloads). */
+    private static final int READ_AHEAD = 64 << 10;
 
     /** Big-endian unaligned layouts (NBD is network byte order). */
     private static final class ValueLayoutHolder {
@@ -80,6 +83,10 @@ final class Connection {
     private final Arena arena = Arena.ofShared();
     /** Receiver's buffer: request headers and option payloads. */
     private final MemorySegment in;
+    /** Bytes read from the socket ahead of the receiver: [readPos, readEnd) is unconsumed. */
+    private final MemorySegment readAhead;
+    private int readPos;
+    private int readEnd;
     /** Writers' buffer, under sendLock: reply headers, option replies. */
     private final MemorySegment out;
     private final CoMutex sendLock = Coroutines.newMutex();
@@ -114,6 +121,7 @@ final class Connection {
         this.fd = fd;
         this.peer = peer;
         this.in = arena.allocate(IO_BUFFER, 8);
+        this.readAhead = arena.allocate(READ_AHEAD, 8);
         this.out = arena.allocate(IO_BUFFER, 8);
     }
 
@@ -172,21 +180,41 @@ final class Connection {
         }
     }
 
-    /** Reads exactly {@code len} bytes into {@code seg} (receiver only). */
+    /**
+     * Reads exactly {@code len} bytes into {@code seg} (receiver only). Small reads go
+     * through the read-ahead buffer, so a burst of pipelined requests costs one system call,
+     * not one per header; what remains of a large payload is read straight into its buffer.
+     */
     private void readFully(MemorySegment seg, long len) {
         long done = 0;
         while (done < len) {
+            int buffered = readEnd - readPos;
+            if (buffered > 0) {
+                int n = (int) Math.min(buffered, len - done);
+                MemorySegment.copy(readAhead, readPos, seg, done, n);
+                readPos += n;
+                done += n;
+                continue;
+            }
+            long need = len - done;
+            boolean straight = need >= READ_AHEAD / 2;
             int n;
             try {
-                n = Fds.read(fd, seg.asSlice(done), Math.min(len - done, Integer.MAX_VALUE));
+                n = straight ? Fds.read(fd, seg.asSlice(done), Math.min(need, Integer.MAX_VALUE))
+                        : Fds.read(fd, readAhead, READ_AHEAD);
             } catch (SyscallException e) {
                 forced = true;
                 throw new Closed("read failed: " + e.errnoName());
             }
             if (n > 0) {
-                done += n;
+                if (straight) {
+                    done += n;
+                } else {
+                    readPos = 0;
+                    readEnd = n;
+                }
             } else if (n == 0) {
-                throw new Closed(done == 0 && len > 0 ? "end of stream" : "end of stream inside a message");
+                throw new Closed(done == 0 ? "end of stream" : "end of stream inside a message");
             } else if (n == -Errno.EAGAIN) {
                 if (stopping) {
                     throw new Closed("stopping");
@@ -835,6 +863,15 @@ final class Connection {
         }
         if (regRead || regWrite) {
             ctx.removeFdHandler(fd);
+        }
+        if (forced) {
+            // Abandoned or broken: reset rather than leave the kernel holding replies (up to
+            // megabytes) for a client that does not read them.
+            try {
+                Sockets.resetOnClose(fd);
+            } catch (SyscallException ignored) {
+                // the socket is already gone
+            }
         }
         Fds.close(fd);
         if (export != null) {
