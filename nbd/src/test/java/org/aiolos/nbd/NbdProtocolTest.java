@@ -473,6 +473,42 @@ class NbdProtocolTest {
     }
 
     @Test
+    void directTailWritesAndReadModifyWritesOfTheSameBlockBothLand() throws IOException {
+        int size = SIZE + 123; // the last 123 bytes are a partial block: the buffered tail path
+        Path d = image(dir, "odd", size, 9);
+        byte[] want = Files.readAllBytes(d);
+        f.server.addExport(new ExportSpec("odd", d, false, true, null, null));
+        try (RawNbdClient c = client().go("odd", false)) {
+            Random rnd = new Random(4);
+            int cookie = 0;
+            for (int round = 0; round < 32; round++) {
+                // A read-modify-write at the start of the last full block, and a tail write that
+                // starts later in that same block and runs to the end of the file.
+                long rmwOff = SIZE - 4096 + (round % 8) * 10;
+                long tailOff = SIZE - 4096 + 1000 + round;
+                byte[] a = new byte[8];
+                byte[] b = new byte[(int) (size - tailOff)];
+                rnd.nextBytes(a);
+                rnd.nextBytes(b);
+                System.arraycopy(a, 0, want, (int) rmwOff, a.length);
+                System.arraycopy(b, 0, want, (int) tailOff, b.length);
+                c.request(0, 1, cookie++, rmwOff, a.length);
+                c.out.write(a);
+                c.request(0, 1, cookie++, tailOff, b.length);
+                c.out.write(b);
+                c.out.flush();
+                for (int i = 0; i < 2; i++) {
+                    assertEquals(RawNbdClient.SIMPLE_MAGIC, c.in.readInt());
+                    assertEquals(0, c.in.readInt());
+                    c.in.readLong();
+                }
+            }
+        }
+        assertEquals(size, Files.size(d), "no block-sized write grew the file");
+        assertArrayEquals(want, Files.readAllBytes(d));
+    }
+
+    @Test
     void removeExportClosesItsConnectionsAfterTheirRequests() throws Exception {
         try (RawNbdClient c = client().go("rw", false); RawNbdClient other = client().go("ro", false)) {
             assertEquals(0, c.flush(1));

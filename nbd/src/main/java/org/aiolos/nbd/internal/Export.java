@@ -285,16 +285,18 @@ public final class Export {
      * returns an NBD error or 0.
      */
     int write(long off, long len, MemorySegment buf, boolean fua) {
-        if (!useDirect(off, len)) {
-            return writev(tailFile, off, buf.asSlice(0, len), fua);
-        }
-        long s = off & -align;
-        long e = (off + len + align - 1) & -align;
-        boolean rmw = s != off || e != off + len;
-        if (rmw) {
-            rmwLock.writeLock();
-        } else {
-            rmwLock.readLock();
+        boolean direct = useDirect(off, len);
+        long s = spanStart(off, len);
+        long e = spanEnd(off, len);
+        boolean rmw = direct && (s != off || e != off + len);
+        // On a direct export every write takes the lock, tail writes through the buffered
+        // descriptor too: one may share its first block with a read-modify-write.
+        if (rmwLock != null) {
+            if (rmw) {
+                rmwLock.writeLock();
+            } else {
+                rmwLock.readLock();
+            }
         }
         try {
             if (rmw) {
@@ -303,9 +305,11 @@ public final class Export {
                     return err;
                 }
             }
-            return writev(file, s, buf.asSlice(0, e - s), fua);
+            return writev(direct ? file : tailFile, s, buf.asSlice(0, e - s), fua);
         } finally {
-            rmwLock.unlock();
+            if (rmwLock != null) {
+                rmwLock.unlock();
+            }
         }
     }
 
