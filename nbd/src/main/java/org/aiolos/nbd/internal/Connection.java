@@ -200,7 +200,7 @@ final class Connection {
             boolean straight = need >= READ_AHEAD / 2;
             int n;
             try {
-                n = straight ? Fds.read(fd, seg.asSlice(done), Math.min(need, Integer.MAX_VALUE))
+                n = straight ? Fds.read(fd, done == 0 ? seg : seg.asSlice(done), Math.min(need, Integer.MAX_VALUE))
                         : Fds.read(fd, readAhead, READ_AHEAD);
             } catch (SyscallException e) {
                 forced = true;
@@ -243,7 +243,7 @@ final class Connection {
             }
             int n;
             try {
-                n = Fds.write(fd, seg.asSlice(done), Math.min(len - done, Integer.MAX_VALUE));
+                n = Fds.write(fd, done == 0 ? seg : seg.asSlice(done), Math.min(len - done, Integer.MAX_VALUE));
             } catch (SyscallException e) {
                 forced = true;
                 throw new Closed("write failed: " + e.errnoName());
