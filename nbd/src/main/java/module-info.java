@@ -1,0 +1,14 @@
+/**
+ * The NBD export server: the fixed-newstyle NBD protocol served by an AioContext, one
+ * coroutine per request, disk I/O through the context's disk-I/O engine.
+ */
+module org.aiolos.nbd {
+    requires transitive org.aiolos.api;
+    requires transitive org.aiolos.core;
+    requires org.aiolos.linux;
+    requires static org.osgi.annotation.bundle;
+    requires static org.osgi.annotation.versioning;
+    requires static org.osgi.service.component.annotations;
+
+    exports org.aiolos.nbd;
+}

@@ -1,0 +1,64 @@
+package org.aiolos.nbd;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.aiolos.api.diskio.DiskIoEngineFactory;
+
+/**
+ * What to export: a regular file under a name.
+ *
+ * @param name the export name clients ask for: 1 to 4096 bytes of UTF-8 (the NBD limit)
+ * @param file an existing regular file, readable (and writable unless {@code readOnly})
+ * @param readOnly refuse writes, trims and zero writes with {@code NBD_EPERM}, and
+ *     advertise {@code NBD_FLAG_READ_ONLY}
+ * @param direct open the file with {@code O_DIRECT} (like {@code qemu-nbd --cache=none});
+ *     clients may still send requests at any byte offset and length
+ * @param description free text shown to clients ({@code NBD_INFO_DESCRIPTION}); null or
+ *     empty for none; at most 4096 bytes of UTF-8
+ * @param engine the disk-I/O engine for this export, or null for the context's own
+ *     ({@code ctx.diskIo()})
+ */
+public record ExportSpec(String name, Path file, boolean readOnly, boolean direct, String description,
+        DiskIoEngineFactory engine) {
+
+    /** The longest name or description the protocol carries (NBD_MAX_STRING_SIZE). */
+    public static final int MAX_STRING_BYTES = 4096;
+
+    public ExportSpec {
+        if (name == null) {
+            throw new IllegalArgumentException("name must not be null");
+        }
+        int nameBytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (nameBytes < 1 || nameBytes > MAX_STRING_BYTES) {
+            throw new IllegalArgumentException(
+                    "name must be 1.." + MAX_STRING_BYTES + " bytes of UTF-8, got " + nameBytes + " bytes");
+        }
+        if (name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("name must not contain NUL characters");
+        }
+        if (file == null) {
+            throw new IllegalArgumentException("file must not be null");
+        }
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException("file " + file + " does not exist");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("file " + file + " is not a regular file");
+        }
+        if (!Files.isReadable(file)) {
+            throw new IllegalArgumentException("file " + file + " is not readable");
+        }
+        if (!readOnly && !Files.isWritable(file)) {
+            throw new IllegalArgumentException("file " + file + " is not writable (export it read-only?)");
+        }
+        if (description != null && description.getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {
+            throw new IllegalArgumentException("description must be at most " + MAX_STRING_BYTES + " bytes of UTF-8");
+        }
+    }
+
+    /** A writable export on the context's own engine, without O_DIRECT or description. */
+    public static ExportSpec of(String name, Path file) {
+        return new ExportSpec(name, file, false, false, null, null);
+    }
+}

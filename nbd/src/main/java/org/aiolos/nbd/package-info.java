@@ -1,0 +1,13 @@
+/**
+ * The NBD export server (QEMU {@code nbd/server.c}, {@code qemu-nbd}): {@link
+ * org.aiolos.nbd.NbdServer} listens on a TCP address, serves {@link
+ * org.aiolos.nbd.ExportSpec exports} of regular files on an AioContext, and reports
+ * {@link org.aiolos.nbd.ExportStats statistics}; {@link org.aiolos.nbd.NbdMain} runs one
+ * standalone.
+ */
+@Export
+@Version("0.1.0")
+package org.aiolos.nbd;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
