@@ -8,8 +8,11 @@
 # A full run does, in this order, into bench/results/<date>-<time>-<mode>/:
 #   machine.txt        lscpu, kernel, JDK, fio, load average before and after each step
 #   c-before.json      the C eventfd + epoll_wait ping-pong (the limit of a cross-thread wake)
-#   jmh-peers.json     Aiolos beside Netty 4.2 (epoll, io_uring) on the shared tasks:
-#                      CrossThreadWake (incl. adaptive polling on/off), FdReadiness, TimerFiring
+#   jmh-wake-<loop>.json, c-<loop>.json
+#                      the cross-thread task round trip (CrossThreadWake), one JMH run per
+#                      loop (Aiolos poll/epoll/io_uring with adaptive polling off and on,
+#                      Netty 4.2 epoll and io_uring), each right after its own C ping-pong
+#   jmh-peers.json     Aiolos beside Netty on the other shared tasks: FdReadiness, TimerFiring
 #   c-after.json       the C ping-pong again: the wake figures sit between the two
 #   jmh-rest.json      every other JMH benchmark (BHs, fd dispatch, timers with 1 M pending,
 #                      coroutines, CoMutex, thread pool, monitor swap)
@@ -23,8 +26,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-quick}
 regex=${2:-}
 case "$mode" in
-  quick) jmh_opts=(-f 1 -wi 2 -w 500ms -i 3 -r 1s) ; c_rounds=100000 ; disk_secs=2 ;;
-  thorough) jmh_opts=(-f 3 -wi 5 -w 2s -i 10 -r 2s) ; c_rounds=1000000 ; disk_secs=10 ;;
+  quick) jmh_opts=(-f 1 -wi 2 -w 500ms -i 3 -r 1s) ; c_rounds=100000 ; c_adjacent=20000 ; disk_secs=2 ;;
+  thorough) jmh_opts=(-f 3 -wi 5 -w 2s -i 10 -r 2s) ; c_rounds=1000000 ; c_adjacent=200000 ; disk_secs=10 ;;
   *) echo "usage: bench/run.sh [quick|thorough] [JMH regex]" >&2; exit 2 ;;
 esac
 JAVA_HOME="$(bin/find-jdk25)"
@@ -46,19 +49,25 @@ load() { echo "load $(cut -d' ' -f1-3 /proc/loadavg) at $(date -u +%T) ($1)" | t
 cat "$out/machine.txt"
 
 gcc -O2 -pthread -o bench/target/c/eventfd_pingpong bench/c/eventfd_pingpong.c
-c_baseline() { # name
+c_baseline() { # name [rounds]
   local ns
-  ns=$(bench/target/c/eventfd_pingpong "$c_rounds")
+  ns=$(bench/target/c/eventfd_pingpong "${2:-$c_rounds}")
   echo "== C eventfd + epoll_wait ping-pong ($1): $ns ns per round trip"
-  echo "{\"eventfd_pingpong_ns\": $ns, \"rounds\": $c_rounds, \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" > "$out/c-$1.json"
+  echo "{\"eventfd_pingpong_ns\": $ns, \"rounds\": ${2:-$c_rounds}, \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" > "$out/c-$1.json"
 }
-jmh() { # regex json
-  echo "== JMH $mode '$1'"
+jmh() { # regex json [more JMH options]
+  local regex=$1 json=$2
+  shift 2
+  echo "== JMH $mode '$regex' $*"
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
     --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
     -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
-    org.openjdk.jmh.Main "$1" "${jmh_opts[@]}" -prof gc -rf json -rff "$2"
+    org.openjdk.jmh.Main "$regex" "${jmh_opts[@]}" -prof gc -rf json -rff "$json" "$@"
 }
+# The wake cost of this VM moves by up to 8x within minutes, so each loop of the
+# cross-thread round trip gets its own C ping-pong run right before it (c-<loop>.json).
+wake_loops=(aiolos-poll aiolos-epoll aiolos-io_uring aiolos-poll+polling aiolos-epoll+polling
+            aiolos-io_uring+polling netty-epoll netty-io_uring)
 
 peers='CrossThreadWakeBenchmark|FdReadinessBenchmark|TimerFiringBenchmark'
 if [ -n "$regex" ]; then
@@ -70,7 +79,11 @@ if [ -n "$regex" ]; then
 else
   load "before C + peers"
   c_baseline before
-  jmh "$peers" "$out/jmh-peers.json"
+  for l in "${wake_loops[@]}"; do
+    c_baseline "$l" "$c_adjacent"
+    jmh CrossThreadWakeBenchmark "$out/jmh-wake-$l.json" -p loop="$l"
+  done
+  jmh 'FdReadinessBenchmark|TimerFiringBenchmark' "$out/jmh-peers.json"
   c_baseline after
   load "after peers"
   jmh "^(?!.*($peers)).*" "$out/jmh-rest.json"

@@ -35,8 +35,8 @@ def color_of(loop):
 
 def read_jmh(d):
     rows = []
-    for f in ("jmh-peers.json", "jmh-rest.json", "jmh.json"):
-        p = os.path.join(d, f)
+    for p in sorted(glob.glob(os.path.join(d, "jmh-wake-*.json"))) + [
+            os.path.join(d, f) for f in ("jmh-peers.json", "jmh-rest.json", "jmh.json")]:
         if os.path.exists(p) and os.path.getsize(p) > 0:
             rows.extend(json.load(open(p)))
     out = []
@@ -65,11 +65,10 @@ def read_jmh(d):
 
 
 def read_c(d):
+    """{name: ns}: 'before', 'after' and one per loop (the run right before that loop's JMH run)."""
     vals = {}
-    for name in ("before", "after"):
-        p = os.path.join(d, "c-%s.json" % name)
-        if os.path.exists(p):
-            vals[name] = json.load(open(p))["eventfd_pingpong_ns"]
+    for p in sorted(glob.glob(os.path.join(d, "c-*.json"))):
+        vals[os.path.basename(p)[2:-5]] = json.load(open(p))["eventfd_pingpong_ns"]
     return vals
 
 
@@ -155,7 +154,12 @@ def main():
     machine = os.path.join(d, "machine.txt")
     if os.path.exists(machine):
         md += ["```", open(machine).read().rstrip(), "```", ""]
-    c_mean = sum(c.values()) / len(c) if c else None
+    c_mean = sum(v for k, v in c.items() if k in ("before", "after")) / len(
+        [k for k in c if k in ("before", "after")]) if ("before" in c or "after" in c) else None
+
+    def c_for(loop):
+        """The C limit measured right before this loop's run, else the run's mean."""
+        return c.get(loop, c_mean)
 
     # Cross-thread wake, with the C limit and Netty epoll as yardsticks.
     wake = [(l, pick(rows, "CrossThreadWakeBenchmark", loop=l)) for l in LOOPS]
@@ -164,23 +168,30 @@ def main():
         netty = dict(wake).get("netty-epoll")
         md += ["### A task submitted from another thread into a sleeping loop, and back",
                "",
-               "C limit of this run: %s ns before, %s ns after (mean %s)." % (
-                   fmt(c.get("before")), fmt(c.get("after")), fmt(c_mean)),
+               "C limit of this run: %s ns at the start, %s ns after the peers; each row's own C"
+               " run right before it is in the table." % (fmt(c.get("before")), fmt(c.get("after"))),
                "",
-               "| loop | round trip (µs) | × C limit | × Netty epoll | loop thread B/op | JVM B/op |",
-               "|---|---:|---:|---:|---:|---:|"]
+               "The last ratio divides each side by its own C run first, which takes the machine's"
+               " state at the time out of the comparison.",
+               "",
+               "| loop | round trip (µs) | C limit just before (µs) | × C limit | × Netty epoll | × Netty epoll, each ÷ its C | loop thread B/op | JVM B/op |",
+               "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for l, r in wake:
-            md.append("| %s | %s ± %s | %s | %s | %s | %s |" % (
-                l, fmt(r["score"] / 1000), fmt(r["error"] / 1000),
-                fmt(r["score"] / c_mean) if c_mean else "—",
+            cl = c_for(l)
+            cn = c_for("netty-epoll")
+            md.append("| %s | %s ± %s | %s | %s | %s | %s | %s | %s |" % (
+                l, fmt(r["score"] / 1000), fmt(r["error"] / 1000), fmt(cl / 1000) if cl else "—",
+                fmt(r["score"] / cl) if cl else "—",
                 fmt(r["score"] / netty["score"]) if netty else "—",
+                fmt((r["score"] / cl) / (netty["score"] / cn)) if netty and cl and cn else "—",
                 b_op(r["loop_b_op"]), b_op(r["jvm_b_op"])))
         md.append("")
-        bars = [(l, r["score"] / 1000, color_of(l)) for l, r in wake]
-        bars += [("C eventfd ping-pong, " + k, v / 1000, C_LIMIT) for k, v in c.items()]
+        groups = [(l, [(l, r["score"] / 1000, color_of(l)),
+                       ("C ping-pong just before", c_for(l) / 1000 if c_for(l) else None, C_LIMIT)])
+                  for l, r in wake]
         bar_chart(os.path.join(svg_dir, "bench-wake.svg"),
-                  "Cross-thread task round trip into a sleeping loop (lower is better)", "µs",
-                  [("", bars)], "Aiolos BH schedule vs Netty execute(); +polling = Aiolos adaptive polling 32 µs")
+                  "Cross-thread task round trip into a sleeping loop (lower is better)", "µs", groups,
+                  "Aiolos BH schedule vs Netty execute(); +polling = Aiolos adaptive polling 32 µs; grey = C limit")
 
     fd = [(l, pick(rows, "FdReadinessBenchmark", loop=l)) for l in LOOPS]
     fd = [(l, r) for l, r in fd if r]
