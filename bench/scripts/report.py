@@ -186,7 +186,7 @@ def main():
                 fmt((r["score"] / cl) / (netty["score"] / cn)) if netty and cl and cn else "—",
                 b_op(r["loop_b_op"]), b_op(r["jvm_b_op"])))
         md.append("")
-        groups = [(l, [(l, r["score"] / 1000, color_of(l)),
+        groups = [(l, [("round trip", r["score"] / 1000, color_of(l)),
                        ("C ping-pong just before", c_for(l) / 1000 if c_for(l) else None, C_LIMIT)])
                   for l, r in wake]
         bar_chart(os.path.join(svg_dir, "bench-wake.svg"),
