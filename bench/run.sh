@@ -3,7 +3,9 @@
 #
 #   bench/run.sh quick       # everything, short runs (about 9 minutes on the 2-core VM)
 #   bench/run.sh thorough    # everything, long runs (well over an hour)
-#   bench/run.sh quick|thorough 'JMH regex'   # only the JMH benchmarks that match, + the C baseline
+#   bench/run.sh quick|thorough 'JMH regex' [JMH options]
+#                            # only the JMH benchmarks that match, + the C baseline; the
+#                            # options go to JMH after the mode's (e.g. -p loop=aiolos-poll)
 #
 # A full run does, in this order, into bench/results/<date>-<time>-<mode>/:
 #   machine.txt        lscpu, kernel, JDK, fio, load average before and after each step
@@ -25,6 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
 regex=${2:-}
+extra=("${@:3}")
 case "$mode" in
   quick) jmh_opts=(-f 1 -wi 2 -w 500ms -i 3 -r 1s) ; c_rounds=100000 ; c_adjacent=20000 ; disk_secs=2 ;;
   thorough) jmh_opts=(-f 3 -wi 5 -w 2s -i 10 -r 2s) ; c_rounds=1000000 ; c_adjacent=200000 ; disk_secs=10 ;;
@@ -34,12 +37,12 @@ JAVA_HOME="$(bin/find-jdk25)"
 export JAVA_HOME
 started=$(date +%s)
 ./mvnw -B -q package -DskipTests -pl bench -am
-out="bench/results/$(date +%F-%H%M)-$mode${regex:+-partial}"
+out="bench/results/$(date +%F-%H%M%S)-$mode${regex:+-partial}"
 mkdir -p "$out" bench/target/c
 load() { echo "load $(cut -d' ' -f1-3 /proc/loadavg) at $(date -u +%T) ($1)" | tee -a "$out/machine.txt"; }
 
 {
-  echo "# $(date -u +%FT%TZ) bench/run.sh $mode ${regex:+'$regex'}"
+  echo "# $(date -u +%FT%TZ) bench/run.sh $mode ${regex:+'$regex'} ${extra[*]}"
   lscpu | grep -E '^(Model name|CPU\(s\)|Thread|Core|Socket|Hypervisor|L[23] cache|CPU max MHz)' || true
   echo "kernel: $(uname -srm)"
   echo "memory: $(free -g | awk '/Mem:/{print $2 " GiB"}')"
@@ -55,14 +58,17 @@ c_baseline() { # name [rounds]
   echo "== C eventfd + epoll_wait ping-pong ($1): $ns ns per round trip"
   echo "{\"eventfd_pingpong_ns\": $ns, \"rounds\": ${2:-$c_rounds}, \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" > "$out/c-$1.json"
 }
-jmh() { # regex json [more JMH options]
-  local regex=$1 json=$2
+jmh() { # regex json [more JMH options; one given here replaces the mode's]
+  local regex=$1 json=$2 opts=() i
   shift 2
-  echo "== JMH $mode '$regex' $*"
+  for ((i = 0; i < ${#jmh_opts[@]}; i += 2)); do
+    case " $* " in *" ${jmh_opts[i]} "*) ;; *) opts+=("${jmh_opts[i]}" "${jmh_opts[i + 1]}") ;; esac
+  done
+  echo "== JMH $mode '$regex' ${opts[*]} $*"
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
     --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
     -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
-    org.openjdk.jmh.Main "$regex" "${jmh_opts[@]}" -prof gc -rf json -rff "$json" "$@"
+    org.openjdk.jmh.Main "$regex" "${opts[@]}" -prof gc -rf json -rff "$json" "$@"
 }
 # The wake cost of this VM moves by up to 8x within minutes, so each loop of the
 # cross-thread round trip gets its own C ping-pong run right before it (c-<loop>.json).
@@ -73,7 +79,7 @@ peers='CrossThreadWakeBenchmark|FdReadinessBenchmark|TimerFiringBenchmark'
 if [ -n "$regex" ]; then
   load "before"
   c_baseline before
-  jmh "$regex" "$out/jmh.json"
+  jmh "$regex" "$out/jmh.json" "${extra[@]}"
   c_baseline after
   load "after"
 else
