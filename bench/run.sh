@@ -20,6 +20,7 @@
 #                      coroutines, CoMutex, thread pool, monitor swap)
 #   disk.txt           the disk engines beside fio psync / libaio / io_uring (bench/disk.sh)
 #   nbd/               bench/nbd.sh "$mode" when that script exists (qemu-nbd end to end)
+#   console.log        JMH's console output (per-iteration figures, loop counters)
 #   summary.md, *.svg  tables with ratios and charts (bench/scripts/report.py)
 # Every JMH row carries JMH's GC profiler (B/op of the whole JVM); the loop benchmarks also
 # report the loop thread's own allocation (loopBytes / ops).
@@ -68,7 +69,7 @@ jmh() { # regex json [more JMH options; one given here replaces the mode's]
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
     --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
     -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
-    org.openjdk.jmh.Main "$regex" "${opts[@]}" -prof gc -rf json -rff "$json" "$@"
+    org.openjdk.jmh.Main "$regex" "${opts[@]}" -prof gc -rf json -rff "$json" "$@" 2>&1 | tee -a "$out/console.log"
 }
 # The wake cost of this VM moves by up to 8x within minutes, so each loop of the
 # cross-thread round trip gets its own C ping-pong run right before it (c-<loop>.json).

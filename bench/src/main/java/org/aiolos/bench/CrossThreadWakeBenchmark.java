@@ -3,6 +3,7 @@ package org.aiolos.bench;
 import io.netty.channel.EventLoop;
 import java.util.concurrent.TimeUnit;
 import org.aiolos.api.BottomHalf;
+import org.aiolos.core.AiolosContext;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -64,6 +65,11 @@ public class CrossThreadWakeBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        if (peer.io != null && peer.io.context() instanceof AiolosContext c) {
+            // Whether busy polling caught the pings (pollHits) or the loop slept (waits,
+            // notifierWrites): the explanation behind the +polling rows.
+            System.out.println(loop + " loop counters: " + c.stats());
+        }
         if (ping != null) {
             ping.delete();
         }
