@@ -6,13 +6,14 @@
 #   native   <-> fio libaio   (one job, iodepth n)
 #   io_uring <-> fio io_uring (one job, iodepth n)
 #
-#   bench/disk.sh [SECONDS per run, default 5] [FILE, default bench/target/disk-bench.img]
+#   bench/disk.sh [SECONDS per run, default 5] [FILE, default bench/target/disk-bench.img] [OUT]
 #
 # AIOLOS_FDMON=poll|epoll|io_uring pins the context's fd monitor (default: QEMU's policy,
 # io_uring when available).
 #
 # Installs fio when missing (apt-get). Prints a table and writes it, with the raw
-# numbers, to bench/results/disk-<date>.txt. The file is 1 GiB, written once.
+# numbers, to OUT (default bench/results/disk-<date>.txt). The file is 1 GiB, written once.
+# bench/run.sh runs it as part of the whole suite (with AIOLOS_BENCH_BUILT=1: no rebuild).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
@@ -24,14 +25,16 @@ if ! command -v fio >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq fio >/dev/null
 fi
 
-./mvnw -B -q package -DskipTests -pl bench -am
+if [ -z "${AIOLOS_BENCH_BUILT:-}" ]; then
+  ./mvnw -B -q package -DskipTests -pl bench -am
+fi
 mkdir -p bench/results "$(dirname "$file")"
 if [ ! -f "$file" ] || [ "$(stat -c %s "$file")" -lt $((1 << 30)) ]; then
   echo "== writing the 1 GiB test file $file"
   fio --name=prep --filename="$file" --rw=write --bs=1M --size=1G --direct=1 --ioengine=psync >/dev/null
 fi
 
-out="bench/results/disk-$(date +%F-%H%M).txt"
+out=${3:-bench/results/disk-$(date +%F-%H%M).txt}
 {
   echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores, $(fio --version), file $file ($(df -T "$file" | awk 'NR==2{print $2}')), ${secs}s per run"
   echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg); context fd monitor: ${AIOLOS_FDMON:-QEMU policy}"

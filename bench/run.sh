@@ -1,35 +1,108 @@
 #!/usr/bin/env bash
-# Runs the JMH benchmarks (with JMH's GC profiler, so B/op is reported) and the C
-# eventfd + epoll_wait ping-pong that bounds a cross-thread wake-up on this machine.
+# The whole benchmark suite, Aiolos beside its peers, in one command:
 #
-#   bench/run.sh [quick|thorough] [JMH regex]
+#   bench/run.sh quick       # everything, short runs (about 9 minutes on the 2-core VM)
+#   bench/run.sh thorough    # everything, long runs (well over an hour)
+#   bench/run.sh quick|thorough 'JMH regex' [JMH options]
+#                            # only the JMH benchmarks that match, + the C baseline; the
+#                            # options go to JMH after the mode's (e.g. -p loop=aiolos-poll)
 #
-# quick: 1 fork, 2 x 1 s warm-up, 3 x 1 s measurement (a few minutes for everything);
-# thorough: 3 forks, 5 x 2 s warm-up, 10 x 2 s measurement.
-# JSON results land in bench/results/<date>-<mode>.json.
+# A full run does, in this order, into bench/results/<date>-<time>-<mode>/:
+#   machine.txt        lscpu, kernel, JDK, fio, load average before and after each step
+#   c-before.json      the C eventfd + epoll_wait ping-pong (the limit of a cross-thread wake)
+#   jmh-wake-<loop>.json, c-<loop>.json
+#                      the cross-thread task round trip (CrossThreadWake), one JMH run per
+#                      loop (Aiolos poll/epoll/io_uring with adaptive polling off and on,
+#                      Netty 4.2 epoll and io_uring), each right after its own C ping-pong
+#   jmh-peers.json     Aiolos beside Netty on the other shared tasks: FdReadiness, TimerFiring
+#   c-after.json       the C ping-pong again: the wake figures sit between the two
+#   jmh-rest.json      every other JMH benchmark (BHs, fd dispatch, timers with 1 M pending,
+#                      coroutines, CoMutex, thread pool, monitor swap)
+#   disk.txt           the disk engines beside fio psync / libaio / io_uring (bench/disk.sh)
+#   nbd/               bench/nbd.sh "$mode" when that script exists (qemu-nbd end to end)
+#   console.log        JMH's console output (per-iteration figures, loop counters)
+#   summary.md, *.svg  tables with ratios and charts (bench/scripts/report.py)
+# Every JMH row carries JMH's GC profiler (B/op of the whole JVM); the loop benchmarks also
+# report the loop thread's own allocation (loopBytes / ops).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
-regex=${2:-.}
+regex=${2:-}
+extra=("${@:3}")
 case "$mode" in
-  quick) jmh_opts=(-f 1 -wi 2 -w 1s -i 3 -r 1s) ; c_rounds=200000 ;;
-  thorough) jmh_opts=(-f 3 -wi 5 -w 2s -i 10 -r 2s) ; c_rounds=2000000 ;;
+  quick) jmh_opts=(-f 1 -wi 2 -w 500ms -i 3 -r 1s) ; c_rounds=100000 ; c_adjacent=20000 ; disk_secs=2 ;;
+  thorough) jmh_opts=(-f 3 -wi 5 -w 2s -i 10 -r 2s) ; c_rounds=1000000 ; c_adjacent=200000 ; disk_secs=10 ;;
   *) echo "usage: bench/run.sh [quick|thorough] [JMH regex]" >&2; exit 2 ;;
 esac
 JAVA_HOME="$(bin/find-jdk25)"
+export JAVA_HOME
+started=$(date +%s)
 ./mvnw -B -q package -DskipTests -pl bench -am
-mkdir -p bench/results bench/target/c
-out="bench/results/$(date +%F)-$mode.json"
+out="bench/results/$(date +%F-%H%M%S)-$mode${regex:+-partial}"
+mkdir -p "$out" bench/target/c
+load() { echo "load $(cut -d' ' -f1-3 /proc/loadavg) at $(date -u +%T) ($1)" | tee -a "$out/machine.txt"; }
 
-echo "== C baseline: eventfd + epoll_wait ping-pong between two threads"
+{
+  echo "# $(date -u +%FT%TZ) bench/run.sh $mode ${regex:+'$regex'} ${extra[*]}"
+  lscpu | grep -E '^(Model name|CPU\(s\)|Thread|Core|Socket|Hypervisor|L[23] cache|CPU max MHz)' || true
+  echo "kernel: $(uname -srm)"
+  echo "memory: $(free -g | awk '/Mem:/{print $2 " GiB"}')"
+  echo "jdk: $("$JAVA_HOME/bin/java" -version 2>&1 | sed -n 2p)"
+  echo "jmh: ${jmh_opts[*]} -prof gc"
+} > "$out/machine.txt"
+cat "$out/machine.txt"
+
 gcc -O2 -pthread -o bench/target/c/eventfd_pingpong bench/c/eventfd_pingpong.c
-c_ns=$(bench/target/c/eventfd_pingpong "$c_rounds")
-echo "eventfd_pingpong: $c_ns ns per round trip"
-echo "{\"eventfd_pingpong_ns\": $c_ns, \"rounds\": $c_rounds}" > "${out%.json}-c.json"
+c_baseline() { # name [rounds]
+  local ns
+  ns=$(bench/target/c/eventfd_pingpong "${2:-$c_rounds}")
+  echo "== C eventfd + epoll_wait ping-pong ($1): $ns ns per round trip"
+  echo "{\"eventfd_pingpong_ns\": $ns, \"rounds\": ${2:-$c_rounds}, \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" > "$out/c-$1.json"
+}
+jmh() { # regex json [more JMH options; one given here replaces the mode's]
+  local regex=$1 json=$2 opts=() i
+  shift 2
+  for ((i = 0; i < ${#jmh_opts[@]}; i += 2)); do
+    case " $* " in *" ${jmh_opts[i]} "*) ;; *) opts+=("${jmh_opts[i]}" "${jmh_opts[i + 1]}") ;; esac
+  done
+  echo "== JMH $mode '$regex' ${opts[*]} $*"
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
+    --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
+    -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
+    org.openjdk.jmh.Main "$regex" "${opts[@]}" -prof gc -rf json -rff "$json" "$@" 2>&1 | tee -a "$out/console.log"
+}
+# The wake cost of this VM moves by up to 8x within minutes, so each loop of the
+# cross-thread round trip gets its own C ping-pong run right before it (c-<loop>.json).
+wake_loops=(aiolos-poll aiolos-epoll aiolos-io_uring aiolos-poll+polling aiolos-epoll+polling
+            aiolos-io_uring+polling netty-epoll netty-io_uring)
 
-echo "== JMH ($mode, '$regex')"
-"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-  --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
-  -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
-  org.openjdk.jmh.Main "$regex" "${jmh_opts[@]}" -prof gc -rf json -rff "$out"
-echo "results: $out and ${out%.json}-c.json"
+peers='CrossThreadWakeBenchmark|FdReadinessBenchmark|TimerFiringBenchmark'
+if [ -n "$regex" ]; then
+  load "before"
+  c_baseline before
+  jmh "$regex" "$out/jmh.json" "${extra[@]}"
+  c_baseline after
+  load "after"
+else
+  load "before C + peers"
+  c_baseline before
+  for l in "${wake_loops[@]}"; do
+    c_baseline "$l" "$c_adjacent"
+    jmh CrossThreadWakeBenchmark "$out/jmh-wake-$l.json" -p loop="$l"
+  done
+  jmh 'FdReadinessBenchmark|TimerFiringBenchmark' "$out/jmh-peers.json"
+  c_baseline after
+  load "after peers"
+  jmh "^(?!.*($peers)).*" "$out/jmh-rest.json"
+  load "after JMH"
+  AIOLOS_BENCH_BUILT=1 bench/disk.sh "$disk_secs" bench/target/disk-bench.img "$out/disk.txt"
+  load "after disk"
+  if [ -x bench/nbd.sh ] || [ -f bench/nbd.sh ]; then
+    mkdir -p "$out/nbd"
+    AIOLOS_BENCH_OUT="$out/nbd" bash bench/nbd.sh "$mode" || echo "bench/nbd.sh failed (exit $?)"
+    load "after nbd"
+  fi
+fi
+echo "total: $(( $(date +%s) - started )) s" | tee -a "$out/machine.txt"
+python3 bench/scripts/report.py "$out" || echo "report.py failed (exit $?)"
+echo "results: $out"
