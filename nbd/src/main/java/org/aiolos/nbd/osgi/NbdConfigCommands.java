@@ -115,7 +115,11 @@ public final class NbdConfigCommands {
         return name + ": configuration deleted; export closed";
     }
 
-    /** By the name property, or by the PID of a configuration named after the export (a .cfg file). */
+    /**
+     * By the name property, or by the PID of a configuration named after the export (a .cfg
+     * file). Of several (a second one was rejected for taking the name), the one whose
+     * export exists.
+     */
     private Configuration find(String name) throws IOException, InvalidSyntaxException {
         if (!name.matches("[A-Za-z0-9_.-]+")) {
             throw new IllegalArgumentException("name: must be letters, digits, '_', '.' or '-', got '" + name + "'");
@@ -123,6 +127,15 @@ public final class NbdConfigCommands {
         String f = NbdExportComponent.FACTORY_PID;
         Configuration[] all = cm.listConfigurations("(&(service.factoryPid=" + f + ")(|(name=" + name
                 + ")(service.pid=" + f + "~" + name + ")))");
-        return all == null || all.length == 0 ? null : all[0];
+        if (all == null || all.length == 0) {
+            return null;
+        }
+        for (Configuration c : all) {
+            ExportEntry.Snapshot e = exports.entry(c.getPid());
+            if (e != null && e.settings() != null && e.settings().name().equals(name)) {
+                return c;
+            }
+        }
+        return all[0];
     }
 }
