@@ -1,41 +1,115 @@
 package org.aiolos.nbd;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import org.aiolos.core.AiolosContext;
+import org.aiolos.nbd.internal.Export;
+import org.aiolos.nbd.internal.ServerCore;
 
-/** The NBD export server (skeleton; the implementation follows). */
+/**
+ * An NBD server (QEMU {@code nbd/server.c} behind {@code qemu-nbd} or
+ * {@code nbd-server-start}): fixed-newstyle negotiation and transmission over TCP, served
+ * by one {@link AiolosContext}. Every socket is watched by the context's fd monitor, every
+ * request runs in a coroutine of its own in the context's home thread, and disk I/O goes
+ * through the export's disk-I/O engine. See {@code docs/nbd.md} for protocol coverage.
+ *
+ * <p><b>Limits and bad clients.</b> Reads and writes carry at most 32 MiB (advertised as
+ * the NBD_INFO_BLOCK_SIZE maximum); a longer READ is answered with {@code NBD_EINVAL}. A
+ * longer WRITE is answered with {@code NBD_EINVAL} and the connection is then closed,
+ * because its payload cannot be skipped without reading it (QEMU does the same). Writes
+ * and zero writes past the end get {@code NBD_ENOSPC}; reads and trims past the end
+ * {@code NBD_EINVAL}; requests that modify a read-only export {@code NBD_EPERM}; a
+ * zero-length request succeeds without touching the file. Option payloads above 64 KiB,
+ * bad magic numbers and unknown client flags close the connection (one log line). At
+ * most 16 requests per connection are in flight; beyond that the server stops reading
+ * that socket until one completes.
+ *
+ * <p><b>Threads.</b> Every method may be called from any thread; those that change state
+ * run in the context's home thread, whose loop must therefore be running (an IOThread, or
+ * a caller that polls). {@link #close()} called from the home thread polls the context
+ * itself until the connections have drained.
+ */
 public final class NbdServer implements AutoCloseable {
+    private final ServerCore core;
 
-    private NbdServer() {
+    private NbdServer(ServerCore core) {
+        this.core = core;
     }
 
-    /** Binds and listens on {@code address:port} (0 = ephemeral) and serves on {@code ctx}. */
+    /**
+     * Binds and listens on {@code address:port} (port 0 = an ephemeral port, see
+     * {@link #port()}) and serves on {@code ctx}.
+     *
+     * @throws IOException when the socket cannot be bound or listened on; the message
+     *     names the address, the port and the errno
+     * @throws IllegalArgumentException for an empty address, a port outside [0, 65535] or
+     *     an unknown host
+     */
     public static NbdServer start(AiolosContext ctx, String address, int port) throws IOException {
-        throw new UnsupportedOperationException("NbdServer: not implemented yet");
+        return new NbdServer(ServerCore.start(ctx, address, port));
     }
 
+    /**
+     * Opens {@code spec}'s file and serves it under its name; clients connected before see
+     * it in later negotiations.
+     *
+     * @throws IllegalArgumentException if an export of that name exists
+     * @throws IOException if the file cannot be opened (the message names file and errno)
+     *     or the engine is unavailable
+     * @throws IllegalStateException after {@link #close()}
+     */
     public void addExport(ExportSpec spec) throws IOException {
-        throw new UnsupportedOperationException("NbdServer: not implemented yet");
+        core.addExport(spec);
     }
 
+    /**
+     * Withdraws an export: new clients no longer see it; connected clients' requests in
+     * flight finish and reply, then their connections close, and then its file (and its own
+     * engine) is closed.
+     *
+     * @return false if there was no such export
+     */
     public boolean removeExport(String name) {
-        throw new UnsupportedOperationException("NbdServer: not implemented yet");
+        return core.removeExport(name);
     }
 
+    /** The address given to {@link #start}. */
     public String address() {
-        throw new UnsupportedOperationException("NbdServer: not implemented yet");
+        return core.address();
     }
 
+    /** The bound port (the ephemeral one when 0 was given). */
     public int port() {
-        throw new UnsupportedOperationException("NbdServer: not implemented yet");
+        return core.port();
     }
 
+    /** A snapshot of each export's counters, by name. */
     public List<ExportStats> exports() {
-        throw new UnsupportedOperationException("NbdServer: not implemented yet");
+        List<ExportStats> out = new ArrayList<>();
+        String ctxEngine = null;
+        for (Export e : core.exports()) {
+            if (ctxEngine == null) {
+                ctxEngine = core.contextEngineName();
+            }
+            out.add(new ExportStats(e.name(), e.spec.file(), e.size, e.spec.readOnly(), e.engineName(ctxEngine),
+                    e.connectionCount(), e.requests(), e.bytesRead(), e.bytesWritten(), e.errors()));
+        }
+        return out;
     }
 
+    /** Client connections open now, in negotiation or transmission. */
+    public int connectionCount() {
+        return core.connectionCount();
+    }
+
+    /**
+     * Stops listening, lets requests in flight finish and reply (abandoning, after 2 s,
+     * replies a client does not read), closes every socket, and closes the files and the
+     * engines the exports opened. Idempotent; any thread.
+     */
     @Override
     public void close() {
+        core.close();
     }
 }

@@ -1,0 +1,102 @@
+package org.aiolos.nbd.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import org.aiolos.linux.AlignedBuffers;
+
+/**
+ * Page-aligned native buffers for request payloads, recycled by size class so a steady
+ * workload allocates no native memory: up to 64 KiB the class is the next power of two
+ * (at least 4 KiB), above that the next multiple of 64 KiB. At most {@link #maxCachedBytes}
+ * wait in the pool; a buffer returned beyond that is freed at once. Each buffer has an arena
+ * of its own (shared: the threads engine's workers read and write it), so freeing one
+ * frees exactly it. Home thread only.
+ */
+public final class BufferPool implements AutoCloseable {
+    /** Buffer addresses are multiples of this: enough for O_DIRECT on any device Linux has. */
+    public static final long ALIGNMENT = 4096;
+    private static final long SMALL_LIMIT = 64 << 10;
+
+    /** A pooled buffer: {@link #segment} has at least the capacity asked for. */
+    public static final class Buffer {
+        final Arena arena;
+        final long sizeClass;
+        public final MemorySegment segment;
+
+        Buffer(Arena arena, long sizeClass, MemorySegment segment) {
+            this.arena = arena;
+            this.sizeClass = sizeClass;
+            this.segment = segment;
+        }
+    }
+
+    private final long maxCachedBytes;
+    private final Map<Long, ArrayDeque<Buffer>> free = new HashMap<>();
+    private long cachedBytes;
+    private long liveBuffers;
+    private boolean closed;
+
+    public BufferPool(long maxCachedBytes) {
+        this.maxCachedBytes = maxCachedBytes;
+    }
+
+    static long sizeClass(long size) {
+        if (size <= ALIGNMENT) {
+            return ALIGNMENT;
+        }
+        if (size <= SMALL_LIMIT) {
+            return Long.highestOneBit(size - 1) << 1;
+        }
+        return (size + SMALL_LIMIT - 1) & -SMALL_LIMIT;
+    }
+
+    /** A buffer of at least {@code size} bytes, page-aligned; its contents are undefined. */
+    public Buffer get(long size) {
+        if (closed) {
+            throw new IllegalStateException("buffer pool is closed");
+        }
+        long cls = sizeClass(size);
+        ArrayDeque<Buffer> q = free.get(cls);
+        Buffer b = q == null ? null : q.pollFirst();
+        if (b != null) {
+            cachedBytes -= cls;
+        } else {
+            Arena arena = Arena.ofShared();
+            b = new Buffer(arena, cls, AlignedBuffers.allocate(arena, cls, ALIGNMENT));
+        }
+        liveBuffers++;
+        return b;
+    }
+
+    /** Gives {@code b} back; after close, or beyond the cache limit, it is freed. */
+    public void put(Buffer b) {
+        liveBuffers--;
+        if (closed || cachedBytes + b.sizeClass > maxCachedBytes) {
+            b.arena.close();
+            return;
+        }
+        free.computeIfAbsent(b.sizeClass, k -> new ArrayDeque<>()).addFirst(b);
+        cachedBytes += b.sizeClass;
+    }
+
+    /** Buffers handed out and not yet returned. */
+    public long liveBuffers() {
+        return liveBuffers;
+    }
+
+    /** Frees the cached buffers; buffers still out are freed when they come back. */
+    @Override
+    public void close() {
+        closed = true;
+        for (ArrayDeque<Buffer> q : free.values()) {
+            for (Buffer b : q) {
+                b.arena.close();
+            }
+        }
+        free.clear();
+        cachedBytes = 0;
+    }
+}

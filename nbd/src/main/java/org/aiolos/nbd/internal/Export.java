@@ -1,0 +1,463 @@
+package org.aiolos.nbd.internal;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.aiolos.api.AioContext;
+import org.aiolos.api.coroutine.CoRwLock;
+import org.aiolos.api.coroutine.Coroutines;
+import org.aiolos.api.diskio.DiskFile;
+import org.aiolos.api.diskio.DiskIoEngine;
+import org.aiolos.linux.Errno;
+import org.aiolos.linux.Fds;
+import org.aiolos.linux.Files;
+import org.aiolos.linux.SyscallException;
+import org.aiolos.nbd.ExportSpec;
+
+/**
+ * One exported file: its descriptor(s), its disk-I/O engine, its counters, and the I/O
+ * each command needs, written for request coroutines in the home thread.
+ *
+ * <p><b>Alignment.</b> With {@code O_DIRECT} the kernel wants block-aligned offsets,
+ * lengths and buffers; clients send any byte range. A read covers the aligned superset and
+ * the reply is cut out of it. A write whose range does not start and end on block
+ * boundaries becomes a read-modify-write of the aligned superset: the partial head and
+ * tail blocks are read first and merged around the payload. Read-modify-writes take the
+ * export's {@link CoRwLock} exclusively, every other write, zero write and trim takes it
+ * shared, so no write can land in a block between a read-modify-write's read and its
+ * write (QEMU's serialising requests, coarser). A file whose size is not a multiple of
+ * the block size also gets a second, buffered descriptor for requests that reach into
+ * its last partial block, since O_DIRECT cannot write part of a block and writing the
+ * whole block would grow the file.
+ */
+public final class Export {
+    private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
+    /** Room before a read's data for the reply header (structured: 20 + 8 bytes), page-sized to keep the data aligned. */
+    static final long READ_HEADROOM = BufferPool.ALIGNMENT;
+    private static final long ZERO_CHUNK = 1 << 20;
+
+    public final ExportSpec spec;
+    private final AioContext ctx;
+    private final BufferPool pool;
+    private final int fd;
+    private final DiskFile file;
+    /** Buffered descriptor for the tail of a direct export whose size is not block-aligned; -1 if none. */
+    private final int tailFd;
+    private final DiskFile tailFile;
+    public final long size;
+    /** Block size for O_DIRECT (1 when buffered). */
+    final long align;
+    /** Requests ending at or below this use the direct descriptor. */
+    private final long alignedSize;
+    private final DiskIoEngine ownEngine;
+    private final CoRwLock rmwLock;
+    private final byte[] nameBytes;
+    private final byte[] descriptionBytes;
+
+    /** Home thread only. */
+    final List<Connection> connections = new ArrayList<>();
+    boolean removed;
+    private boolean closed;
+    private volatile int connectionCount;
+    final AtomicLong requests = new AtomicLong();
+    final AtomicLong bytesRead = new AtomicLong();
+    final AtomicLong bytesWritten = new AtomicLong();
+    final AtomicLong errors = new AtomicLong();
+
+    private Export(ExportSpec spec, AioContext ctx, BufferPool pool, int fd, DiskFile file, int tailFd, long size,
+            long align, DiskIoEngine ownEngine) {
+        this.spec = spec;
+        this.ctx = ctx;
+        this.pool = pool;
+        this.fd = fd;
+        this.file = file;
+        this.tailFd = tailFd;
+        this.tailFile = tailFd >= 0 ? DiskFile.buffered(tailFd) : file;
+        this.size = size;
+        this.align = align;
+        this.alignedSize = size & -align;
+        this.ownEngine = ownEngine;
+        this.rmwLock = spec.direct() ? Coroutines.newRwLock() : null;
+        this.nameBytes = spec.name().getBytes(StandardCharsets.UTF_8);
+        this.descriptionBytes = spec.description() == null ? new byte[0]
+                : spec.description().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Opens the file (and the export's own engine, if the spec names a factory). Home thread.
+     *
+     * @throws IOException naming the export, the file and the errno when the file cannot be opened
+     */
+    static Export open(ExportSpec spec, AioContext ctx, BufferPool pool) throws IOException {
+        int flags = (spec.readOnly() ? Files.O_RDONLY : Files.O_RDWR) | (spec.direct() ? Files.O_DIRECT : 0);
+        String path = spec.file().toString();
+        int fd;
+        try {
+            fd = Files.open(path, flags, 0);
+        } catch (SyscallException e) {
+            throw new IOException("export '" + spec.name() + "': cannot open " + path
+                    + (spec.direct() ? " with O_DIRECT" : "") + ": " + e.getMessage(), e);
+        }
+        int tailFd = -1;
+        DiskIoEngine own = null;
+        try {
+            DiskFile file = Files.diskFile(fd);
+            long size = Files.size(fd);
+            long align = 1;
+            if (file.direct()) {
+                align = Math.max(file.memoryAlignment(), file.offsetAlignment());
+                if (align > BufferPool.ALIGNMENT) {
+                    throw new IOException("export '" + spec.name() + "': " + path + " needs " + align
+                            + "-byte alignment for O_DIRECT; at most " + BufferPool.ALIGNMENT + " is supported");
+                }
+                if (size % align != 0) {
+                    tailFd = Files.open(path, spec.readOnly() ? Files.O_RDONLY : Files.O_RDWR, 0);
+                }
+            }
+            if (spec.engine() != null) {
+                String why = spec.engine().unavailableReason();
+                if (why != null) {
+                    throw new IOException("export '" + spec.name() + "': disk-I/O engine " + spec.engine().name()
+                            + " is unavailable: " + why);
+                }
+                own = spec.engine().open(ctx);
+            } else {
+                ctx.diskIo().name(); // opens the engine: fail now, with the context's reason, rather than at the first request
+            }
+            return new Export(spec, ctx, pool, fd, file, tailFd, size, align, own);
+        } catch (IOException | RuntimeException e) {
+            if (own != null) {
+                own.close();
+            }
+            if (tailFd >= 0) {
+                Fds.close(tailFd);
+            }
+            Fds.close(fd);
+            if (e instanceof SyscallException se) {
+                throw new IOException("export '" + spec.name() + "': " + path + ": " + se.getMessage(), se);
+            }
+            throw e;
+        }
+    }
+
+    public String name() {
+        return spec.name();
+    }
+
+    byte[] nameBytes() {
+        return nameBytes;
+    }
+
+    byte[] descriptionBytes() {
+        return descriptionBytes;
+    }
+
+    public int connectionCount() {
+        return connectionCount;
+    }
+
+    public long requests() {
+        return requests.get();
+    }
+
+    public long bytesRead() {
+        return bytesRead.get();
+    }
+
+    public long bytesWritten() {
+        return bytesWritten.get();
+    }
+
+    public long errors() {
+        return errors.get();
+    }
+
+    /** The engine's name ({@code threads}, {@code native}, {@code io_uring}). */
+    public String engineName(String contextEngine) {
+        return ownEngine != null ? ownEngine.name() : contextEngine;
+    }
+
+    private DiskIoEngine engine() {
+        return ownEngine != null ? ownEngine : ctx.diskIo();
+    }
+
+    /** The NBD transmission flags this export advertises. */
+    int transmissionFlags() {
+        int f = Proto.TF_HAS_FLAGS | Proto.TF_SEND_FLUSH | Proto.TF_SEND_FUA | Proto.TF_CAN_MULTI_CONN;
+        if (spec.readOnly()) {
+            f |= Proto.TF_READ_ONLY;
+        } else {
+            f |= Proto.TF_SEND_TRIM | Proto.TF_SEND_WRITE_ZEROES | Proto.TF_SEND_FAST_ZERO;
+        }
+        return f;
+    }
+
+    /** The preferred block size advertised (NBD_INFO_BLOCK_SIZE). */
+    int preferredBlockSize() {
+        return (int) Math.max(4096, align);
+    }
+
+    void attach(Connection c) {
+        connections.add(c);
+        connectionCount = connections.size();
+    }
+
+    void detach(Connection c) {
+        connections.remove(c);
+        connectionCount = connections.size();
+    }
+
+    // ------------------------------------------------------------------ layout
+
+    private boolean useDirect(long off, long len) {
+        return file.direct() && off + len <= alignedSize;
+    }
+
+    /** Where the file range a request covers starts: the block-aligned start for direct I/O. */
+    long spanStart(long off, long len) {
+        return useDirect(off, len) ? off & -align : off;
+    }
+
+    long spanEnd(long off, long len) {
+        return useDirect(off, len) ? (off + len + align - 1) & -align : off + len;
+    }
+
+    /** Bytes a READ's buffer needs: header room plus the aligned span. */
+    long readBufferSize(long off, long len) {
+        return READ_HEADROOM + spanEnd(off, len) - spanStart(off, len);
+    }
+
+    /** Where in a READ's buffer the client's data starts. */
+    long readDataPos(long off, long len) {
+        return READ_HEADROOM + off - spanStart(off, len);
+    }
+
+    /** Bytes a WRITE's buffer needs: the aligned span. */
+    long writeBufferSize(long off, long len) {
+        return spanEnd(off, len) - spanStart(off, len);
+    }
+
+    /** Where in a WRITE's buffer the receiver puts the client's payload. */
+    long writePayloadPos(long off, long len) {
+        return off - spanStart(off, len);
+    }
+
+    // ------------------------------------------------------------------ I/O (request coroutines)
+
+    private static int engineError(long r) {
+        return r < 0 ? Proto.nbdError((int) -r) : 0;
+    }
+
+    private int readv(DiskFile f, long off, MemorySegment seg) {
+        try {
+            long r = engine().coReadv(f, off, new MemorySegment[] {seg});
+            return engineError(r);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "export '" + name() + "': read of " + seg.byteSize() + " bytes at "
+                    + off + " failed: " + e);
+            return Proto.EIO;
+        }
+    }
+
+    private int writev(DiskFile f, long off, MemorySegment seg, boolean fua) {
+        try {
+            long r = engine().coWritev(f, off, new MemorySegment[] {seg}, fua);
+            return engineError(r);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "export '" + name() + "': write of " + seg.byteSize() + " bytes at "
+                    + off + " failed: " + e);
+            return Proto.EIO;
+        }
+    }
+
+    /** Reads [off, off+len) into {@code buf} at {@link #readDataPos}; returns an NBD error or 0. */
+    int read(long off, long len, MemorySegment buf) {
+        long s = spanStart(off, len);
+        long e = spanEnd(off, len);
+        return readv(useDirect(off, len) ? file : tailFile, s, buf.asSlice(READ_HEADROOM, e - s));
+    }
+
+    /**
+     * Writes the payload held in {@code buf} at {@link #writePayloadPos} to [off, off+len);
+     * returns an NBD error or 0.
+     */
+    int write(long off, long len, MemorySegment buf, boolean fua) {
+        if (!useDirect(off, len)) {
+            return writev(tailFile, off, buf.asSlice(0, len), fua);
+        }
+        long s = off & -align;
+        long e = (off + len + align - 1) & -align;
+        boolean rmw = s != off || e != off + len;
+        if (rmw) {
+            rmwLock.writeLock();
+        } else {
+            rmwLock.readLock();
+        }
+        try {
+            if (rmw) {
+                int err = mergeEdges(off, len, s, e, buf);
+                if (err != 0) {
+                    return err;
+                }
+            }
+            return writev(file, s, buf.asSlice(0, e - s), fua);
+        } finally {
+            rmwLock.unlock();
+        }
+    }
+
+    /** Fills the parts of the head and tail blocks of [s, e) that [off, off+len) does not cover from the file. */
+    private int mergeEdges(long off, long len, long s, long e, MemorySegment buf) {
+        BufferPool.Buffer tmp = pool.get(align);
+        try {
+            MemorySegment block = tmp.segment.asSlice(0, align);
+            long end = off + len;
+            long headBlockRead = -1;
+            if (s != off) {
+                int err = readv(file, s, block);
+                if (err != 0) {
+                    return err;
+                }
+                MemorySegment.copy(block, 0, buf, 0, off - s);
+                headBlockRead = s;
+            }
+            if (e != end) {
+                long tailBlock = e - align;
+                if (tailBlock != headBlockRead) {
+                    int err = readv(file, tailBlock, block);
+                    if (err != 0) {
+                        return err;
+                    }
+                }
+                long from = end - tailBlock;
+                MemorySegment.copy(block, from, buf, end - s, align - from);
+            }
+            return 0;
+        } finally {
+            pool.put(tmp);
+        }
+    }
+
+    int flush() {
+        try {
+            return engineError(engine().coFlush(file));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "export '" + name() + "': flush failed: " + e);
+            return Proto.EIO;
+        }
+    }
+
+    /** fallocate on a thread-pool worker; returns 0 or a positive errno. */
+    private int fallocate(int mode, long off, long len) {
+        try {
+            ctx.threadPool().submitCo(() -> {
+                Files.fallocate(fd, mode, off, len);
+                return null;
+            });
+            return 0;
+        } catch (SyscallException e) {
+            return e.errno();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "export '" + name() + "': fallocate(mode 0x"
+                    + Integer.toHexString(mode) + ", " + len + " bytes at " + off + ") failed: " + e);
+            return Errno.EIO;
+        }
+    }
+
+    /** Punches a hole (NBD_CMD_TRIM); a file system without hole punching makes it a no-op, as trim allows. */
+    int trim(long off, long len, boolean fua) {
+        if (rmwLock != null) {
+            rmwLock.readLock();
+        }
+        int errno;
+        try {
+            errno = fallocate(Files.FALLOC_FL_PUNCH_HOLE | Files.FALLOC_FL_KEEP_SIZE, off, len);
+        } finally {
+            if (rmwLock != null) {
+                rmwLock.unlock();
+            }
+        }
+        if (errno != 0 && errno != Errno.EOPNOTSUPP) {
+            return Proto.nbdError(errno);
+        }
+        return fua ? flush() : 0;
+    }
+
+    /**
+     * NBD_CMD_WRITE_ZEROES: a hole when allowed (reads back as zeros), otherwise
+     * FALLOC_FL_ZERO_RANGE; when the file system has neither, zeros are written unless the
+     * client asked for a fast zero, which then fails with NBD_ENOTSUP.
+     */
+    int writeZeroes(long off, long len, boolean noHole, boolean fast, boolean fua) {
+        if (rmwLock != null) {
+            rmwLock.readLock();
+        }
+        int errno;
+        try {
+            errno = Errno.EOPNOTSUPP;
+            if (!noHole) {
+                errno = fallocate(Files.FALLOC_FL_PUNCH_HOLE | Files.FALLOC_FL_KEEP_SIZE, off, len);
+            }
+            if (errno == Errno.EOPNOTSUPP) {
+                errno = fallocate(Files.FALLOC_FL_ZERO_RANGE | Files.FALLOC_FL_KEEP_SIZE, off, len);
+            }
+        } finally {
+            if (rmwLock != null) {
+                rmwLock.unlock();
+            }
+        }
+        if (errno == Errno.EOPNOTSUPP) {
+            if (fast) {
+                return Proto.ENOTSUP;
+            }
+            int err = writeZeroBuffers(off, len);
+            if (err != 0) {
+                return err;
+            }
+        } else if (errno != 0) {
+            return Proto.nbdError(errno);
+        }
+        return fua ? flush() : 0;
+    }
+
+    private int writeZeroBuffers(long off, long len) {
+        long pos = off;
+        long end = off + len;
+        while (pos < end) {
+            long n = Math.min(ZERO_CHUNK - (pos & (align - 1)), end - pos);
+            BufferPool.Buffer b = pool.get(writeBufferSize(pos, n));
+            try {
+                b.segment.fill((byte) 0);
+                int err = write(pos, n, b.segment, false);
+                if (err != 0) {
+                    return err;
+                }
+            } finally {
+                pool.put(b);
+            }
+            pos += n;
+        }
+        return 0;
+    }
+
+    /** Closes the own engine and the descriptors; home thread, with no request in flight. Idempotent. */
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (ownEngine != null) {
+                ownEngine.close();
+            }
+        } finally {
+            if (tailFd >= 0) {
+                Fds.close(tailFd);
+            }
+            Fds.close(fd);
+        }
+    }
+}

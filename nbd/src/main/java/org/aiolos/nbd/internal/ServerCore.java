@@ -1,0 +1,317 @@
+package org.aiolos.nbd.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.aiolos.core.AiolosContext;
+import org.aiolos.linux.Errno;
+import org.aiolos.linux.Fds;
+import org.aiolos.linux.Sockets;
+import org.aiolos.linux.SyscallException;
+import org.aiolos.nbd.ExportSpec;
+
+/**
+ * The server behind {@link org.aiolos.nbd.NbdServer}: the listening socket, the exports and
+ * the connections, all owned by one context's home thread. Public entry points hop to
+ * the home thread and wait there for the answer.
+ */
+public final class ServerCore {
+    private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
+    /** How long a call from another thread waits for the home thread to act. */
+    private static final long HOP_TIMEOUT_S = 30;
+    private static final int BACKLOG = 128;
+    /** Native memory kept for reuse by idle request buffers. */
+    private static final long POOL_CACHE_BYTES = 128L << 20;
+
+    private final AiolosContext ctx;
+    private final String address;
+    private final int listenFd;
+    private final int port;
+    /** Sorted by name, so NBD_OPT_LIST answers in a stable order. Written in the home thread, read anywhere. */
+    private final ConcurrentSkipListMap<String, Export> exports = new ConcurrentSkipListMap<>();
+    /** Home thread only. */
+    private final Set<Connection> connections = new LinkedHashSet<>();
+    private final BufferPool pool = new BufferPool(POOL_CACHE_BYTES);
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private boolean closing;
+    private boolean closeDone;
+    private long serial;
+
+    private ServerCore(AiolosContext ctx, String address, int listenFd) {
+        this.ctx = ctx;
+        this.address = address;
+        this.listenFd = listenFd;
+        this.port = Sockets.localPort(listenFd);
+    }
+
+    /** Binds, listens and starts accepting on {@code ctx}. */
+    public static ServerCore start(AiolosContext ctx, String address, int port) throws IOException {
+        Objects.requireNonNull(ctx, "ctx");
+        if (address == null || address.isEmpty()) {
+            throw new IllegalArgumentException("address must not be empty");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
+        }
+        return hop(ctx, "start", () -> {
+            int fd;
+            try {
+                fd = Sockets.listenTcp(address, port, BACKLOG);
+            } catch (SyscallException e) {
+                throw new IOException("NBD server: cannot listen on " + address + ":" + port + ": " + e.getMessage(), e);
+            }
+            try {
+                ServerCore s = new ServerCore(ctx, address, fd);
+                ctx.setFdHandler(fd, s::acceptAll, null);
+                LOG.log(System.Logger.Level.DEBUG, () -> "NBD server listening on " + address + ":" + s.port);
+                return s;
+            } catch (RuntimeException e) {
+                Fds.close(fd);
+                throw e;
+            }
+        });
+    }
+
+    public String address() {
+        return address;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    BufferPool pool() {
+        return pool;
+    }
+
+    // ------------------------------------------------------------------ home-thread hops
+
+    private static <T> T hop(AiolosContext ctx, String what, Callable<T> work) throws IOException {
+        if (ctx.inHomeThread()) {
+            try {
+                return work.call();
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        CompletableFuture<T> f = new CompletableFuture<>();
+        ctx.scheduleOneshot("nbd-" + what, () -> {
+            try {
+                f.complete(work.call());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        try {
+            return f.get(HOP_TIMEOUT_S, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw new IOException(io.getMessage(), io);
+            }
+            if (c instanceof IllegalArgumentException iae) {
+                throw new IllegalArgumentException(iae.getMessage(), iae);
+            }
+            if (c instanceof IllegalStateException ise) {
+                throw new IllegalStateException(ise.getMessage(), ise);
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("NBD server: " + what + " failed: " + c, c);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("NBD server: context '" + ctx.name() + "' did not run " + what
+                    + " within " + HOP_TIMEOUT_S + " s; is its loop running?");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("NBD server: interrupted while waiting for " + what);
+        }
+    }
+
+    private <T> T hopUnchecked(String what, Callable<T> work) {
+        try {
+            return hop(ctx, what, work);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ------------------------------------------------------------------ exports
+
+    public void addExport(ExportSpec spec) throws IOException {
+        Objects.requireNonNull(spec, "spec");
+        hop(ctx, "addExport", () -> {
+            if (closing) {
+                throw new IllegalStateException("NBD server on " + address + ":" + port + " is closed");
+            }
+            if (exports.containsKey(spec.name())) {
+                throw new IllegalArgumentException("an export named '" + spec.name() + "' already exists");
+            }
+            Export e = Export.open(spec, ctx, pool);
+            exports.put(spec.name(), e);
+            LOG.log(System.Logger.Level.INFO, () -> "NBD export '" + spec.name() + "' of " + spec.file() + " ("
+                    + e.size + " bytes" + (spec.readOnly() ? ", read-only" : "") + (spec.direct() ? ", O_DIRECT" : "")
+                    + ") on " + address + ":" + port);
+            return null;
+        });
+    }
+
+    public boolean removeExport(String name) {
+        Objects.requireNonNull(name, "name");
+        return hopUnchecked("removeExport", () -> {
+            Export e = exports.remove(name);
+            if (e == null) {
+                return false;
+            }
+            e.removed = true;
+            if (e.connections.isEmpty()) {
+                e.close();
+            } else {
+                for (Connection c : new ArrayList<>(e.connections)) {
+                    c.stop();
+                }
+            }
+            return true;
+        });
+    }
+
+    /** Live exports; any thread. */
+    public List<Export> exports() {
+        return List.copyOf(exports.values());
+    }
+
+    /** The context's current engine name, for exports without their own. */
+    public String contextEngineName() {
+        String n = ctx.diskEngineName();
+        return n == null ? "none" : n;
+    }
+
+    /** Home thread: the export a client asks for, or null. */
+    Export findExport(String name) {
+        Export e = exports.get(name);
+        return e == null || e.removed ? null : e;
+    }
+
+    List<Export> listExports() {
+        return new ArrayList<>(exports.values());
+    }
+
+    // ------------------------------------------------------------------ connections
+
+    private void acceptAll() {
+        while (true) {
+            int fd;
+            try {
+                fd = Sockets.accept(listenFd);
+            } catch (SyscallException e) {
+                LOG.log(System.Logger.Level.WARNING, "NBD server on " + address + ":" + port + ": " + e.getMessage());
+                return;
+            }
+            if (fd == -Errno.EINTR || fd == -Errno.ECONNABORTED) {
+                continue;
+            }
+            if (fd < 0) {
+                return;
+            }
+            if (closing) {
+                Fds.close(fd);
+                continue;
+            }
+            try {
+                Sockets.setNoDelay(fd);
+            } catch (SyscallException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "NBD: " + e.getMessage());
+            }
+            Connection c = new Connection(this, ctx, fd, "#" + (++serial) + " (fd " + fd + ")");
+            connections.add(c);
+            c.start();
+        }
+    }
+
+    /** Home thread: a connection has closed its socket. */
+    void connectionFinished(Connection c) {
+        connections.remove(c);
+        Export e = c.export();
+        if (e != null && e.removed && e.connections.isEmpty()) {
+            e.close();
+        }
+        maybeCompleteClose();
+    }
+
+    /** Connections open now (handshake or transmission); any thread. */
+    public int connectionCount() {
+        return hopUnchecked("connectionCount", connections::size);
+    }
+
+    // ------------------------------------------------------------------ close
+
+    public void close() {
+        Runnable begin = () -> {
+            if (closing) {
+                return;
+            }
+            closing = true;
+            ctx.removeFdHandler(listenFd);
+            Fds.close(listenFd);
+            for (Connection c : new ArrayList<>(connections)) {
+                c.stop();
+            }
+            maybeCompleteClose();
+        };
+        if (ctx.inHomeThread()) {
+            begin.run();
+            while (closed.getCount() > 0) {
+                ctx.poll(true);
+            }
+            return;
+        }
+        if (closed.getCount() == 0) {
+            return;
+        }
+        ctx.scheduleOneshot("nbd-close", begin);
+        try {
+            long waitS = HOP_TIMEOUT_S + Connection.GRACE_MS / 1000;
+            if (!closed.await(waitS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("NBD server on " + address + ":" + port + ": context '" + ctx.name()
+                        + "' did not finish closing within " + waitS + " s; is its loop running?");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("NBD server: interrupted while closing");
+        }
+    }
+
+    private void maybeCompleteClose() {
+        if (!closing || closeDone || !connections.isEmpty()) {
+            return;
+        }
+        closeDone = true;
+        try {
+            for (Export e : exports.values()) {
+                try {
+                    e.close();
+                } catch (RuntimeException ex) {
+                    LOG.log(System.Logger.Level.ERROR, "NBD export '" + e.name() + "': close failed", ex);
+                }
+            }
+            exports.clear();
+            pool.close();
+        } finally {
+            closed.countDown();
+            LOG.log(System.Logger.Level.DEBUG, () -> "NBD server on " + address + ":" + port + " closed");
+        }
+    }
+}
