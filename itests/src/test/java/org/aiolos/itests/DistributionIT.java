@@ -76,7 +76,7 @@ public class DistributionIT {
 
                 shell.write("lb\nnbd:list\n".getBytes(StandardCharsets.UTF_8));
                 shell.flush();
-                Matcher lb = out.await("lb and nbd:list", 30, "(?s)START LEVEL.*?(?=\\n.*NAME\\s+STATE)");
+                Matcher lb = out.await("lb and nbd:list", 30, "(?s)START LEVEL.*?(?=\\n[^\\n]*NAME\\s+STATE)");
                 List<String> bundleLines = lb.group().lines().filter(l -> l.matches("\\s*\\d+\\|.*")).toList();
                 assertTrue(lb.group(), bundleLines.size() >= 20);
                 for (String l : bundleLines) {

@@ -168,13 +168,13 @@ public class NbdIT {
         assertTrue(Await.value("the clash rejected", 5_000, () -> {
             String l = run("nbd:list");
             return l.contains("name: export 'sh1' already exists") ? l : null;
-        }).contains(clash.getPid() + "  rejected: name: export 'sh1' already exists"));
+        }).contains("sh1 (" + clash.getPid() + ")  rejected: name: export 'sh1' already exists"));
         // A port another program holds: the bind failure is the rejection.
         try (ServerSocket taken = new ServerSocket(0)) {
             out = Gogo.run(gogo, "nbd:export sh3 " + disk + " iothread=nbd-sh read-only=true port="
                     + taken.getLocalPort());
             assertTrue(out, out.contains("sh3: configuration rejected: port: cannot listen on 127.0.0.1:"
-                    + taken.getLocalPort()));
+                    + taken.getLocalPort() + ": bind") && out.contains("EADDRINUSE"));
         }
         String list = Gogo.run(gogo, "nbd:list");
         System.out.println("NbdIT nbd:list with rejections\n" + list);
@@ -185,6 +185,8 @@ public class NbdIT {
         assertTrue(out, out.contains("sh1: configuration deleted; export closed"));
         Tools.Result gone = Tools.exec(30, "nbdinfo", uri);
         assertTrue("nothing serves " + uri + " now: " + gone.output(), gone.exit() != 0);
+        // The configuration rejected for taking the name is still there; the next close deletes it.
+        assertTrue(Gogo.run(gogo, "nbd:close sh1").contains("sh1: configuration deleted"));
         assertTrue(Gogo.run(gogo, "nbd:close sh1").contains("sh1: no configuration to delete"));
         Gogo.run(gogo, "nbd:close sh2");
         Gogo.run(gogo, "nbd:close sh3");
@@ -203,8 +205,8 @@ public class NbdIT {
 
         // Another IOThread on the same port is refused, naming the field.
         Configuration other = export("three", image("three.img", 4, false), "iothread", "nbd-late", "port", port);
-        Await.until("three rejected", 5_000, () -> run("nbd:list").contains(other.getPid()
-                + "  rejected: iothread: 127.0.0.1:" + port + " is served by IOThread 'nbd-share'"));
+        Await.until("three rejected", 5_000, () -> run("nbd:list").contains("three (" + other.getPid()
+                + ")  rejected: iothread: 127.0.0.1:" + port + " is served by IOThread 'nbd-share'"));
 
         // An export on an IOThread that does not exist yet waits, serves when it comes, and
         // waits again when it goes.
@@ -300,7 +302,7 @@ public class NbdIT {
                 uri(shared, "leak-b" + i));
         for (Configuration c : confs) {
             c.delete();
-            made.remove(c);
+            made.removeIf(m -> m == c); // equals() of a deleted configuration throws
         }
         Await.until("round " + i + " closed", 5_000, () -> !run("nbd:list").contains("leak-"));
     }

@@ -9,6 +9,8 @@ import org.aiolos.api.diskio.DiskIoEngineFactory;
  */
 final class ExportEntry {
     final String pid;
+    /** The export name the last configuration asked for, valid or not (for listings). */
+    String requestedName;
     /** The settings in force; null while the configuration has never been valid. */
     ExportSettings settings;
     /** Why the configuration has no valid settings (with {@code settings == null}). */
@@ -29,11 +31,11 @@ final class ExportEntry {
     }
 
     Snapshot snapshot() {
-        return new Snapshot(pid, settings, rejected, lastRejection, waiting, listener, updates);
+        return new Snapshot(pid, requestedName, settings, rejected, lastRejection, waiting, listener, updates);
     }
 
     /** An immutable copy for readers outside the lock. */
-    record Snapshot(String pid, ExportSettings settings, String rejected, String lastRejection, String waiting,
+    record Snapshot(String pid, String requestedName, ExportSettings settings, String rejected, String lastRejection, String waiting,
                     Listener listener, long updates) {
         boolean serving() {
             return listener != null;

@@ -21,7 +21,7 @@ final class ExportListing {
         for (ExportEntry.Snapshot e : entries) {
             ExportSettings s = e.settings();
             if (s == null) {
-                notes.add(e.pid() + "  " + e.rejected());
+                notes.add(e.requestedName() + " (" + e.pid() + ")  " + e.rejected());
                 continue;
             }
             ExportStats st = e.serving() ? stats(e) : null;
@@ -47,6 +47,7 @@ final class ExportListing {
         } else {
             rows.addFirst(HEADER);
             table(rows, out);
+            out.setLength(out.length() - 1);
         }
         if (!notes.isEmpty()) {
             out.append("\n\nnot served:");

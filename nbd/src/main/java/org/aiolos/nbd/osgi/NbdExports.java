@@ -102,6 +102,8 @@ public final class NbdExports {
     synchronized String configure(String pid, Map<String, ?> props) {
         ExportEntry e = entries.computeIfAbsent(pid, ExportEntry::new);
         e.updates++;
+        Object asked = props.get("name");
+        e.requestedName = asked == null ? defaultName(pid) : asked.toString();
         ExportSettings next;
         try {
             next = ExportSettings.parse(props, defaultName(pid), home);
@@ -272,10 +274,19 @@ public final class NbdExports {
         return null;
     }
 
-    /** Names the field the failure is about: the address when it is not one of this host's. */
+    /**
+     * Names the field the failure is about: the address when it is not one of this host's
+     * (the port's range is checked before, so an IllegalArgumentException is the address).
+     */
     private static String listenFailure(ExportSettings s, Exception ex) {
-        String m = String.valueOf(ex.getMessage());
-        boolean address = ex instanceof UnknownHostException || m.contains("EADDRNOTAVAIL")
+        // The server's IOException repeats "cannot listen on A:P"; the root cause has the errno.
+        Throwable root = ex;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        String m = String.valueOf(root.getMessage());
+        boolean address = ex instanceof UnknownHostException || ex instanceof IllegalArgumentException
+                || m.contains("EADDRNOTAVAIL")
                 || m.contains("assign requested address") || m.contains("not an address");
         return (address ? "address" : "port") + ": cannot listen on " + s.endpoint() + ": " + m;
     }
