@@ -40,15 +40,22 @@ if [ ! -f "$image" ] || [ "$(stat -c %s "$image")" -ne $((1 << 30)) ]; then
   fio --name=prep --filename="$image" --rw=write --bs=1M --size=1G --direct=1 --ioengine=psync >/dev/null
 fi
 
+# What else runs (the cores are shared): processes above 5% CPU in top's second sample.
+busy() {
+  top -b -n 2 -d 1 | awk '/^top -/ { n++ } n == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 > 5 { printf "%s(%s%%) ", $12, $9 }'
+}
+
 stamp="$(date +%F-%H%M)-$mode"
 csv="bench/results/nbd-$stamp.csv"
 log="bench/target/nbd-server.log"
 echo "server,variant,rw,qd,iops,lat_us,server_cpu_pct" > "$csv"
+txt="bench/results/nbd-$stamp.txt"
 {
   echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores, $(fio --version), $(qemu-nbd --version | head -1),"
   echo "# $(nbdkit --version), image $image ($(df -T "$image" | awk 'NR==2{print $2}')), ${secs}s per run after ${ramp}s ramp"
   echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-} | tee "bench/results/nbd-$stamp.txt"
+  echo "# busy processes now (top, over 1 s): $(busy)"
+} | tee "$txt"
 
 port=10900
 server_pid=""
@@ -61,15 +68,19 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# start_server COMMAND...: starts it in the background on the next port (the command reads
-# $port), waits until export "bench" answers.
+port_busy() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+# start_server COMMAND...: starts it in the background on the next free port (the command
+# reads $port), waits until export "bench" answers and the process is still alive.
 start_server() {
   port=$((port + 1))
+  while port_busy "$port"; do port=$((port + 1)); done # never measure someone else's server
   local uri="nbd://127.0.0.1:$port/bench"
   "$@" > "$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 300); do
-    if nbdinfo --size "$uri" >/dev/null 2>&1; then
+    if nbdinfo --size "$uri" >/dev/null 2>&1 && kill -0 "$server_pid" 2>/dev/null; then
       return 0
     fi
     kill -0 "$server_pid" 2>/dev/null || { echo "server exited:"; cat "$log"; server_pid=""; return 1; }
@@ -91,9 +102,12 @@ measure() {
   for rw in randread randwrite; do
     for qd in 1 32; do
       c0=$(server_cpu)
-      json=$(fio --name=bench --ioengine=nbd --uri="nbd://127.0.0.1:$port/bench" --rw="$rw" --bs=4k \
+      if ! json=$(fio --name=bench --ioengine=nbd --uri="nbd://127.0.0.1:$port/bench" --rw="$rw" --bs=4k \
           --iodepth="$qd" --numjobs=1 --time_based --runtime="$secs" --ramp_time="$ramp" \
-          --randrepeat=0 --norandommap --output-format=json 2>/dev/null)
+          --randrepeat=0 --norandommap --output-format=json 2>/dev/null); then
+        echo "$server $variant $rw QD$qd: fio failed; skipped" | tee -a "$txt"
+        continue
+      fi
       c1=$(server_cpu)
       read -r iops lat < <(python3 -c '
 import json, sys
@@ -122,7 +136,7 @@ run_aiolos() { # ENGINE [FDMON]
     measure aiolos "$1/${fdmon:-?}${2:+ (set)}"
     stop_server
   else
-    echo "aiolos $1 ${2:-}: did not start; skipped" | tee -a "bench/results/nbd-$stamp.txt"
+    echo "aiolos $1 ${2:-}: did not start; skipped" | tee -a "$txt"
   fi
 }
 
@@ -133,7 +147,7 @@ run_peer() { # SERVER VARIANT COMMAND...
     measure "$server" "$variant"
     stop_server
   else
-    echo "$server $variant: did not start; skipped" | tee -a "bench/results/nbd-$stamp.txt"
+    echo "$server $variant: did not start; skipped" | tee -a "$txt"
   fi
 }
 
@@ -163,6 +177,6 @@ if [ -n "$best" ]; then
   done
 fi
 
-echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "bench/results/nbd-$stamp.txt"
-python3 bench/scripts/nbd_chart.py "$csv" "bench/results/nbd-$stamp.svg" | tee -a "bench/results/nbd-$stamp.txt"
-echo "results: $csv, bench/results/nbd-$stamp.txt and bench/results/nbd-$stamp.svg"
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg); busy processes now: $(busy)" | tee -a "$txt"
+python3 bench/scripts/nbd_chart.py "$csv" "bench/results/nbd-$stamp.svg" | tee -a "$txt"
+echo "results: $csv, $txt and bench/results/nbd-$stamp.svg"
