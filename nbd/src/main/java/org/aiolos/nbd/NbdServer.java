@@ -1,6 +1,7 @@
 package org.aiolos.nbd;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.aiolos.core.AiolosContext;
@@ -96,6 +97,17 @@ public final class NbdServer implements AutoCloseable {
                     e.connectionCount(), e.requests(), e.bytesRead(), e.bytesWritten(), e.errors()));
         }
         return out;
+    }
+
+    /**
+     * How long a client may take from connecting to entering transmission (QEMU's
+     * {@code handshake-max-seconds}, 10 s by default); a client still negotiating then is
+     * disconnected. {@link Duration#ZERO} means no limit. Applies to later connections.
+     *
+     * @throws IllegalArgumentException for a negative duration
+     */
+    public void setHandshakeTimeout(Duration timeout) {
+        core.setHandshakeTimeout(timeout);
     }
 
     /** Client connections open now, in negotiation or transmission. */

@@ -101,6 +101,7 @@ final class Connection {
     private boolean receiverDone;
     private boolean finished;
     private AioTimer graceTimer;
+    private AioTimer handshakeTimer;
 
     Connection(ServerCore server, AioContext ctx, int fd, String peer) {
         this.server = server;
@@ -116,7 +117,18 @@ final class Connection {
     }
 
     /** Starts the receiver; called from the accept handler (outside any coroutine). */
-    void start() {
+    void start(long handshakeTimeoutNs) {
+        if (handshakeTimeoutNs > 0) {
+            handshakeTimer = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, () -> {
+                if (export == null && !finished) {
+                    LOG.log(System.Logger.Level.WARNING, "NBD client " + peer + ": negotiation not finished within "
+                            + handshakeTimeoutNs / 1_000_000 + " ms; closing the connection");
+                    stopping = true;
+                    abandon();
+                }
+            });
+            handshakeTimer.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + handshakeTimeoutNs);
+        }
         receiver = Coroutines.create("nbd-recv-" + peer, this::receive);
         Coroutines.enter(ctx, receiver);
     }
@@ -250,6 +262,20 @@ final class Connection {
         return new String(b, StandardCharsets.UTF_8);
     }
 
+    /** A client-supplied string fit for a log line: quoted, control characters escaped, at most 64 characters. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder("'");
+        for (int i = 0; i < s.length() && i < 64; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == 0xfffd) {
+                b.append(String.format("\\x%02x", (int) c & 0xff));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append(s.length() > 64 ? "'..." : "'").toString();
+    }
+
     /** @return true when the client entered transmission on an export */
     private boolean handshake() {
         out.set(L.u64, 0, Proto.NBDMAGIC);
@@ -281,7 +307,7 @@ final class Connection {
                     String name = utf8(in, 0, len);
                     Export e = server.findExport(name);
                     if (e == null) {
-                        throw new ProtocolError("NBD_OPT_EXPORT_NAME for unknown export '" + name + "'");
+                        throw new ProtocolError("NBD_OPT_EXPORT_NAME for unknown export " + printable(name));
                     }
                     out.set(L.u64, 0, e.size);
                     out.set(L.u16, 8, (short) e.transmissionFlags());
@@ -361,7 +387,7 @@ final class Connection {
         String name = utf8(in, 4, n);
         Export e = server.findExport(name);
         if (e == null) {
-            optionError(option, Proto.REP_ERR_UNKNOWN, "export '" + name + "' not found");
+            optionError(option, Proto.REP_ERR_UNKNOWN, "export " + printable(name) + " not found");
             return null;
         }
         boolean wantName = false;
@@ -415,6 +441,10 @@ final class Connection {
     }
 
     private void attach(Export e) {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel();
+            handshakeTimer = null;
+        }
         export = e;
         e.attach(this);
     }
@@ -664,18 +694,25 @@ final class Connection {
 
     private void armGrace() {
         if (graceTimer == null && !finished) {
-            graceTimer = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, this::abandon);
+            graceTimer = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, this::graceOver);
             graceTimer.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + GRACE_MS * 1_000_000);
         }
     }
 
     /** The grace period is over: writers blocked on a client that does not read give up. */
+    private void graceOver() {
+        if (!finished) {
+            LOG.log(System.Logger.Level.INFO, () -> "NBD client " + peer + ": replies not taken within " + GRACE_MS
+                    + " ms; closing the connection");
+            abandon();
+        }
+    }
+
+    /** Waiting writers and the receiver give up; the connection ends. */
     private void abandon() {
         if (finished) {
             return;
         }
-        LOG.log(System.Logger.Level.INFO, () -> "NBD client " + peer + ": replies not taken within " + GRACE_MS
-                + " ms; closing the connection");
         forced = true;
         Coroutine w = writeWaiter;
         if (w != null) {
@@ -694,6 +731,10 @@ final class Connection {
             graceTimer.cancel();
             graceTimer = null;
         }
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel();
+            handshakeTimer = null;
+        }
         if (regRead || regWrite) {
             ctx.removeFdHandler(fd);
         }
@@ -701,8 +742,11 @@ final class Connection {
         if (export != null) {
             export.detach(this);
         }
-        server.connectionFinished(this);
         // The coroutines that used the buffers have all returned.
         arena.close();
+        // This may run inside a disk completion (the last request coroutine resumed from it);
+        // closing an export's engine there is not allowed, so the server hears of it from a
+        // bottom half.
+        ctx.scheduleOneshot("nbd-connection-finished", () -> server.connectionFinished(this));
     }
 }

@@ -14,6 +14,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.aiolos.api.AioTimer;
+import org.aiolos.api.ClockType;
+import org.aiolos.api.TimeScale;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.Fds;
@@ -31,6 +34,7 @@ public final class ServerCore {
     /** How long a call from another thread waits for the home thread to act. */
     private static final long HOP_TIMEOUT_S = 30;
     private static final int BACKLOG = 128;
+    private static final long ACCEPT_PAUSE_MS = 100;
     /** Native memory kept for reuse by idle request buffers. */
     private static final long POOL_CACHE_BYTES = 128L << 20;
 
@@ -45,6 +49,10 @@ public final class ServerCore {
     private final BufferPool pool = new BufferPool(POOL_CACHE_BYTES);
     private final CountDownLatch closed = new CountDownLatch(1);
     private boolean closing;
+    /** QEMU's handshake-max-seconds default. */
+    private volatile long handshakeTimeoutNs = 10_000_000_000L;
+    /** Accepting paused after EMFILE/ENFILE; re-armed by a timer. */
+    private AioTimer acceptRetry;
     private boolean closeDone;
     private long serial;
 
@@ -162,7 +170,7 @@ public final class ServerCore {
             }
             Export e = Export.open(spec, ctx, pool);
             exports.put(spec.name(), e);
-            LOG.log(System.Logger.Level.INFO, () -> "NBD export '" + spec.name() + "' of " + spec.file() + " ("
+            LOG.log(System.Logger.Level.DEBUG, () -> "NBD export '" + spec.name() + "' of " + spec.file() + " ("
                     + e.size + " bytes" + (spec.readOnly() ? ", read-only" : "") + (spec.direct() ? ", O_DIRECT" : "")
                     + ") on " + address + ":" + port);
             return null;
@@ -217,7 +225,19 @@ public final class ServerCore {
             try {
                 fd = Sockets.accept(listenFd);
             } catch (SyscallException e) {
-                LOG.log(System.Logger.Level.WARNING, "NBD server on " + address + ":" + port + ": " + e.getMessage());
+                // Out of descriptors (or worse): the pending connection stays pending, and a
+                // level-triggered monitor would report it again at once, so pause for a while.
+                LOG.log(System.Logger.Level.WARNING, "NBD server on " + address + ":" + port + ": " + e.getMessage()
+                        + "; not accepting for " + ACCEPT_PAUSE_MS + " ms");
+                ctx.removeFdHandler(listenFd);
+                if (acceptRetry == null) {
+                    acceptRetry = ctx.newTimer(ClockType.REALTIME, TimeScale.MS, () -> {
+                        if (!closing) {
+                            ctx.setFdHandler(listenFd, this::acceptAll, null);
+                        }
+                    });
+                }
+                acceptRetry.mod(ctx.clocks().now(ClockType.REALTIME, TimeScale.MS) + ACCEPT_PAUSE_MS);
                 return;
             }
             if (fd == -Errno.EINTR || fd == -Errno.ECONNABORTED) {
@@ -237,7 +257,7 @@ public final class ServerCore {
             }
             Connection c = new Connection(this, ctx, fd, "#" + (++serial) + " (fd " + fd + ")");
             connections.add(c);
-            c.start();
+            c.start(handshakeTimeoutNs);
         }
     }
 
@@ -256,6 +276,15 @@ public final class ServerCore {
         return hopUnchecked("connectionCount", connections::size);
     }
 
+    /** How long a client may take from connecting to entering transmission; 0 = no limit. */
+    public void setHandshakeTimeout(java.time.Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("handshake timeout must be >= 0, got " + timeout);
+        }
+        handshakeTimeoutNs = timeout.toNanos();
+    }
+
     // ------------------------------------------------------------------ close
 
     public void close() {
@@ -264,6 +293,9 @@ public final class ServerCore {
                 return;
             }
             closing = true;
+            if (acceptRetry != null) {
+                acceptRetry.cancel();
+            }
             ctx.removeFdHandler(listenFd);
             Fds.close(listenFd);
             for (Connection c : new ArrayList<>(connections)) {

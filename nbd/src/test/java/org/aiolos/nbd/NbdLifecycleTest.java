@@ -1,0 +1,204 @@
+package org.aiolos.nbd;
+
+import static org.aiolos.nbd.NbdFixture.image;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.aiolos.linux.Fds;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Start, serve, close: nothing leaks; close works from any thread, twice; NbdMain serves standalone. */
+class NbdLifecycleTest {
+    @TempDir
+    Path dir;
+
+    /** Live threads by name, without the JDK's own helpers that come and go on their own. */
+    private static Map<String, Integer> threads() {
+        Map<String, Integer> m = new TreeMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            String n = t.getName();
+            if (t.isAlive() && !n.startsWith("ForkJoinPool") && !n.startsWith("process reaper")
+                    && !n.startsWith("InnocuousThread") && !n.equals("Attach Listener")) {
+                m.merge(n.replaceAll("\\d+", "#"), 1, Integer::sum);
+            }
+        }
+        return m;
+    }
+
+    private void cycle(Path img, Path odd) throws Exception {
+        try (NbdFixture f = new NbdFixture("native", null)) {
+            f.server.addExport(new ExportSpec("a", img, false, true, null, null));
+            f.server.addExport(new ExportSpec("b", odd, false, false, null, NbdFixture.requireEngine("io_uring")));
+            f.server.addExport(new ExportSpec("c", img, true, false, null, NbdFixture.requireEngine("threads")));
+            try (RawNbdClient a = new RawNbdClient(f.server.port()).go("a", true);
+                    RawNbdClient b = new RawNbdClient(f.server.port()).go("b", false);
+                    RawNbdClient c = new RawNbdClient(f.server.port()).go("c", false);
+                    RawNbdClient idle = new RawNbdClient(f.server.port())) {
+                a.write(1, 1001, new byte[5000], 1);
+                assertEquals(0, a.simpleReply(1));
+                b.write(2, 4096, new byte[4096], 0);
+                assertEquals(0, b.simpleReply(2));
+                assertEquals(8, c.read(3, 0, 8).length);
+                idle.greet(3);
+                // Requests still in flight when the server closes: they complete first.
+                for (int i = 0; i < 8; i++) {
+                    b.request(0, 0, 10 + i, 0, 65536);
+                }
+                b.out.flush();
+            }
+            assertEquals(3, f.server.exports().size());
+        }
+    }
+
+    @Test
+    void startServeCloseLeavesNoFdOrThread() throws Exception {
+        Path img = image(dir, "img", 1 << 20, 1);
+        Path odd = image(dir, "odd", (1 << 20) + 123, 2);
+        List<String> severe = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("org.aiolos.nbd");
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
+                    severe.add(r.getMessage() + (r.getThrown() == null ? "" : ": " + r.getThrown()));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try {
+            leakCycles(img, odd);
+        } finally {
+            log.removeHandler(h);
+        }
+        assertEquals(List.of(), severe, "errors logged during the lifecycle");
+    }
+
+    private void leakCycles(Path img, Path odd) throws Exception {
+        cycle(img, odd); // warm up: class loading, lazily started JDK threads
+        int fdsBefore = Fds.openFdCount();
+        Map<String, Integer> threadsBefore = threads();
+        for (int i = 0; i < 3; i++) {
+            cycle(img, odd);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((Fds.openFdCount() != fdsBefore || !threads().equals(threadsBefore)) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(fdsBefore, Fds.openFdCount(), "open fds before/after");
+        assertEquals(threadsBefore, threads(), "threads before/after");
+    }
+
+    @Test
+    void closeIsIdempotentAndWorksFromTheHomeThread() throws Exception {
+        Path img = image(dir, "img", 1 << 20, 3);
+        try (NbdFixture f = new NbdFixture()) {
+            f.server.addExport(ExportSpec.of("x", img));
+            RawNbdClient c = new RawNbdClient(f.server.port()).go("x", false);
+            assertArrayEquals(Arrays.copyOfRange(Files.readAllBytes(img), 0, 4), c.read(1, 0, 4));
+            CompletableFuture<Void> closed = new CompletableFuture<>();
+            f.ctx.scheduleOneshot("close-in-home", () -> {
+                try {
+                    f.server.close();
+                    f.server.close();
+                    closed.complete(null);
+                } catch (Throwable t) {
+                    closed.completeExceptionally(t);
+                }
+            });
+            closed.get(30, TimeUnit.SECONDS);
+            assertTrue(c.closedByServer());
+            c.close();
+            f.server.close();
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> f.server.addExport(ExportSpec.of("y", img)));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            assertEquals(List.of(), f.server.exports());
+        }
+    }
+
+    /** NbdMain as a user runs it, on the module path (which also checks the module descriptors). */
+    @Test
+    void nbdMainServesOnTheModulePathUntilKilled() throws Exception {
+        Path img = image(dir, "img", 2 << 20, 4);
+        List<String> modules = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (e.endsWith("target" + File.separator + "classes") || e.matches(".*/(api|linux|core|fdmon-[a-z]+|"
+                    + "threadpool|linux-aio|nbd)-[0-9.]+(-SNAPSHOT)?\\.jar")) {
+                modules.add(e);
+            }
+        }
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = List.of(java, "--enable-native-access=org.aiolos.linux",
+                "--add-exports", "java.base/jdk.internal.vm=org.aiolos.core",
+                "--module-path", String.join(File.pathSeparator, modules),
+                "-m", "org.aiolos.nbd/org.aiolos.nbd.NbdMain",
+                "--file", img.toString(), "--name", "m", "--port", "0", "--engine", "threads", "--fdmon", "epoll",
+                "--direct", "--description", "from main");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            Pattern want = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) export m \\(engine threads, fdmon epoll\\)");
+            StringBuilder seen = new StringBuilder();
+            CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
+                try {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        seen.append(line).append('\n');
+                        Matcher m = want.matcher(line);
+                        if (m.matches()) {
+                            return Integer.parseInt(m.group(1));
+                        }
+                    }
+                    return -1;
+                } catch (IOException e) {
+                    return -1;
+                }
+            });
+            int portNo;
+            try {
+                portNo = port.get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                portNo = -1;
+            }
+            if (portNo < 0) {
+                fail("NbdMain did not print its listening line; output:\n" + seen + "\ncommand: " + cmd);
+            }
+            String info = NbdFixture.ok(30, "nbdinfo", "nbd://127.0.0.1:" + portNo + "/m");
+            assertTrue(info.contains("description: from main"), info);
+            assertTrue(info.contains("export-size: " + (2 << 20)), info);
+        } finally {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail("NbdMain did not exit on SIGTERM");
+            }
+        }
+    }
+}
