@@ -8,11 +8,14 @@
 #   nbdkit    the file plugin, cache=none
 #
 # Every server opens the image with O_DIRECT except nbdkit (its cache=none evicts pages
-# after the fact; it has no O_DIRECT mode), as the result table says.
+# after the fact; it has no O_DIRECT mode), as the result table says. The servers of a
+# phase run side by side (idle ones cost nothing) and each workload cell measures them
+# back to back, so the figures compared in a cell see the same load on this shared machine.
 #
 #   bench/nbd.sh [quick|thorough] [IMAGE, default bench/target/nbd-bench.img]
 #
-# quick: 5 s per run after 2 s of ramp; thorough: 20 s after 5 s. Needs the tools of
+# quick: 5 s per run after 2 s of ramp, after a 5 s unmeasured warm-up of each server;
+# thorough: 20 s after 5 s, after 15 s. Needs the tools of
 # bin/install-test-tools. Writes bench/results/nbd-<date>-<mode>.csv, prints the table
 # (IOPS, and Aiolos' best over the best peer) and draws bench/results/nbd-<date>-<mode>.svg.
 set -euo pipefail
@@ -20,13 +23,14 @@ cd "$(dirname "$0")/.."
 mode=${1:-quick}
 image=${2:-bench/target/nbd-bench.img}
 case "$mode" in
-  quick) secs=5; ramp=2 ;;
-  thorough) secs=20; ramp=5 ;;
+  quick) secs=5; ramp=2; warmup=5 ;;
+  thorough) secs=20; ramp=5; warmup=15 ;;
   *) echo "usage: bench/nbd.sh [quick|thorough] [IMAGE]" >&2; exit 2 ;;
 esac
-# NBD_BENCH_SECS / NBD_BENCH_RAMP override the mode's lengths (a smoke test of the script).
+# NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
 secs=${NBD_BENCH_SECS:-$secs}
 ramp=${NBD_BENCH_RAMP:-$ramp}
+warmup=${NBD_BENCH_WARMUP:-$warmup}
 for tool in fio qemu-nbd nbdkit nbdinfo python3; do
   command -v "$tool" >/dev/null 2>&1 || { echo "nbd.sh: $tool is missing; run bin/install-test-tools" >&2; exit 1; }
 done
@@ -47,77 +51,104 @@ busy() {
 
 stamp="$(date +%F-%H%M)-$mode"
 csv="bench/results/nbd-$stamp.csv"
-log="bench/target/nbd-server.log"
 echo "server,variant,rw,qd,iops,lat_us,server_cpu_pct" > "$csv"
 txt="bench/results/nbd-$stamp.txt"
 {
   echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores, $(fio --version), $(qemu-nbd --version | head -1),"
-  echo "# $(nbdkit --version), image $image ($(df -T "$image" | awk 'NR==2{print $2}')), ${secs}s per run after ${ramp}s ramp"
+  echo "# $(nbdkit --version), image $image ($(df -T "$image" | awk 'NR==2{print $2}')), ${secs}s per run after ${ramp}s ramp, ${warmup}s warm-up per server"
   echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# busy processes now (top, over 1 s): $(busy)"
 } | tee "$txt"
 
 port=10900
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
+# The servers of the current phase, by index: what they are, their port, their pid.
+names=() variants=() ports=() pids=()
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  names=() variants=() ports=() pids=()
 }
-trap stop_server EXIT
+trap stop_all EXIT
 
 port_busy() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
-# start_server COMMAND...: starts it in the background on the next free port (the command
-# reads $port), waits until export "bench" answers and the process is still alive.
-start_server() {
+
+# launch SERVER VARIANT COMMAND...: starts the server in the background on the next free
+# port (the command reads $port; the server functions exec, so the pid is the server's
+# own), waits until export "bench" answers and the process is still alive.
+launch() {
+  local server=$1 variant=$2 pid log
+  shift 2
   port=$((port + 1))
   while port_busy "$port"; do port=$((port + 1)); done # never measure someone else's server
-  local uri="nbd://127.0.0.1:$port/bench"
+  log="bench/target/nbd-server-$port.log"
   "$@" > "$log" 2>&1 &
-  server_pid=$!
+  pid=$!
   for _ in $(seq 1 300); do
-    if nbdinfo --size "$uri" >/dev/null 2>&1 && kill -0 "$server_pid" 2>/dev/null; then
+    if nbdinfo --size "nbd://127.0.0.1:$port/bench" >/dev/null 2>&1 && kill -0 "$pid" 2>/dev/null; then
+      if [ "$server" = aiolos ]; then # the fd monitor it runs on, from NbdMain's first line
+        variant="$variant/$(sed -n 's/.*fdmon \([a-z_]*\)).*/\1/p' "$log" | head -1)"
+      fi
+      names+=("$server") variants+=("$variant") ports+=("$port") pids+=("$pid")
       return 0
     fi
-    kill -0 "$server_pid" 2>/dev/null || { echo "server exited:"; cat "$log"; server_pid=""; return 1; }
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  echo "server did not answer on $uri within 30 s:"; cat "$log"; stop_server; return 1
+  kill "$pid" 2>/dev/null || true
+  echo "$server $variant did not start; left out:" | tee -a "$txt"
+  tee -a "$txt" < "$log"
+  return 1
 }
 
-# CPU seconds (user+system) the server process has used. The server functions exec, so
-# $server_pid is the server itself, not a subshell.
+# CPU seconds (user+system) process $1 has used.
 tick=$(getconf CLK_TCK)
-server_cpu() {
-  awk -v t="$tick" '{print ($14 + $15) / t}' "/proc/$server_pid/stat" 2>/dev/null || echo 0
+cpu_of() {
+  awk -v t="$tick" '{print ($14 + $15) / t}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# measure SERVER VARIANT: the four fio runs against the running server.
-measure() {
-  local server=$1 variant=$2 rw qd json iops lat c0 c1 cpu
+# warm_up_all: an unmeasured mixed run on each server first, equal for all: the JVM's JIT
+# compiles Aiolos' hot paths during it (the C servers just serve it).
+warm_up_all() {
+  local i
+  for i in "${!pids[@]}"; do
+    fio --name=warmup --ioengine=nbd --uri="nbd://127.0.0.1:${ports[$i]}/bench" --rw=randrw --bs=4k \
+      --iodepth=16 --numjobs=1 --time_based --runtime="$warmup" --randrepeat=0 --norandommap \
+      --output-format=terse >/dev/null 2>&1 || true
+  done
+}
+
+# measure_all: every workload cell, each measured on every running server back to back,
+# so the servers compared in a cell see the same machine load.
+measure_all() {
+  local rw qd i json iops lat c0 c1 cpu
   for rw in randread randwrite; do
     for qd in 1 32; do
-      c0=$(server_cpu)
-      if ! json=$(fio --name=bench --ioengine=nbd --uri="nbd://127.0.0.1:$port/bench" --rw="$rw" --bs=4k \
-          --iodepth="$qd" --numjobs=1 --time_based --runtime="$secs" --ramp_time="$ramp" \
-          --randrepeat=0 --norandommap --output-format=json 2>/dev/null); then
-        echo "$server $variant $rw QD$qd: fio failed; skipped" | tee -a "$txt"
-        continue
-      fi
-      c1=$(server_cpu)
-      read -r iops lat < <(python3 -c '
+      for i in "${!pids[@]}"; do
+        c0=$(cpu_of "${pids[$i]}")
+        if ! json=$(fio --name=bench --ioengine=nbd --uri="nbd://127.0.0.1:${ports[$i]}/bench" --rw="$rw" \
+            --bs=4k --iodepth="$qd" --numjobs=1 --time_based --runtime="$secs" --ramp_time="$ramp" \
+            --randrepeat=0 --norandommap --output-format=json 2>/dev/null); then
+          echo "${names[$i]} ${variants[$i]} $rw QD$qd: fio failed; left out" | tee -a "$txt"
+          continue
+        fi
+        c1=$(cpu_of "${pids[$i]}")
+        read -r iops lat < <(python3 -c '
 import json, sys
 s = sys.stdin.read()
 j = json.loads(s[s.index("{"):])["jobs"][0][sys.argv[1]]  # past any line fio prints first
 print("%.0f %.1f" % (j["iops"], j["lat_ns"]["mean"] / 1000))' "${rw#rand}" <<< "$json")
-      cpu=$(awk -v a="$c0" -v b="$c1" -v t="$((secs + ramp))" 'BEGIN{printf "%.0f", 100 * (b - a) / t}')
-      echo "$server,$variant,$rw,$qd,$iops,$lat,$cpu" >> "$csv"
-      printf "%-8s %-22s %-9s %3s %9s IOPS %9s us  server CPU %4s%%\n" "$server" "$variant" "$rw" "$qd" \
-        "$iops" "$lat" "$cpu"
+        cpu=$(awk -v a="$c0" -v b="$c1" -v t="$((secs + ramp))" 'BEGIN{printf "%.0f", 100 * (b - a) / t}')
+        echo "${names[$i]},${variants[$i]},$rw,$qd,$iops,$lat,$cpu" >> "$csv"
+        printf "%-8s %-22s %-9s %3s %9s IOPS %9s us  server CPU %4s%%\n" "${names[$i]}" "${variants[$i]}" \
+          "$rw" "$qd" "$iops" "$lat" "$cpu" | tee -a "$txt"
+      done
     done
   done
 }
@@ -128,29 +159,6 @@ aiolos() { # ENGINE [FDMON]
   exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
     -cp "$(cat bench/target/bench.classpath):bench/target/classes" org.aiolos.nbd.NbdMain "${args[@]}"
 }
-
-run_aiolos() { # ENGINE [FDMON]
-  if start_server aiolos "$@"; then
-    local fdmon
-    fdmon=$(sed -n 's/.*fdmon \([a-z_]*\)).*/\1/p' "$log" | head -1)
-    measure aiolos "$1/${fdmon:-?}${2:+ (set)}"
-    stop_server
-  else
-    echo "aiolos $1 ${2:-}: did not start; skipped" | tee -a "$txt"
-  fi
-}
-
-run_peer() { # SERVER VARIANT COMMAND...
-  local server=$1 variant=$2
-  shift 2
-  if start_server "$@"; then
-    measure "$server" "$variant"
-    stop_server
-  else
-    echo "$server $variant: did not start; skipped" | tee -a "$txt"
-  fi
-}
-
 qemu_nbd() { # AIO
   exec qemu-nbd -f raw --persistent --shared=8 -t -b 127.0.0.1 -p "$port" -x bench --cache=none --aio="$1" "$image"
 }
@@ -158,23 +166,30 @@ nbdkit_file() {
   exec nbdkit -f -i 127.0.0.1 -p "$port" -e bench file "$image" cache=none
 }
 
-echo "== peers"
+echo "== phase 1: the peers and each Aiolos engine on the default fd monitor" | tee -a "$txt"
 for aio in threads native io_uring; do
-  run_peer qemu-nbd "aio=$aio" qemu_nbd "$aio"
+  launch qemu-nbd "aio=$aio" qemu_nbd "$aio" || true
 done
-run_peer nbdkit "file cache=none" nbdkit_file
-
-echo "== aiolos: each engine on the default fd monitor"
+launch nbdkit "file cache=none" nbdkit_file || true
 for engine in threads native io_uring; do
-  run_aiolos "$engine"
+  launch aiolos "$engine" aiolos "$engine" || true
 done
+warm_up_all
+measure_all
+stop_all
+
 best=$(awk -F, '$1 == "aiolos" { split($2, v, "/"); s[v[1]] += log($5 + 1) } END {
-  for (e in s) if (s[e] > m || m == "") { m = s[e]; b = e } print b }' "$csv")
+  for (e in s) if (m == "" || s[e] > m) { m = s[e]; b = e } print b }' "$csv")
 if [ -n "$best" ]; then
-  echo "== aiolos: each fd monitor on the best engine ($best)"
+  echo "== phase 2: each fd monitor on the best engine of phase 1 ($best)" | tee -a "$txt"
   for fdmon in poll epoll io_uring; do
-    run_aiolos "$best" "$fdmon"
+    if launch aiolos "$best" aiolos "$best" "$fdmon"; then
+      variants[-1]="${variants[-1]} (2)" # phase 2's rows apart from phase 1's in the table
+    fi
   done
+  warm_up_all
+  measure_all
+  stop_all
 fi
 
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg); busy processes now: $(busy)" | tee -a "$txt"

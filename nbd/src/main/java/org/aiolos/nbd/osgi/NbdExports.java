@@ -127,7 +127,12 @@ public final class NbdExports {
         if (failure != null) {
             e.settings = previous;
             if (previous != null) {
-                serve(e); // the previous settings served before: they keep serving
+                // The previous settings served before: they keep serving (unless their port
+                // was taken meanwhile, which the listing then says).
+                String again = serve(e);
+                if (again != null) {
+                    e.waiting = "not served: " + again;
+                }
             }
             return reject(e, failure);
         }
