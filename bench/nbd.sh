@@ -2,10 +2,12 @@
 # NBD servers head to head: fio --ioengine=nbd, 4 KiB random reads and writes at QD1 and
 # QD32, against Aiolos (NbdMain) and its peers, on one image, in one run:
 #
-#   aiolos    each disk engine (threads, native, io_uring) on the default fd monitor,
-#             then every fd monitor (poll, epoll, io_uring) on the best of those engines
-#   qemu-nbd  --aio=threads, --aio=native, --aio=io_uring; all --cache=none -f raw
-#   nbdkit    the file plugin, cache=none
+#   phase 1   Aiolos with each disk engine (threads, native, io_uring) on the default fd
+#             monitor, beside the peers below
+#   phase 2   Aiolos with every fd monitor (poll, epoll, io_uring) on phase 1's best engine,
+#             beside phase 1's best qemu-nbd again (ratios are taken within a phase)
+#   peers     qemu-nbd --aio=threads, --aio=native, --aio=io_uring (all --cache=none -f raw
+#             --shared=8), and nbdkit's file plugin with cache=none
 #
 # Every server opens the image with O_DIRECT except nbdkit (its cache=none evicts pages
 # after the fact; it has no O_DIRECT mode), as the result table says. The servers of a
@@ -127,10 +129,12 @@ warm_up_all() {
 # measure_all: every workload cell, each measured on every running server back to back,
 # so the servers compared in a cell see the same machine load.
 measure_all() {
-  local rw qd i json iops lat c0 c1 cpu
+  local rw qd i j json iops lat c0 c1 cpu cell=0 n=${#pids[@]}
   for rw in randread randwrite; do
     for qd in 1 32; do
-      for i in "${!pids[@]}"; do
+      cell=$((cell + 1))
+      for j in $(seq 0 $((n - 1))); do
+        i=$(((j + cell) % n)) # each cell starts with another server: no server always goes last
         c0=$(cpu_of "${pids[$i]}")
         if ! json=$(fio --name=bench --ioengine=nbd --uri="nbd://127.0.0.1:${ports[$i]}/bench" --rw="$rw" \
             --bs=4k --iodepth="$qd" --numjobs=1 --time_based --runtime="$secs" --ramp_time="$ramp" \
@@ -180,8 +184,15 @@ stop_all
 
 best=$(awk -F, '$1 == "aiolos" { split($2, v, "/"); s[v[1]] += log($5 + 1) } END {
   for (e in s) if (m == "" || s[e] > m) { m = s[e]; b = e } print b }' "$csv")
+# qemu-nbd's best --aio of phase 1 runs again beside phase 2, so phase 2 has its own
+# same-time reference.
+peer=$(awk -F, '$1 == "qemu-nbd" { s[$2] += log($5 + 1) } END {
+  for (v in s) if (m == "" || s[v] > m) { m = s[v]; b = v } print b }' "$csv")
 if [ -n "$best" ]; then
-  echo "== phase 2: each fd monitor on the best engine of phase 1 ($best)" | tee -a "$txt"
+  echo "== phase 2: each fd monitor on the best engine of phase 1 ($best), beside qemu-nbd $peer" | tee -a "$txt"
+  if [ -n "$peer" ] && launch qemu-nbd "$peer" qemu_nbd "${peer#aio=}"; then
+    variants[-1]="${variants[-1]} (2)"
+  fi
   for fdmon in poll epoll io_uring; do
     if launch aiolos "$best" aiolos "$best" "$fdmon"; then
       variants[-1]="${variants[-1]} (2)" # phase 2's rows apart from phase 1's in the table

@@ -23,13 +23,27 @@ def load(path):
     return order, rows
 
 
-def best(order, rows, wl, aiolos):
-    cands = [(rows[k + wl][0], k) for k in order if (k[0] == "aiolos") == aiolos and k + wl in rows]
+def phase(key):
+    """Phase 2 (fd monitors on the best engine) marks its variants with " (2)"."""
+    return 2 if key[1].endswith(" (2)") else 1
+
+
+def best(order, rows, wl, pick):
+    cands = [(rows[k + wl][0], k) for k in order if pick(k) and k + wl in rows]
     return max(cands) if cands else None
 
 
+def ratio_row(order, rows, title, ph, peer):
+    cells = []
+    for wl in WORKLOADS:
+        a = best(order, rows, wl, lambda k: k[0] == "aiolos" and phase(k) == ph)
+        p = best(order, rows, wl, lambda k: peer(k) and phase(k) == ph)
+        cells.append("**%.2f** (%s vs %s %s)" % (a[0] / p[0], a[1][1], p[1][0], p[1][1]) if a and p else "n/a")
+    return "| %s | | %s |" % (title, " | ".join(cells))
+
+
 def table(order, rows):
-    head = "| server | variant | " + " | ".join("%s QD%s IOPS" % wl for wl in WORKLOADS) + " |"
+    head = "| server | variant | " + " | ".join("%s QD%s IOPS (mean latency)" % wl for wl in WORKLOADS) + " |"
     out = [head, "|---|---|" + "---:|" * len(WORKLOADS)]
     for k in order:
         cells = []
@@ -37,11 +51,13 @@ def table(order, rows):
             v = rows.get(k + wl)
             cells.append("%.0f (%.0f us)" % (v[0], v[1]) if v else "n/a")
         out.append("| %s | %s | %s |" % (k[0], k[1], " | ".join(cells)))
-    ratio = []
-    for wl in WORKLOADS:
-        a, p = best(order, rows, wl, True), best(order, rows, wl, False)
-        ratio.append("**%.2f** (%s vs %s %s)" % (a[0] / p[0], a[1][1], p[1][0], p[1][1]) if a and p else "n/a")
-    out.append("| **Aiolos best / best peer** | | %s |" % " | ".join(ratio))
+    # Ratios only within a phase: the servers of a phase were measured side by side.
+    for ph in sorted({phase(k) for k in order}):
+        out.append(ratio_row(order, rows, "**phase %d: Aiolos best / qemu-nbd best**" % ph, ph,
+                             lambda k: k[0] == "qemu-nbd"))
+        if any(k[0] == "nbdkit" and phase(k) == ph for k in order):
+            out.append(ratio_row(order, rows, "**phase %d: Aiolos best / best peer**" % ph, ph,
+                                 lambda k: k[0] != "aiolos"))
     return "\n".join(out)
 
 
