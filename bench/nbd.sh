@@ -16,8 +16,9 @@
 #
 #   bench/nbd.sh [quick|thorough] [IMAGE, default bench/target/nbd-bench.img]
 #
-# quick: 5 s per run after 2 s of ramp, after a 5 s unmeasured warm-up of each server;
-# thorough: 20 s after 5 s, after 15 s. Needs the tools of
+# quick: one round of 5 s runs after 2 s of ramp, after a 5 s unmeasured warm-up of each
+# server; thorough: three rounds of 10 s runs after 2 s, after 15 s, and the table and
+# chart show each cell's median (the disk of this VM moves by up to 2x within minutes). Needs the tools of
 # bin/install-test-tools. Writes bench/results/nbd-<date>-<mode>.csv, prints the table
 # (IOPS, and Aiolos' best over the best peer) and draws bench/results/nbd-<date>-<mode>.svg.
 set -euo pipefail
@@ -25,8 +26,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-quick}
 image=${2:-bench/target/nbd-bench.img}
 case "$mode" in
-  quick) secs=5; ramp=2; warmup=5 ;;
-  thorough) secs=20; ramp=5; warmup=15 ;;
+  quick) secs=5; ramp=2; warmup=5; rounds=1 ;;
+  thorough) secs=10; ramp=2; warmup=15; rounds=3 ;;
   *) echo "usage: bench/nbd.sh [quick|thorough] [IMAGE]" >&2; exit 2 ;;
 esac
 # NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
@@ -53,11 +54,11 @@ busy() {
 
 stamp="$(date +%F-%H%M)-$mode"
 csv="bench/results/nbd-$stamp.csv"
-echo "server,variant,rw,qd,iops,lat_us,server_cpu_pct" > "$csv"
+echo "server,variant,rw,qd,iops,lat_us,server_cpu_pct,round" > "$csv"
 txt="bench/results/nbd-$stamp.txt"
 {
   echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores, $(fio --version), $(qemu-nbd --version | head -1),"
-  echo "# $(nbdkit --version), image $image ($(df -T "$image" | awk 'NR==2{print $2}')), ${secs}s per run after ${ramp}s ramp, ${warmup}s warm-up per server"
+  echo "# $(nbdkit --version), image $image ($(df -T "$image" | awk 'NR==2{print $2}')), ${rounds} round(s) of ${secs}s runs after ${ramp}s ramp, ${warmup}s warm-up per server"
   echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# busy processes now (top, over 1 s): $(busy)"
 } | tee "$txt"
@@ -129,7 +130,8 @@ warm_up_all() {
 # measure_all: every workload cell, each measured on every running server back to back,
 # so the servers compared in a cell see the same machine load.
 measure_all() {
-  local rw qd i j json iops lat c0 c1 cpu cell=0 n=${#pids[@]}
+  local rw qd i j json iops lat c0 c1 cpu cell=0 n=${#pids[@]} round
+  for round in $(seq 1 "$rounds"); do
   for rw in randread randwrite; do
     for qd in 1 32; do
       cell=$((cell + 1))
@@ -149,11 +151,12 @@ s = sys.stdin.read()
 j = json.loads(s[s.index("{"):])["jobs"][0][sys.argv[1]]  # past any line fio prints first
 print("%.0f %.1f" % (j["iops"], j["lat_ns"]["mean"] / 1000))' "${rw#rand}" <<< "$json")
         cpu=$(awk -v a="$c0" -v b="$c1" -v t="$((secs + ramp))" 'BEGIN{printf "%.0f", 100 * (b - a) / t}')
-        echo "${names[$i]},${variants[$i]},$rw,$qd,$iops,$lat,$cpu" >> "$csv"
-        printf "%-8s %-22s %-9s %3s %9s IOPS %9s us  server CPU %4s%%\n" "${names[$i]}" "${variants[$i]}" \
-          "$rw" "$qd" "$iops" "$lat" "$cpu" | tee -a "$txt"
+        echo "${names[$i]},${variants[$i]},$rw,$qd,$iops,$lat,$cpu,$round" >> "$csv"
+        printf "%-8s %-22s %-9s %3s %9s IOPS %9s us  server CPU %4s%%  round %s\n" "${names[$i]}" \
+          "${variants[$i]}" "$rw" "$qd" "$iops" "$lat" "$cpu" "$round" | tee -a "$txt"
       done
     done
+  done
   done
 }
 

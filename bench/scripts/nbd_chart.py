@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Turns the CSV of bench/nbd.sh into a Markdown table (IOPS of every server, and Aiolos'
-best over the best peer) and an SVG chart of horizontal bars, one panel per workload. No
+"""Turns the CSV of bench/nbd.sh into a Markdown table (IOPS of every server, each cell's
+median over its rounds, and Aiolos' best over the best peer) and an SVG chart of horizontal bars, one panel per workload. No
 third-party packages.
 
 usage: nbd_chart.py RESULT.csv OUT.svg  (prints the Markdown on stdout)
@@ -13,13 +13,22 @@ COLORS = {"aiolos": "#4e79a7", "qemu-nbd": "#f28e2b", "nbdkit": "#59a14f"}
 
 
 def load(path):
-    rows = {}
+    """(server, variant, rw, qd) -> (IOPS, latency us) of the cell, the median over rounds."""
+    samples = {}
     order = []
     for r in csv.DictReader(open(path)):
         key = (r["server"], r["variant"])
         if key not in order:
             order.append(key)
-        rows[key + (r["rw"], r["qd"])] = (float(r["iops"]), float(r["lat_us"]), r.get("server_cpu_pct", ""))
+        samples.setdefault(key + (r["rw"], r["qd"]), []).append((float(r["iops"]), float(r["lat_us"])))
+    # Peers first, then Aiolos, phase by phase (the CSV's order rotates from cell to cell).
+    rank = {"qemu-nbd": 0, "nbdkit": 1, "aiolos": 2}
+    first = {k: i for i, k in enumerate(order)}
+    order.sort(key=lambda k: (phase(k), rank.get(k[0], 3), first[k]))
+    rows = {}
+    for cell, vals in samples.items():
+        vals.sort()
+        rows[cell] = vals[len(vals) // 2]  # the median run by IOPS (rounds are odd in number)
     return order, rows
 
 
@@ -83,7 +92,7 @@ def chart(order, rows, path):
     parts, heights = [], []
     for i, wl in enumerate(WORKLOADS):
         x0 = 10 + (i % 2) * (w + x_gap)
-        y0 = 50 + (i // 2) * (len(order) * 20 + 50)
+        y0 = 56 + (i // 2) * (len(order) * 20 + 50)
         svg, h = panel(order, rows, wl, x0, y0, w)
         parts += svg
         heights.append(y0 + h)
@@ -91,7 +100,9 @@ def chart(order, rows, path):
     head = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif">'
             % (total_w, total_h), '<rect width="100%" height="100%" fill="white"/>',
             '<text x="10" y="22" font-size="16" font-weight="bold">NBD servers, fio --ioengine=nbd'
-            ' (higher is better)</text>']
+            ' (higher is better)</text>',
+            '<text x="560" y="22" font-size="11">rows marked (2): phase 2, run after phase 1; compare within'
+            ' a phase</text>']
     open(path, "w").write("\n".join(head + parts + ["</svg>"]) + "\n")
 
 
