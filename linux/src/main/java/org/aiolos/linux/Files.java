@@ -166,6 +166,39 @@ public final class Files {
         }
     }
 
+    // unistd.h: lseek whence values for sparse files
+    private static final int SEEK_DATA = 3;
+    private static final int SEEK_HOLE = 4;
+
+    /**
+     * The first offset at or after {@code offset} that holds data ({@code lseek(SEEK_DATA)}),
+     * or -1 when only a hole follows up to the end of the file (ENXIO). A file system that
+     * does not track holes reports the whole file as data.
+     */
+    public static long seekData(int fd, long offset) {
+        return seek(fd, offset, SEEK_DATA, "SEEK_DATA");
+    }
+
+    /**
+     * The first offset at or after {@code offset} in a hole ({@code lseek(SEEK_HOLE)});
+     * the end of the file counts as a hole. -1 when {@code offset} is at or past the end (ENXIO).
+     */
+    public static long seekHole(int fd, long offset) {
+        return seek(fd, offset, SEEK_HOLE, "SEEK_HOLE");
+    }
+
+    private static long seek(int fd, long offset, int whence, String name) {
+        checkOffset(offset);
+        long r = Native.lseek(fd, offset, whence);
+        if (r == -Errno.ENXIO) {
+            return -1;
+        }
+        if (r < 0) {
+            throw new SyscallException("lseek", "fd " + fd + ", " + offset + ", " + name, (int) -r);
+        }
+        return r;
+    }
+
     /** The file size in bytes ({@code statx(STATX_SIZE)} on the descriptor). */
     public static long size(int fd) {
         try (Arena a = Arena.ofConfined()) {

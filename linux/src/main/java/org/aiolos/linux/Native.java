@@ -103,6 +103,8 @@ final class Native {
     private static final MethodHandle FTRUNCATE = fn("ftruncate", false, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle FALLOCATE = fn("fallocate", false,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle LSEEK = fn("lseek", false,
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle STATX = fn("statx", false,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle IOCTL = fn("ioctl", false,
@@ -113,6 +115,8 @@ final class Native {
     private static final MethodHandle BIND = fn("bind", true, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle LISTEN = fn("listen", true, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle GETSOCKNAME = fn("getsockname", true,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle GETPEERNAME = fn("getpeername", true,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle ACCEPT4 = fn("accept4", false,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
@@ -515,6 +519,19 @@ final class Native {
         }
     }
 
+    static long lseek(int fd, long offset, int whence) {
+        int f = injected("lseek");
+        if (f != 0) {
+            return f;
+        }
+        MemorySegment st = state();
+        try {
+            return ret((long) LSEEK.invokeExact(st, fd, offset, whence), st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     static int statx(int dirfd, MemorySegment path, int flags, int mask, MemorySegment buf) {
         int f = injected("statx");
         if (f != 0) {
@@ -603,6 +620,19 @@ final class Native {
         MemorySegment st = state();
         try {
             return ret((int) GETSOCKNAME.invokeExact(st, fd, addr, lenPtr), st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int getpeername(int fd, MemorySegment addr, MemorySegment lenPtr) {
+        int f = injected("getpeername");
+        if (f != 0) {
+            return f;
+        }
+        MemorySegment st = state();
+        try {
+            return ret((int) GETPEERNAME.invokeExact(st, fd, addr, lenPtr), st);
         } catch (Throwable t) {
             throw rethrow(t);
         }

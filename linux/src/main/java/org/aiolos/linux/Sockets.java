@@ -21,6 +21,7 @@ public final class Sockets {
     private static final int SOCK_STREAM = 1;
     private static final int SOL_SOCKET = 1;
     private static final int SO_REUSEADDR = 2;
+    private static final int SO_LINGER = 13;
     private static final int IPPROTO_TCP = 6;
     private static final int TCP_NODELAY = 1;
     private static final int SHUT_WR = 1;
@@ -111,14 +112,39 @@ public final class Sockets {
     /** The local port a socket is bound to ({@code getsockname}). */
     public static int localPort(int fd) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment addr = a.allocate(SOCKADDR_IN_SIZE, 4);
-            MemorySegment len = a.allocate(JAVA_INT);
-            len.set(JAVA_INT, 0, SOCKADDR_IN_SIZE);
-            int r = Native.getsockname(fd, addr, len);
-            if (r < 0) {
-                throw new SyscallException("getsockname", "fd " + fd, -r);
+            return port(socketName(a, fd, false));
+        }
+    }
+
+    /** {@code getsockname} or {@code getpeername} into a sockaddr_in from {@code a}. */
+    private static MemorySegment socketName(Arena a, int fd, boolean peer) {
+        MemorySegment addr = a.allocate(SOCKADDR_IN_SIZE, 4);
+        MemorySegment len = a.allocate(JAVA_INT);
+        len.set(JAVA_INT, 0, SOCKADDR_IN_SIZE);
+        int r = peer ? Native.getpeername(fd, addr, len) : Native.getsockname(fd, addr, len);
+        if (r < 0) {
+            throw new SyscallException(peer ? "getpeername" : "getsockname", "fd " + fd, -r);
+        }
+        return addr;
+    }
+
+    private static int port(MemorySegment sockaddrIn) {
+        return (Byte.toUnsignedInt(sockaddrIn.get(JAVA_BYTE, 2)) << 8) | Byte.toUnsignedInt(sockaddrIn.get(JAVA_BYTE, 3));
+    }
+
+    /**
+     * The peer of a connected IPv4 socket as {@code a.b.c.d:port} ({@code getpeername}), for
+     * log lines; once per connection, not per request.
+     */
+    public static String peerAddress(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment addr = socketName(a, fd, true);
+            if (addr.get(JAVA_SHORT, 0) != AF_INET) {
+                throw new IllegalArgumentException("fd " + fd + " is not an IPv4 socket");
             }
-            return (Byte.toUnsignedInt(addr.get(JAVA_BYTE, 2)) << 8) | Byte.toUnsignedInt(addr.get(JAVA_BYTE, 3));
+            return Byte.toUnsignedInt(addr.get(JAVA_BYTE, 4)) + "." + Byte.toUnsignedInt(addr.get(JAVA_BYTE, 5)) + "."
+                    + Byte.toUnsignedInt(addr.get(JAVA_BYTE, 6)) + "." + Byte.toUnsignedInt(addr.get(JAVA_BYTE, 7))
+                    + ":" + port(addr);
         }
     }
 
@@ -182,6 +208,23 @@ public final class Sockets {
             int r = Native.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4);
             if (r < 0) {
                 throw new SyscallException("setsockopt", "fd " + fd + ", TCP_NODELAY", -r);
+            }
+        }
+    }
+
+    /**
+     * Makes the next {@link Fds#close} abortive ({@code SO_LINGER} on with a zero timeout):
+     * the peer gets a reset and data still queued for it is dropped at once, instead of the
+     * kernel holding it for a peer that may never read it.
+     */
+    public static void resetOnClose(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment linger = a.allocate(JAVA_INT, 2); // struct linger { int l_onoff; int l_linger; }
+            linger.setAtIndex(JAVA_INT, 0, 1);
+            linger.setAtIndex(JAVA_INT, 1, 0);
+            int r = Native.setsockopt(fd, SOL_SOCKET, SO_LINGER, linger, 8);
+            if (r < 0) {
+                throw new SyscallException("setsockopt", "fd " + fd + ", SO_LINGER", -r);
             }
         }
     }

@@ -72,6 +72,31 @@ class FilesTest {
     }
 
     @Test
+    void seekDataAndHoleFindTheExtents() throws Exception {
+        FdLeaks.check(() -> {
+            int fd = create("sparse");
+            try (Arena a = Arena.ofConfined()) {
+                Files.ftruncate(fd, 4 << 20);
+                assertEquals(-1, Files.seekData(fd, 0), "all hole: ENXIO");
+                assertEquals(0, Files.seekHole(fd, 0));
+                MemorySegment w = pattern(a, 1 << 20, 5);
+                assertEquals(1 << 20, Files.pwrite(fd, w, 1 << 20, 1 << 20));
+                long data = Files.seekData(fd, 0);
+                assertTrue(data <= 1 << 20, "data at " + data);
+                long hole = Files.seekHole(fd, 1 << 20);
+                assertTrue(hole >= 2 << 20 && hole <= 4 << 20, "hole at " + hole);
+                assertEquals(-1, Files.seekHole(fd, 4 << 20), "at the end: ENXIO");
+                assertThrows(IllegalArgumentException.class, () -> Files.seekData(fd, -1));
+            } finally {
+                Fds.close(fd);
+            }
+        });
+        SyscallException e = assertThrows(SyscallException.class, () -> Files.seekData(1 << 20, 0));
+        assertEquals("lseek", e.call());
+        assertEquals(Errno.EBADF, e.errno());
+    }
+
+    @Test
     void vectoredRoundTripAndShortCap() throws Exception {
         FdLeaks.check(() -> {
             int fd = create("v");

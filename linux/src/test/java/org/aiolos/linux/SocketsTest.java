@@ -33,6 +33,8 @@ class SocketsTest {
                 s = Sockets.accept(l);
                 assertTrue(s >= 0);
                 Sockets.setNoDelay(s);
+                assertEquals("127.0.0.1:" + Sockets.localPort(c), Sockets.peerAddress(s));
+                assertEquals("127.0.0.1:" + port, Sockets.peerAddress(c));
                 MemorySegment msg = a.allocateFrom("ping");
                 assertEquals(5, Fds.write(c, msg, 5));
                 MemorySegment buf = a.allocate(64);
@@ -78,6 +80,7 @@ class SocketsTest {
             int[] p = Fds.pipe();
             try {
                 assertEquals(Errno.ENOTSOCK, assertThrows(SyscallException.class, () -> Sockets.setNoDelay(p[0])).errno());
+                assertEquals(Errno.ENOTSOCK, assertThrows(SyscallException.class, () -> Sockets.resetOnClose(p[0])).errno());
                 assertEquals("accept4", assertThrows(SyscallException.class, () -> Sockets.accept(p[0])).call());
             } finally {
                 Fds.close(p[0]);
@@ -87,6 +90,7 @@ class SocketsTest {
             assertEquals("shutdown", bad.call());
             assertEquals(Errno.EBADF, bad.errno());
             assertEquals("getsockname", assertThrows(SyscallException.class, () -> Sockets.localPort(p[0])).call());
+            assertEquals("getpeername", assertThrows(SyscallException.class, () -> Sockets.peerAddress(p[0])).call());
             Faults.failNth("socket", 1, Errno.EMFILE);
             assertEquals("socket", assertThrows(SyscallException.class, () -> Sockets.listenTcp("127.0.0.1", 0, 1)).call());
             Faults.failNth("listen", 1, Errno.EADDRINUSE);

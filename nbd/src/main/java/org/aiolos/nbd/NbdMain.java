@@ -1,6 +1,7 @@
 package org.aiolos.nbd;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.aiolos.api.IOThread;
 import org.aiolos.core.Aiolos;
@@ -79,27 +80,40 @@ public final class NbdMain {
             usage(e.getMessage());
             return;
         }
+        if (engine != null && !List.of("threads", "native", "io_uring").contains(engine)) {
+            usage("--engine must be threads, native or io_uring, got " + engine);
+        }
+        if (fdmon != null && !List.of("poll", "epoll", "io_uring").contains(fdmon)) {
+            usage("--fdmon must be poll, epoll or io_uring, got " + fdmon);
+        }
         ContextOptions options = ContextOptions.ioThreadDefaults("nbd").withFdMonitor(fdmon).withDiskEngine(engine);
         IOThread io = Aiolos.newIOThread(options);
         io.start();
         AiolosContext ctx = (AiolosContext) io.context();
-        NbdServer server = NbdServer.start(ctx, address, port);
+        NbdServer server = null;
         try {
+            server = NbdServer.start(ctx, address, port);
             server.addExport(spec);
         } catch (Exception e) {
-            server.close();
+            if (server != null) {
+                server.close();
+            }
             io.close();
             System.err.println("NbdMain: " + e.getMessage());
             System.exit(1);
         }
+        if (ctx.fdMonitorNote() != null) {
+            System.err.println("NbdMain: fd monitor " + ctx.fdMonitorName() + ": " + ctx.fdMonitorNote());
+        }
+        NbdServer running = server;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
+            running.close();
             io.close();
             stopped.countDown();
         }, "nbd-shutdown"));
-        String engineName = server.exports().get(0).engine();
-        System.out.println("listening on " + server.address() + ":" + server.port() + " export " + name + " (engine "
+        String engineName = running.exports().get(0).engine();
+        System.out.println("listening on " + running.address() + ":" + running.port() + " export " + name + " (engine "
                 + engineName + ", fdmon " + ctx.fdMonitorName() + ")");
         System.out.flush();
         stopped.await();

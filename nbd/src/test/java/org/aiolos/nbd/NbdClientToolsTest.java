@@ -32,13 +32,15 @@ class NbdClientToolsTest {
         assertFalse(out.contains("failed"), out);
     }
 
-    @ParameterizedTest(name = "engine {0}, direct {1}")
-    @CsvSource({"threads,false", "threads,true", "native,false", "native,true", "io_uring,false", "io_uring,true"})
-    void qemuIoPatternsAndFio(String engine, boolean direct) throws Exception {
+    @ParameterizedTest(name = "engine {0}, direct {1}, fdmon {2}")
+    @CsvSource({"threads,false,poll", "threads,true,epoll", "native,false,io_uring", "native,true,poll",
+            "io_uring,false,epoll", "io_uring,true,io_uring"})
+    void qemuIoPatternsAndFio(String engine, boolean direct, String fdmon) throws Exception {
         // An odd size: with O_DIRECT the last partial block goes through the buffered tail descriptor.
         long size = SIZE + 1000;
         Path img = image(dir, "img", size, 1);
-        try (NbdFixture f = new NbdFixture(engine, null)) {
+        try (NbdFixture f = new NbdFixture(engine, fdmon)) {
+            assertEquals(fdmon, f.ctx.fdMonitorName());
             f.server.addExport(new ExportSpec("disk", img, false, direct, null, null));
             String uri = f.uri("disk");
             String out = ok(60, qemuIo(uri,
@@ -130,6 +132,34 @@ class NbdClientToolsTest {
     }
 
     @Test
+    void blockStatusLetsClientsSeeHoles() throws Exception {
+        Path sparse = dir.resolve("sparse");
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(sparse.toFile(), "rw")) {
+            raf.setLength(SIZE);
+            byte[] data = new byte[1 << 20];
+            new java.util.Random(10).nextBytes(data);
+            raf.seek(1 << 20);
+            raf.write(data);
+            raf.seek(8 << 20);
+            raf.write(data, 0, 512 << 10);
+        }
+        Path copy = dir.resolve("copy");
+        try (NbdFixture f = new NbdFixture("io_uring", null)) {
+            f.server.addExport(new ExportSpec("s", sparse, true, true, null, null));
+            String uri = f.uri("s");
+            String map = ok(30, "nbdinfo", "--map", uri);
+            assertTrue(map.matches("(?s)\\s*0\\s+1048576\\s+3\\s+hole,zero\\s+1048576\\s+1048576\\s+0\\s+data\\s+"
+                    + "2097152\\s+6291456\\s+3\\s+hole,zero\\s+8388608\\s+524288\\s+0\\s+data\\s+"
+                    + "8912896\\s+7864320\\s+3\\s+hole,zero\\s*"), map);
+            String qmap = ok(30, "qemu-img", "map", "--output=json", uri);
+            assertEquals(2, qmap.split("\"data\": true").length - 1, qmap);
+            ok(60, "qemu-img", "convert", "-f", "raw", "-O", "raw", uri, copy.toString());
+        }
+        assertArrayEquals(Files.readAllBytes(sparse), Files.readAllBytes(copy));
+        assertTrue(Files.size(copy) == SIZE, "copy size");
+    }
+
+    @Test
     void twoQemuIoClientsAndDeepFioAtOnce() throws Exception {
         Path img = image(dir, "img", SIZE, 6);
         try (NbdFixture f = new NbdFixture("io_uring", null);
@@ -157,5 +187,57 @@ class NbdClientToolsTest {
             Arrays.fill(w51, (byte) 0x51);
             assertArrayEquals(w51, Arrays.copyOfRange(data, 4 << 20, 6 << 20));
         }
+    }
+
+    @Test
+    void contextEngineSwapUnderLoadLosesNothing() throws Exception {
+        Path img = image(dir, "img", SIZE, 11);
+        try (NbdFixture f = new NbdFixture("threads", null); ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            f.server.addExport(new ExportSpec("d", img, false, true, null, null));
+            String uri = f.uri("d");
+            Future<String> fio = pool.submit(() -> ok(60, "fio", "--name=swap", "--ioengine=nbd", "--uri=" + uri,
+                    "--rw=randrw", "--bs=4k", "--size=8M", "--iodepth=32", "--verify=crc32c", "--verify_fatal=1",
+                    "--output-format=terse"));
+            String[] engines = {"native", "io_uring", "threads"};
+            long next = 500;
+            for (String e : engines) {
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (f.server.exports().get(0).requests() < next && !fio.isDone() && System.nanoTime() < deadline) {
+                    Thread.sleep(2);
+                }
+                f.ctx.useDiskEngine(e);
+                next += 500;
+            }
+            fio.get();
+            assertEquals(0, f.server.exports().get(0).errors());
+            assertEquals("threads", f.server.exports().get(0).engine(), "stats follow the context's engine");
+        }
+    }
+
+    @Test
+    void closingUnderLoadEndsEveryConnection() throws Exception {
+        Path img = image(dir, "img", SIZE, 9);
+        try (ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            NbdFixture f = new NbdFixture("native", null);
+            try {
+                f.server.addExport(new ExportSpec("d", img, false, true, null, null));
+                String uri = f.uri("d");
+                Future<NbdFixture.Result> fio = pool.submit(() -> NbdFixture.run(60, "fio", "--name=load",
+                        "--ioengine=nbd", "--uri=" + uri, "--rw=randrw", "--bs=64k", "--size=16M",
+                        "--iodepth=32", "--time_based", "--runtime=30", "--output-format=terse"));
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (f.server.exports().get(0).requests() < 2000 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertTrue(f.server.exports().get(0).requests() >= 2000, "fio got going");
+                f.server.close();
+                assertEquals(0, f.server.connectionCount());
+                NbdFixture.Result r = fio.get();
+                assertTrue(r.exit() != 0 || r.output().contains("err="), "fio noticed: " + r.output());
+            } finally {
+                f.close();
+            }
+        }
+        assertEquals(SIZE, Files.size(img));
     }
 }

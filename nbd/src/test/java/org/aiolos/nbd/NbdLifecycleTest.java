@@ -143,6 +143,27 @@ class NbdLifecycleTest {
         }
     }
 
+    @Test
+    void nbdMainRejectsBadArgumentsWithAMessage() throws Exception {
+        Path img = image(dir, "img", 4096, 5);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String[][] cases = {
+            {"--fdmon", "bogus", "--fdmon must be poll, epoll or io_uring"},
+            {"--engine", "bogus", "--engine must be threads, native or io_uring"},
+            {"--address", "1.2.3.4", "cannot listen on 1.2.3.4:0: bind"},
+        };
+        for (String[] c : cases) {
+            Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-exports",
+                    "java.base/jdk.internal.vm=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    "org.aiolos.nbd.NbdMain", "--file", img.toString(), "--name", "n", "--port", "0", c[0], c[1])
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(p.exitValue() != 0, out);
+            assertTrue(out.contains(c[2]), out);
+        }
+    }
+
     /** NbdMain as a user runs it, on the module path (which also checks the module descriptors). */
     @Test
     void nbdMainServesOnTheModulePathUntilKilled() throws Exception {

@@ -123,8 +123,10 @@ class NbdProtocolTest {
             assertEquals(0x80000003, c.optReply().type(), "LIST with data: ERR_INVALID");
             c.option(5, new byte[0]);
             assertEquals(0x80000001, c.optReply().type(), "STARTTLS: ERR_UNSUP");
-            c.option(10, new byte[8]);
-            assertEquals(0x80000001, c.optReply().type(), "SET_META_CONTEXT: ERR_UNSUP");
+            c.option(10, metaData("rw", "base:allocation"));
+            assertEquals(0x80000003, c.optReply().type(), "SET_META_CONTEXT before STRUCTURED_REPLY: ERR_INVALID");
+            c.option(11, new byte[0]);
+            assertEquals(0x80000001, c.optReply().type(), "EXTENDED_HEADERS: ERR_UNSUP");
             c.option(4242, new byte[100]);
             RawNbdClient.OptReply unknown = c.optReply();
             assertEquals(0x80000001, unknown.type());
@@ -271,6 +273,93 @@ class NbdProtocolTest {
         }
     }
 
+    static byte[] metaData(String export, String... queries) {
+        byte[] n = export.getBytes(StandardCharsets.UTF_8);
+        int len = 4 + n.length + 4;
+        for (String q : queries) {
+            len += 4 + q.getBytes(StandardCharsets.UTF_8).length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(len);
+        b.putInt(n.length).put(n).putInt(queries.length);
+        for (String q : queries) {
+            byte[] qb = q.getBytes(StandardCharsets.UTF_8);
+            b.putInt(qb.length).put(qb);
+        }
+        return b.array();
+    }
+
+    @Test
+    void baseAllocationMetaContextAndBlockStatus() throws IOException {
+        Path sparse = dir.resolve("sparse");
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(sparse.toFile(), "rw")) {
+            raf.setLength(4 << 20);
+            raf.seek(1 << 20);
+            raf.write(new byte[1 << 20]); // zeros, but allocated: data
+        }
+        f.server.addExport(new ExportSpec("sparse", sparse, false, false, null, null));
+        try (RawNbdClient c = client()) {
+            c.greet(3);
+            c.option(9, metaData("sparse"));
+            RawNbdClient.OptReply r = c.optReply();
+            assertEquals(4, r.type(), "NBD_REP_META_CONTEXT");
+            assertEquals("base:allocation", new String(r.data(), 4, r.data().length - 4, StandardCharsets.UTF_8));
+            assertEquals(1, c.optReply().type());
+            c.option(9, metaData("sparse", "qemu:dirty-bitmap:x"));
+            assertEquals(1, c.optReply().type(), "no match: just ACK");
+            c.option(8, new byte[0]);
+            assertEquals(1, c.optReply().type());
+            c.option(10, metaData("nope", "base:allocation"));
+            assertEquals(0x80000006, c.optReply().type());
+            c.option(10, metaData("sparse", "base:allocation"));
+            assertEquals(4, c.optReply().type());
+            assertEquals(1, c.optReply().type());
+            c.option(7, RawNbdClient.goData("sparse"));
+            while (c.optReply().type() != 1) {
+                // info replies
+            }
+            c.request(0, 7, 5, 0, 4 << 20);
+            c.out.flush();
+            long[] ext = blockStatus(c, 5);
+            assertEquals(6, ext.length, Arrays.toString(ext));
+            assertArrayEquals(new long[] {1 << 20, 3, 1 << 20, 0, 2 << 20, 3}, ext);
+            c.request(8, 7, 6, 0, 4 << 20);
+            c.out.flush();
+            assertArrayEquals(new long[] {1 << 20, 3}, blockStatus(c, 6), "REQ_ONE: one extent");
+            c.request(0, 7, 7, 3 << 20, 2 << 20);
+            c.out.flush();
+            assertEquals(RawNbdClient.STRUCTURED_MAGIC, c.in.readInt());
+            c.in.readUnsignedShort();
+            assertEquals(0x8001, c.in.readUnsignedShort(), "past the end: an error chunk");
+            assertEquals(7, c.in.readLong());
+            c.in.readFully(new byte[c.in.readInt()]);
+        }
+        try (RawNbdClient c = client().go("sparse", true)) {
+            c.request(0, 7, 1, 0, 4096);
+            c.out.flush();
+            assertEquals(RawNbdClient.STRUCTURED_MAGIC, c.in.readInt());
+            c.in.readUnsignedShort();
+            assertEquals(0x8001, c.in.readUnsignedShort(), "BLOCK_STATUS without a context: error");
+            c.in.readLong();
+            int len = c.in.readInt();
+            assertEquals(22, c.in.readInt());
+            c.in.readFully(new byte[len - 4]);
+        }
+    }
+
+    private static long[] blockStatus(RawNbdClient c, long cookie) throws IOException {
+        assertEquals(RawNbdClient.STRUCTURED_MAGIC, c.in.readInt());
+        assertEquals(1, c.in.readUnsignedShort(), "DONE");
+        assertEquals(5, c.in.readUnsignedShort(), "BLOCK_STATUS chunk");
+        assertEquals(cookie, c.in.readLong());
+        int len = c.in.readInt();
+        assertEquals(1, c.in.readInt(), "context id");
+        long[] out = new long[(len - 4) / 4];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Integer.toUnsignedLong(c.in.readInt());
+        }
+        return out;
+    }
+
     @Test
     void manyRequestsInFlightArePipelined() throws IOException {
         try (RawNbdClient c = client().go("rw", false)) {
@@ -380,6 +469,42 @@ class NbdProtocolTest {
             }
             assertArrayEquals(Arrays.copyOfRange(want, 0, 70_000), c.read(9999, 0, 70_000));
         }
+        assertArrayEquals(want, Files.readAllBytes(d));
+    }
+
+    @Test
+    void directTailWritesAndReadModifyWritesOfTheSameBlockBothLand() throws IOException {
+        int size = SIZE + 123; // the last 123 bytes are a partial block: the buffered tail path
+        Path d = image(dir, "odd", size, 9);
+        byte[] want = Files.readAllBytes(d);
+        f.server.addExport(new ExportSpec("odd", d, false, true, null, null));
+        try (RawNbdClient c = client().go("odd", false)) {
+            Random rnd = new Random(4);
+            int cookie = 0;
+            for (int round = 0; round < 32; round++) {
+                // A read-modify-write at the start of the last full block, and a tail write that
+                // starts later in that same block and runs to the end of the file.
+                long rmwOff = SIZE - 4096 + (round % 8) * 10;
+                long tailOff = SIZE - 4096 + 1000 + round;
+                byte[] a = new byte[8];
+                byte[] b = new byte[(int) (size - tailOff)];
+                rnd.nextBytes(a);
+                rnd.nextBytes(b);
+                System.arraycopy(a, 0, want, (int) rmwOff, a.length);
+                System.arraycopy(b, 0, want, (int) tailOff, b.length);
+                c.request(0, 1, cookie++, rmwOff, a.length);
+                c.out.write(a);
+                c.request(0, 1, cookie++, tailOff, b.length);
+                c.out.write(b);
+                c.out.flush();
+                for (int i = 0; i < 2; i++) {
+                    assertEquals(RawNbdClient.SIMPLE_MAGIC, c.in.readInt());
+                    assertEquals(0, c.in.readInt());
+                    c.in.readLong();
+                }
+            }
+        }
+        assertEquals(size, Files.size(d), "no block-sized write grew the file");
         assertArrayEquals(want, Files.readAllBytes(d));
     }
 

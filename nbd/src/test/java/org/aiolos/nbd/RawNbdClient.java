@@ -153,7 +153,8 @@ final class RawNbdClient implements AutoCloseable {
     /** True when the server has closed the connection (EOF within the timeout). */
     boolean closedByServer() throws IOException {
         try {
-            while (in.read() >= 0) {
+            byte[] sink = new byte[1 << 16];
+            while (in.read(sink) >= 0) {
                 // drain whatever the server still sent
             }
             return true;

@@ -34,13 +34,38 @@ public final class BufferPool implements AutoCloseable {
     }
 
     private final long maxCachedBytes;
-    private final Map<Long, ArrayDeque<Buffer>> free = new HashMap<>();
+    /** Free lists by size class: index 0..4 for 4..64 KiB, then one per 64 KiB multiple. */
+    private final Map<Integer, ArrayDeque<Buffer>> free = new HashMap<>();
+    /** The free lists of the classes a server uses, without boxing on the hot path. */
+    private final ArrayDeque<Buffer>[] byIndex;
     private long cachedBytes;
     private long liveBuffers;
     private boolean closed;
 
+    @SuppressWarnings("unchecked")
     public BufferPool(long maxCachedBytes) {
         this.maxCachedBytes = maxCachedBytes;
+        this.byIndex = new ArrayDeque[index((Proto.MAX_PAYLOAD + 2 * ALIGNMENT + SMALL_LIMIT))];
+    }
+
+    /** The free-list index of a size class. */
+    private static int index(long sizeClass) {
+        if (sizeClass <= SMALL_LIMIT) {
+            return Long.numberOfTrailingZeros(sizeClass) - Long.numberOfTrailingZeros(ALIGNMENT);
+        }
+        return (int) (4 + sizeClass / SMALL_LIMIT);
+    }
+
+    private ArrayDeque<Buffer> list(long sizeClass, boolean create) {
+        int i = index(sizeClass);
+        if (i < byIndex.length) {
+            ArrayDeque<Buffer> q = byIndex[i];
+            if (q == null && create) {
+                q = byIndex[i] = new ArrayDeque<>();
+            }
+            return q;
+        }
+        return create ? free.computeIfAbsent(i, k -> new ArrayDeque<>()) : free.get(i);
     }
 
     static long sizeClass(long size) {
@@ -59,7 +84,7 @@ public final class BufferPool implements AutoCloseable {
             throw new IllegalStateException("buffer pool is closed");
         }
         long cls = sizeClass(size);
-        ArrayDeque<Buffer> q = free.get(cls);
+        ArrayDeque<Buffer> q = list(cls, false);
         Buffer b = q == null ? null : q.pollFirst();
         if (b != null) {
             cachedBytes -= cls;
@@ -78,7 +103,7 @@ public final class BufferPool implements AutoCloseable {
             b.arena.close();
             return;
         }
-        free.computeIfAbsent(b.sizeClass, k -> new ArrayDeque<>()).addFirst(b);
+        list(b.sizeClass, true).addFirst(b);
         cachedBytes += b.sizeClass;
     }
 
@@ -92,11 +117,15 @@ public final class BufferPool implements AutoCloseable {
     public void close() {
         closed = true;
         for (ArrayDeque<Buffer> q : free.values()) {
-            for (Buffer b : q) {
-                b.arena.close();
-            }
+            q.forEach(b -> b.arena.close());
         }
         free.clear();
+        for (int i = 0; i < byIndex.length; i++) {
+            if (byIndex[i] != null) {
+                byIndex[i].forEach(b -> b.arena.close());
+                byIndex[i] = null;
+            }
+        }
         cachedBytes = 0;
     }
 }

@@ -18,6 +18,7 @@ import org.aiolos.api.coroutine.Coroutine;
 import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.Fds;
+import org.aiolos.linux.Sockets;
 import org.aiolos.linux.SyscallException;
 
 /**
@@ -37,17 +38,20 @@ import org.aiolos.linux.SyscallException;
  *
  * <p><b>Ending.</b> The connection stops reading on {@code NBD_CMD_DISC}, at end of
  * stream, on a protocol violation, or when the server or the export asks it to
- * ({@link #stop}); requests in flight still complete and reply. Replies that cannot be
- * sent within {@link #GRACE_MS} of the stop (a client that no longer reads) are
- * abandoned. Once the receiver has ended and no request is in flight, the handler is
- * removed and the socket closed; buffers are returned only after their disk request has
- * completed.
+ * ({@link #stop}); requests in flight still complete and reply. A reply still blocked
+ * on a full socket {@link #GRACE_MS} after the stop (a client that no longer reads) is
+ * abandoned, and with it the connection (the grace period restarts while requests are
+ * only busy with the disk). Once the receiver has ended and no request is in flight, the
+ * handler is removed and the socket closed; buffers are returned only after their disk
+ * request has completed.
  */
 final class Connection {
     private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
     static final long GRACE_MS = 2000;
     private static final ValueLayoutHolder L = new ValueLayoutHolder();
     private static final int IO_BUFFER = Proto.MAX_OPTION_LENGTH + 4096;
+    /** Socket read-ahead: one read takes in many pipelined request headers (and small payloads). */
+    private static final int READ_AHEAD = 64 << 10;
 
     /** Big-endian unaligned layouts (NBD is network byte order). */
     private static final class ValueLayoutHolder {
@@ -79,6 +83,10 @@ final class Connection {
     private final Arena arena = Arena.ofShared();
     /** Receiver's buffer: request headers and option payloads. */
     private final MemorySegment in;
+    /** Bytes read from the socket ahead of the receiver: [readPos, readEnd) is unconsumed. */
+    private final MemorySegment readAhead;
+    private int readPos;
+    private int readEnd;
     /** Writers' buffer, under sendLock: reply headers, option replies. */
     private final MemorySegment out;
     private final CoMutex sendLock = Coroutines.newMutex();
@@ -88,6 +96,10 @@ final class Connection {
     private Export export;
     private boolean structured;
     private boolean noZeroes;
+    /** The export NBD_OPT_SET_META_CONTEXT selected base:allocation for, or null. */
+    private String metaExport;
+    /** base:allocation is selected for the export in transmission. */
+    private boolean blockStatus;
     private Coroutine receiver;
     private RecvWait recvWait = RecvWait.NONE;
     private Coroutine writeWaiter;
@@ -109,6 +121,7 @@ final class Connection {
         this.fd = fd;
         this.peer = peer;
         this.in = arena.allocate(IO_BUFFER, 8);
+        this.readAhead = arena.allocate(READ_AHEAD, 8);
         this.out = arena.allocate(IO_BUFFER, 8);
     }
 
@@ -167,21 +180,41 @@ final class Connection {
         }
     }
 
-    /** Reads exactly {@code len} bytes into {@code seg} (receiver only). */
+    /**
+     * Reads exactly {@code len} bytes into {@code seg} (receiver only). Small reads go
+     * through the read-ahead buffer, so a burst of pipelined requests costs one system call,
+     * not one per header; what remains of a large payload is read straight into its buffer.
+     */
     private void readFully(MemorySegment seg, long len) {
         long done = 0;
         while (done < len) {
+            int buffered = readEnd - readPos;
+            if (buffered > 0) {
+                int n = (int) Math.min(buffered, len - done);
+                MemorySegment.copy(readAhead, readPos, seg, done, n);
+                readPos += n;
+                done += n;
+                continue;
+            }
+            long need = len - done;
+            boolean straight = need >= READ_AHEAD / 2;
             int n;
             try {
-                n = Fds.read(fd, seg.asSlice(done), Math.min(len - done, Integer.MAX_VALUE));
+                n = straight ? Fds.read(fd, done == 0 ? seg : seg.asSlice(done), Math.min(need, Integer.MAX_VALUE))
+                        : Fds.read(fd, readAhead, READ_AHEAD);
             } catch (SyscallException e) {
                 forced = true;
                 throw new Closed("read failed: " + e.errnoName());
             }
             if (n > 0) {
-                done += n;
+                if (straight) {
+                    done += n;
+                } else {
+                    readPos = 0;
+                    readEnd = n;
+                }
             } else if (n == 0) {
-                throw new Closed(done == 0 && len > 0 ? "end of stream" : "end of stream inside a message");
+                throw new Closed(done == 0 ? "end of stream" : "end of stream inside a message");
             } else if (n == -Errno.EAGAIN) {
                 if (stopping) {
                     throw new Closed("stopping");
@@ -210,7 +243,7 @@ final class Connection {
             }
             int n;
             try {
-                n = Fds.write(fd, seg.asSlice(done), Math.min(len - done, Integer.MAX_VALUE));
+                n = Fds.write(fd, done == 0 ? seg : seg.asSlice(done), Math.min(len - done, Integer.MAX_VALUE));
             } catch (SyscallException e) {
                 forced = true;
                 throw new Closed("write failed: " + e.errnoName());
@@ -360,6 +393,7 @@ final class Connection {
                         optionReply(option, Proto.REP_ACK, 0);
                     }
                 }
+                case Proto.OPT_LIST_META_CONTEXT, Proto.OPT_SET_META_CONTEXT -> metaContext(option, len);
                 case Proto.OPT_STARTTLS -> optionError(option, Proto.REP_ERR_UNSUP, "TLS is not supported");
                 default -> optionError(option, Proto.REP_ERR_UNSUP, "option " + option + " is not supported");
             }
@@ -424,6 +458,65 @@ final class Connection {
         return e;
     }
 
+    /**
+     * NBD_OPT_LIST_META_CONTEXT / NBD_OPT_SET_META_CONTEXT: the one context served is
+     * base:allocation; queries for it, for "base:", or (LIST only) no query at all match it.
+     */
+    private void metaContext(int option, int len) {
+        boolean set = option == Proto.OPT_SET_META_CONTEXT;
+        if (set && !structured) {
+            optionError(option, Proto.REP_ERR_INVALID, "NBD_OPT_SET_META_CONTEXT needs structured replies first");
+            return;
+        }
+        if (len < 8) {
+            optionError(option, Proto.REP_ERR_INVALID, "request too short");
+            return;
+        }
+        long nameLen = Integer.toUnsignedLong(in.get(L.u32, 0));
+        if (nameLen > len - 8) {
+            optionError(option, Proto.REP_ERR_INVALID, "name length " + nameLen + " exceeds the option");
+            return;
+        }
+        String name = utf8(in, 4, (int) nameLen);
+        long pos = 4 + nameLen;
+        long queries = Integer.toUnsignedLong(in.get(L.u32, pos));
+        pos += 4;
+        boolean match = !set && queries == 0;
+        for (long q = 0; q < queries; q++) {
+            if (pos + 4 > len) {
+                optionError(option, Proto.REP_ERR_INVALID, "query " + q + " runs past the option");
+                return;
+            }
+            long qLen = Integer.toUnsignedLong(in.get(L.u32, pos));
+            pos += 4;
+            if (qLen > len - pos) {
+                optionError(option, Proto.REP_ERR_INVALID, "query " + q + " runs past the option");
+                return;
+            }
+            String query = utf8(in, pos, (int) qLen);
+            pos += qLen;
+            match |= query.equals(Proto.BASE_ALLOCATION) || (!set && query.equals("base:"));
+        }
+        if (pos != len) {
+            optionError(option, Proto.REP_ERR_INVALID, "option length " + len + " does not match its queries");
+            return;
+        }
+        if (server.findExport(name) == null) {
+            optionError(option, Proto.REP_ERR_UNKNOWN, "export " + printable(name) + " not found");
+            return;
+        }
+        if (set) {
+            metaExport = match ? name : null;
+        }
+        if (match) {
+            byte[] b = Proto.BASE_ALLOCATION.getBytes(StandardCharsets.UTF_8);
+            out.set(L.u32, 20, Proto.BASE_ALLOCATION_ID);
+            MemorySegment.copy(b, 0, out, JAVA_BYTE, 24, b.length);
+            optionReply(option, Proto.REP_META_CONTEXT, 4 + b.length);
+        }
+        optionReply(option, Proto.REP_ACK, 0);
+    }
+
     /** Sends an option reply whose {@code dataLen} bytes of data are already at out[20..]. */
     private void optionReply(int option, int type, int dataLen) {
         out.set(L.u64, 0, Proto.OPTION_REPLY_MAGIC);
@@ -446,6 +539,7 @@ final class Connection {
             handshakeTimer = null;
         }
         export = e;
+        blockStatus = structured && e.name().equals(metaExport);
         e.attach(this);
     }
 
@@ -516,10 +610,17 @@ final class Connection {
         int allowed = Proto.CMD_FLAG_FUA;
         if (type == Proto.CMD_WRITE_ZEROES) {
             allowed |= Proto.CMD_FLAG_NO_HOLE | Proto.CMD_FLAG_FAST_ZERO;
+        } else if (type == Proto.CMD_BLOCK_STATUS) {
+            allowed |= Proto.CMD_FLAG_REQ_ONE;
         }
         boolean writes = type == Proto.CMD_WRITE || type == Proto.CMD_WRITE_ZEROES;
         switch (type) {
             case Proto.CMD_READ, Proto.CMD_WRITE, Proto.CMD_TRIM, Proto.CMD_WRITE_ZEROES, Proto.CMD_FLUSH -> {
+            }
+            case Proto.CMD_BLOCK_STATUS -> {
+                if (!blockStatus) {
+                    return Proto.EINVAL; // no metadata context was negotiated
+                }
             }
             default -> {
                 return Proto.EINVAL;
@@ -562,6 +663,7 @@ final class Connection {
         try {
             int err = r.error();
             long dataPos = 0;
+            long[] extents = null;
             boolean fua = (r.flags() & Proto.CMD_FLAG_FUA) != 0;
             if (err == 0 && (r.length() > 0 || r.type() == Proto.CMD_FLUSH)) {
                 switch (r.type()) {
@@ -584,13 +686,18 @@ final class Connection {
                     case Proto.CMD_WRITE_ZEROES -> err = e.writeZeroes(r.offset(), r.length(),
                             (r.flags() & Proto.CMD_FLAG_NO_HOLE) != 0, (r.flags() & Proto.CMD_FLAG_FAST_ZERO) != 0,
                             fua);
+                    case Proto.CMD_BLOCK_STATUS -> {
+                        extents = e.extents(r.offset(), r.length(),
+                                (r.flags() & Proto.CMD_FLAG_REQ_ONE) != 0 ? 1 : Proto.MAX_EXTENTS);
+                        err = extents == null ? Proto.EIO : 0;
+                    }
                     default -> err = Proto.EINVAL;
                 }
             }
             if (err != 0) {
                 e.errors.incrementAndGet();
             }
-            reply(r, err, buf, dataPos);
+            reply(r, err, buf, dataPos, extents);
         } catch (Closed c) {
             // the reply could not be sent; the connection is going away
         } catch (RuntimeException ex) {
@@ -610,14 +717,24 @@ final class Connection {
         }
     }
 
-    private void reply(Request r, int err, BufferPool.Buffer buf, long dataPos) {
+    private void reply(Request r, int err, BufferPool.Buffer buf, long dataPos, long[] extents) {
         sendLock.lock();
         try {
             if (forced) {
                 throw new Closed("abandoned");
             }
             boolean read = r.type() == Proto.CMD_READ;
-            if (err == 0 && read && r.length() > 0) {
+            boolean structuredOnly = read || r.type() == Proto.CMD_BLOCK_STATUS;
+            if (err == 0 && r.type() == Proto.CMD_BLOCK_STATUS && extents != null && extents.length > 0) {
+                int n = extents.length / 2;
+                structuredHeader(Proto.REPLY_TYPE_BLOCK_STATUS, r.cookie(), 4 + 8 * n);
+                out.set(L.u32, 20, Proto.BASE_ALLOCATION_ID);
+                for (int i = 0; i < n; i++) {
+                    out.set(L.u32, 24 + 8L * i, (int) extents[2 * i]);
+                    out.set(L.u32, 28 + 8L * i, (int) extents[2 * i + 1]);
+                }
+                writeFully(out, 24 + 8L * n);
+            } else if (err == 0 && read && r.length() > 0) {
                 MemorySegment seg = buf.segment;
                 if (structured) {
                     long h = dataPos - 28;
@@ -633,7 +750,7 @@ final class Connection {
                     simpleHeader(seg, h, 0, r.cookie());
                     writeFully(seg.asSlice(h), 16 + r.length());
                 }
-            } else if (read && structured) {
+            } else if (structuredOnly && structured) {
                 if (err == 0) {
                     structuredHeader(Proto.REPLY_TYPE_NONE, r.cookie(), 0);
                     writeFully(out, 20);
@@ -700,12 +817,21 @@ final class Connection {
     }
 
     /** The grace period is over: writers blocked on a client that does not read give up. */
+    /**
+     * The grace period after a stop is over: a reply blocked on a client that does not read
+     * is abandoned. Requests still busy with the disk are not: the period starts again.
+     */
     private void graceOver() {
-        if (!finished) {
-            LOG.log(System.Logger.Level.INFO, () -> "NBD client " + peer + ": replies not taken within " + GRACE_MS
-                    + " ms; closing the connection");
-            abandon();
+        if (finished) {
+            return;
         }
+        if (writeWaiter == null) {
+            graceTimer.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + GRACE_MS * 1_000_000);
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, () -> "NBD client " + peer + ": replies not taken within " + GRACE_MS
+                + " ms; closing the connection");
+        abandon();
     }
 
     /** Waiting writers and the receiver give up; the connection ends. */
@@ -737,6 +863,15 @@ final class Connection {
         }
         if (regRead || regWrite) {
             ctx.removeFdHandler(fd);
+        }
+        if (forced) {
+            // Abandoned or broken: reset rather than leave the kernel holding replies (up to
+            // megabytes) for a client that does not read them.
+            try {
+                Sockets.resetOnClose(fd);
+            } catch (SyscallException ignored) {
+                // the socket is already gone
+            }
         }
         Fds.close(fd);
         if (export != null) {

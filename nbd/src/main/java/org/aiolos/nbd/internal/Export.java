@@ -285,16 +285,18 @@ public final class Export {
      * returns an NBD error or 0.
      */
     int write(long off, long len, MemorySegment buf, boolean fua) {
-        if (!useDirect(off, len)) {
-            return writev(tailFile, off, buf.asSlice(0, len), fua);
-        }
-        long s = off & -align;
-        long e = (off + len + align - 1) & -align;
-        boolean rmw = s != off || e != off + len;
-        if (rmw) {
-            rmwLock.writeLock();
-        } else {
-            rmwLock.readLock();
+        boolean direct = useDirect(off, len);
+        long s = spanStart(off, len);
+        long e = spanEnd(off, len);
+        boolean rmw = direct && (s != off || e != off + len);
+        // On a direct export every write takes the lock, tail writes through the buffered
+        // descriptor too: one may share its first block with a read-modify-write.
+        if (rmwLock != null) {
+            if (rmw) {
+                rmwLock.writeLock();
+            } else {
+                rmwLock.readLock();
+            }
         }
         try {
             if (rmw) {
@@ -303,9 +305,11 @@ public final class Export {
                     return err;
                 }
             }
-            return writev(file, s, buf.asSlice(0, e - s), fua);
+            return writev(direct ? file : tailFile, s, buf.asSlice(0, e - s), fua);
         } finally {
-            rmwLock.unlock();
+            if (rmwLock != null) {
+                rmwLock.unlock();
+            }
         }
     }
 
@@ -441,6 +445,53 @@ public final class Export {
             pos += n;
         }
         return 0;
+    }
+
+    /**
+     * base:allocation extents of [off, off+len) from {@code lseek(SEEK_DATA/SEEK_HOLE)} on the
+     * thread pool: pairs of (length, NBD_STATE_* flags), at most {@code max}, covering a
+     * prefix of the range; holes read as zeros. Returns null and sets nothing on failure
+     * (the caller answers NBD_EIO). A file system without hole tracking reports all data.
+     */
+    long[] extents(long off, long len, int max) {
+        try {
+            return ctx.threadPool().submitCo(() -> {
+                long[] out = new long[2 * max];
+                int n = 0;
+                long pos = off;
+                long end = off + len;
+                while (pos < end && n < max) {
+                    long data = Files.seekData(fd, pos);
+                    long stop;
+                    int flags;
+                    if (data < 0 || data > pos) {
+                        stop = data < 0 ? end : Math.min(data, end);
+                        flags = Proto.STATE_HOLE | Proto.STATE_ZERO;
+                    } else {
+                        long hole = Files.seekHole(fd, pos);
+                        stop = hole < 0 ? end : Math.min(hole, end);
+                        flags = 0;
+                    }
+                    if (stop <= pos) {
+                        stop = end; // the file changed under us: call the rest data
+                        flags = 0;
+                    }
+                    if (n > 0 && out[2 * n - 1] == flags) {
+                        out[2 * n - 2] += stop - pos;
+                    } else {
+                        out[2 * n] = stop - pos;
+                        out[2 * n + 1] = flags;
+                        n++;
+                    }
+                    pos = stop;
+                }
+                return java.util.Arrays.copyOf(out, 2 * n);
+            });
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "export '" + name() + "': block status of " + len + " bytes at "
+                    + off + " failed: " + e);
+            return null;
+        }
     }
 
     /** Closes the own engine and the descriptors; home thread, with no request in flight. Idempotent. */

@@ -31,6 +31,7 @@ public final class Proto {
     public static final int REP_ACK = 1;
     public static final int REP_SERVER = 2;
     public static final int REP_INFO = 3;
+    public static final int REP_META_CONTEXT = 4;
     public static final int REP_ERR_UNSUP = 0x80000001;
     public static final int REP_ERR_POLICY = 0x80000002;
     public static final int REP_ERR_INVALID = 0x80000003;
@@ -63,8 +64,10 @@ public final class Proto {
     public static final int CMD_FLUSH = 3;
     public static final int CMD_TRIM = 4;
     public static final int CMD_WRITE_ZEROES = 6;
+    public static final int CMD_BLOCK_STATUS = 7;
     public static final int CMD_FLAG_FUA = 1;
     public static final int CMD_FLAG_NO_HOLE = 1 << 1;
+    public static final int CMD_FLAG_REQ_ONE = 1 << 3;
     public static final int CMD_FLAG_FAST_ZERO = 1 << 4;
 
     // Replies
@@ -75,7 +78,16 @@ public final class Proto {
     public static final int REPLY_FLAG_DONE = 1;
     public static final int REPLY_TYPE_NONE = 0;
     public static final int REPLY_TYPE_OFFSET_DATA = 1;
+    public static final int REPLY_TYPE_BLOCK_STATUS = 5;
     public static final int REPLY_TYPE_ERROR = 0x8001;
+
+    // Metadata: the one context served, base:allocation
+    public static final String BASE_ALLOCATION = "base:allocation";
+    public static final int BASE_ALLOCATION_ID = 1;
+    public static final int STATE_HOLE = 1;
+    public static final int STATE_ZERO = 2;
+    /** The most extents one NBD_CMD_BLOCK_STATUS reply carries. */
+    public static final int MAX_EXTENTS = 128;
 
     // Errors
     public static final int EPERM = 1;
@@ -119,6 +131,7 @@ public final class Proto {
             case CMD_FLUSH -> "FLUSH";
             case CMD_TRIM -> "TRIM";
             case CMD_WRITE_ZEROES -> "WRITE_ZEROES";
+            case CMD_BLOCK_STATUS -> "BLOCK_STATUS";
             default -> "command " + type;
         };
     }

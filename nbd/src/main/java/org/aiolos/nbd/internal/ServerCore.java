@@ -255,7 +255,13 @@ public final class ServerCore {
             } catch (SyscallException e) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "NBD: " + e.getMessage());
             }
-            Connection c = new Connection(this, ctx, fd, "#" + (++serial) + " (fd " + fd + ")");
+            String peer;
+            try {
+                peer = Sockets.peerAddress(fd);
+            } catch (RuntimeException e) {
+                peer = "?"; // already reset by the peer; the connection will notice
+            }
+            Connection c = new Connection(this, ctx, fd, peer + " (#" + (++serial) + ")");
             connections.add(c);
             c.start(handshakeTimeoutNs);
         }
