@@ -117,9 +117,10 @@ public class NbdIT {
         Tools.run(60, "nbdcopy", uri, copy.toString());
         assertArrayEquals("nbdcopy's copy equals the source", Files.readAllBytes(source), Files.readAllBytes(copy));
 
+        // --verify_state_save=0: no *-verify.state file left in the working directory.
         String fio = Tools.run(120, "fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri, "--rw=randwrite",
                 "--bs=4k", "--iodepth=16", "--size=8m", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1",
-                "--randrepeat=0");
+                "--randrepeat=0", "--verify_state_save=0");
         assertTrue(fio, fio.contains("err= 0") && !fio.contains("verify: bad"));
 
         String list = Gogo.run(gogo, "nbd:list");
