@@ -94,8 +94,10 @@ launch() {
   "$@" > "$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do
-    if nbdinfo --size "nbd://127.0.0.1:$port/bench" >/dev/null 2>&1 && kill -0 "$pid" 2>/dev/null; then
-      if [ "$server" = aiolos ]; then # the fd monitor it runs on, from NbdMain's first line
+    # NbdMain prints its line just after the export is up: wait for it, it names the fd monitor.
+    if nbdinfo --size "nbd://127.0.0.1:$port/bench" >/dev/null 2>&1 && kill -0 "$pid" 2>/dev/null \
+        && { [ "$server" != aiolos ] || grep -q "^listening on" "$log"; }; then
+      if [ "$server" = aiolos ]; then
         variant="$variant/$(sed -n 's/.*fdmon \([a-z_]*\)).*/\1/p' "$log" | head -1)"
       fi
       names+=("$server") variants+=("$variant") ports+=("$port") pids+=("$pid")
