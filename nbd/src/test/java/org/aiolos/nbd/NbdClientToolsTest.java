@@ -57,7 +57,7 @@ class NbdClientToolsTest {
             assertEquals(size, Files.size(img), "image size");
 
             String fio = ok(60, "fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri, "--rw=randrw",
-                    "--bs=4k", "--size=4M", "--iodepth=32", "--verify=crc32c", "--do_verify=1",
+                    "--bs=4k", "--size=4M", "--iodepth=32", "--verify=crc32c", "--verify_state_save=0", "--do_verify=1",
                     "--verify_fatal=1", "--output-format=terse");
             assertFalse(fio.toLowerCase().contains("verify: bad"), fio);
             assertEquals(size, Files.size(img), "image size");
@@ -172,7 +172,7 @@ class NbdClientToolsTest {
                     .toArray(String[]::new));
             Callable<String> fio = () -> ok(60, "fio", "--name=deep", "--ioengine=nbd", "--uri=" + uri,
                     "--rw=randrw", "--bs=4k", "--offset=8M", "--size=4M", "--iodepth=32", "--numjobs=1",
-                    "--verify=crc32c", "--output-format=terse");
+                    "--verify=crc32c", "--verify_state_save=0", "--output-format=terse");
             Future<String> a = pool.submit(first);
             Future<String> b = pool.submit(second);
             Future<String> c = pool.submit(fio);
@@ -196,7 +196,7 @@ class NbdClientToolsTest {
             f.server.addExport(new ExportSpec("d", img, false, true, null, null));
             String uri = f.uri("d");
             Future<String> fio = pool.submit(() -> ok(60, "fio", "--name=swap", "--ioengine=nbd", "--uri=" + uri,
-                    "--rw=randrw", "--bs=4k", "--size=8M", "--iodepth=32", "--verify=crc32c", "--verify_fatal=1",
+                    "--rw=randrw", "--bs=4k", "--size=8M", "--iodepth=32", "--verify=crc32c", "--verify_state_save=0", "--verify_fatal=1",
                     "--output-format=terse"));
             String[] engines = {"native", "io_uring", "threads"};
             long next = 500;

@@ -110,7 +110,10 @@ final class NbdFixture implements AutoCloseable {
     /** Runs a command with a timeout, returning its exit status and merged output. */
     static Result run(int timeoutS, String... cmd) {
         requireTool(cmd[0]);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        // Run in the temp directory: tools may leave files in their working directory
+        // (fio's verify state), and those must not land in the source tree.
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .directory(new java.io.File(System.getProperty("java.io.tmpdir")));
         pb.environment().put("LC_ALL", "C");
         try {
             Process p = pb.start();
