@@ -225,6 +225,67 @@ public class NbdIT {
         assertTrue("the others serve on", Tools.run(30, "nbdinfo", uri(port, "two")).contains("export=\"two\""));
     }
 
+    /**
+     * Reads, not writes: a read request is whole once its header is in, so "received" (the
+     * export's request counter) means "in flight"; a write's payload may still be arriving.
+     */
+    @Test
+    public void requestsInFlightWhenTheIOThreadGoesAreAllAnswered() throws Exception {
+        Configuration io = iothread("nbd-gone");
+        int port = freePort();
+        Path disk = image("gone.img", 64, true);
+        export("gone", disk, "iothread", "nbd-gone", "port", port, "direct", "true", "read-only", "true");
+        awaitServing("gone");
+        int n = 16; // the server's limit of requests in flight per connection
+        int len = 4 * MIB;
+        List<long[]> replies = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<byte[]> data = java.util.Collections.synchronizedList(new ArrayList<>());
+        long deletedAt;
+        try (MiniNbdClient client = new MiniNbdClient(port, "gone")) {
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try {
+                    while (true) {
+                        byte[] buf = new byte[len];
+                        long[] r = client.reply(buf);
+                        if (r == null) {
+                            return;
+                        }
+                        replies.add(new long[] {r[0], r[1], System.nanoTime()});
+                        data.add(buf);
+                    }
+                } catch (IOException e) {
+                    replies.add(new long[] {-1, -1, System.nanoTime()});
+                }
+            });
+            for (int i = 0; i < n; i++) {
+                client.sendRead(i, (long) i * len, len);
+            }
+            // Once the server has all of them, the IOThread goes.
+            // NAME STATE IOTHREAD ADDRESS ENGINE RO SIZE CONN REQUESTS
+            Pattern received = Pattern.compile(
+                    "(?m)^gone\\s+serving(\\s+\\S+){4}\\s+\\d+\\s+\\d+\\s+" + n + "\\s");
+            Await.until("the server to receive " + n + " requests", 10_000,
+                    () -> received.matcher(run("nbd:list")).find());
+            deletedAt = System.nanoTime();
+            io.delete();
+            made.removeIf(m -> m == io);
+            reader.join(30_000);
+        }
+        long late = replies.stream().filter(r -> r[2] > deletedAt).count();
+        System.out.println("NbdIT: " + replies.size() + " of " + n + " reads in flight answered when the IOThread went, "
+                + late + " of them after its configuration was deleted");
+        assertEquals("every request received is answered, then the connection closes", n, replies.size());
+        byte[] file = Files.readAllBytes(disk);
+        for (int k = 0; k < n; k++) {
+            long[] r = replies.get(k);
+            assertEquals("error of request " + r[0], 0, r[1]);
+            int off = (int) r[0] * len;
+            assertArrayEquals("request " + r[0] + "'s data", java.util.Arrays.copyOfRange(file, off, off + len),
+                    data.get(k));
+        }
+        Await.until("gone waiting again", 5_000, () -> run("nbd:list").contains("gone  waiting for IOThread 'nbd-gone'"));
+    }
+
     @Test
     public void anExportOnANamedEngineWaitsWhileItsBundleIsStopped() throws Exception {
         iothread("nbd-engine");
