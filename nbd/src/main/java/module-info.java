@@ -13,6 +13,8 @@ module org.aiolos.nbd {
     requires static org.osgi.service.metatype.annotations;
     requires static osgi.core;
     requires static org.osgi.service.cm;
+    // ... and each served export's MBean.
+    requires java.management;
 
     exports org.aiolos.nbd;
 }

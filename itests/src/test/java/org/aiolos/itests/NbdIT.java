@@ -133,6 +133,15 @@ public class NbdIT {
         assertTrue("bytes read counted: " + list, Long.parseLong(m.group(4)) >= 64L * MIB);
         assertTrue("bytes written counted: " + list, Long.parseLong(m.group(5)) >= 35L * MIB);
         assertEquals("no errors: " + list, "0", m.group(6));
+
+        // The same counters over JMX.
+        javax.management.MBeanServer jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName on = new javax.management.ObjectName("org.aiolos:type=NbdExport,name=cm");
+        assertEquals("nbd-cm", jmx.getAttribute(on, "IOThread"));
+        assertEquals("127.0.0.1:" + port, jmx.getAttribute(on, "Address"));
+        assertEquals((long) 32 * MIB, jmx.getAttribute(on, "Size"));
+        assertTrue((Long) jmx.getAttribute(on, "Requests") >= Long.parseLong(m.group(3)));
+        assertTrue((Long) jmx.getAttribute(on, "BytesWritten") >= 35L * MIB);
     }
 
     @Test
@@ -184,6 +193,8 @@ public class NbdIT {
 
         out = Gogo.run(gogo, "nbd:close sh1");
         assertTrue(out, out.contains("sh1: configuration deleted; export closed"));
+        assertTrue("the MBean went with the export", !java.lang.management.ManagementFactory.getPlatformMBeanServer()
+                .isRegistered(new javax.management.ObjectName("org.aiolos:type=NbdExport,name=sh1")));
         Tools.Result gone = Tools.exec(30, "nbdinfo", uri);
         assertTrue("nothing serves " + uri + " now: " + gone.output(), gone.exit() != 0);
         // The configuration rejected for taking the name is still there; the next close deletes it.

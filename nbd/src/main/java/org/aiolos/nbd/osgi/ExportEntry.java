@@ -1,5 +1,6 @@
 package org.aiolos.nbd.osgi;
 
+import javax.management.ObjectName;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
 
 /**
@@ -23,6 +24,8 @@ final class ExportEntry {
     Listener listener;
     /** The engine factory it was served with; null for the IOThread's own engine. */
     DiskIoEngineFactory engine;
+    /** Its MBean while served; null otherwise (or when JMX refused it). */
+    ObjectName mbean;
     /** Configuration updates handled (applied or rejected), so the shell can wait for its own. */
     long updates;
 

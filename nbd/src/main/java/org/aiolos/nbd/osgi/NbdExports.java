@@ -275,6 +275,7 @@ public final class NbdExports {
         e.listener = l;
         e.engine = factory;
         e.waiting = null;
+        e.mbean = NbdExportStats.register(s, l);
         announce(s, l);
         return null;
     }
@@ -304,6 +305,8 @@ public final class NbdExports {
         }
         e.listener = null;
         e.engine = null;
+        NbdExportStats.unregister(e.mbean);
+        e.mbean = null;
         String name = e.settings.name();
         try {
             l.server.removeExport(name);
