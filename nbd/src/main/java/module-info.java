@@ -9,6 +9,12 @@ module org.aiolos.nbd {
     requires static org.osgi.annotation.bundle;
     requires static org.osgi.annotation.versioning;
     requires static org.osgi.service.component.annotations;
+    // org.aiolos.nbd.osgi (not exported): exports from Config Admin and the nbd commands.
+    requires static org.osgi.service.metatype.annotations;
+    requires static osgi.core;
+    requires static org.osgi.service.cm;
+    // ... and each served export's MBean.
+    requires java.management;
 
     exports org.aiolos.nbd;
 }

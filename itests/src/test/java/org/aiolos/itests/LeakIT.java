@@ -59,11 +59,11 @@ public class LeakIT {
         AiolosContext worker = onMonitor.get("epoll");
         try (OneRequestEach io = new OneRequestEach(worker)) {
             cycle(onMonitor, WARMUP, io); // class loading, lazily created JVM threads
-            ProcessCounts before = settled();
+            ProcessCounts before = ProcessCounts.settled();
             long t0 = System.nanoTime();
             cycle(onMonitor, CYCLES, io);
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            ProcessCounts after = settled();
+            ProcessCounts after = ProcessCounts.settled();
             System.out.println("LeakIT: " + CYCLES + " x stop/start of each fd-monitor bundle (" + 3 * CYCLES * 2
                     + " monitor swaps), of the threadpool and linux-aio bundles (a pool and an engine opened and"
                     + " closed each time) in " + ms + " ms; before: " + before + "; after: " + after);
@@ -101,22 +101,5 @@ public class LeakIT {
                         () -> ctx.stats().monitorSwaps() >= swaps + 2 && ctx.fdMonitorName().equals(e.getKey()));
             }
         }
-    }
-
-    /**
-     * Counts once they stop moving: io_uring's kernel workers exit a moment after their
-     * ring closes.
-     */
-    private static ProcessCounts settled() throws InterruptedException {
-        ProcessCounts last = ProcessCounts.now();
-        for (int i = 0; i < 40; i++) {
-            Thread.sleep(50);
-            ProcessCounts now = ProcessCounts.now();
-            if (now.equals(last)) {
-                return now;
-            }
-            last = now;
-        }
-        return last;
     }
 }

@@ -63,7 +63,8 @@ public final class Launcher {
         System.out.printf("Aiolos: %s %s started %d bundles in %d ms; %d configuration(s) from %s%n",
                 framework.getSymbolicName(), framework.getVersion(), bundles.size(), ms, configs, conf);
         System.out.println("Shell commands: aio:contexts  aio:backends  aio:use <context> [aio-engine] <name>  aio:top  aio:bench"
-                + "  aio:configure <name> [key=value ...]  aio:unconfigure <name>  lb  scr:list  stop 0 (quit)");
+                + "  aio:configure <name> [key=value ...]  aio:unconfigure <name>"
+                + "  nbd:list  nbd:export <name> <file> [key=value ...]  nbd:close <name>  lb  scr:list  stop 0 (quit)");
         framework.waitForStop(0);
         System.exit(0);
     }

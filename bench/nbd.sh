@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# NBD servers head to head: fio --ioengine=nbd, 4 KiB random reads and writes at QD1 and
+# QD32, against Aiolos (NbdMain) and its peers, on one image, in one run:
+#
+#   phase 1   Aiolos with each disk engine (threads, native, io_uring) on the default fd
+#             monitor, beside the peers below
+#   phase 2   Aiolos with every fd monitor (poll, epoll, io_uring) on phase 1's best engine,
+#             beside phase 1's best qemu-nbd again (ratios are taken within a phase)
+#   peers     qemu-nbd --aio=threads, --aio=native, --aio=io_uring (all --cache=none -f raw
+#             --shared=8), and nbdkit's file plugin with cache=none
+#
+# Every server opens the image with O_DIRECT except nbdkit (its cache=none evicts pages
+# after the fact; it has no O_DIRECT mode), as the result table says. The servers of a
+# phase run side by side (idle ones cost nothing) and each workload cell measures them
+# back to back, so the figures compared in a cell see the same load on this shared machine.
+#
+#   bench/nbd.sh [quick|thorough] [IMAGE, default bench/target/nbd-bench.img]
+#
+# quick: one round of 5 s runs after 2 s of ramp, after a 5 s unmeasured warm-up of each
+# server; thorough: three rounds of 10 s runs after 2 s, after 15 s, and the table and
+# chart show each cell's median (the disk of this VM moves by up to 2x within minutes). Needs the tools of
+# bin/install-test-tools. Writes bench/results/nbd-<date>-<mode>.csv, prints the table
+# (IOPS, and Aiolos' best over the best peer) and draws bench/results/nbd-<date>-<mode>.svg.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-quick}
+image=${2:-bench/target/nbd-bench.img}
+case "$mode" in
+  quick) secs=5; ramp=2; warmup=5; rounds=1 ;;
+  thorough) secs=10; ramp=2; warmup=15; rounds=3 ;;
+  *) echo "usage: bench/nbd.sh [quick|thorough] [IMAGE]" >&2; exit 2 ;;
+esac
+# NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
+secs=${NBD_BENCH_SECS:-$secs}
+ramp=${NBD_BENCH_RAMP:-$ramp}
+warmup=${NBD_BENCH_WARMUP:-$warmup}
+for tool in fio qemu-nbd nbdkit nbdinfo python3; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "nbd.sh: $tool is missing; run bin/install-test-tools" >&2; exit 1; }
+done
+JAVA_HOME="$(bin/find-jdk25)"
+./mvnw -B -q package -DskipTests -pl bench -am
+mkdir -p bench/results "$(dirname "$image")"
+if [ ! -f "$image" ] || [ "$(stat -c %s "$image")" -ne $((1 << 30)) ]; then
+  # Written, not fallocated: reads of unwritten extents never reach the disk.
+  echo "== writing the 1 GiB image $image"
+  rm -f "$image"
+  fio --name=prep --filename="$image" --rw=write --bs=1M --size=1G --direct=1 --ioengine=psync >/dev/null
+fi
+
+# What else runs (the cores are shared): processes above 5% CPU in top's second sample.
+busy() {
+  top -b -n 2 -d 1 | awk '/^top -/ { n++ } n == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 > 5 { printf "%s(%s%%) ", $12, $9 }'
+}
+
+stamp="$(date +%F-%H%M)-$mode"
+csv="bench/results/nbd-$stamp.csv"
+echo "server,variant,rw,qd,iops,lat_us,server_cpu_pct,round" > "$csv"
+txt="bench/results/nbd-$stamp.txt"
+{
+  echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores, $(fio --version), $(qemu-nbd --version | head -1),"
+  echo "# $(nbdkit --version), image $image ($(df -T "$image" | awk 'NR==2{print $2}')), ${rounds} round(s) of ${secs}s runs after ${ramp}s ramp, ${warmup}s warm-up per server"
+  echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# busy processes now (top, over 1 s): $(busy)"
+} | tee "$txt"
+
+port=10900
+# The servers of the current phase, by index: what they are, their port, their pid.
+names=() variants=() ports=() pids=()
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  names=() variants=() ports=() pids=()
+}
+trap stop_all EXIT
+
+port_busy() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# launch SERVER VARIANT COMMAND...: starts the server in the background on the next free
+# port (the command reads $port; the server functions exec, so the pid is the server's
+# own), waits until export "bench" answers and the process is still alive.
+launch() {
+  local server=$1 variant=$2 pid log
+  shift 2
+  port=$((port + 1))
+  while port_busy "$port"; do port=$((port + 1)); done # never measure someone else's server
+  log="bench/target/nbd-server-$port.log"
+  "$@" > "$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do
+    # NbdMain prints its line just after the export is up: wait for it, it names the fd monitor.
+    if nbdinfo --size "nbd://127.0.0.1:$port/bench" >/dev/null 2>&1 && kill -0 "$pid" 2>/dev/null \
+        && { [ "$server" != aiolos ] || grep -q "^listening on" "$log"; }; then
+      if [ "$server" = aiolos ]; then
+        variant="$variant/$(sed -n 's/.*fdmon \([a-z_]*\)).*/\1/p' "$log" | head -1)"
+      fi
+      names+=("$server") variants+=("$variant") ports+=("$port") pids+=("$pid")
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$pid" 2>/dev/null || true
+  echo "$server $variant did not start; left out:" | tee -a "$txt"
+  tee -a "$txt" < "$log"
+  return 1
+}
+
+# CPU seconds (user+system) process $1 has used.
+tick=$(getconf CLK_TCK)
+cpu_of() {
+  awk -v t="$tick" '{print ($14 + $15) / t}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# warm_up_all: an unmeasured mixed run on each server first, equal for all: the JVM's JIT
+# compiles Aiolos' hot paths during it (the C servers just serve it).
+warm_up_all() {
+  local i
+  for i in "${!pids[@]}"; do
+    fio --name=warmup --ioengine=nbd --uri="nbd://127.0.0.1:${ports[$i]}/bench" --rw=randrw --bs=4k \
+      --iodepth=16 --numjobs=1 --time_based --runtime="$warmup" --randrepeat=0 --norandommap \
+      --output-format=terse >/dev/null 2>&1 || true
+  done
+}
+
+# measure_all: every workload cell, each measured on every running server back to back,
+# so the servers compared in a cell see the same machine load.
+measure_all() {
+  local rw qd i j json iops lat c0 c1 cpu cell=0 n=${#pids[@]} round
+  for round in $(seq 1 "$rounds"); do
+  for rw in randread randwrite; do
+    for qd in 1 32; do
+      cell=$((cell + 1))
+      for j in $(seq 0 $((n - 1))); do
+        i=$(((j + cell) % n)) # each cell starts with another server: no server always goes last
+        c0=$(cpu_of "${pids[$i]}")
+        if ! json=$(fio --name=bench --ioengine=nbd --uri="nbd://127.0.0.1:${ports[$i]}/bench" --rw="$rw" \
+            --bs=4k --iodepth="$qd" --numjobs=1 --time_based --runtime="$secs" --ramp_time="$ramp" \
+            --randrepeat=0 --norandommap --output-format=json 2>/dev/null); then
+          echo "${names[$i]} ${variants[$i]} $rw QD$qd: fio failed; left out" | tee -a "$txt"
+          continue
+        fi
+        c1=$(cpu_of "${pids[$i]}")
+        read -r iops lat < <(python3 -c '
+import json, sys
+s = sys.stdin.read()
+j = json.loads(s[s.index("{"):])["jobs"][0][sys.argv[1]]  # past any line fio prints first
+print("%.0f %.1f" % (j["iops"], j["lat_ns"]["mean"] / 1000))' "${rw#rand}" <<< "$json")
+        cpu=$(awk -v a="$c0" -v b="$c1" -v t="$((secs + ramp))" 'BEGIN{printf "%.0f", 100 * (b - a) / t}')
+        echo "${names[$i]},${variants[$i]},$rw,$qd,$iops,$lat,$cpu,$round" >> "$csv"
+        printf "%-8s %-22s %-9s %3s %9s IOPS %9s us  server CPU %4s%%  round %s\n" "${names[$i]}" \
+          "${variants[$i]}" "$rw" "$qd" "$iops" "$lat" "$cpu" "$round" | tee -a "$txt"
+      done
+    done
+  done
+  done
+}
+
+aiolos() { # ENGINE [FDMON]
+  local args=(--file "$image" --name bench --address 127.0.0.1 --port "$port" --direct --engine "$1")
+  [ -n "${2:-}" ] && args+=(--fdmon "$2")
+  exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
+    -cp "$(cat bench/target/bench.classpath):bench/target/classes" org.aiolos.nbd.NbdMain "${args[@]}"
+}
+qemu_nbd() { # AIO
+  exec qemu-nbd -f raw --persistent --shared=8 -t -b 127.0.0.1 -p "$port" -x bench --cache=none --aio="$1" "$image"
+}
+nbdkit_file() {
+  exec nbdkit -f -i 127.0.0.1 -p "$port" -e bench file "$image" cache=none
+}
+
+echo "== phase 1: the peers and each Aiolos engine on the default fd monitor" | tee -a "$txt"
+for aio in threads native io_uring; do
+  launch qemu-nbd "aio=$aio" qemu_nbd "$aio" || true
+done
+launch nbdkit "file cache=none" nbdkit_file || true
+for engine in threads native io_uring; do
+  launch aiolos "$engine" aiolos "$engine" || true
+done
+warm_up_all
+measure_all
+stop_all
+
+best=$(awk -F, '$1 == "aiolos" { split($2, v, "/"); s[v[1]] += log($5 + 1) } END {
+  for (e in s) if (m == "" || s[e] > m) { m = s[e]; b = e } print b }' "$csv")
+# qemu-nbd's best --aio of phase 1 runs again beside phase 2, so phase 2 has its own
+# same-time reference.
+peer=$(awk -F, '$1 == "qemu-nbd" { s[$2] += log($5 + 1) } END {
+  for (v in s) if (m == "" || s[v] > m) { m = s[v]; b = v } print b }' "$csv")
+if [ -n "$best" ]; then
+  echo "== phase 2: each fd monitor on the best engine of phase 1 ($best), beside qemu-nbd $peer" | tee -a "$txt"
+  if [ -n "$peer" ] && launch qemu-nbd "$peer" qemu_nbd "${peer#aio=}"; then
+    variants[-1]="${variants[-1]} (2)"
+  fi
+  for fdmon in poll epoll io_uring; do
+    if launch aiolos "$best" aiolos "$best" "$fdmon"; then
+      variants[-1]="${variants[-1]} (2)" # phase 2's rows apart from phase 1's in the table
+    fi
+  done
+  warm_up_all
+  measure_all
+  stop_all
+fi
+
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg); busy processes now: $(busy)" | tee -a "$txt"
+python3 bench/scripts/nbd_chart.py "$csv" "bench/results/nbd-$stamp.svg" | tee -a "$txt"
+echo "results: $csv, $txt and bench/results/nbd-$stamp.svg"

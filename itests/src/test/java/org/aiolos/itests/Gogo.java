@@ -1,0 +1,28 @@
+package org.aiolos.itests;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+
+/** Runs a shell command through Gogo's command processor, as a user at the prompt would. */
+final class Gogo {
+    private Gogo() {
+    }
+
+    /** What the command printed, then what it returned. */
+    static String run(CommandProcessor gogo, String command) throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        CommandSession session = gogo.createSession(new ByteArrayInputStream(new byte[0]), out, out);
+        try {
+            Object result = session.execute(command);
+            out.flush();
+            return buf.toString(StandardCharsets.UTF_8) + (result == null ? "" : result.toString());
+        } finally {
+            session.close();
+        }
+    }
+}

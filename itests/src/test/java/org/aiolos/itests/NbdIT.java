@@ -1,0 +1,493 @@
+package org.aiolos.itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.inject.Inject;
+import org.aiolos.core.AiolosContext;
+import org.apache.felix.service.command.CommandProcessor;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/**
+ * NBD exports in Felix with every bundle, made through Config Admin and through the
+ * {@code nbd} shell commands, driven by the real clients: qemu-img (info, convert,
+ * compare), qemu-io (patterned write and read), nbdinfo, nbdcopy and fio's nbd engine with
+ * verification. Also: rejected configurations (the message names the field, the other
+ * exports keep serving), an export waiting for its IOThread, fd-monitor and disk-engine
+ * swaps while a client copies, and the fd and thread counts after exports close.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class NbdIT {
+    private static final String EXPORT_PID = "org.aiolos.nbd.export";
+    private static final int MIB = 1 << 20;
+
+    @Inject
+    BundleContext bc;
+    @Inject
+    ConfigurationAdmin cm;
+    @Inject
+    CommandProcessor gogo;
+
+    private Path dir;
+    private final List<Configuration> made = new ArrayList<>();
+
+    @org.ops4j.pax.exam.Configuration
+    public Option[] config() {
+        return Setup.container();
+    }
+
+    @Before
+    public void tools() throws IOException {
+        Tools.requireAll(List.of("qemu-img", "qemu-io", "nbdinfo", "nbdcopy", "fio"));
+        dir = Files.createTempDirectory("nbd-it");
+    }
+
+    @After
+    public void cleanUp() throws Exception {
+        for (Configuration c : made.reversed()) {
+            try {
+                c.delete();
+            } catch (IllegalStateException alreadyDeleted) {
+                // the test deleted it itself
+            }
+        }
+        made.clear();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.delete(f);
+            }
+        }
+        Files.delete(dir);
+    }
+
+    // ---------------------------------------------------------------- tests
+
+    @Test
+    public void configAdminExportServesEveryRealClient() throws Exception {
+        iothread("nbd-cm");
+        Path disk = image("cm.img", 32, false);
+        int port = freePort();
+        export("cm", disk, "iothread", "nbd-cm", "port", port, "description", "made by NbdIT");
+        String uri = uri(port, "cm");
+        awaitServing("cm");
+
+        String info = Tools.run(30, "qemu-img", "info", "--output=json", uri);
+        assertTrue(info, info.contains("\"virtual-size\": " + 32 * MIB));
+        String nbdinfo = Tools.run(30, "nbdinfo", uri);
+        assertTrue(nbdinfo, nbdinfo.contains("export=\"cm\"") && nbdinfo.contains("export-size: " + 32 * MIB)
+                && nbdinfo.contains("is_read_only: false") && nbdinfo.contains("description: made by NbdIT"));
+
+        String io = Tools.run(30, "qemu-io", "-f", "raw", "-c", "write -P 0xa5 1M 3M", "-c", "read -P 0xa5 1M 3M",
+                "-c", "read -P 0 0 1M", uri);
+        assertTrue(io, io.contains("wrote 3145728/3145728") && io.contains("read 3145728/3145728")
+                && !io.contains("Pattern verification failed"));
+        assertEquals("qemu-io's pattern is in the file", (byte) 0xa5, byteAt(disk, 2 * MIB + 17));
+
+        Path source = image("source.img", 32, true);
+        Tools.run(60, "qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", source.toString(), uri);
+        String cmp = Tools.run(60, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri);
+        assertTrue(cmp, cmp.contains("Images are identical"));
+
+        Path copy = dir.resolve("copy.img");
+        Tools.run(60, "nbdcopy", uri, copy.toString());
+        assertArrayEquals("nbdcopy's copy equals the source", Files.readAllBytes(source), Files.readAllBytes(copy));
+
+        // --verify_state_save=0: no *-verify.state file left in the working directory.
+        String fio = Tools.run(120, "fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri, "--rw=randwrite",
+                "--bs=4k", "--iodepth=16", "--size=8m", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1",
+                "--randrepeat=0", "--verify_state_save=0");
+        assertTrue(fio, fio.contains("err= 0") && !fio.contains("verify: bad"));
+
+        String list = Gogo.run(gogo, "nbd:list");
+        System.out.println("NbdIT nbd:list after the clients\n" + list);
+        Matcher m = Pattern.compile("(?m)^cm\\s+serving\\s+nbd-cm\\s+127\\.0\\.0\\.1:" + port
+                + "\\s+(\\S+)\\s+no\\s+" + 32 * MIB + "\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+"
+                + Pattern.quote(disk.toString()) + "$").matcher(list);
+        assertTrue(list, m.find());
+        assertTrue("requests counted: " + list, Long.parseLong(m.group(3)) > 1000);
+        assertTrue("bytes read counted: " + list, Long.parseLong(m.group(4)) >= 64L * MIB);
+        assertTrue("bytes written counted: " + list, Long.parseLong(m.group(5)) >= 35L * MIB);
+        assertEquals("no errors: " + list, "0", m.group(6));
+
+        // The same counters over JMX.
+        javax.management.MBeanServer jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName on = new javax.management.ObjectName("org.aiolos:type=NbdExport,name=cm");
+        assertEquals("nbd-cm", jmx.getAttribute(on, "IOThread"));
+        assertEquals("127.0.0.1:" + port, jmx.getAttribute(on, "Address"));
+        assertEquals((long) 32 * MIB, jmx.getAttribute(on, "Size"));
+        assertTrue((Long) jmx.getAttribute(on, "Requests") >= Long.parseLong(m.group(3)));
+        assertTrue((Long) jmx.getAttribute(on, "BytesWritten") >= 35L * MIB);
+    }
+
+    @Test
+    public void shellExportsUpdatesRejectsAndCloses() throws Exception {
+        iothread("nbd-sh");
+        Path disk = image("sh.img", 16, false);
+        int port = freePort();
+        String uri = uri(port, "sh1");
+
+        String out = Gogo.run(gogo, "nbd:export sh1 " + disk + " iothread=nbd-sh port=" + port);
+        assertTrue(out, out.contains("sh1: created, serving " + uri + " on IOThread 'nbd-sh'"));
+        assertTrue(Tools.run(30, "nbdinfo", uri).contains("export-size: " + 16 * MIB));
+
+        // A bad update is rejected naming the field; the previous settings keep serving.
+        out = Gogo.run(gogo, "nbd:export sh1 " + disk + " port=70000");
+        assertTrue(out, out.contains("sh1: update rejected: port: must be 0..65535"));
+        assertTrue(Tools.run(30, "qemu-img", "info", uri).contains("virtual size: 16 MiB"));
+        assertTrue(Gogo.run(gogo, "nbd:list").contains("sh1  last update rejected: port: must be 0..65535"));
+
+        // A good update re-exports: read-only now.
+        out = Gogo.run(gogo, "nbd:export sh1 " + disk + " port=" + port + " read-only=true");
+        assertTrue(out, out.contains("sh1: applied, serving " + uri));
+        assertTrue(Tools.run(30, "nbdinfo", uri).contains("is_read_only: true"));
+        Tools.Result write = Tools.exec(30, "qemu-io", "-f", "raw", "-c", "write 0 4k", uri);
+        assertTrue(write.output(), write.exit() != 0 || write.output().contains("Operation not permitted")
+                || write.output().contains("read-only") || write.output().contains("Read-only"));
+
+        // A first configuration that is invalid: no export, listed with the reason.
+        Path missing = dir.resolve("missing.img");
+        out = Gogo.run(gogo, "nbd:export sh2 " + missing + " iothread=nbd-sh port=" + port);
+        assertTrue(out, out.contains("sh2: configuration rejected: file: " + missing + " does not exist"));
+        // A name clash from Config Admin directly.
+        Configuration clash = export("sh1", disk, "iothread", "nbd-sh", "port", freePort());
+        assertTrue(Await.value("the clash rejected", 5_000, () -> {
+            String l = run("nbd:list");
+            return l.contains("name: export 'sh1' already exists") ? l : null;
+        }).contains("sh1 (" + clash.getPid() + ")  rejected: name: export 'sh1' already exists"));
+        // A port another program holds: the bind failure is the rejection.
+        try (ServerSocket taken = new ServerSocket(0)) {
+            out = Gogo.run(gogo, "nbd:export sh3 " + disk + " iothread=nbd-sh read-only=true port="
+                    + taken.getLocalPort());
+            assertTrue(out, out.contains("sh3: configuration rejected: port: cannot listen on 127.0.0.1:"
+                    + taken.getLocalPort() + ": bind") && out.contains("EADDRINUSE"));
+        }
+        String list = Gogo.run(gogo, "nbd:list");
+        System.out.println("NbdIT nbd:list with rejections\n" + list);
+        assertTrue(list, list.contains("rejected: file: " + missing + " does not exist"));
+        assertTrue("sh1 still serves", Tools.run(30, "nbdinfo", uri).contains("export=\"sh1\""));
+
+        out = Gogo.run(gogo, "nbd:close sh1");
+        assertTrue(out, out.contains("sh1: configuration deleted; export closed"));
+        assertTrue("the MBean went with the export", !java.lang.management.ManagementFactory.getPlatformMBeanServer()
+                .isRegistered(new javax.management.ObjectName("org.aiolos:type=NbdExport,name=sh1")));
+        Tools.Result gone = Tools.exec(30, "nbdinfo", uri);
+        assertTrue("nothing serves " + uri + " now: " + gone.output(), gone.exit() != 0);
+        // The configuration rejected for taking the name is still there; the next close deletes it.
+        assertTrue(Gogo.run(gogo, "nbd:close sh1").contains("sh1: configuration deleted"));
+        assertTrue(Gogo.run(gogo, "nbd:close sh1").contains("sh1: no configuration to delete"));
+        Gogo.run(gogo, "nbd:close sh2");
+        Gogo.run(gogo, "nbd:close sh3");
+    }
+
+    @Test
+    public void exportsSharingAPortShareOneListenerAndOneMayWaitForItsIOThread() throws Exception {
+        iothread("nbd-share");
+        int port = freePort();
+        export("one", image("one.img", 4, false), "iothread", "nbd-share", "port", port);
+        export("two", image("two.img", 8, false), "iothread", "nbd-share", "port", port);
+        awaitServing("one");
+        awaitServing("two");
+        String listed = Tools.run(30, "nbdinfo", "--list", "nbd://127.0.0.1:" + port);
+        assertTrue(listed, listed.contains("export=\"one\"") && listed.contains("export=\"two\""));
+
+        // Another IOThread on the same port is refused, naming the field.
+        Configuration other = export("three", image("three.img", 4, false), "iothread", "nbd-late", "port", port);
+        Await.until("three rejected", 5_000, () -> run("nbd:list").contains("three (" + other.getPid()
+                + ")  rejected: iothread: 127.0.0.1:" + port + " is served by IOThread 'nbd-share'"));
+
+        // An export on an IOThread that does not exist yet waits, serves when it comes, and
+        // waits again when it goes.
+        int latePort = freePort();
+        export("late", image("late.img", 4, false), "iothread", "nbd-late", "port", latePort);
+        Await.until("late waiting", 5_000, () -> run("nbd:list").contains("late  waiting for IOThread 'nbd-late'"));
+        assertTrue(Tools.exec(30, "nbdinfo", uri(latePort, "late")).exit() != 0);
+        Configuration lateThread = iothread("nbd-late");
+        awaitServing("late");
+        assertTrue(Tools.run(30, "nbdinfo", uri(latePort, "late")).contains("export-size: " + 4 * MIB));
+        lateThread.delete();
+        Await.until("late waiting again", 5_000,
+                () -> run("nbd:list").contains("late  waiting for IOThread 'nbd-late'"));
+        assertTrue(Tools.exec(30, "nbdinfo", uri(latePort, "late")).exit() != 0);
+        assertTrue("the others serve on", Tools.run(30, "nbdinfo", uri(port, "two")).contains("export=\"two\""));
+    }
+
+    /**
+     * Reads, not writes: a read request is whole once its header is in, so "received" (the
+     * export's request counter) means "in flight"; a write's payload may still be arriving.
+     */
+    @Test
+    public void requestsInFlightWhenTheIOThreadGoesAreAllAnswered() throws Exception {
+        Configuration io = iothread("nbd-gone");
+        int port = freePort();
+        Path disk = image("gone.img", 64, true);
+        export("gone", disk, "iothread", "nbd-gone", "port", port, "direct", "true", "read-only", "true");
+        awaitServing("gone");
+        int n = 16; // the server's limit of requests in flight per connection
+        int len = 4 * MIB;
+        List<long[]> replies = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<byte[]> data = java.util.Collections.synchronizedList(new ArrayList<>());
+        long deletedAt;
+        try (MiniNbdClient client = new MiniNbdClient(port, "gone")) {
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try {
+                    while (true) {
+                        byte[] buf = new byte[len];
+                        long[] r = client.reply(buf);
+                        if (r == null) {
+                            return;
+                        }
+                        replies.add(new long[] {r[0], r[1], System.nanoTime()});
+                        data.add(buf);
+                    }
+                } catch (IOException e) {
+                    replies.add(new long[] {-1, -1, System.nanoTime()});
+                }
+            });
+            for (int i = 0; i < n; i++) {
+                client.sendRead(i, (long) i * len, len);
+            }
+            // Once the server has all of them, the IOThread goes.
+            // NAME STATE IOTHREAD ADDRESS ENGINE RO SIZE CONN REQUESTS
+            Pattern received = Pattern.compile(
+                    "(?m)^gone\\s+serving(\\s+\\S+){4}\\s+\\d+\\s+\\d+\\s+" + n + "\\s");
+            Await.until("the server to receive " + n + " requests", 10_000,
+                    () -> received.matcher(run("nbd:list")).find());
+            deletedAt = System.nanoTime();
+            io.delete();
+            made.removeIf(m -> m == io);
+            reader.join(30_000);
+        }
+        long late = replies.stream().filter(r -> r[2] > deletedAt).count();
+        System.out.println("NbdIT: " + replies.size() + " of " + n + " reads in flight answered when the IOThread went, "
+                + late + " of them after its configuration was deleted");
+        assertEquals("every request received is answered, then the connection closes", n, replies.size());
+        byte[] file = Files.readAllBytes(disk);
+        for (int k = 0; k < n; k++) {
+            long[] r = replies.get(k);
+            assertEquals("error of request " + r[0], 0, r[1]);
+            int off = (int) r[0] * len;
+            assertArrayEquals("request " + r[0] + "'s data", java.util.Arrays.copyOfRange(file, off, off + len),
+                    data.get(k));
+        }
+        Await.until("gone waiting again", 5_000, () -> run("nbd:list").contains("gone  waiting for IOThread 'nbd-gone'"));
+    }
+
+    @Test
+    public void anExportOnANamedEngineWaitsWhileItsBundleIsStopped() throws Exception {
+        iothread("nbd-engine");
+        int port = freePort();
+        String uri = uri(port, "aio");
+        export("aio", image("aio.img", 4, false), "iothread", "nbd-engine", "port", port, "engine", "native");
+        awaitServing("aio");
+        assertTrue(run("nbd:list"), Pattern.compile("(?m)^aio\\s+serving\\s+nbd-engine\\s+\\S+\\s+native\\s")
+                .matcher(run("nbd:list")).find());
+        org.osgi.framework.Bundle linuxAio = Backends.bundleNamed(bc, "org.aiolos.linuxaio");
+        linuxAio.stop();
+        try {
+            Await.until("aio waiting for its engine", 5_000,
+                    () -> run("nbd:list").contains("aio  waiting for disk-I/O engine 'native'"));
+            assertTrue(Tools.exec(30, "nbdinfo", uri).exit() != 0);
+        } finally {
+            linuxAio.start();
+        }
+        awaitServing("aio");
+        String io = Tools.run(30, "qemu-io", "-f", "raw", "-c", "write -P 3 0 64k", "-c", "read -P 3 0 64k", uri);
+        assertTrue(io, !io.contains("Pattern verification failed"));
+    }
+
+    @Test
+    public void backendSwapsWhileACopyRunsLoseNothing() throws Exception {
+        iothread("nbd-swap");
+        AiolosContext ctx = (AiolosContext) Contexts.await(bc, "nbd-swap");
+        int port = freePort();
+        Path disk = image("swap.img", 128, false);
+        export("swap", disk, "iothread", "nbd-swap", "port", port);
+        awaitServing("swap");
+        String uri = uri(port, "swap");
+        Path source = image("swap-source.img", 128, true);
+
+        String[][] swaps = {{"fdmon", "epoll"}, {"aio-engine", "threads"}, {"fdmon", "poll"},
+            {"aio-engine", "native"}, {"fdmon", "io_uring"}, {"aio-engine", "io_uring"}};
+        AtomicInteger during = new AtomicInteger();
+        long monitorSwaps = ctx.stats().monitorSwaps();
+        for (String direction : new String[] {"in", "out"}) {
+            Path target = dir.resolve("swap-out.img");
+            ProcessBuilder pb = direction.equals("in")
+                    ? new ProcessBuilder("nbdcopy", "--connections=1", "--requests=4", source.toString(), uri)
+                    : new ProcessBuilder("nbdcopy", "--connections=1", "--requests=4", uri, target.toString());
+            Process copy = pb.redirectErrorStream(true).start();
+            for (int i = 0; copy.isAlive(); i++) {
+                String[] s = swaps[i % swaps.length];
+                String out = Gogo.run(gogo, "aio:use nbd-swap " + s[0] + " " + s[1]);
+                assertTrue(out, out.startsWith("nbd-swap: "));
+                if (copy.isAlive()) {
+                    during.incrementAndGet();
+                }
+                Thread.sleep(20);
+            }
+            String output = new String(copy.getInputStream().readAllBytes());
+            assertEquals("nbdcopy " + direction + ": " + output, 0, copy.waitFor());
+            if (direction.equals("out")) {
+                assertArrayEquals("the copy out equals the source", Files.readAllBytes(source),
+                        Files.readAllBytes(target));
+            }
+        }
+        String cmp = Tools.run(60, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri);
+        assertTrue(cmp, cmp.contains("Images are identical"));
+        System.out.println("NbdIT: " + during.get() + " backend swaps while nbdcopy ran (" + (ctx.stats().monitorSwaps()
+                - monitorSwaps) + " fd-monitor swaps in all); the copies compare equal");
+        assertTrue("swaps happened while the copies ran: " + during.get(), during.get() >= 2);
+    }
+
+    @Test
+    public void closingExportsLeavesFdAndThreadCountsFlat() throws Exception {
+        // One pool worker at most: the threads engine's worker that the warm-up starts stays
+        // (its idle timeout is 10 s), and no second one appears because two requests overlap.
+        iothread("nbd-leak", "thread-pool-max", "1");
+        Path disk = image("leak.img", 8, false);
+        round(disk, 0); // warm-up: classes, the engine's and pool's lazily started resources
+        ProcessCounts before = ProcessCounts.settled();
+        List<String> threadsBefore = threadNames();
+        for (int i = 1; i <= 5; i++) {
+            round(disk, i);
+        }
+        ProcessCounts after = ProcessCounts.settled();
+        List<String> grown = threadNames();
+        threadsBefore.forEach(grown::remove); // one occurrence each: names repeat
+        System.out.println("NbdIT: 5 rounds of 3 exports made, used and closed; before: " + before + "; after: "
+                + after + "; threads new by name: " + grown);
+        assertTrue("open fds grew: " + before + " -> " + after, after.fds() <= before.fds());
+        // By name, less the JDK's "process reaper" threads: the clients this test starts as
+        // processes bring those (a cached pool), not the exports.
+        grown.removeIf(n -> n.equals("process reaper"));
+        assertTrue("JVM threads grew: " + before + " -> " + after + ", new: " + grown, grown.isEmpty());
+    }
+
+    private static List<String> threadNames() {
+        List<String> names = new ArrayList<>();
+        Thread.getAllStackTraces().keySet().forEach(t -> names.add(t.getName()));
+        return names;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Three exports (two sharing a port), each read and written by a client, then closed. */
+    private void round(Path disk, int i) throws Exception {
+        int shared = freePort();
+        int own = freePort();
+        List<Configuration> confs = List.of(
+                export("leak-a" + i, disk, "iothread", "nbd-leak", "port", shared, "read-only", "true"),
+                export("leak-b" + i, disk, "iothread", "nbd-leak", "port", shared, "read-only", "true"),
+                export("leak-c" + i, disk, "iothread", "nbd-leak", "port", own, "engine", "threads"));
+        for (String name : new String[] {"leak-a" + i, "leak-b" + i, "leak-c" + i}) {
+            awaitServing(name);
+        }
+        Tools.run(30, "qemu-io", "-f", "raw", "-c", "write -P 7 0 64k", "-c", "read -P 7 0 64k", uri(own, "leak-c" + i));
+        Tools.run(30, "qemu-img", "compare", "-f", "raw", "-F", "raw", uri(shared, "leak-a" + i),
+                uri(shared, "leak-b" + i));
+        for (Configuration c : confs) {
+            c.delete();
+            made.removeIf(m -> m == c); // equals() of a deleted configuration throws
+        }
+        Await.until("round " + i + " closed", 5_000, () -> !run("nbd:list").contains("leak-"));
+    }
+
+    private Configuration iothread(String name, String... keyValues) throws Exception {
+        Configuration c = cm.getFactoryConfiguration("org.aiolos.iothread", name, "?");
+        Dictionary<String, Object> p = new Hashtable<>();
+        p.put("name", name);
+        for (int i = 0; i < keyValues.length; i += 2) {
+            p.put(keyValues[i], keyValues[i + 1]);
+        }
+        c.update(p);
+        made.add(c);
+        Contexts.await(bc, name);
+        return c;
+    }
+
+    /** A factory configuration of an export, as a .cfg file or a management tool makes it. */
+    private Configuration export(String name, Path file, Object... keyValues) throws Exception {
+        Configuration c = cm.getFactoryConfiguration(EXPORT_PID, name + "-" + System.nanoTime(), "?");
+        Dictionary<String, Object> p = new Hashtable<>();
+        p.put("name", name);
+        p.put("file", file.toString());
+        for (int i = 0; i < keyValues.length; i += 2) {
+            p.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        c.update(p);
+        made.add(c);
+        return c;
+    }
+
+    private void awaitServing(String name) throws InterruptedException {
+        Await.until(() -> name + " serving; nbd:list:\n" + run("nbd:list"), 10_000,
+                () -> Pattern.compile("(?m)^" + Pattern.quote(name) + "\\s+serving\\s").matcher(run("nbd:list"))
+                        .find());
+    }
+
+    private String run(String command) {
+        try {
+            return Gogo.run(gogo, command);
+        } catch (Exception e) {
+            throw new AssertionError(command + ": " + e, e);
+        }
+    }
+
+    private Path image(String name, int mib, boolean random) throws IOException {
+        Path f = dir.resolve(name);
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+            raf.setLength((long) mib * MIB);
+            if (random) {
+                byte[] chunk = new byte[MIB];
+                Random r = new Random(mib);
+                for (int i = 0; i < mib; i++) {
+                    r.nextBytes(chunk);
+                    raf.write(chunk);
+                }
+            }
+        }
+        return f;
+    }
+
+    private static byte byteAt(Path f, long offset) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "r")) {
+            raf.seek(offset);
+            return raf.readByte();
+        }
+    }
+
+    private static String uri(int port, String name) {
+        return "nbd://127.0.0.1:" + port + "/" + name;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}

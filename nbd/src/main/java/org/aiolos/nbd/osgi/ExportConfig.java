@@ -1,0 +1,54 @@
+package org.aiolos.nbd.osgi;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
+
+/**
+ * The Metatype description of one NBD export's factory configuration (PID
+ * {@value NbdExportComponent#FACTORY_PID}). The component reads the raw properties itself
+ * ({@link ExportSettings}) so that a bad value is rejected with a message naming its field
+ * instead of failing a conversion. {@code $_$} in a method name is a {@code -} in the
+ * property name.
+ */
+@ObjectClassDefinition(name = "Aiolos NBD export",
+        description = "A regular file exported over NBD by an IOThread; one configuration per export.")
+@interface ExportConfig {
+
+    @AttributeDefinition(description = "The export name clients ask for (nbd://address:port/NAME); unique in the"
+            + " container. Empty: the configuration name (the part of the PID after '~').", required = false)
+    String name();
+
+    @AttributeDefinition(description = "The image file: an existing regular file. A relative path is resolved"
+            + " against the distribution's home (system property aiolos.home), else the working directory.")
+    String file();
+
+    @AttributeDefinition(description = "Refuse writes, trims and zero writes (NBD_FLAG_READ_ONLY).",
+            required = false)
+    boolean read$_$only() default false;
+
+    @AttributeDefinition(description = "Open the file with O_DIRECT (like qemu-nbd --cache=none).", required = false)
+    boolean direct() default false;
+
+    @AttributeDefinition(description = "Free text shown to clients (NBD_INFO_DESCRIPTION).", required = false)
+    String description() default "";
+
+    @AttributeDefinition(description = "The disk-I/O engine; empty means the IOThread's own (its aio-engine).",
+            options = {@Option(label = "the IOThread's engine", value = ""),
+                    @Option(label = "threads", value = "threads"), @Option(label = "Linux AIO", value = "native"),
+                    @Option(label = "io_uring", value = "io_uring")},
+            required = false)
+    String engine() default "";
+
+    @AttributeDefinition(description = "The IOThread serving the export (aio:contexts lists them); the export"
+            + " waits for it to appear. Exports sharing an address and port share one listener, so they must"
+            + " name the same IOThread.")
+    String iothread();
+
+    @AttributeDefinition(description = "The address to listen on.", required = false)
+    String address() default "127.0.0.1";
+
+    @AttributeDefinition(description = "The TCP port to listen on (10809 is NBD's); 0 picks a free one.",
+            min = "0", max = "65535", required = false)
+    int port() default 10809;
+}

@@ -1,0 +1,47 @@
+package org.aiolos.nbd.osgi;
+
+import javax.management.ObjectName;
+import org.aiolos.api.diskio.DiskIoEngineFactory;
+
+/**
+ * What {@link NbdExports} knows of one export configuration: the settings it serves (or
+ * waits to serve), where it is served, and what was last rejected. Guarded by the
+ * {@link NbdExports} lock; the shell reads {@link #snapshot}s.
+ */
+final class ExportEntry {
+    final String pid;
+    /** The export name the last configuration asked for, valid or not (for listings). */
+    String requestedName;
+    /** The settings in force; null while the configuration has never been valid. */
+    ExportSettings settings;
+    /** Why the configuration has no valid settings (with {@code settings == null}). */
+    String rejected;
+    /** An update that was refused while the previous settings serve on. */
+    String lastRejection;
+    /** Why a valid export is not served yet (its IOThread or engine is missing). */
+    String waiting;
+    /** The listener serving it; null while not served. */
+    Listener listener;
+    /** The engine factory it was served with; null for the IOThread's own engine. */
+    DiskIoEngineFactory engine;
+    /** Its MBean while served; null otherwise (or when JMX refused it). */
+    ObjectName mbean;
+    /** Configuration updates handled (applied or rejected), so the shell can wait for its own. */
+    long updates;
+
+    ExportEntry(String pid) {
+        this.pid = pid;
+    }
+
+    Snapshot snapshot() {
+        return new Snapshot(pid, requestedName, settings, rejected, lastRejection, waiting, listener, updates);
+    }
+
+    /** An immutable copy for readers outside the lock. */
+    record Snapshot(String pid, String requestedName, ExportSettings settings, String rejected, String lastRejection, String waiting,
+                    Listener listener, long updates) {
+        boolean serving() {
+            return listener != null;
+        }
+    }
+}

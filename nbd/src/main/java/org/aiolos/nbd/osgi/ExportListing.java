@@ -1,0 +1,90 @@
+package org.aiolos.nbd.osgi;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.aiolos.nbd.ExportStats;
+
+/**
+ * Formats {@code nbd:list}: a table of every export (served ones with their live counters,
+ * the others with what they wait for), then the configurations that were rejected and why.
+ */
+final class ExportListing {
+    private static final String[] HEADER = {"NAME", "STATE", "IOTHREAD", "ADDRESS", "ENGINE", "RO", "SIZE", "CONN",
+        "REQUESTS", "READ", "WRITTEN", "ERRORS", "FILE"};
+
+    private ExportListing() {
+    }
+
+    static String render(List<ExportEntry.Snapshot> entries) {
+        List<String[]> rows = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        for (ExportEntry.Snapshot e : entries) {
+            ExportSettings s = e.settings();
+            if (s == null) {
+                notes.add(e.requestedName() + " (" + e.pid() + ")  " + e.rejected());
+                continue;
+            }
+            ExportStats st = e.serving() ? stats(e) : null;
+            String state = e.serving() ? "serving" : e.waiting();
+            rows.add(new String[] {s.name(), e.serving() ? "serving" : "waiting", s.iothread(),
+                e.serving() ? e.listener().bound() : s.endpoint(),
+                st != null ? st.engine() : s.engine().isEmpty() ? "(iothread's)" : s.engine(),
+                s.readOnly() ? "yes" : "no", st != null ? Long.toString(st.size()) : "-",
+                st != null ? Integer.toString(st.connections()) : "-",
+                st != null ? Long.toString(st.requests()) : "-", st != null ? Long.toString(st.bytesRead()) : "-",
+                st != null ? Long.toString(st.bytesWritten()) : "-", st != null ? Long.toString(st.errors()) : "-",
+                s.file().toString()});
+            if (!e.serving()) {
+                notes.add(s.name() + "  " + state);
+            }
+            if (e.lastRejection() != null) {
+                notes.add(s.name() + "  last update " + e.lastRejection());
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        if (rows.isEmpty()) {
+            out.append("no exports");
+        } else {
+            rows.addFirst(HEADER);
+            table(rows, out);
+            out.setLength(out.length() - 1);
+        }
+        if (!notes.isEmpty()) {
+            out.append("\n\nnot served:");
+            for (String n : notes) {
+                out.append("\n  ").append(n);
+            }
+        }
+        return out.toString().stripTrailing();
+    }
+
+    /** The export's counters from its server; null if the listener closed meanwhile. */
+    private static ExportStats stats(ExportEntry.Snapshot e) {
+        try {
+            for (ExportStats st : e.listener().server.exports()) {
+                if (st.name().equals(e.settings().name())) {
+                    return st;
+                }
+            }
+        } catch (RuntimeException closedMeanwhile) {
+            // listed as served without counters
+        }
+        return null;
+    }
+
+    private static void table(List<String[]> rows, StringBuilder out) {
+        int[] width = new int[HEADER.length];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        for (String[] r : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < r.length; i++) {
+                line.append(r[i]).append(" ".repeat(i == r.length - 1 ? 0 : width[i] - r[i].length() + 2));
+            }
+            out.append(line.toString().stripTrailing()).append('\n');
+        }
+    }
+}

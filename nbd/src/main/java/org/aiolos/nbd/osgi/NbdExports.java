@@ -1,0 +1,360 @@
+package org.aiolos.nbd.osgi;
+
+import java.io.IOException;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import org.aiolos.api.AioContext;
+import org.aiolos.api.diskio.DiskIoEngineFactory;
+import org.aiolos.core.AiolosContext;
+import org.aiolos.nbd.NbdServer;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/**
+ * Every export configuration of the container and what serves it. Configurations come from
+ * {@link NbdExportComponent}s; IOThread contexts and disk-I/O engines come and go as
+ * services. After each change the exports are reconciled: one whose IOThread (or named
+ * engine) is there is served, one whose IOThread went is stopped (its requests in flight
+ * finish first: {@link NbdServer#removeExport}) and waits for it to come back.
+ *
+ * <p>Exports sharing an address and port share one {@link Listener}, so they must name the
+ * same IOThread. Export names are unique in the container, so {@code nbd:close <name>}
+ * means one export.
+ *
+ * <p>A configuration that is invalid, clashes with another, or cannot be served (the port
+ * is taken) is rejected with a message naming the field, logged at WARNING and kept for
+ * {@code nbd:list}; if it was an update, the previous settings keep serving.
+ */
+@Component(service = NbdExports.class, immediate = true)
+public final class NbdExports {
+    /** The service property naming an IOThread's context (core's IOThreadRunner sets it). */
+    static final String CONTEXT_NAME = "aiolos.name";
+    private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
+
+    private final Map<String, ExportEntry> entries = new TreeMap<>();
+    private final Map<String, AiolosContext> contexts = new HashMap<>();
+    private final Map<DiskIoEngineFactory, EngineRef> engines = new IdentityHashMap<>();
+    private final Map<String, Listener> listeners = new HashMap<>();
+    private final Path home = Path.of(System.getProperty("aiolos.home", "")).toAbsolutePath();
+
+    private record EngineRef(String name, int ranking) {
+    }
+
+    // ---------------------------------------------------------------- references
+
+    @Reference(service = AioContext.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    synchronized void bindContext(AioContext ctx, Map<String, Object> props) {
+        if (ctx instanceof AiolosContext ac && props.get(CONTEXT_NAME) instanceof String name) {
+            contexts.put(name, ac);
+            reconcile();
+        }
+    }
+
+    /** Removes the context only if it is still this one (a namesake may have replaced it). */
+    synchronized void unbindContext(AioContext ctx, Map<String, Object> props) {
+        if (props.get(CONTEXT_NAME) instanceof String name && contexts.remove(name, ctx)) {
+            reconcile();
+        }
+    }
+
+    @Reference(service = DiskIoEngineFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    synchronized void bindEngine(DiskIoEngineFactory factory, Map<String, Object> props) {
+        Object name = props.getOrDefault(DiskIoEngineFactory.NAME_PROPERTY, factory.name());
+        int ranking = props.get("service.ranking") instanceof Integer i ? i : 0;
+        engines.put(factory, new EngineRef(name.toString(), ranking));
+        reconcile();
+    }
+
+    synchronized void unbindEngine(DiskIoEngineFactory factory) {
+        if (engines.remove(factory) != null) {
+            reconcile();
+        }
+    }
+
+    @Deactivate
+    synchronized void deactivate() {
+        for (ExportEntry e : entries.values()) {
+            stop(e);
+        }
+        entries.clear();
+    }
+
+    // ---------------------------------------------------------------- configurations
+
+    /**
+     * Creates or updates the export of configuration {@code pid}.
+     *
+     * @return null when applied (served, or waiting for its IOThread), else the rejection
+     */
+    synchronized String configure(String pid, Map<String, ?> props) {
+        ExportEntry e = entries.computeIfAbsent(pid, ExportEntry::new);
+        e.updates++;
+        Object asked = props.get("name");
+        e.requestedName = asked == null ? defaultName(pid) : asked.toString();
+        ExportSettings next;
+        try {
+            next = ExportSettings.parse(props, defaultName(pid), home);
+            checkClashes(pid, next);
+        } catch (IllegalArgumentException ex) {
+            return reject(e, ex.getMessage());
+        }
+        if (next.equals(e.settings)) {
+            e.lastRejection = null;
+            if (e.listener == null) {
+                reconcile(); // perhaps the port is free now
+            }
+            return null; // nothing changed: no reason to drop the clients
+        }
+        ExportSettings previous = e.settings;
+        stop(e);
+        e.settings = next;
+        e.rejected = null;
+        e.lastRejection = null;
+        String failure = serve(e);
+        if (failure != null) {
+            e.settings = previous;
+            if (previous != null) {
+                // The previous settings served before: they keep serving (unless their port
+                // was taken meanwhile, which the listing then says).
+                String again = serve(e);
+                if (again != null) {
+                    e.waiting = "not served: " + again;
+                }
+            }
+            return reject(e, failure);
+        }
+        reconcile(); // the previous settings may have left a listener another export can use
+        return null;
+    }
+
+    /** The configuration was deleted (or the bundle stops): the export goes. */
+    synchronized void remove(String pid) {
+        ExportEntry e = entries.remove(pid);
+        if (e != null) {
+            stop(e);
+            LOG.log(System.Logger.Level.INFO, "NBD export configuration {0} deleted", pid);
+        }
+    }
+
+    synchronized ExportEntry.Snapshot entry(String pid) {
+        ExportEntry e = entries.get(pid);
+        return e == null ? null : e.snapshot();
+    }
+
+    synchronized List<ExportEntry.Snapshot> snapshots() {
+        List<ExportEntry.Snapshot> out = new ArrayList<>();
+        for (ExportEntry e : entries.values()) {
+            out.add(e.snapshot());
+        }
+        return out;
+    }
+
+    private String reject(ExportEntry e, String why) {
+        String reason = "rejected: " + why;
+        if (e.settings == null) {
+            e.rejected = reason;
+            LOG.log(System.Logger.Level.WARNING, "NBD export configuration {0} {1}; no export until it is fixed",
+                    e.pid, reason);
+        } else {
+            e.lastRejection = reason;
+            LOG.log(System.Logger.Level.WARNING, "NBD export ''{0}'': update {1}; the previous settings stay",
+                    e.settings.name(), reason);
+        }
+        return reason;
+    }
+
+    private void checkClashes(String pid, ExportSettings next) {
+        for (ExportEntry o : entries.values()) {
+            ExportSettings s = o.settings;
+            if (o.pid.equals(pid) || s == null) {
+                continue;
+            }
+            if (s.name().equals(next.name())) {
+                throw new IllegalArgumentException("name: export '" + next.name() + "' already exists (configuration "
+                        + o.pid + ", " + s.endpoint() + ")");
+            }
+            if (s.endpoint().equals(next.endpoint()) && !s.iothread().equals(next.iothread())) {
+                throw new IllegalArgumentException("iothread: " + next.endpoint() + " is served by IOThread '"
+                        + s.iothread() + "' (export '" + s.name() + "'); exports sharing an address and port share"
+                        + " its IOThread");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- serving
+
+    /** Serves what can be served, stops what lost its IOThread or engine. */
+    private void reconcile() {
+        for (ExportEntry e : entries.values()) {
+            if (e.settings == null) {
+                continue;
+            }
+            if (e.listener != null && !stillBacked(e)) {
+                stop(e);
+            }
+            if (e.listener == null) {
+                String before = e.waiting;
+                String failure = serve(e);
+                if (failure != null) {
+                    e.waiting = "not served: " + failure;
+                    if (!e.waiting.equals(before)) {
+                        LOG.log(System.Logger.Level.WARNING, "NBD export ''{0}'' {1}", e.settings.name(), e.waiting);
+                    }
+                }
+            }
+        }
+    }
+
+    private boolean stillBacked(ExportEntry e) {
+        ExportSettings s = e.settings;
+        return contexts.get(s.iothread()) == e.listener.context
+                && (s.engine().isEmpty() || engine(s.engine()) == e.engine);
+    }
+
+    /**
+     * Serves the entry's settings if their IOThread (and named engine) are there; else
+     * notes what it waits for.
+     *
+     * @return null when served or waiting, else why it cannot be served, naming the field
+     */
+    private String serve(ExportEntry e) {
+        ExportSettings s = e.settings;
+        AiolosContext ctx = contexts.get(s.iothread());
+        if (ctx == null) {
+            e.waiting = "waiting for IOThread '" + s.iothread() + "'";
+            return null;
+        }
+        DiskIoEngineFactory factory = null;
+        if (!s.engine().isEmpty()) {
+            factory = engine(s.engine());
+            if (factory == null) {
+                e.waiting = "waiting for disk-I/O engine '" + s.engine() + "' (no such service)";
+                return null;
+            }
+            String why = factory.unavailableReason();
+            if (why != null) {
+                e.waiting = "waiting: disk-I/O engine '" + s.engine() + "' is unavailable here: " + why;
+                return null;
+            }
+        }
+        Listener l = listeners.get(s.endpoint());
+        if (l != null && l.context != ctx) {
+            return "iothread: " + s.endpoint() + " is served by IOThread '" + l.iothread + "'";
+        }
+        boolean fresh = l == null;
+        if (fresh) {
+            try {
+                l = new Listener(s.endpoint(), s.iothread(), ctx, NbdServer.start(ctx, s.address(), s.port()));
+            } catch (IOException | RuntimeException ex) {
+                return listenFailure(s, ex);
+            }
+            listeners.put(s.endpoint(), l);
+        }
+        try {
+            l.server.addExport(s.toSpec(factory));
+        } catch (IOException | RuntimeException ex) {
+            if (fresh) {
+                closeListener(l);
+            }
+            return "file: cannot export " + s.file() + ": " + ex.getMessage();
+        }
+        l.exports.add(s.name());
+        e.listener = l;
+        e.engine = factory;
+        e.waiting = null;
+        e.mbean = NbdExportStats.register(s, l);
+        announce(s, l);
+        return null;
+    }
+
+    /**
+     * Names the field the failure is about: the address when it is not one of this host's
+     * (the port's range is checked before, so an IllegalArgumentException is the address).
+     */
+    private static String listenFailure(ExportSettings s, Exception ex) {
+        // The server's IOException repeats "cannot listen on A:P"; the root cause has the errno.
+        Throwable root = ex;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        String m = String.valueOf(root.getMessage());
+        boolean address = ex instanceof UnknownHostException || ex instanceof IllegalArgumentException
+                || m.contains("EADDRNOTAVAIL")
+                || m.contains("assign requested address") || m.contains("not an address");
+        return (address ? "address" : "port") + ": cannot listen on " + s.endpoint() + ": " + m;
+    }
+
+    /** Withdraws the export (its requests in flight finish) and closes an emptied listener. */
+    private void stop(ExportEntry e) {
+        Listener l = e.listener;
+        if (l == null) {
+            return;
+        }
+        e.listener = null;
+        e.engine = null;
+        NbdExportStats.unregister(e.mbean);
+        e.mbean = null;
+        String name = e.settings.name();
+        try {
+            l.server.removeExport(name);
+        } catch (RuntimeException ex) {
+            LOG.log(System.Logger.Level.WARNING, "NBD export ''{0}'': removing it: {1}", name, ex.toString());
+        }
+        l.exports.remove(name);
+        if (l.exports.isEmpty()) {
+            closeListener(l);
+        }
+        LOG.log(System.Logger.Level.INFO, "NBD export ''{0}'' stopped", name);
+    }
+
+    private void closeListener(Listener l) {
+        listeners.remove(l.endpoint, l);
+        try {
+            l.server.close();
+        } catch (RuntimeException ex) {
+            LOG.log(System.Logger.Level.WARNING, "NBD listener {0}: closing it: {1}", l.endpoint, ex.toString());
+        }
+    }
+
+    /** The highest-ranked engine factory of that name. */
+    private DiskIoEngineFactory engine(String name) {
+        DiskIoEngineFactory best = null;
+        int rank = Integer.MIN_VALUE;
+        for (Map.Entry<DiskIoEngineFactory, EngineRef> en : engines.entrySet()) {
+            if (en.getValue().name().equals(name) && en.getValue().ranking() > rank) {
+                best = en.getKey();
+                rank = en.getValue().ranking();
+            }
+        }
+        return best;
+    }
+
+    private static void announce(ExportSettings s, Listener l) {
+        String msg = "nbd: export '" + s.name() + "' of " + s.file() + " at nbd://" + l.bound() + "/" + s.name()
+                + " on IOThread '" + s.iothread() + "' (try: nbdinfo nbd://" + l.bound() + "/" + s.name() + ")";
+        LOG.log(System.Logger.Level.INFO, msg);
+        if (Boolean.getBoolean("aiolos.nbd.announce")) {
+            System.out.println(msg);
+        }
+    }
+
+    /** A configuration without a name exports under its PID's last part ({@code ...export~scratch}). */
+    static String defaultName(String pid) {
+        String s = Objects.requireNonNullElse(pid, "export");
+        int cut = s.lastIndexOf('~') >= 0 ? s.lastIndexOf('~') : s.lastIndexOf('.');
+        return s.substring(cut + 1).replaceAll("[^A-Za-z0-9_.-]", "_");
+    }
+}
