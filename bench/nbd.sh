@@ -14,7 +14,7 @@
 # phase run side by side (idle ones cost nothing) and each workload cell measures them
 # back to back, so the figures compared in a cell see the same load on this shared machine.
 #
-#   bench/nbd.sh [quick|thorough] [IMAGE, default bench/target/nbd-bench.img]
+#   bench/nbd.sh [quick|brief|thorough] [IMAGE, default bench/target/nbd-bench.img]
 #
 # quick: one round of 5 s runs after 2 s of ramp, after a 5 s unmeasured warm-up of each
 # server; thorough: three rounds of 10 s runs after 2 s, after 15 s, and the table and
@@ -26,9 +26,11 @@ cd "$(dirname "$0")/.."
 mode=${1:-quick}
 image=${2:-bench/target/nbd-bench.img}
 case "$mode" in
-  quick) secs=5; ramp=2; warmup=5; rounds=1 ;;
-  thorough) secs=10; ramp=2; warmup=15; rounds=3 ;;
-  *) echo "usage: bench/nbd.sh [quick|thorough] [IMAGE]" >&2; exit 2 ;;
+  quick) secs=5; ramp=2; warmup=5; rounds=1; phases=2 ;;
+  # brief: phase 1 only, 2 s runs: what bench/run.sh quick includes to stay under 10 minutes.
+  brief) secs=2; ramp=1; warmup=3; rounds=1; phases=1 ;;
+  thorough) secs=10; ramp=2; warmup=15; rounds=3; phases=2 ;;
+  *) echo "usage: bench/nbd.sh [quick|brief|thorough] [IMAGE]" >&2; exit 2 ;;
 esac
 # NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
 secs=${NBD_BENCH_SECS:-$secs}
@@ -53,9 +55,12 @@ busy() {
 }
 
 stamp="$(date +%F-%H%M)-$mode"
-csv="bench/results/nbd-$stamp.csv"
+# bench/run.sh passes AIOLOS_BENCH_OUT so the results land beside the rest of its run.
+results=${AIOLOS_BENCH_OUT:-bench/results}
+mkdir -p "$results"
+csv="$results/nbd-$stamp.csv"
 echo "server,variant,rw,qd,iops,lat_us,server_cpu_pct,round" > "$csv"
-txt="bench/results/nbd-$stamp.txt"
+txt="$results/nbd-$stamp.txt"
 {
   echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores, $(fio --version), $(qemu-nbd --version | head -1),"
   echo "# $(nbdkit --version), image $image ($(df -T "$image" | awk 'NR==2{print $2}')), ${rounds} round(s) of ${secs}s runs after ${ramp}s ramp, ${warmup}s warm-up per server"
@@ -193,7 +198,7 @@ best=$(awk -F, '$1 == "aiolos" { split($2, v, "/"); s[v[1]] += log($5 + 1) } END
 # same-time reference.
 peer=$(awk -F, '$1 == "qemu-nbd" { s[$2] += log($5 + 1) } END {
   for (v in s) if (m == "" || s[v] > m) { m = s[v]; b = v } print b }' "$csv")
-if [ -n "$best" ]; then
+if [ -n "$best" ] && [ "$phases" -ge 2 ]; then
   echo "== phase 2: each fd monitor on the best engine of phase 1 ($best), beside qemu-nbd $peer" | tee -a "$txt"
   if [ -n "$peer" ] && launch qemu-nbd "$peer" qemu_nbd "${peer#aio=}"; then
     variants[-1]="${variants[-1]} (2)"
@@ -209,5 +214,5 @@ if [ -n "$best" ]; then
 fi
 
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg); busy processes now: $(busy)" | tee -a "$txt"
-python3 bench/scripts/nbd_chart.py "$csv" "bench/results/nbd-$stamp.svg" | tee -a "$txt"
-echo "results: $csv, $txt and bench/results/nbd-$stamp.svg"
+python3 bench/scripts/nbd_chart.py "$csv" "$results/nbd-$stamp.svg" | tee -a "$txt"
+echo "results: $csv, $txt and $results/nbd-$stamp.svg"
