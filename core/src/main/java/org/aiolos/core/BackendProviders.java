@@ -54,6 +54,22 @@ public class BackendProviders<F> {
         fire();
     }
 
+    /**
+     * Gives {@code factory} a new ranking (adding it if absent) in one step, so a context
+     * reconsidering meanwhile never sees it missing, and listeners hear of it once. A
+     * remove followed by an add would let a context swap away from a backend that only
+     * changed its ranking.
+     */
+    public void rerank(F factory, int ranking) {
+        // replaceAll is one copy-on-write step; SCR calls bind/updated of one factory in order.
+        if (providers.stream().noneMatch(p -> p.factory() == factory)) {
+            providers.add(new Provider<>(factory, nameOf.apply(factory), ranking));
+        } else {
+            providers.replaceAll(p -> p.factory() == factory ? new Provider<>(factory, p.name(), ranking) : p);
+        }
+        fire();
+    }
+
     /** Withdraws {@code factory}; contexts using it move to another backend. */
     public void remove(F factory) {
         if (providers.removeIf(p -> p.factory() == factory)) {

@@ -38,10 +38,9 @@ public final class BackendRegistry {
         fdMonitors.remove(factory);
     }
 
-    /** A ranking change is a remove and an add, so contexts reconsider their choice. */
+    /** A ranking change: contexts reconsider their choice, and never see the factory missing. */
     void updatedFdMonitor(FdMonitorFactory factory, Map<String, Object> props) {
-        fdMonitors.remove(factory);
-        fdMonitors.add(factory, ranking(props));
+        fdMonitors.rerank(factory, ranking(props));
     }
 
     @Reference(service = ThreadPoolFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
@@ -55,8 +54,7 @@ public final class BackendRegistry {
     }
 
     void updatedThreadPool(ThreadPoolFactory factory, Map<String, Object> props) {
-        threadPools.remove(factory);
-        threadPools.add(factory, ranking(props));
+        threadPools.rerank(factory, ranking(props));
     }
 
     @Reference(service = DiskIoEngineFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
@@ -70,8 +68,7 @@ public final class BackendRegistry {
     }
 
     void updatedDiskEngine(DiskIoEngineFactory factory, Map<String, Object> props) {
-        diskEngines.remove(factory);
-        diskEngines.add(factory, ranking(props));
+        diskEngines.rerank(factory, ranking(props));
     }
 
     public FdMonitorProviders fdMonitors() {
