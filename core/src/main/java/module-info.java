@@ -6,7 +6,6 @@
 module org.aiolos.core {
     requires transitive org.aiolos.api;
     requires org.aiolos.linux;
-    requires org.aiolos.fdmon.poll;
     requires static org.osgi.annotation.bundle;
     requires static org.osgi.annotation.versioning;
     requires static org.osgi.service.component.annotations;

@@ -2,22 +2,37 @@ package org.aiolos.core;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The factories of one kind of backend (fd monitors, thread pools, disk-I/O engines)
  * that contexts may choose from, each with a name and a ranking. In OSGi the core
  * component feeds it from the service registry (name and {@code service.ranking} service
  * properties); on the module or class path it is filled from {@link ServiceLoader}.
- * Contexts listen to it and switch backends at a safe point when it changes.
+ * Contexts listen to it and switch backends at a safe point of their loop when it changes.
+ *
+ * <p><b>Leases.</b> A context that opens a backend from a factory holds a {@link Lease}
+ * on it until that backend is closed. {@link #remove} does not return while leases on the
+ * removed factory are held (up to {@link #drainTimeoutNs()}): contexts move to another
+ * backend at their next safe point, let the old one finish its requests and close it, and
+ * only then is the factory's bundle free to go. So a bundle that is stopped, updated or
+ * refreshed never has its classes needed after its services are gone (OSGi's rule that a
+ * service is not used after its unregistration has completed).
  *
  * @param <F> the factory type
  */
 public class BackendProviders<F> {
+    private static final System.Logger LOG = System.getLogger("org.aiolos.core");
+    /** How long {@link #remove} waits for backends to drain by default: 30 s. */
+    public static final long DEFAULT_DRAIN_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
 
     /** A registered factory with its name and {@code service.ranking}. */
     public record Provider<F>(F factory, String name, int ranking) {
@@ -27,10 +42,56 @@ public class BackendProviders<F> {
         }
     }
 
+    /**
+     * A backend opened from a factory and not closed yet. Released exactly once (further
+     * calls do nothing), by the holder that closes the backend, even when the close fails.
+     */
+    public final class Lease {
+        private final F factory;
+        private final String holder;
+        private final Supplier<Thread> home;
+        private boolean released;
+
+        private Lease(F factory, String holder, Supplier<Thread> home) {
+            this.factory = factory;
+            this.holder = holder;
+            this.home = home;
+        }
+
+        public F factory() {
+            return factory;
+        }
+
+        public void release() {
+            synchronized (leases) {
+                if (released) {
+                    return;
+                }
+                released = true;
+                List<Lease> held = leases.get(factory);
+                if (held != null) {
+                    held.remove(this);
+                    if (held.isEmpty()) {
+                        leases.remove(factory);
+                    }
+                }
+                leases.notifyAll();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return holder;
+        }
+    }
+
     private final Function<F, String> nameOf;
     private final Function<F, String> unavailableReasonOf;
     private final List<Provider<F>> providers = new CopyOnWriteArrayList<>();
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    /** Leases held, by factory. Guarded by itself. */
+    private final Map<F, List<Lease>> leases = new IdentityHashMap<>();
+    private volatile long drainTimeoutNs = DEFAULT_DRAIN_TIMEOUT_NS;
 
     /**
      * @param nameOf the factory's name
@@ -70,11 +131,93 @@ public class BackendProviders<F> {
         fire();
     }
 
-    /** Withdraws {@code factory}; contexts using it move to another backend. */
+    /**
+     * Withdraws {@code factory}: contexts using it move to another backend at their next
+     * safe point, and this returns once every backend opened from it has drained and
+     * closed, or after {@link #drainTimeoutNs()} (logged, naming who still holds it).
+     * Leases held by contexts whose home thread is the calling thread are not waited for
+     * (that thread cannot reach its safe point while it waits here).
+     */
     public void remove(F factory) {
         if (providers.removeIf(p -> p.factory() == factory)) {
             fire();
+            awaitReleased(factory);
         }
+    }
+
+    /**
+     * Records that {@code holder} opened a backend from {@code factory}, in a context
+     * whose home thread {@code home} gives (null while it has none).
+     */
+    public Lease lease(F factory, String holder, Supplier<Thread> home) {
+        Lease l = new Lease(factory, holder, home);
+        synchronized (leases) {
+            leases.computeIfAbsent(factory, f -> new ArrayList<>()).add(l);
+        }
+        return l;
+    }
+
+    /** Backends opened from {@code factory} and not closed yet. */
+    public int leasesOf(F factory) {
+        synchronized (leases) {
+            List<Lease> held = leases.get(factory);
+            return held == null ? 0 : held.size();
+        }
+    }
+
+    /** How long {@link #remove} waits for the backends of a removed factory to close. */
+    public long drainTimeoutNs() {
+        return drainTimeoutNs;
+    }
+
+    public void setDrainTimeoutNs(long ns) {
+        if (ns < 0) {
+            throw new IllegalArgumentException("drain timeout must be >= 0 ns, got " + ns);
+        }
+        drainTimeoutNs = ns;
+    }
+
+    private void awaitReleased(F factory) {
+        long deadline = System.nanoTime() + drainTimeoutNs;
+        Thread me = Thread.currentThread();
+        boolean interrupted = false;
+        synchronized (leases) {
+            while (true) {
+                List<Lease> waiting = waitedFor(factory, me);
+                if (waiting.isEmpty()) {
+                    break;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    LOG.log(System.Logger.Level.WARNING, "{0} withdrawn while still in use by {1} after {2} ms; "
+                            + "they close it once their requests have completed", nameOf.apply(factory), waiting,
+                            TimeUnit.NANOSECONDS.toMillis(drainTimeoutNs));
+                    break;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(leases, left);
+                } catch (InterruptedException e) {
+                    interrupted = true; // finish waiting: the bundle's classes are still in use
+                }
+            }
+        }
+        if (interrupted) {
+            me.interrupt();
+        }
+    }
+
+    /** Caller holds leases' monitor. */
+    private List<Lease> waitedFor(F factory, Thread me) {
+        List<Lease> held = leases.get(factory);
+        List<Lease> out = new ArrayList<>();
+        if (held != null) {
+            for (Lease l : held) {
+                if (l.home.get() != me) {
+                    out.add(l);
+                }
+            }
+        }
+        return out;
     }
 
     /** The highest-ranked usable provider named {@code name}, or null. */
@@ -105,6 +248,11 @@ public class BackendProviders<F> {
         return unavailableReasonOf.apply(factory);
     }
 
+    /** The factory's name. */
+    public String nameOf(F factory) {
+        return nameOf.apply(factory);
+    }
+
     /** Every provider, highest ranking first. */
     public List<Provider<F>> list() {
         List<Provider<F>> out = new ArrayList<>(providers);
@@ -120,6 +268,28 @@ public class BackendProviders<F> {
             }
         }
         return false;
+    }
+
+    /**
+     * Why no provider named {@code name} can serve: none registered (with the names that
+     * are), or each one's own reason.
+     */
+    public String whyNot(String name) {
+        List<Provider<F>> all = list();
+        StringBuilder sb = new StringBuilder();
+        List<String> names = new ArrayList<>();
+        for (Provider<F> p : all) {
+            names.add(p.name());
+            if (p.name().equals(name)) {
+                String why = unavailableReasonOf.apply(p.factory());
+                sb.append(sb.isEmpty() ? "" : "; ").append(why == null ? "available" : why);
+            }
+        }
+        if (!sb.isEmpty()) {
+            return sb.toString();
+        }
+        return all.isEmpty() ? "no provider is installed" : "no provider named '" + name + "'; installed: "
+                + String.join(", ", names);
     }
 
     /** Runs {@code listener} (on the changing thread) after every change. */

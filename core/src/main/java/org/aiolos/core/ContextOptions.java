@@ -1,39 +1,82 @@
 package org.aiolos.core;
 
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.aiolos.api.PollParams;
+import org.aiolos.api.threadpool.ThreadPool;
 import org.aiolos.core.clock.ClockGroup;
 
 /**
- * How to build a context: its name, polling and pool parameters, fd-monitor choice,
- * clocks and failure handling. Immutable; {@code with...} methods return copies.
+ * How to build a context: its name, polling and pool parameters, backend choices, clocks
+ * and failure handling. Immutable; {@code with...} methods return copies, checked as a
+ * whole.
  *
- * @param name a name for diagnostics
- * @param pollParams adaptive polling; {@link PollParams#OFF} for a plain context, QEMU's
- *     32768 ns for an IOThread
- * @param aioMaxBatch disk-I/O batch limit, 0 = engine default
- * @param threadPoolMin pool workers kept alive
- * @param threadPoolMax most pool workers
- * @param fdMonitor the monitor to use ({@code poll}, {@code epoll}, {@code io_uring}), or
- *     null for QEMU's policy: io_uring when available, otherwise poll, upgrading to epoll
- *     at 64 fds
- * @param fdMonitors the providers to choose from
- * @param threadPool the thread-pool provider to use, by name, or null for the
- *     highest-ranked one
- * @param threadPools the thread-pool providers to choose from
- * @param diskEngine the disk-I/O engine to use ({@code threads}, {@code native},
- *     {@code io_uring}), or null for the highest-ranked available one (aio-engine)
- * @param diskEngines the disk-I/O engine providers to choose from
- * @param clocks the clocks the context's timers run on
- * @param failureHandler receives exceptions thrown by callbacks
+ * <ul>
+ *   <li>{@code name}: for diagnostics;</li>
+ *   <li>{@code pollParams}: adaptive polling; {@link PollParams#OFF} for a plain context,
+ *       QEMU's 32768 ns for an IOThread;</li>
+ *   <li>{@code aioMaxBatch}: disk-I/O batch limit, 0 = engine default;</li>
+ *   <li>{@code threadPoolMin}, {@code threadPoolMax}: pool workers kept alive, and at most;</li>
+ *   <li>{@code fdMonitor}: the monitor to use ({@code poll}, {@code epoll},
+ *       {@code io_uring}), or null for QEMU's policy: io_uring when available, otherwise
+ *       poll, upgrading to epoll at 64 fds; chosen from {@code fdMonitors};</li>
+ *   <li>{@code threadPool}: the thread-pool provider to use, by name, or null for the
+ *       highest-ranked one, from {@code threadPools};</li>
+ *   <li>{@code diskEngine}: the disk-I/O engine ({@code threads}, {@code native},
+ *       {@code io_uring}), or null for the highest-ranked available one, from
+ *       {@code diskEngines};</li>
+ *   <li>{@code backendWaitNs}: how long thread-pool and disk-I/O requests made while no
+ *       provider of their kind is available wait for one before failing
+ *       ({@value #DEFAULT_BACKEND_WAIT_MS} ms by default: a bundle update or refresh);</li>
+ *   <li>{@code clocks}: the clocks the context's timers run on;</li>
+ *   <li>{@code failureHandler}: receives exceptions thrown by callbacks.</li>
+ * </ul>
  */
-public record ContextOptions(String name, PollParams pollParams, long aioMaxBatch, int threadPoolMin,
-                             int threadPoolMax, String fdMonitor, FdMonitorProviders fdMonitors,
-                             String threadPool, ThreadPoolProviders threadPools,
-                             String diskEngine, DiskIoEngineProviders diskEngines,
-                             ClockGroup clocks, CallbackFailureHandler failureHandler) {
+public final class ContextOptions {
+    /** The default {@code backend-wait-ms}. */
+    public static final long DEFAULT_BACKEND_WAIT_MS = 30_000;
 
-    public ContextOptions {
+    private String name;
+    private PollParams pollParams;
+    private long aioMaxBatch;
+    private int threadPoolMin;
+    private int threadPoolMax;
+    private String fdMonitor;
+    private FdMonitorProviders fdMonitors;
+    private String threadPool;
+    private ThreadPoolProviders threadPools;
+    private String diskEngine;
+    private DiskIoEngineProviders diskEngines;
+    private long backendWaitNs;
+    private ClockGroup clocks;
+    private CallbackFailureHandler failureHandler;
+
+    private ContextOptions() {
+    }
+
+    /** A copy with {@code change} applied, checked. */
+    private ContextOptions with(Consumer<ContextOptions> change) {
+        ContextOptions o = new ContextOptions();
+        o.name = name;
+        o.pollParams = pollParams;
+        o.aioMaxBatch = aioMaxBatch;
+        o.threadPoolMin = threadPoolMin;
+        o.threadPoolMax = threadPoolMax;
+        o.fdMonitor = fdMonitor;
+        o.fdMonitors = fdMonitors;
+        o.threadPool = threadPool;
+        o.threadPools = threadPools;
+        o.diskEngine = diskEngine;
+        o.diskEngines = diskEngines;
+        o.backendWaitNs = backendWaitNs;
+        o.clocks = clocks;
+        o.failureHandler = failureHandler;
+        change.accept(o);
+        return o.checked();
+    }
+
+    private ContextOptions checked() {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(pollParams, "pollParams");
         Objects.requireNonNull(fdMonitors, "fdMonitors");
@@ -45,23 +88,33 @@ public record ContextOptions(String name, PollParams pollParams, long aioMaxBatc
             throw new IllegalArgumentException("aio-max-batch value must be in range [0, " + Long.MAX_VALUE
                     + "], got " + aioMaxBatch);
         }
-        ThreadPoolParams.check(threadPoolMin, threadPoolMax);
-        if (fdMonitor != null && fdMonitor.isBlank()) {
-            fdMonitor = null;
+        if (backendWaitNs < 0) {
+            throw new IllegalArgumentException("backend-wait-ms must be >= 0, got " + backendWaitNs + " ns");
         }
-        if (threadPool != null && threadPool.isBlank()) {
-            threadPool = null;
-        }
-        if (diskEngine != null && diskEngine.isBlank()) {
-            diskEngine = null;
-        }
+        ThreadPool.checkParams(threadPoolMin, threadPoolMax);
+        fdMonitor = blankToNull(fdMonitor);
+        threadPool = blankToNull(threadPool);
+        diskEngine = blankToNull(diskEngine);
+        return this;
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 
     /** A plain context: polling off, QEMU's defaults, the system clocks and providers. */
     public static ContextOptions defaults(String name) {
-        return new ContextOptions(name, PollParams.OFF, 0, 0, 64, null, FdMonitorProviders.system(),
-                null, ThreadPoolProviders.system(), null,
-                DiskIoEngineProviders.system(), ClockGroup.system(), CallbackFailureHandler.logging());
+        ContextOptions o = new ContextOptions();
+        o.name = name;
+        o.pollParams = PollParams.OFF;
+        o.threadPoolMax = ThreadPool.DEFAULT_MAX_THREADS;
+        o.fdMonitors = FdMonitorProviders.system();
+        o.threadPools = ThreadPoolProviders.system();
+        o.diskEngines = DiskIoEngineProviders.system();
+        o.backendWaitNs = TimeUnit.MILLISECONDS.toNanos(DEFAULT_BACKEND_WAIT_MS);
+        o.clocks = ClockGroup.system();
+        o.failureHandler = CallbackFailureHandler.logging();
+        return o.checked();
     }
 
     /** An IOThread's context: as {@link #defaults} but polling up to 32768 ns. */
@@ -69,65 +122,125 @@ public record ContextOptions(String name, PollParams pollParams, long aioMaxBatc
         return defaults(name).withPollParams(PollParams.IOTHREAD_DEFAULT);
     }
 
+    public String name() {
+        return name;
+    }
+
+    public PollParams pollParams() {
+        return pollParams;
+    }
+
+    public long aioMaxBatch() {
+        return aioMaxBatch;
+    }
+
+    public int threadPoolMin() {
+        return threadPoolMin;
+    }
+
+    public int threadPoolMax() {
+        return threadPoolMax;
+    }
+
+    public String fdMonitor() {
+        return fdMonitor;
+    }
+
+    public FdMonitorProviders fdMonitors() {
+        return fdMonitors;
+    }
+
+    public String threadPool() {
+        return threadPool;
+    }
+
+    public ThreadPoolProviders threadPools() {
+        return threadPools;
+    }
+
+    public String diskEngine() {
+        return diskEngine;
+    }
+
+    public DiskIoEngineProviders diskEngines() {
+        return diskEngines;
+    }
+
+    public long backendWaitNs() {
+        return backendWaitNs;
+    }
+
+    public ClockGroup clocks() {
+        return clocks;
+    }
+
+    public CallbackFailureHandler failureHandler() {
+        return failureHandler;
+    }
+
     public ContextOptions withName(String n) {
-        return new ContextOptions(n, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, diskEngine, diskEngines, clocks, failureHandler);
+        return with(o -> o.name = n);
     }
 
     public ContextOptions withPollParams(PollParams p) {
-        return new ContextOptions(name, p, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, diskEngine, diskEngines, clocks, failureHandler);
+        return with(o -> o.pollParams = p);
     }
 
     public ContextOptions withAioMaxBatch(long maxBatch) {
-        return new ContextOptions(name, pollParams, maxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, diskEngine, diskEngines, clocks, failureHandler);
+        return with(o -> o.aioMaxBatch = maxBatch);
     }
 
     public ContextOptions withThreadPool(int min, int max) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, min, max, fdMonitor, fdMonitors, threadPool,
-                threadPools, diskEngine, diskEngines, clocks, failureHandler);
+        return with(o -> {
+            o.threadPoolMin = min;
+            o.threadPoolMax = max;
+        });
     }
 
     public ContextOptions withFdMonitor(String monitorName) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, monitorName,
-                fdMonitors, threadPool, threadPools, diskEngine, diskEngines, clocks, failureHandler);
+        return with(o -> o.fdMonitor = monitorName);
     }
 
     public ContextOptions withFdMonitors(FdMonitorProviders providers) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, providers,
-                threadPool, threadPools, diskEngine, diskEngines, clocks, failureHandler);
+        return with(o -> o.fdMonitors = providers);
     }
 
     /** Names the thread-pool provider to use; null or blank for the highest-ranked one. */
     public ContextOptions withThreadPoolProvider(String providerName) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                providerName, threadPools, diskEngine, diskEngines, clocks, failureHandler);
+        return with(o -> o.threadPool = providerName);
     }
 
     public ContextOptions withThreadPools(ThreadPoolProviders providers) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, providers, diskEngine, diskEngines, clocks, failureHandler);
+        return with(o -> o.threadPools = providers);
     }
 
     /** Names the disk-I/O engine to use; null or blank for the highest-ranked available one. */
     public ContextOptions withDiskEngine(String engineName) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, engineName, diskEngines, clocks, failureHandler);
+        return with(o -> o.diskEngine = engineName);
     }
 
     public ContextOptions withDiskEngines(DiskIoEngineProviders providers) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, diskEngine, providers, clocks, failureHandler);
+        return with(o -> o.diskEngines = providers);
+    }
+
+    /** How long requests wait for a provider of their kind before failing. */
+    public ContextOptions withBackendWait(long amount, TimeUnit unit) {
+        return with(o -> o.backendWaitNs = unit.toNanos(amount));
     }
 
     public ContextOptions withClocks(ClockGroup c) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, diskEngine, diskEngines, c, failureHandler);
+        return with(o -> o.clocks = c);
     }
 
     public ContextOptions withFailureHandler(CallbackFailureHandler h) {
-        return new ContextOptions(name, pollParams, aioMaxBatch, threadPoolMin, threadPoolMax, fdMonitor, fdMonitors,
-                threadPool, threadPools, diskEngine, diskEngines, clocks, h);
+        return with(o -> o.failureHandler = h);
+    }
+
+    @Override
+    public String toString() {
+        return "ContextOptions[name=" + name + ", poll=" + pollParams + ", aioMaxBatch=" + aioMaxBatch
+                + ", threadPool=" + threadPoolMin + ".." + threadPoolMax + ", fdMonitor=" + fdMonitor
+                + ", threadPoolProvider=" + threadPool + ", diskEngine=" + diskEngine + ", backendWaitNs="
+                + backendWaitNs + "]";
     }
 }

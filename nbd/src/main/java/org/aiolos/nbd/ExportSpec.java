@@ -3,7 +3,6 @@ package org.aiolos.nbd;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.aiolos.api.diskio.DiskIoEngineFactory;
 
 /**
  * What to export: a regular file under a name.
@@ -16,11 +15,14 @@ import org.aiolos.api.diskio.DiskIoEngineFactory;
  *     clients may still send requests at any byte offset and length
  * @param description free text shown to clients ({@code NBD_INFO_DESCRIPTION}); null or
  *     empty for none; at most 4096 bytes of UTF-8
- * @param engine the disk-I/O engine for this export, or null for the context's own
- *     ({@code ctx.diskIo()})
+ * @param engine the disk-I/O engine this export prefers ({@code threads}, {@code native},
+ *     {@code io_uring}), or null for the context's own ({@code ctx.diskIo()}). The export
+ *     then has an engine of its own that follows the providers as the context's does: while
+ *     the named one is not available it runs on the best available one, and moves back
+ *     when it returns ({@link org.aiolos.core.AiolosContext#openDiskIo})
  */
 public record ExportSpec(String name, Path file, boolean readOnly, boolean direct, String description,
-        DiskIoEngineFactory engine) {
+        String engine) {
 
     /** The longest name or description the protocol carries (NBD_MAX_STRING_SIZE). */
     public static final int MAX_STRING_BYTES = 4096;
@@ -51,6 +53,9 @@ public record ExportSpec(String name, Path file, boolean readOnly, boolean direc
         }
         if (!readOnly && !Files.isWritable(file)) {
             throw new IllegalArgumentException("file " + file + " is not writable (export it read-only?)");
+        }
+        if (engine != null && engine.isBlank()) {
+            engine = null;
         }
         if (description != null && description.getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {
             throw new IllegalArgumentException("description must be at most " + MAX_STRING_BYTES + " bytes of UTF-8");

@@ -56,13 +56,14 @@ final class NbdFixture implements AutoCloseable {
     }
 
     /** Skips (with the reason) when this kernel cannot run {@code engine}. */
-    static DiskIoEngineFactory requireEngine(String engine) {
+    /** Skips the test unless an engine provider named {@code engine} is available; returns the name. */
+    static String requireEngine(String engine) {
         DiskIoEngineProviders providers = DiskIoEngineProviders.system();
         for (BackendProviders.Provider<DiskIoEngineFactory> p : providers.list()) {
             if (p.name().equals(engine)) {
                 String why = providers.unavailableReason(p.factory());
                 assumeTrue(why == null, () -> "disk-I/O engine " + engine + " unavailable here: " + why);
-                return p.factory();
+                return engine;
             }
         }
         fail("no disk-I/O engine provider named " + engine + " on the test class path");

@@ -40,24 +40,45 @@ class ContextThreadPoolTest {
     }
 
     @Test
-    void withoutAProviderSubmitFailsClearlyAndTheContextKeepsWorking() {
-        AiolosContext ctx = fx.open("none");
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> ctx.threadPool().submit(() -> 1, (v, f) -> { }));
-        assertTrue(e.getMessage().contains("no thread-pool provider is available"), e.getMessage());
+    void withoutAProviderWorkWaitsForOneThenFailsClearlyAndTheContextKeepsWorking() {
+        AiolosContext ctx = fx.open(fx.options("none").withBackendWait(100, java.util.concurrent.TimeUnit.MILLISECONDS));
+        Object[] outcome = new Object[1];
+        ctx.threadPool().submit(() -> 1, (v, f) -> outcome[0] = f == null ? v : f);
+        assertEquals(1, ctx.threadPool().inFlight(), "held while no provider is available");
         List<String> ran = new ArrayList<>();
         ctx.scheduleOneshot("still-alive", () -> ran.add("bh"));
         ctx.poll(false);
         assertEquals(List.of("bh"), ran);
+        pollUntil(ctx, () -> outcome[0] != null, "the held request's completion after backend-wait-ms");
+        IllegalStateException e = assertInstanceOf(IllegalStateException.class, outcome[0]);
+        assertTrue(e.getMessage().contains("no thread-pool provider became available within 100 ms"), e.getMessage());
         assertEquals(0, ctx.threadPool().inFlight());
         assertThrows(UnsupportedOperationException.class, () -> ctx.threadPool().close(),
                 "the context owns its pool");
+        fx.assertNoFailures();
+    }
 
-        AiolosContext named = fx.open(fx.options("named").withThreadPoolProvider("nope"));
+    @Test
+    void workWaitingForAProviderRunsWhenOneAppears() {
+        AiolosContext ctx = fx.open("late");
+        AtomicInteger got = new AtomicInteger();
+        ctx.threadPool().submit(() -> 7, (v, f) -> got.set(v));
+        ctx.poll(false);
+        fx.providers.add(new WorkerPoolFactory(), 0); // the bundle starts
+        pollUntil(ctx, () -> got.get() == 7, "the held request ran on the new provider's pool");
+        fx.assertNoFailures();
+    }
+
+    @Test
+    void aNamedProviderThatIsMissingIsReplacedByTheBestWithANote() {
         fx.providers.add(new WorkerPoolFactory(), 0);
-        IllegalStateException n = assertThrows(IllegalStateException.class,
-                () -> named.threadPool().submit(() -> 1, (v, f) -> { }));
-        assertTrue(n.getMessage().contains("named 'nope'"), n.getMessage());
+        AiolosContext named = fx.open(fx.options("named").withThreadPoolProvider("nope"));
+        AtomicInteger got = new AtomicInteger();
+        named.threadPool().submit(() -> 3, (v, f) -> got.set(v));
+        pollUntil(named, () -> got.get() == 3, "served by the best available provider");
+        String note = named.backends().stream().filter(b -> b.kind().equals("thread-pool")).findFirst()
+                .orElseThrow().note();
+        assertTrue(note != null && note.contains("'nope'") && note.contains(WorkerPoolFactory.NAME), note);
         fx.assertNoFailures();
     }
 
@@ -143,8 +164,12 @@ class ContextThreadPoolTest {
         assertEquals("a", impl(ctx).threadPoolProvider());
 
         fx.providers.remove(a);
-        assertThrows(IllegalStateException.class, () -> ctx.threadPool().submit(() -> 1, (v, f) -> { }));
-        pollUntil(ctx, () -> impl(ctx).openThreadPools() == 0, "the last pool retired and closed");
+        ctx.poll(false); // the safe point: a's pool retires, and no provider is left
+        ctx.setBackendWaitMs(50);
+        Object[] late = new Object[1];
+        ctx.threadPool().submit(() -> 1, (v, f) -> late[0] = f);
+        pollUntil(ctx, () -> late[0] != null && impl(ctx).openThreadPools() == 0, "the last pool retired and closed");
+        assertInstanceOf(IllegalStateException.class, late[0], "no provider came within backend-wait-ms");
         assertEquals(2, a.closed.get());
         Fixture.waitUntil(() -> Fixture.allLiveWorkers() == before, java.time.Duration.ofSeconds(5),
                 "thread count back to the start");
@@ -169,22 +194,21 @@ class ContextThreadPoolTest {
         }
         pollUntil(ctx, () -> running.get() == 10, "10 running");
         fx.providers.remove(a); // the bundle stops
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> ctx.threadPool().submit(() -> 1, (v, f) -> { }));
-        assertTrue(e.getMessage().contains("no thread-pool provider"), e.getMessage());
+        ctx.poll(false); // the safe point: a's pool retires
+        AtomicInteger got = new AtomicInteger();
+        ctx.threadPool().submit(() -> 9, (v, f) -> got.set(v)); // waits for a provider
         ctx.poll(false);
         assertEquals(0, a.closed.get(), "the old pool stays while work is in flight");
-        assertEquals(10, ctx.threadPool().inFlight());
+        assertEquals(11, ctx.threadPool().inFlight(), "10 on the old pool, 1 waiting");
         gate.countDown();
         pollUntil(ctx, () -> outcomes.size() == 10, "all 10 completions");
         pollUntil(ctx, () -> a.closed.get() == 1 && liveWorkers(ctx) == 0, "the drained pool closed");
         outcomes.sort(null);
         assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), outcomes);
+        assertEquals(0, got.get(), "still waiting");
         TrackedFactory back = new TrackedFactory("back");
         fx.providers.add(back, 0);
-        AtomicInteger got = new AtomicInteger();
-        ctx.threadPool().submit(() -> 9, (v, f) -> got.set(v));
-        pollUntil(ctx, () -> got.get() == 9, "a returning provider takes work again");
+        pollUntil(ctx, () -> got.get() == 9, "a returning provider takes the waiting work");
         fx.assertNoFailures();
     }
 

@@ -23,11 +23,15 @@ import org.aiolos.api.threadpool.ThreadPool;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.core.ContextOptions;
 import org.aiolos.core.ContextStats;
-import org.aiolos.core.ThreadPoolParams;
 import org.aiolos.core.clock.ClockGroup;
 import org.aiolos.core.coroutine.CoScheduler;
-import org.aiolos.core.diskio.ContextDiskIo;
 import org.aiolos.api.diskio.DiskIoEngine;
+import org.aiolos.core.BackendStatus;
+import org.aiolos.core.backend.BackendSlot;
+import org.aiolos.core.backend.ContextBackends;
+import org.aiolos.core.backend.EngineSlot;
+import org.aiolos.core.backend.PoolSlot;
+import org.aiolos.core.backend.WorkSlot;
 import org.aiolos.core.coroutine.CoroutineHost;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.Fds;
@@ -68,8 +72,11 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     // ---- timers (spec §4), one list per clock type, run in ClockType order
     private final TimerList[] timerLists = new TimerList[ClockType.values().length];
 
+    // ---- backends: the one safe-point flag and the slots of each kind
+    private final ContextBackends backends;
+
     // ---- fd monitoring and adaptive polling (spec §1.5–1.7)
-    private final MonitorSelector selector;
+    private final MonitorSlot monitorSlot;
     /** Written under registry.lock by the home thread (swap); read by anyone. */
     private volatile FdMonitor monitor;
     private volatile long pollMaxNs;
@@ -89,18 +96,23 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
 
     // ---- threads and nesting
     private volatile Thread homeThread;
-    /** home: nesting depth of poll/dispatch; read by close from other threads. */
-    private volatile int depth;
+    /**
+     * The nesting depth of poll/dispatch (low 32 bits) and how many outermost polls have
+     * ended (high 32 bits). Written by the home thread only, read by any. One volatile word,
+     * so a foreign thread that removes a handler can wait for the iteration that may be
+     * running its callback to end, without the loop paying a second fenced store.
+     */
+    private volatile long loopState;
     private ReadyQueue[] frames = new ReadyQueue[4];
     private volatile boolean closed;
     private final Consumer<HandlerNode> unlinkRetired = this::unlinkRetired;
     private final ExternalSource externalSource = new ExternalSource();
     /** Coroutines scheduled here (spec §5.3); owned by the coroutine package. */
     private final CoScheduler coroutines;
-    /** The disk-I/O engine holder (spec §7): opened on first use, closed with the context. */
-    private final ContextDiskIo diskIo;
+    /** The disk-I/O engine slot (spec §7): opened on first use, closed with the context. */
+    private final EngineSlot diskIo;
     /** The thread-pool view and the pools behind it (spec §6); opened lazily. */
-    private final ContextThreadPool threadPool;
+    private final PoolSlot threadPool;
 
     public ContextImpl(ContextOptions options) {
         Objects.requireNonNull(options, "options");
@@ -119,10 +131,13 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             timerLists[type.ordinal()] = list;
         }
         this.notifier = EventFd.open(false);
+        this.backends = new ContextBackends(this, options.backendWaitNs(), runner::report, () -> homeThread);
         boolean ok = false;
+        MonitorSlot slot = null;
         try {
-            this.selector = new MonitorSelector(this, options.fdMonitor(), options.fdMonitors());
-            this.monitor = selector.openInitial();
+            slot = new MonitorSlot(backends, this, options.fdMonitor(), options.fdMonitors());
+            this.monitorSlot = slot;
+            this.monitor = slot.openInitial();
             // The notifier's poll callback reads `notified`, so busy polling sees wakeUp
             // without a syscall (spec §1.2 step 6). Like every registration it ends with a
             // wakeUp: a new context starts with notified == true.
@@ -134,16 +149,19 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             ok = true;
         } finally {
             if (!ok) {
-                FdMonitor m = monitor;
-                if (m != null) {
-                    m.close();
+                if (slot != null) {
+                    slot.closeBackends();
+                    slot.dispose();
                 }
                 notifier.close();
             }
         }
         this.coroutines = new CoScheduler(this);
-        this.diskIo = new ContextDiskIo(this, options.diskEngine(), options.diskEngines());
-        this.threadPool = new ContextThreadPool(this, options.threadPool(), options.threadPools());
+        this.diskIo = new EngineSlot(backends, toString(), options.diskEngine(), options.diskEngines(), null);
+        this.threadPool = new PoolSlot(backends, options.threadPool(), options.threadPools());
+        backends.add(monitorSlot);
+        backends.add(diskIo);
+        backends.add(threadPool);
     }
 
     private static void noop() {
@@ -211,13 +229,15 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     @Override
     public boolean poll(boolean blocking) {
         enterHome("poll");
-        int d = depth;
+        int d = depth();
         ReadyQueue ready = frame(d);
-        depth = d + 1;
+        enterDepth(d);
         boolean completed = false;
         try {
             if (d == 0) {
-                selector.atSafePoint();
+                if (backends.needsAttention()) {
+                    backends.atSafePoint();
+                }
                 if (pollTimesReset) {
                     applyPollTimeReset();
                 }
@@ -226,7 +246,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             completed = true;
             return progress;
         } finally {
-            depth = d;
+            leaveDepth(d);
             if (!completed) {
                 ready.clear();
             }
@@ -271,6 +291,54 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         }
         progress |= runTimers();
         return progress;
+    }
+
+    private int depth() {
+        return (int) loopState;
+    }
+
+    /** Home thread, entering nesting level {@code d + 1}. */
+    private void enterDepth(int d) {
+        loopState = (loopState & 0xFFFF_FFFF_0000_0000L) | (d + 1); // volatile store, as the depth always was
+    }
+
+    /** Home thread, back at level {@code d}; leaving the outermost level counts one iteration. */
+    private void leaveDepth(int d) {
+        long s = loopState;
+        loopState = d == 0 ? ((s >>> 32) + 1) << 32 : (s & 0xFFFF_FFFF_0000_0000L) | d;
+    }
+
+    /**
+     * A foreign thread retired a handler: returns once none of its callbacks can be running
+     * or start. The retirement (a volatile store of {@code deleted}) comes before the read
+     * of {@link #loopState} here, and the home thread stores loopState before it reads
+     * {@code deleted} in its next dispatch (all volatile, so one total order): either the
+     * loop was outside every poll, or the iteration that may have passed the check ends
+     * and any later one sees the handler deleted. A thread running another context's
+     * callbacks does not wait (two loops removing each other's handlers would deadlock);
+     * nor does a thread that is not a loop's once this context closes.
+     */
+    private void awaitCallbacksRetired() {
+        long s = loopState;
+        if ((int) s == 0 || runsAnotherLoop()) {
+            return;
+        }
+        long iteration = s >>> 32;
+        for (int spins = 0; ; spins++) {
+            long now = loopState;
+            if ((int) now == 0 || (now >>> 32) != iteration || closed) {
+                return;
+            }
+            if (spins < 128) {
+                Thread.onSpinWait();
+            } else {
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+            }
+        }
+    }
+
+    private static boolean runsAnotherLoop() {
+        return AioContext.current() instanceof ContextImpl c && c.inHomeThreadFast() && c.depth() > 0;
     }
 
     private ReadyQueue frame(int d) {
@@ -786,6 +854,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         BooleanSupplier p = onPollReady == null ? null : poll;
         boolean deleting = onReadable == null && onWritable == null && p == null;
         HandlerNode created = null;
+        HandlerNode retired = null;
         registry.lock.lock();
         try {
             HandlerNode old = registry.find(fd);
@@ -809,12 +878,16 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             }
             if (old != null) {
                 registry.retire(old);
+                retired = old;
             }
         } finally {
             registry.lock.unlock();
         }
-        selector.handlersChanged();
+        monitorSlot.handlersChanged();
         wakeUp();
+        if (retired != null && !inHomeThread()) {
+            awaitCallbacksRetired();
+        }
         return created;
     }
 
@@ -823,12 +896,12 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         try {
             mon.update(old, created);
         } catch (RuntimeException e) {
-            selector.monitorFailed(mon, "update threw " + e);
+            monitorSlot.monitorFailed(mon, "update threw " + e);
             return;
         }
         String failure = mon.failure();
         if (failure != null) {
-            selector.monitorFailed(mon, failure);
+            monitorSlot.monitorFailed(mon, failure);
         }
     }
 
@@ -849,31 +922,21 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         return registry.resolve(registrationId);
     }
 
-    // ---- monitor swap, called by MonitorSelector at a safe point in the home thread
+    // ---- monitor swap, called by MonitorSlot at a safe point in the home thread
 
-    FdMonitor monitor() {
-        return monitor;
-    }
-
-    /** Installs {@code next}, registering every live handler in it first. Home thread, depth 1. */
+    /**
+     * Installs {@code next}, registering every live handler in it first; the slot closes
+     * the old one right after. Home thread, at a safe point.
+     */
     void installMonitor(FdMonitor next) {
-        FdMonitor old;
         registry.lock.lock();
         try {
             registry.forEachLive(n -> next.update(null, n));
-            old = monitor;
             monitor = next;
         } finally {
             registry.lock.unlock();
         }
-        if (old != null && old != next) {
-            old.close();
-        }
         stats.monitorSwaps++;
-    }
-
-    int liveHandlerCount() {
-        return registry.liveCount();
     }
 
     // =====================================================================================
@@ -959,7 +1022,48 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     @Override
     public void useDiskEngine(String engineName) {
         checkOpen("useDiskEngine");
-        diskIo.setConfigured(engineName);
+        diskIo.configure(engineName);
+    }
+
+    @Override
+    public void useThreadPool(String providerName) {
+        checkOpen("useThreadPool");
+        threadPool.configure(providerName);
+    }
+
+    @Override
+    public DiskIoEngine openDiskIo(String engineName, String owner) {
+        checkOpen("openDiskIo");
+        Objects.requireNonNull(owner, "owner");
+        EngineSlot[] slot = new EngineSlot[1];
+        slot[0] = new EngineSlot(backends, owner + " on " + this, engineName, diskIo.providers(),
+                () -> backends.remove(slot[0]));
+        backends.add(slot[0]);
+        return slot[0];
+    }
+
+    @Override
+    public List<BackendStatus> backends() {
+        List<BackendStatus> out = new ArrayList<>();
+        for (BackendSlot<?, ?> s : backends.slots()) {
+            out.add(s.status());
+        }
+        return out;
+    }
+
+    @Override
+    public void setBackendWaitMs(long ms) {
+        if (ms < 0 || ms > Long.MAX_VALUE / 1_000_000L) {
+            throw new IllegalArgumentException("backend-wait-ms must be in range [0, " + Long.MAX_VALUE / 1_000_000L
+                    + "], got " + ms);
+        }
+        checkOpen("setBackendWaitMs");
+        backends.setBackendWaitNs(ms * 1_000_000L);
+    }
+
+    @Override
+    public long backendWaitMs() {
+        return backends.backendWaitNs() / 1_000_000L;
     }
 
     @Override
@@ -969,7 +1073,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
 
     @Override
     public void setThreadPoolParams(long min, long max) {
-        ThreadPoolParams.check(min, max);
+        ThreadPool.checkParams(min, max);
         checkOpen("setThreadPoolParams");
         threadPoolMin = (int) min;
         threadPoolMax = (int) max;
@@ -989,7 +1093,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
 
     /** The provider of the current thread pool, or null when none is open. */
     public String threadPoolProvider() {
-        return threadPool.providerName();
+        return threadPool.servingName();
     }
 
     @Override
@@ -1013,12 +1117,12 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     @Override
     public void useFdMonitor(String monitorName) {
         checkOpen("useFdMonitor");
-        selector.configure(monitorName);
+        monitorSlot.configure(monitorName);
     }
 
     @Override
     public String fdMonitorNote() {
-        return selector.note();
+        return monitorSlot.note();
     }
 
     @Override
@@ -1083,10 +1187,12 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             enterHome("prepare");
             notify.openExternalWindow(); // full fence before computing the timeout
             long timeout = computeTimeout();
-            ReadyQueue discard = frame(depth);
+            ReadyQueue discard = frame(depth());
             pollSetStarted(discard, false);
             discard.clear(); // QEMU discards it too (left open upstream)
-            selector.atSafePointIfIdle(depth);
+            if (depth() == 0 && backends.needsAttention()) {
+                backends.atSafePoint(); // no outer poll on this path: an idle prepare is the safe point
+            }
             monitor.externalPrepare();
             return timeout;
         }
@@ -1107,9 +1213,9 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         @Override
         public boolean dispatch() {
             enterHome("dispatch");
-            int d = depth;
+            int d = depth();
             ReadyQueue ready = frame(d);
-            depth = d + 1;
+            enterDepth(d);
             boolean completed = false;
             try {
                 FdMonitor mon = monitor;
@@ -1122,7 +1228,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                 }
                 completed = true;
             } finally {
-                depth = d;
+                leaveDepth(d);
                 if (!completed) {
                     ready.clear();
                 }
@@ -1187,7 +1293,11 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             }
         }
         if (!leaks.isEmpty()) {
-            threadPool.closeRefused();
+            for (BackendSlot<?, ?> slot : backends.slots()) {
+                if (slot instanceof WorkSlot<?, ?, ?> work) {
+                    work.closeRefused();
+                }
+            }
             throw new IllegalStateException("AioContext '" + name + "' still holds " + String.join(", ", leaks)
                     + "; delete bottom halves, cancel timers and let scheduled coroutines run before closing"
                     + " (the context stays open)");
@@ -1201,23 +1311,27 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         }
         Thread home = homeThread;
         Thread me = Thread.currentThread();
-        if (depth != 0) {
+        if (depth() != 0) {
             throw new IllegalStateException("AioContext '" + name + "' cannot be closed while its loop runs"
                     + (home == me ? " (close called from inside one of its callbacks)" : " in thread '"
                     + (home == null ? "?" : home.getName()) + "'"));
         }
-        // Disk engines first: the threads engine runs on the pool, and the engines' own
-        // bottom halves must be gone before the leak check; their requests in flight
-        // complete (callbacks run) before this returns. If the check below refuses, the
-        // next disk request simply reopens an engine.
-        diskIo.close();
+        // Disk engines first (the context's and any an owner opened): the threads engine runs
+        // on the pool, and the engines' own bottom halves must be gone before the leak
+        // check; their requests in flight complete (callbacks run) before this returns. If
+        // the check below refuses, the next disk request simply reopens an engine.
+        for (BackendSlot<?, ?> slot : backends.slots()) {
+            if (slot instanceof EngineSlot engines) {
+                engines.closeBackends();
+            }
+        }
         // Then pools: their remaining completions run now, in this thread, and may still
         // schedule work that the checks below must see.
-        threadPool.closeAll();
+        threadPool.closeBackends();
         closeTimersOrRefuse();
-        threadPool.dispose();
-        selector.close();
-        FdMonitor mon = monitor;
+        for (BackendSlot<?, ?> slot : backends.slots()) {
+            slot.dispose();
+        }
         registry.lock.lock();
         try {
             registry.forEachLive(n -> n.deleted = true);
@@ -1225,7 +1339,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
             registry.lock.unlock();
         }
         try {
-            mon.close();
+            monitorSlot.closeBackends();
         } finally {
             notifier.close();
             for (TimerList list : timerLists) {

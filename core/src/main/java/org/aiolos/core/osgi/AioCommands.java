@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.aiolos.api.AioContext;
 import org.aiolos.core.AiolosContext;
+import org.aiolos.core.BackendStatus;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -85,29 +86,36 @@ public final class AioCommands {
     }
 
     /**
-     * {@code aio:use <context> <fdmon|aio-engine> <name>}: switches either backend live;
-     * for the disk engine ({@code threads}, {@code native}, {@code io_uring} or
-     * {@code auto}) requests in flight finish on the old engine, new ones use the new one.
+     * {@code aio:use <context> <fdmon|aio-engine|thread-pool> <name>}: switches a backend
+     * live. For the disk engine ({@code threads}, {@code native}, {@code io_uring}) and the
+     * thread pool (a provider's name), work in flight finishes on the old one while new work
+     * goes to the new one; {@code auto} returns to the best available. A name that is not
+     * available is kept as the preference: the context runs on the best available one, says
+     * so in {@code aio:contexts}, and moves to the named one when it appears.
      */
     public String use(String context, String kind, String name) throws InterruptedException {
         if (kind.equals("fdmon")) {
             return use(context, name);
         }
-        if (!kind.equals("aio-engine")) {
-            return "unknown backend kind '" + kind + "'; use fdmon or aio-engine";
-        }
         ContextEntry e = contexts.get(context);
         if (e == null) {
             return "no context named '" + context + "'; contexts: " + String.join(", ", contexts.keySet());
         }
-        String want = name.equals("auto") ? "" : name;
-        if (!IOThreadSettings.AIO_ENGINES.contains(want)) {
-            return "unknown disk-I/O engine '" + name + "'; use threads, native, io_uring or auto";
+        String want = name.equals("auto") ? null : name;
+        switch (kind) {
+            case "aio-engine" -> {
+                if (want != null && !IOThreadSettings.AIO_ENGINES.contains(want)) {
+                    return "unknown disk-I/O engine '" + name + "'; use threads, native, io_uring or auto";
+                }
+                e.context().useDiskEngine(want);
+            }
+            case "thread-pool" -> e.context().useThreadPool(want);
+            default -> {
+                return "unknown backend kind '" + kind + "'; use fdmon, aio-engine or thread-pool";
+            }
         }
-        e.context().useDiskEngine(want.isEmpty() ? null : want);
-        return context + ": disk-I/O engine " + (want.isEmpty() ? "best available" : want)
-                + " from the next request (now: " + (e.context().diskEngineName() == null ? "none open"
-                : e.context().diskEngineName()) + ")";
+        BackendStatus now = MonitorWait.applied(e.context(), kind, want, 2_000);
+        return context + ": " + kind + " " + now.describe() + (now.note() == null ? "" : "; " + now.note());
     }
 
     /** {@code aio:top}: ten refreshes, one a second. */

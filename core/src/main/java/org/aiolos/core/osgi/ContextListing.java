@@ -3,6 +3,7 @@ package org.aiolos.core.osgi;
 import java.util.Collection;
 import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.core.AiolosContext;
+import org.aiolos.core.BackendStatus;
 import org.aiolos.core.ContextStats;
 import org.aiolos.core.loop.ContextImpl;
 
@@ -16,13 +17,6 @@ final class ContextListing {
         return ctx instanceof ContextImpl impl ? impl.coroutineScheduler().scheduledDescriptions().size() : 0;
     }
 
-    private static String orNone(String name) {
-        return name == null ? "none open yet" : name;
-    }
-
-    private static String poolProvider(AiolosContext ctx) {
-        return ctx instanceof ContextImpl impl ? impl.threadPoolProvider() : null;
-    }
 
     static String render(Collection<ContextEntry> contexts) {
         if (contexts.isEmpty()) {
@@ -34,13 +28,16 @@ final class ContextListing {
             ContextStats s = ctx.stats();
             out.append(e.name()).append("  thread=").append(e.prop(IOThreadRunner.THREAD, "-"))
                     .append("  source=").append(e.prop(IOThreadRunner.SOURCE, "-")).append('\n');
-            out.append("  fdmon=").append(s.fdMonitor())
-                    .append(" (configured: ").append(e.prop("fdmon", "best available")).append(")")
-                    .append("  engine=").append(orNone(ctx.diskEngineName()))
-                    .append(" (configured: ").append(e.prop("aio-engine", "best available")).append(")")
-                    .append("  pool=").append(orNone(poolProvider(ctx)))
-                    .append(" (min ").append(ctx.threadPoolMin()).append(", max ").append(ctx.threadPoolMax())
-                    .append(")\n");
+            for (BackendStatus b : ctx.backends()) {
+                out.append("  ").append(b.kind()).append('=').append(b.describe());
+                if (b.kind().equals("thread-pool")) {
+                    out.append(" min ").append(ctx.threadPoolMin()).append(", max ").append(ctx.threadPoolMax());
+                }
+                out.append('\n');
+                if (b.note() != null) {
+                    out.append("    note: ").append(b.note()).append('\n');
+                }
+            }
             out.append("  iterations=").append(s.iterations())
                     .append(" bhs-run=").append(s.bottomHalvesRun())
                     .append(" fds-dispatched=").append(s.fdsDispatched())
@@ -57,10 +54,6 @@ final class ContextListing {
                     .append(" pool-in-flight=").append(ctx.threadPool().inFlight())
                     .append(" disk-in-flight=").append(ctx.diskIo().inFlight())
                     .append('\n');
-            String note = ctx.fdMonitorNote();
-            if (note != null) {
-                out.append("  note: ").append(note).append('\n');
-            }
             String rejected = e.prop(IOThreadRunner.REJECTED, null);
             if (rejected != null) {
                 out.append("  last update ").append(rejected).append('\n');

@@ -48,4 +48,8 @@ import org.osgi.service.metatype.annotations.Option;
                     @Option(label = "Linux AIO", value = "native"), @Option(label = "io_uring", value = "io_uring")},
             required = false)
     String aio$_$engine() default "";
+
+    @AttributeDefinition(description = "How long thread-pool and disk-I/O requests made while no provider of their "
+            + "kind is available wait for one (a bundle update or refresh) before they fail, in ms.", min = "0")
+    long backend$_$wait$_$ms() default 30000;
 }

@@ -94,6 +94,7 @@ final class IOThreadRunner {
         ctx.setPollParams(next.pollMaxNs(), next.pollGrow(), next.pollShrink());
         ctx.setAioParams(next.aioMaxBatch());
         ctx.setThreadPoolParams(next.threadPoolMin(), next.threadPoolMax());
+        ctx.setBackendWaitMs(next.backendWaitMs());
         if (!next.fdmon().equals(settings.fdmon())) {
             ctx.useFdMonitor(next.fdmon().isEmpty() ? null : next.fdmon());
         }

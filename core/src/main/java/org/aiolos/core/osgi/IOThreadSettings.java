@@ -2,9 +2,10 @@ package org.aiolos.core.osgi;
 
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.aiolos.api.PollParams;
 import org.aiolos.core.ContextOptions;
-import org.aiolos.core.ThreadPoolParams;
+import org.aiolos.api.threadpool.ThreadPool;
 
 /**
  * One IOThread's validated settings, parsed from configuration properties. Everything is
@@ -12,14 +13,16 @@ import org.aiolos.core.ThreadPoolParams;
  * first bad field is named in the {@link IllegalArgumentException}'s message.
  */
 record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShrink, long aioMaxBatch,
-                        int threadPoolMin, int threadPoolMax, String fdmon, String aioEngine) {
+                        int threadPoolMin, int threadPoolMax, String fdmon, String aioEngine,
+                        long backendWaitMs) {
 
     static final Set<String> FD_MONITORS = Set.of("", "poll", "epoll", "io_uring");
     static final Set<String> AIO_ENGINES = Set.of("", "threads", "native", "io_uring");
 
     /** QEMU's IOThread defaults. */
     static IOThreadSettings defaults(String name) {
-        return new IOThreadSettings(name, PollParams.IOTHREAD_DEFAULT.maxNs(), 0, 0, 0, 0, 64, "", "");
+        return new IOThreadSettings(name, PollParams.IOTHREAD_DEFAULT.maxNs(), 0, 0, 0, 0, 64, "", "",
+                ContextOptions.DEFAULT_BACKEND_WAIT_MS);
     }
 
     /**
@@ -39,12 +42,18 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
         long batch = number(props, "aio-max-batch", d.aioMaxBatch);
         long min = number(props, "thread-pool-min", d.threadPoolMin);
         long max = number(props, "thread-pool-max", d.threadPoolMax);
+        long waitMs = number(props, "backend-wait-ms", d.backendWaitMs);
         nonNegative("poll-max-ns", maxNs);
         nonNegative("poll-grow", grow);
         nonNegative("poll-shrink", shrink);
         nonNegative("aio-max-batch", batch);
+        nonNegative("backend-wait-ms", waitMs);
+        if (waitMs > Long.MAX_VALUE / 1_000_000L) {
+            throw new IllegalArgumentException("backend-wait-ms: must be at most " + Long.MAX_VALUE / 1_000_000L
+                    + ", got " + waitMs);
+        }
         try {
-            ThreadPoolParams.check(min, max);
+            ThreadPool.checkParams(min, max);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("thread-pool-min/thread-pool-max: " + e.getMessage(), e);
         }
@@ -57,7 +66,7 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
             throw new IllegalArgumentException("aio-engine: must be empty, threads, native or io_uring, got '"
                     + engine + "'");
         }
-        return new IOThreadSettings(name, maxNs, grow, shrink, batch, (int) min, (int) max, fdmon, engine);
+        return new IOThreadSettings(name, maxNs, grow, shrink, batch, (int) min, (int) max, fdmon, engine, waitMs);
     }
 
     ContextOptions toOptions(BackendRegistry backends) {
@@ -69,7 +78,8 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
                 .withFdMonitors(backends.fdMonitors())
                 .withThreadPools(backends.threadPools())
                 .withDiskEngine(aioEngine.isEmpty() ? null : aioEngine)
-                .withDiskEngines(backends.diskEngines());
+                .withDiskEngines(backends.diskEngines())
+                .withBackendWait(backendWaitMs, TimeUnit.MILLISECONDS);
     }
 
     private static void nonNegative(String field, long v) {

@@ -1,6 +1,7 @@
 package org.aiolos.core.osgi;
 
 import org.aiolos.core.AiolosContext;
+import org.aiolos.core.BackendStatus;
 
 /** Waits (briefly) for a context to reach its next safe point after a monitor change. */
 final class MonitorWait {
@@ -26,5 +27,36 @@ final class MonitorWait {
             Thread.sleep(5);
         }
         return ctx.fdMonitorName();
+    }
+
+    /**
+     * Waits for the context's next safe point to apply a change of {@code kind}: until
+     * {@code want} serves, a note says why it cannot, or nothing is open (the next request
+     * opens the new choice). For {@code want} null (the best available) the current one
+     * may already be it, so the wait is short.
+     */
+    static BackendStatus applied(AiolosContext ctx, String kind, String want, long timeoutMs)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + (want == null ? Math.min(timeoutMs, 200) : timeoutMs) * 1_000_000;
+        BackendStatus s = status(ctx, kind);
+        while (System.nanoTime() < deadline) {
+            s = status(ctx, kind);
+            boolean settled = s.note() != null || s.serving() == null
+                    || (want != null && want.equals(s.serving()));
+            if (settled && java.util.Objects.equals(s.configured(), want)) {
+                return s;
+            }
+            Thread.sleep(5);
+        }
+        return s;
+    }
+
+    private static BackendStatus status(AiolosContext ctx, String kind) {
+        for (BackendStatus s : ctx.backends()) {
+            if (s.kind().equals(kind)) {
+                return s; // the context's own comes first
+            }
+        }
+        throw new IllegalArgumentException("no backend kind " + kind);
     }
 }

@@ -559,7 +559,10 @@ public abstract class DiskEngineContract {
         }
         assertEquals(fds, Fds.openFdCount(), "file descriptors leaked");
         assertEquals(threads, liveThreads(), "threads leaked");
-        assertEquals(nativeBytes, settledNativeMemory(nativeBytes), "native memory (FFM arenas) leaked");
+        long after = settledNativeMemory(nativeBytes);
+        // Workers' per-thread state is freed by a cleaner after their thread ends, so the
+        // baseline may still hold some of the warm-up's: what is checked is that nothing grew.
+        assertTrue(after <= nativeBytes, "native memory (FFM arenas) leaked: " + nativeBytes + " -> " + after);
         assertEquals(mappings, ringMappings(), "kernel ring mappings leaked");
     }
 
@@ -593,9 +596,10 @@ public abstract class DiskEngineContract {
      * arenas; the thread pool's workers come and go): retried until it equals
      * {@code expected}, or a second, for a stable baseline with -1.
      */
+    /** Native memory after GC has settled, or once it is at most {@code expected} (when that is >= 0). */
     static long settledNativeMemory(long expected) throws InterruptedException {
         long v = nativeMemory();
-        for (int i = 0; i < 50 && v != expected; i++) {
+        for (int i = 0; i < 50 && (expected < 0 || v > expected); i++) {
             System.gc();
             Thread.sleep(20);
             long next = nativeMemory();

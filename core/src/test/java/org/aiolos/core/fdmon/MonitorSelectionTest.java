@@ -173,8 +173,8 @@ class MonitorSelectionTest {
         Faults.failAlways("io_uring_setup", Errno.EPERM);
         ctx = context("io_uring", new PollFdMonitorFactory(), new IoUringFdMonitorFactory());
         assertEquals("poll", ctx.fdMonitorName());
-        assertEquals("configured fd monitor 'io_uring' is not usable (io_uring_setup failed: EPERM (Operation not "
-                + "permitted)); using poll", ctx.fdMonitorNote());
+        assertEquals("configured fd monitor 'io_uring' is not available (io_uring_setup failed: EPERM (Operation not "
+                + "permitted)); using poll until it is", ctx.fdMonitorNote());
     }
 
     @Test

@@ -11,6 +11,7 @@ import org.aiolos.api.coroutine.CoRwLock;
 import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.api.diskio.DiskFile;
 import org.aiolos.api.diskio.DiskIoEngine;
+import org.aiolos.core.AiolosContext;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.Fds;
 import org.aiolos.linux.Files;
@@ -87,11 +88,12 @@ public final class Export {
     }
 
     /**
-     * Opens the file (and the export's own engine, if the spec names a factory). Home thread.
+     * Opens the file (and the export's own engine, if the spec names one). Home thread. No
+     * engine need be available yet: requests wait for one (the context's backend-wait-ms).
      *
      * @throws IOException naming the export, the file and the errno when the file cannot be opened
      */
-    static Export open(ExportSpec spec, AioContext ctx, BufferPool pool) throws IOException {
+    static Export open(ExportSpec spec, AiolosContext ctx, BufferPool pool) throws IOException {
         int flags = (spec.readOnly() ? Files.O_RDONLY : Files.O_RDWR) | (spec.direct() ? Files.O_DIRECT : 0);
         String path = spec.file().toString();
         int fd;
@@ -118,14 +120,7 @@ public final class Export {
                 }
             }
             if (spec.engine() != null) {
-                String why = spec.engine().unavailableReason();
-                if (why != null) {
-                    throw new IOException("export '" + spec.name() + "': disk-I/O engine " + spec.engine().name()
-                            + " is unavailable: " + why);
-                }
-                own = spec.engine().open(ctx);
-            } else {
-                ctx.diskIo().name(); // opens the engine: fail now, with the context's reason, rather than at the first request
+                own = ctx.openDiskIo(spec.engine(), "export '" + spec.name() + "'");
             }
             return new Export(spec, ctx, pool, fd, file, tailFd, size, align, own);
         } catch (IOException | RuntimeException e) {

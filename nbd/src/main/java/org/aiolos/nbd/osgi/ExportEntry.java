@@ -1,7 +1,6 @@
 package org.aiolos.nbd.osgi;
 
 import javax.management.ObjectName;
-import org.aiolos.api.diskio.DiskIoEngineFactory;
 
 /**
  * What {@link NbdExports} knows of one export configuration: the settings it serves (or
@@ -18,12 +17,10 @@ final class ExportEntry {
     String rejected;
     /** An update that was refused while the previous settings serve on. */
     String lastRejection;
-    /** Why a valid export is not served yet (its IOThread or engine is missing). */
+    /** Why a valid export is not served yet (its IOThread is missing). */
     String waiting;
     /** The listener serving it; null while not served. */
     Listener listener;
-    /** The engine factory it was served with; null for the IOThread's own engine. */
-    DiskIoEngineFactory engine;
     /** Its MBean while served; null otherwise (or when JMX refused it). */
     ObjectName mbean;
     /** Configuration updates handled (applied or rejected), so the shell can wait for its own. */

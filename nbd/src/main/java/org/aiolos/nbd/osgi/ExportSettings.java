@@ -64,15 +64,15 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         int port = port(props.get("port"));
         ExportSettings s = new ExportSettings(name, file, readOnly, direct, description, engine, iothread, address,
                 port);
-        s.toSpec(null); // ExportSpec's own checks (readable, writable, lengths) before anything runs
+        s.toSpec(); // ExportSpec's own checks (readable, writable, lengths) before anything runs
         return s;
     }
 
-    /** The server's view, on {@code engineFactory} (null: the IOThread's engine). */
-    ExportSpec toSpec(DiskIoEngineFactory engineFactory) {
+    /** The server's view. */
+    ExportSpec toSpec() {
         try {
             return new ExportSpec(name, file, readOnly, direct, description.isEmpty() ? null : description,
-                    engineFactory);
+                    engine.isEmpty() ? null : engine);
         } catch (IllegalArgumentException e) {
             // ExportSpec names its field first ("file ... is not writable"); keep that field
             // as the prefix, in this class's "field: ..." form.

@@ -5,13 +5,11 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import org.aiolos.api.AioContext;
-import org.aiolos.api.diskio.DiskIoEngineFactory;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.nbd.NbdServer;
 import org.osgi.service.component.annotations.Component;
@@ -44,12 +42,8 @@ public final class NbdExports {
 
     private final Map<String, ExportEntry> entries = new TreeMap<>();
     private final Map<String, AiolosContext> contexts = new HashMap<>();
-    private final Map<DiskIoEngineFactory, EngineRef> engines = new IdentityHashMap<>();
     private final Map<String, Listener> listeners = new HashMap<>();
     private final Path home = Path.of(System.getProperty("aiolos.home", "")).toAbsolutePath();
-
-    private record EngineRef(String name, int ranking) {
-    }
 
     // ---------------------------------------------------------------- references
 
@@ -65,21 +59,6 @@ public final class NbdExports {
     /** Removes the context only if it is still this one (a namesake may have replaced it). */
     synchronized void unbindContext(AioContext ctx, Map<String, Object> props) {
         if (props.get(CONTEXT_NAME) instanceof String name && contexts.remove(name, ctx)) {
-            reconcile();
-        }
-    }
-
-    @Reference(service = DiskIoEngineFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    synchronized void bindEngine(DiskIoEngineFactory factory, Map<String, Object> props) {
-        Object name = props.getOrDefault(DiskIoEngineFactory.NAME_PROPERTY, factory.name());
-        int ranking = props.get("service.ranking") instanceof Integer i ? i : 0;
-        engines.put(factory, new EngineRef(name.toString(), ranking));
-        reconcile();
-    }
-
-    synchronized void unbindEngine(DiskIoEngineFactory factory) {
-        if (engines.remove(factory) != null) {
             reconcile();
         }
     }
@@ -196,7 +175,7 @@ public final class NbdExports {
 
     // ---------------------------------------------------------------- serving
 
-    /** Serves what can be served, stops what lost its IOThread or engine. */
+    /** Serves what can be served, stops what lost its IOThread. */
     private void reconcile() {
         for (ExportEntry e : entries.values()) {
             if (e.settings == null) {
@@ -220,13 +199,14 @@ public final class NbdExports {
 
     private boolean stillBacked(ExportEntry e) {
         ExportSettings s = e.settings;
-        return contexts.get(s.iothread()) == e.listener.context
-                && (s.engine().isEmpty() || engine(s.engine()) == e.engine);
+        return contexts.get(s.iothread()) == e.listener.context;
     }
 
     /**
-     * Serves the entry's settings if their IOThread (and named engine) are there; else
-     * notes what it waits for.
+     * Serves the entry's settings if their IOThread is there; else notes what it waits for.
+     * Engines are the IOThread's business: a named one that is not available is replaced by
+     * the best available one, with a note, until it is ({@code AiolosContext.openDiskIo}),
+     * and requests wait while none is.
      *
      * @return null when served or waiting, else why it cannot be served, naming the field
      */
@@ -236,19 +216,6 @@ public final class NbdExports {
         if (ctx == null) {
             e.waiting = "waiting for IOThread '" + s.iothread() + "'";
             return null;
-        }
-        DiskIoEngineFactory factory = null;
-        if (!s.engine().isEmpty()) {
-            factory = engine(s.engine());
-            if (factory == null) {
-                e.waiting = "waiting for disk-I/O engine '" + s.engine() + "' (no such service)";
-                return null;
-            }
-            String why = factory.unavailableReason();
-            if (why != null) {
-                e.waiting = "waiting: disk-I/O engine '" + s.engine() + "' is unavailable here: " + why;
-                return null;
-            }
         }
         Listener l = listeners.get(s.endpoint());
         if (l != null && l.context != ctx) {
@@ -264,7 +231,7 @@ public final class NbdExports {
             listeners.put(s.endpoint(), l);
         }
         try {
-            l.server.addExport(s.toSpec(factory));
+            l.server.addExport(s.toSpec());
         } catch (IOException | RuntimeException ex) {
             if (fresh) {
                 closeListener(l);
@@ -273,7 +240,6 @@ public final class NbdExports {
         }
         l.exports.add(s.name());
         e.listener = l;
-        e.engine = factory;
         e.waiting = null;
         e.mbean = NbdExportStats.register(s, l);
         announce(s, l);
@@ -304,7 +270,6 @@ public final class NbdExports {
             return;
         }
         e.listener = null;
-        e.engine = null;
         NbdExportStats.unregister(e.mbean);
         e.mbean = null;
         String name = e.settings.name();
@@ -327,19 +292,6 @@ public final class NbdExports {
         } catch (RuntimeException ex) {
             LOG.log(System.Logger.Level.WARNING, "NBD listener {0}: closing it: {1}", l.endpoint, ex.toString());
         }
-    }
-
-    /** The highest-ranked engine factory of that name. */
-    private DiskIoEngineFactory engine(String name) {
-        DiskIoEngineFactory best = null;
-        int rank = Integer.MIN_VALUE;
-        for (Map.Entry<DiskIoEngineFactory, EngineRef> en : engines.entrySet()) {
-            if (en.getValue().name().equals(name) && en.getValue().ranking() > rank) {
-                best = en.getKey();
-                rank = en.getValue().ranking();
-            }
-        }
-        return best;
     }
 
     private static void announce(ExportSettings s, Listener l) {

@@ -11,12 +11,21 @@ import org.aiolos.linux.SyscallException;
 import org.aiolos.linux.diskio.DiskEngineBase;
 import org.aiolos.linux.diskio.DiskRequest;
 import org.aiolos.linux.diskio.DiskRequestPool;
+import org.aiolos.threadpool.WorkerPoolFactory;
 
 /**
- * The {@code threads} engine: each request is one job on the context's thread pool
- * ({@link AioContext#threadPool()}), which performs the blocking system calls and loops
- * over short transfers itself (the same {@link DiskRequest} rules as the kernel-queue
- * engines); the pool's completion bottom half delivers the result in the home thread.
+ * The {@code threads} engine: each request is one job on a worker pool, which performs the
+ * blocking system calls and loops over short transfers itself (the same
+ * {@link DiskRequest} rules as the kernel-queue engines); the pool's completion bottom
+ * half delivers the result in the home thread.
+ *
+ * <p><b>Its own workers.</b> QEMU's {@code aio=threads} shares the context's pool
+ * ({@code aio_get_thread_pool}). Here the engine opens a pool of its own (with the
+ * context's {@code thread-pool-min}/{@code thread-pool-max}) and closes it with itself, so
+ * it is one self-contained backend: when its bundle stops, the engine drains on workers of
+ * its own bundle and closes before the bundle's classes go, whichever thread-pool
+ * provider the context has meanwhile (a retiring engine that needed the context's pool
+ * would wait for a pool provider that its own bundle's stop is holding up).
  *
  * <p>There is no kernel queue to batch for: each request is handed to the pool when it is
  * submitted, a batch of one, so aio-max-batch is trivially respected. FUA writes are
@@ -36,7 +45,7 @@ public final class ThreadsEngine extends DiskEngineBase {
 
     ThreadsEngine(AioContext ctx) {
         super(ctx, CAPACITY);
-        this.pool = ctx.threadPool();
+        this.pool = new WorkerPoolFactory().open(ctx);
     }
 
     @Override
@@ -108,10 +117,10 @@ public final class ThreadsEngine extends DiskEngineBase {
     }
 
     /**
-     * Stops accepting requests and waits for those in flight. In the home thread the loop
-     * runs until every completion has run. From another thread (the context's close after
-     * its loop stopped) it waits until the workers are done; the completions then run
-     * when the context closes its thread pool, which it does right after its engines.
+     * Stops accepting requests and waits for those in flight: in the home thread the loop
+     * runs until every completion has run; from another thread (the context's close after
+     * its loop stopped) the workers finish and the pool's close runs the completions here.
+     * Then the engine's pool closes.
      */
     @Override
     public void close() {
@@ -119,15 +128,22 @@ public final class ThreadsEngine extends DiskEngineBase {
             return;
         }
         markClosed();
-        if (ctx.inHomeThread()) {
-            while (requests.inUse() > 0) {
-                ctx.poll(true);
+        try {
+            if (ctx.inHomeThread()) {
+                while (requests.inUse() > 0) {
+                    ctx.poll(true);
+                }
+            } else {
+                while (running.get() > 0) {
+                    Thread.onSpinWait();
+                }
             }
-        } else {
-            while (running.get() > 0) {
-                Thread.onSpinWait();
+        } finally {
+            try {
+                pool.close();
+            } finally {
+                requests.close();
             }
         }
-        requests.close();
     }
 }

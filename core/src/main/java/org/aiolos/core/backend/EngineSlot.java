@@ -1,0 +1,167 @@
+package org.aiolos.core.backend;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import org.aiolos.api.AioContext;
+import org.aiolos.api.diskio.DiskFile;
+import org.aiolos.api.diskio.DiskIoEngine;
+import org.aiolos.api.diskio.DiskIoEngineFactory;
+import org.aiolos.core.DiskIoEngineProviders;
+import org.aiolos.linux.Errno;
+import org.aiolos.linux.diskio.DiskRequest;
+
+/**
+ * A disk-I/O engine as its users see it: the context's own ({@link AioContext#diskIo()},
+ * QEMU {@code aio_setup_linux_aio}/{@code aio_setup_io_uring}) or one an NBD export names,
+ * opened from the chosen provider at the first request and swapped by the
+ * {@link BackendSlot} life cycle: requests in flight finish on the retired engine, new ones
+ * go to the new one, and while no engine provider is available they wait
+ * ({@link WorkSlot}). A request that waited too long completes with {@code -ENODEV}; one
+ * held when the owner closes completes with {@code -ECANCELED}.
+ *
+ * <p>Home thread only, like the engines (submissions are checked).
+ */
+public final class EngineSlot extends WorkSlot<DiskIoEngineFactory, DiskIoEngine, EngineSlot.HeldIo>
+        implements DiskIoEngine {
+
+    /** A request waiting for an engine. */
+    record HeldIo(DiskRequest.Kind kind, DiskFile file, long offset, MemorySegment[] buffers, boolean fua,
+                  IoCompletion completion) {
+    }
+
+    private final AioContext ctx;
+    private final DiskIoEngineProviders engines;
+    private final Runnable onClose;
+
+    /**
+     * @param owner who uses it, for messages ({@code AioContext 'io1'}, {@code export 'd1' on ...})
+     * @param onClose run when {@link #close} disposes it (an owner's slot), or null for the
+     *     context's own, which {@link #close} only empties
+     */
+    public EngineSlot(SlotHost host, String owner, String configured, DiskIoEngineProviders providers,
+                      Runnable onClose) {
+        super(host, "aio-engine", owner, providers, configured);
+        this.ctx = host.context();
+        this.engines = providers;
+        this.onClose = onClose;
+    }
+
+    /** The engine providers this slot chooses from. */
+    public DiskIoEngineProviders providers() {
+        return engines;
+    }
+
+    private DiskIoEngine engine() {
+        if (!ctx.inHomeThread()) {
+            throw new IllegalStateException("disk I/O of " + owner() + " is submitted from its home thread, not '"
+                    + Thread.currentThread().getName() + "'");
+        }
+        return backendForWork();
+    }
+
+    @Override
+    public String name() {
+        String n = servingName();
+        return n != null ? n : "none";
+    }
+
+    @Override
+    public void readv(DiskFile file, long offset, MemorySegment[] buffers, IoCompletion completion) {
+        DiskIoEngine e = engine();
+        if (e != null) {
+            e.readv(file, offset, buffers, completion);
+            return;
+        }
+        DiskRequest.validate(DiskRequest.Kind.READ, file, offset, buffers);
+        hold(new HeldIo(DiskRequest.Kind.READ, file, offset, buffers, false,
+                Objects.requireNonNull(completion, "completion")));
+    }
+
+    @Override
+    public void writev(DiskFile file, long offset, MemorySegment[] buffers, boolean fua, IoCompletion completion) {
+        DiskIoEngine e = engine();
+        if (e != null) {
+            e.writev(file, offset, buffers, fua, completion);
+            return;
+        }
+        DiskRequest.validate(DiskRequest.Kind.WRITE, file, offset, buffers);
+        hold(new HeldIo(DiskRequest.Kind.WRITE, file, offset, buffers, fua,
+                Objects.requireNonNull(completion, "completion")));
+    }
+
+    @Override
+    public void flush(DiskFile file, IoCompletion completion) {
+        DiskIoEngine e = engine();
+        if (e != null) {
+            e.flush(file, completion);
+            return;
+        }
+        Objects.requireNonNull(file, "file");
+        hold(new HeldIo(DiskRequest.Kind.FLUSH, file, 0, null, false,
+                Objects.requireNonNull(completion, "completion")));
+    }
+
+    @Override
+    protected void submit(DiskIoEngine e, HeldIo r) {
+        switch (r.kind()) {
+            case READ -> e.readv(r.file(), r.offset(), r.buffers(), r.completion());
+            case WRITE -> e.writev(r.file(), r.offset(), r.buffers(), r.fua(), r.completion());
+            case FLUSH -> e.flush(r.file(), r.completion());
+        }
+    }
+
+    @Override
+    protected void fail(HeldIo r, String why, boolean closing) {
+        // Run in the home thread (the give-up timer, or the owner's close), never inside a submission.
+        r.completion().complete(closing ? -Errno.ECANCELED : -Errno.ENODEV);
+    }
+
+    @Override
+    protected DiskIoEngine openBackend(DiskIoEngineFactory factory) {
+        return factory.open(ctx);
+    }
+
+    @Override
+    protected int inFlight(DiskIoEngine e) {
+        return e.inFlight();
+    }
+
+    @Override
+    protected void closeBackend(DiskIoEngine e) {
+        e.close();
+    }
+
+    /** Requests outstanding on the current engine, on those still draining, and waiting for one. */
+    @Override
+    public int inFlight() {
+        Opened<DiskIoEngineFactory, DiskIoEngine> o = current;
+        return (o == null ? 0 : o.backend().inFlight()) + inFlightRetiring() + waiting();
+    }
+
+    /** The name of the engine taking new requests, or null when none is open yet. */
+    public String currentName() {
+        return servingName();
+    }
+
+    /**
+     * Closes every engine, letting their requests complete first (their completions run
+     * before this returns). The context's own slot then opens an engine again at the next
+     * request; an owner's slot is disposed.
+     */
+    @Override
+    public void close() {
+        closeBackends();
+        if (onClose == null) {
+            closeRefused();
+        } else {
+            dispose();
+            onClose.run();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "disk I/O of " + owner() + ": " + (servingName() == null ? "no engine open" : servingName())
+                + ", " + draining() + " draining, " + waiting() + " waiting";
+    }
+}
