@@ -100,9 +100,18 @@ public interface AioContext extends AutoCloseable {
 
     /**
      * Registers, replaces or removes the handler of {@code fd} (QEMU
-     * {@code aio_set_fd_handler}). All-null callbacks remove it. Replacing a handler, even
-     * from inside one of its own callbacks, retires the old one: it is never called
-     * again.
+     * {@code aio_set_fd_handler}). All-null callbacks remove it. Replacing or removing a
+     * handler retires the old one:
+     * <ul>
+     *   <li>from the home thread (a callback included, even the old handler's own): it is
+     *       never called again once the current callback, if any, returns;</li>
+     *   <li>from any other thread: when this returns, none of the old callbacks is running
+     *       and none will start. It waits, if need be, for the loop iteration that may be
+     *       running one to end (a blocked loop is woken for that). Exception: a thread that
+     *       is itself running a callback of another context does not wait, since two loops
+     *       removing each other's handlers would deadlock; there the home-thread rule holds
+     *       once that iteration ends.</li>
+     * </ul>
      *
      * @param onReadable called when {@code fd} is readable, hung up or in error; or null
      * @param onWritable called when {@code fd} is writable or in error; or null
@@ -119,7 +128,11 @@ public interface AioContext extends AutoCloseable {
         setFdHandler(fd, onReadable, onWritable, null, null);
     }
 
-    /** Removes the handler of {@code fd}; does nothing when there is none. */
+    /**
+     * Removes the handler of {@code fd}, with the guarantees of
+     * {@link #setFdHandler(int, Runnable, Runnable, BooleanSupplier, Runnable)}; does nothing
+     * when there is none.
+     */
     void removeFdHandler(int fd);
 
     /**

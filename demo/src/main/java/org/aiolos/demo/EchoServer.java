@@ -11,6 +11,7 @@ import org.aiolos.api.AioContext;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.Fds;
 import org.aiolos.linux.Sockets;
+import org.aiolos.linux.SyscallException;
 
 /**
  * A TCP echo server on 127.0.0.1 whose every socket is an fd handler of one
@@ -79,7 +80,13 @@ public final class EchoServer implements AutoCloseable {
         }
 
         void onReadable() {
-            int n = Fds.read(fd, buf, BUFFER);
+            int n;
+            try {
+                n = Fds.read(fd, buf, BUFFER);
+            } catch (SyscallException e) {
+                drop(); // ECONNRESET and the like: the peer is gone, so is the connection
+                return;
+            }
             if (n == 0) {
                 drop();
             } else if (n > 0) {
@@ -96,7 +103,13 @@ public final class EchoServer implements AutoCloseable {
         /** Writes what is pending; waits for writability (not reading meanwhile) if the peer is slow. */
         private void flush() {
             while (pendingLen > 0) {
-                int w = Fds.write(fd, buf.asSlice(pendingOff), pendingLen);
+                int w;
+                try {
+                    w = Fds.write(fd, buf.asSlice(pendingOff), pendingLen);
+                } catch (SyscallException e) {
+                    drop(); // EPIPE, ECONNRESET: the peer is gone
+                    return;
+                }
                 if (w == -Errno.EINTR) {
                     continue;
                 }
@@ -120,7 +133,9 @@ public final class EchoServer implements AutoCloseable {
 
     /**
      * Removes every handler and closes every socket in the home thread (so no callback can
-     * touch a closed fd), waiting up to a second for the loop to get there.
+     * touch a closed fd), waiting up to a second for the loop to get there. If the context
+     * has closed already, no callback can run any more: the sockets are closed here, so the
+     * port is free for whoever binds it next.
      */
     @Override
     public void close() {
@@ -136,7 +151,16 @@ public final class EchoServer implements AutoCloseable {
         if (ctx.inHomeThread()) {
             teardown.run();
         } else {
-            ctx.scheduleOneshot("echo-close", teardown);
+            try {
+                ctx.scheduleOneshot("echo-close", teardown);
+            } catch (IllegalStateException contextClosed) {
+                for (Connection c : connections.values()) {
+                    Fds.close(c.fd);
+                }
+                connections.clear();
+                Fds.close(listenFd);
+                done.countDown();
+            }
         }
         boolean tornDown;
         try {

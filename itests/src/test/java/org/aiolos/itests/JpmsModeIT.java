@@ -38,4 +38,40 @@ public class JpmsModeIT {
         assertTrue(out, out.contains("JPMS mode OK"));
         assertTrue("no native-access warning: " + out, !out.contains("WARNING"));
     }
+
+    /**
+     * Core depends on no backend: with only the api, linux and core modules a context runs
+     * on core's built-in poll monitor.
+     */
+    @Test
+    public void coreRunsWithOnlyApiAndLinuxBesideIt() throws Exception {
+        File bundles = new File(System.getProperty("bundles.dir"));
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("jpms-core-only");
+        try {
+            for (String name : new String[] {"aiolos-api", "aiolos-linux", "aiolos-core"}) {
+                File[] jars = bundles.listFiles((d, n) -> n.equals(name + ".jar")
+                        || (n.startsWith(name + "-") && Character.isDigit(n.charAt(name.length() + 1))));
+                assertEquals(name + " in " + bundles, 1, jars.length);
+                java.nio.file.Files.copy(jars[0].toPath(), dir.resolve(jars[0].getName()));
+            }
+            String java = new File(System.getProperty("java.home"), "bin/java").getPath();
+            Process p = new ProcessBuilder(java, "--enable-native-access=org.aiolos.linux",
+                    "--add-exports", "java.base/jdk.internal.vm=org.aiolos.core", "--module-path", dir.toString(),
+                    "-m", "org.aiolos.core/org.aiolos.core.demo.Demo").redirectErrorStream(true).start();
+            assertTrue("the demo finished within 30 s", p.waitFor(30, TimeUnit.SECONDS));
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            System.out.println("JpmsModeIT (api, linux, core only):\n" + out);
+            assertEquals(out, 0, p.exitValue());
+            assertTrue(out, !out.contains("fd monitor found by ServiceLoader"));
+            assertTrue(out, out.contains("on fd monitor poll"));
+            assertTrue(out, out.contains("JPMS mode OK"));
+        } finally {
+            try (var files = java.nio.file.Files.list(dir)) {
+                for (java.nio.file.Path f : files.toList()) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+            java.nio.file.Files.delete(dir);
+        }
+    }
 }

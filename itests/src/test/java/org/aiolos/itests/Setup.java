@@ -27,7 +27,7 @@ final class Setup {
             options.add(bundle(jar.toURI().toString()));
         }
         options.add(junitBundles());
-        options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
+        options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value(System.getProperty("aiolos.it.log", "WARN")));
         return options.toArray(Option[]::new);
     }
 }
