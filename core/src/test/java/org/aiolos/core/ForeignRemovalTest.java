@@ -45,7 +45,7 @@ class ForeignRemovalTest {
     @Test
     void afterAForeignRemovalReturnsTheCallbackIsNotRunningAndNeverStarts() throws Exception {
         int threads = 4;
-        int rounds = 20_000;
+        int rounds = 5_000;
         AtomicLong lateStarts = new AtomicLong();
         AtomicLong runningAtReturn = new AtomicLong();
         AtomicLong dispatched = new AtomicLong();

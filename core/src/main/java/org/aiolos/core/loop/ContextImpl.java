@@ -323,6 +323,10 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         if ((int) s == 0 || runsAnotherLoop()) {
             return;
         }
+        // Woken only now, after the read: a wake-up sent before it may have been accepted by
+        // an earlier iteration, and this one could then block with nothing left to wake it.
+        // This one is seen by the iteration read above (before it blocks, or by its wait).
+        wakeUp();
         long iteration = s >>> 32;
         for (int spins = 0; ; spins++) {
             long now = loopState;
