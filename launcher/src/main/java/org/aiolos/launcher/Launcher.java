@@ -126,6 +126,7 @@ public final class Launcher {
             }
         }
         framework.start(); // to level 1: Config Admin
+        RefreshCommand.register(framework.getBundleContext());
         List<String> stale = StaleConfigurations.prune(framework.getBundleContext(), conf);
         startLevel(framework, LEVEL_FILEINSTALL);
         startLevel(framework, LEVEL_BUNDLES);
