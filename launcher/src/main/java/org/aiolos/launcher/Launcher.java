@@ -201,14 +201,16 @@ public final class Launcher {
         Map<String, String> fw = new HashMap<>();
         fw.put(Constants.FRAMEWORK_STORAGE, cache.toString());
         fw.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, String.valueOf(LEVEL_CONFIG_ADMIN));
-        // FileInstall: conf/ only, .cfg files only, first scan while the bundle starts,
-        // and a change made through Config Admin (the shell, any client) to a
-        // configuration that came from a file is written back to that file.
+        // FileInstall: conf/ only, .cfg files only, first scan while the bundle starts.
+        // No write-back: FileInstall rewrites a file after each Config Admin update of its
+        // configuration, its own included, which reformats the file and can overwrite an
+        // edit made a moment later (seen in DistributionIT: a second edit within a second
+        // was lost). The shell writes the files itself (ConfigStore), keeping comments.
         fw.put("felix.fileinstall.dir", conf.toString());
         fw.put("felix.fileinstall.filter", ".*\\.cfg");
         fw.put("felix.fileinstall.poll", POLL_MS);
         fw.put("felix.fileinstall.noInitialDelay", "true");
-        fw.put("felix.fileinstall.enableConfigSave", "true");
+        fw.put("felix.fileinstall.enableConfigSave", "false");
         fw.put("felix.fileinstall.log.default", "jul");
         fw.put("felix.fileinstall.log.level", "3");
         return fw;

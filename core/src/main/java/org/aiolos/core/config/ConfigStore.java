@@ -114,7 +114,7 @@ public final class ConfigStore {
         Path file = fileOf(all(c), null);
         c.delete();
         if (file != null) {
-            // FileInstall deletes it too when it runs; whoever comes second finds nothing.
+            // After the configuration, so FileInstall, seeing the file go, finds nothing left to delete.
             Files.deleteIfExists(file);
         }
     }
