@@ -117,13 +117,14 @@ final class Dist implements AutoCloseable {
         private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
         private final OutputStream stdin;
         private final AtomicInteger marks = new AtomicInteger();
+        private final Thread reader;
 
         Run(Process process, String command) {
             this.process = process;
             this.command = command;
             this.stdin = process.getOutputStream();
             InputStream in = process.getInputStream();
-            Thread.ofPlatform().daemon().start(() -> {
+            reader = Thread.ofPlatform().daemon().start(() -> {
                 byte[] b = new byte[8192];
                 try {
                     for (int n; (n = in.read(b)) > 0; ) {
@@ -194,7 +195,7 @@ final class Dist implements AutoCloseable {
                 }
                 if (System.nanoTime() > deadline || !process.isAlive() && !pattern.matcher(toString()).find(from)) {
                     if (!process.isAlive()) {
-                        Thread.sleep(200); // the last output may still be in the pipe
+                        reader.join(TimeUnit.SECONDS.toMillis(30)); // the last output may still be in the pipe
                         m = pattern.matcher(toString());
                         if (m.find(from)) {
                             return m;
@@ -208,10 +209,11 @@ final class Dist implements AutoCloseable {
             }
         }
 
-        /** Waits for the exit and returns its status. */
+        /** Waits for the exit, and for the reader to take all the output, and returns the status. */
         int exit(long timeoutS) throws InterruptedException {
             assertTrue(command + " did not end within " + timeoutS + " s:\n" + this,
                     process.waitFor(timeoutS, TimeUnit.SECONDS));
+            reader.join(TimeUnit.SECONDS.toMillis(30)); // until EOF: the exit comes before the pipe is drained
             return process.exitValue();
         }
 

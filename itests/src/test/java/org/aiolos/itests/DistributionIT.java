@@ -62,6 +62,8 @@ public class DistributionIT {
                 assertTrue("not active: " + l + "\n" + r, l.contains("|Active") || l.contains("Gogo JLine"));
             }
             assertTrue(lb, lb.contains("File Install") && lb.contains("JLine Bundle"));
+            // Bare refresh: the launcher's felix:refresh (gogo.command 1.1.2's throws an NPE).
+            assertTrue(r.ask("refresh", 60).startsWith("refreshed"));
             // The stdin script's first failing command ends it with status 1, naming the line.
             r.send("aio:use\nlb\n");
             assertEquals(r.toString(), 1, r.exit(60));
