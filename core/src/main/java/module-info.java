@@ -14,11 +14,17 @@ module org.aiolos.core {
     requires static org.osgi.service.metatype.annotations;
     requires static osgi.core;
     requires static org.osgi.service.cm;
+    // Gogo's @Descriptor on the shell commands (read by Gogo at run time, in OSGi only).
+    requires static org.apache.felix.gogo.runtime;
     // Context statistics as MBeans.
     requires java.management;
+    // org.aiolos.core.config reads the Metatype XML of a bundle.
+    requires java.xml;
 
     exports org.aiolos.core;
     exports org.aiolos.core.clock;
+    // Configuration checks and storage for the OSGi side (Aiolos bundles and their users).
+    exports org.aiolos.core.config;
     // org.aiolos.core.demo holds the JPMS-mode main; a main class need not be exported.
 
     uses org.aiolos.api.fdmon.FdMonitorFactory;

@@ -13,6 +13,8 @@ module org.aiolos.nbd {
     requires static org.osgi.service.metatype.annotations;
     requires static osgi.core;
     requires static org.osgi.service.cm;
+    // Gogo's @Descriptor on the nbd commands (read by Gogo at run time, in OSGi only).
+    requires static org.apache.felix.gogo.runtime;
     // ... and each served export's MBean.
     requires java.management;
 

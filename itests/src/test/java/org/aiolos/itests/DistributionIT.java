@@ -1,150 +1,207 @@
 package org.aiolos.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.Test;
 
 /**
- * The assembled distribution as a user runs it: {@code bundles/target/aiolos/bin/aiolos}
- * with the Gogo shell reading a pipe, its default workload (the NBD export "scratch" of
- * {@code conf/}) reached with {@code qemu-img info} and {@code nbdinfo}, every bundle
- * active, then {@code stop 0}.
- *
- * <p>The shipped {@code conf/} is used as it is except for the port, moved to a free one
- * (10809 may be taken by another server on the machine), and the framework cache goes to a
- * temporary folder, so a distribution someone runs meanwhile is not disturbed.
+ * The assembled distribution as a user runs it, {@code bundles/target/aiolos/bin/aiolos}:
+ * its command line, the default NBD export reached with {@code qemu-img} and
+ * {@code nbdinfo}, {@code .cfg} files dropped, edited and deleted while it runs, shell
+ * changes that outlive a restart, the interactive JLine shell in a pty (Ctrl-C during
+ * {@code aio:top}), and SIGTERM and SIGINT stopping everything. Each test has its own
+ * copy of {@code conf/} and its own framework cache ({@link Dist}).
  */
 public class DistributionIT {
     private static final long SCRATCH_BYTES = 64L << 20;
 
     @Test
-    public void theDefaultExportAnswersQemuImgAndNbdinfo() throws Exception {
-        Tools.requireAll(List.of("qemu-img", "nbdinfo", "truncate"));
-        Path dist = Path.of(System.getProperty("aiolos.dist"));
-        assertTrue("no distribution at " + dist + " (the bundles module builds it)",
-                Files.isRegularFile(dist.resolve("bin/aiolos")));
-        Path shipped = dist.resolve("conf/org.aiolos.nbd.export-scratch.cfg");
-        String cfg = Files.readString(shipped);
-        assertTrue(cfg, cfg.contains("\nport=10809\n") && cfg.contains("\niothread=io1\n")
-                && cfg.contains("\naddress=127.0.0.1\n"));
-
-        Path tmp = Files.createTempDirectory("aiolos-dist-it");
-        try {
-            int port = freePort();
-            Path conf = Files.createDirectory(tmp.resolve("conf"));
-            try (Stream<Path> files = Files.list(dist.resolve("conf"))) {
-                for (Path f : files.toList()) {
-                    Files.copy(f, conf.resolve(f.getFileName()));
-                }
-            }
-            Files.writeString(conf.resolve(shipped.getFileName()), cfg.replace("\nport=10809\n", "\nport=" + port + "\n"));
-            ProcessBuilder pb = new ProcessBuilder("sh", dist.resolve("bin/aiolos").toString());
-            pb.environment().put("AIOLOS_CONF", conf.toString());
-            pb.environment().put("AIOLOS_JAVA_OPTS", "-Daiolos.cache=" + tmp.resolve("cache"));
-            pb.redirectErrorStream(true);
-            Process p = pb.start();
-            Output out = new Output(p.getInputStream());
-            try (OutputStream shell = p.getOutputStream()) {
-                String uri = "nbd://127.0.0.1:" + port + "/scratch";
-                out.await("the export announced", 60, "nbd: export 'scratch' of .* at " + Pattern.quote(uri));
-                assertTrue("the scratch image was created: " + out, Files.size(dist.resolve("work/scratch.img"))
-                        == SCRATCH_BYTES);
-
-                String info = Tools.run(30, "qemu-img", "info", "--output=json", uri);
-                System.out.println("DistributionIT: qemu-img info " + uri + "\n" + info);
-                assertTrue(info, info.contains("\"virtual-size\": " + SCRATCH_BYTES));
-                String nbdinfo = Tools.run(30, "nbdinfo", uri);
-                System.out.println("DistributionIT: nbdinfo " + uri + "\n" + nbdinfo);
-                assertTrue(nbdinfo, nbdinfo.contains("export=\"scratch\"") && nbdinfo.contains("export-size: "
-                        + SCRATCH_BYTES));
-
-                shell.write("lb\nnbd:list\n".getBytes(StandardCharsets.UTF_8));
-                shell.flush();
-                Matcher lb = out.await("lb and nbd:list", 30, "(?s)START LEVEL.*?(?=\\n[^\\n]*NAME\\s+STATE)");
-                List<String> bundleLines = lb.group().lines().filter(l -> l.matches("\\s*\\d+\\|.*")).toList();
-                assertTrue(lb.group(), bundleLines.size() >= 20);
-                for (String l : bundleLines) {
-                    assertTrue("not active: " + l + "\n" + out, l.contains("|Active"));
-                }
-                out.await("nbd:list shows scratch", 30, "scratch\\s+serving\\s+io1\\s+127\\.0\\.0\\.1:" + port);
-
-                shell.write("stop 0\n".getBytes(StandardCharsets.UTF_8));
-                shell.flush();
-                assertTrue("the distribution stopped within 30 s after stop 0:\n" + out, p.waitFor(30, TimeUnit.SECONDS));
-                assertEquals(out.toString(), 0, p.exitValue());
-            } finally {
-                p.destroyForcibly();
-                System.out.println("DistributionIT: the distribution's console:\n" + out);
-            }
-        } finally {
-            try (Stream<Path> all = Files.walk(tmp)) {
-                all.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-            }
+    public void helpAndVersionPrintAndExitWithoutStartingAnything() throws Exception {
+        try (Dist d = new Dist()) {
+            Dist.Run help = d.start("--help");
+            assertEquals(help.toString(), 0, help.exit(30));
+            assertTrue(help.toString(), help.toString().startsWith("usage: aiolos [--clean] [--server | --run FILE]"));
+            Dist.Run version = d.start("--version");
+            assertEquals(version.toString(), 0, version.exit(30));
+            assertTrue(version.toString(), version.toString().matches("(?s)Aiolos \\S+\nApache Felix Framework 7\\..*"
+                    + "\nJava 25.*"));
+            Dist.Run bad = d.start("--bogus");
+            assertEquals(bad.toString(), 2, bad.exit(30));
+            assertTrue(bad.toString(), bad.toString().startsWith("aiolos: unknown argument '--bogus'\nusage:"));
+            assertFalse("nothing started: no framework cache", Files.exists(d.cache));
+            assertFalse("nothing listens on the export's port", Dist.listening(d.nbdPort));
+            System.out.println("DistributionIT: --help, --version, --bogus (exit 2); nothing started");
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+    @Test
+    public void theDefaultExportAnswersQemuImgAndNbdinfoAndCommandsOnStdinExitWithTheirStatus() throws Exception {
+        Tools.requireAll(List.of("qemu-img", "nbdinfo"));
+        try (Dist d = new Dist()) {
+            Dist.Run r = d.start();
+            String list = r.askUntil("nbd:list", "scratch\\s+serving\\s+io1\\s+127\\.0\\.0\\.1:" + d.nbdPort, Dist.START_S);
+            System.out.println("DistributionIT: nbd:list\n" + list);
+            assertEquals(SCRATCH_BYTES, Files.size(d.home.resolve("work/scratch.img")));
+            String info = Tools.run(30, "qemu-img", "info", "--output=json", d.scratchUri());
+            assertTrue(info, info.contains("\"virtual-size\": " + SCRATCH_BYTES));
+            String nbdinfo = Tools.run(30, "nbdinfo", d.scratchUri());
+            assertTrue(nbdinfo, nbdinfo.contains("export=\"scratch\"") && nbdinfo.contains("export-size: "
+                    + SCRATCH_BYTES));
+
+            String lb = r.ask("lb", 30);
+            List<String> bundles = lb.lines().filter(l -> l.matches("\\s*\\d+\\|.*")).toList();
+            assertTrue(lb, bundles.size() >= 22);
+            for (String l : bundles) {
+                // the JLine shell starts only on a terminal; everything else runs
+                assertTrue("not active: " + l + "\n" + r, l.contains("|Active") || l.contains("Gogo JLine"));
+            }
+            assertTrue(lb, lb.contains("File Install") && lb.contains("JLine Bundle"));
+            // Bare refresh: the launcher's felix:refresh (gogo.command 1.1.2's throws an NPE).
+            assertTrue(r.ask("refresh", 60).startsWith("refreshed"));
+            // The stdin script's first failing command ends it with status 1, naming the line.
+            r.send("aio:use\nlb\n");
+            assertEquals(r.toString(), 1, r.exit(60));
+            assertTrue(r.toString(), r.toString().matches("(?s).*aiolos: stdin:\\d+: aio:use: aio:use: wrong arguments\n"
+                    + "usage: aio:use <context> <poll\\|epoll\\|io_uring\\|auto>.*"));
+            assertFalse("the export's port is free again", Dist.listening(d.nbdPort));
         }
     }
 
-    /** The process's console, collected as it comes, searched with patterns. */
-    private static final class Output {
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    @Test
+    public void cfgFilesDroppedEditedAndDeletedApplyLive() throws Exception {
+        Tools.requireAll(List.of("nbdinfo", "truncate"));
+        try (Dist d = new Dist()) {
+            Path img = d.tmp.resolve("extra.img");
+            Tools.run(30, "truncate", "-s", "8M", img.toString());
+            int port = Dist.freePort();
+            Dist.Run r = d.start();
+            r.askUntil("nbd:list", "scratch\\s+serving", Dist.START_S);
 
-        Output(InputStream in) {
-            Thread.ofPlatform().daemon().start(() -> {
-                byte[] b = new byte[8192];
-                try {
-                    for (int n; (n = in.read(b)) > 0; ) {
-                        synchronized (buf) {
-                            buf.write(b, 0, n);
-                        }
-                    }
-                } catch (IOException ended) {
-                    // the process ended
-                }
-            });
+            Path io2 = d.conf.resolve("org.aiolos.iothread-io2.cfg");
+            Path extra = d.conf.resolve("org.aiolos.nbd.export-extra.cfg");
+            Files.writeString(io2, "# dropped by DistributionIT\nname=io2\npoll-max-ns=1000\n");
+            Files.writeString(extra, "file=" + img + "\niothread=io2\nport=" + port + "\n");
+            r.askUntil("aio:contexts", "poll-ns=\\d+/1000\\b", 30);
+            r.askUntil("nbd:list", "extra\\s+serving\\s+io2\\s+127\\.0\\.0\\.1:" + port, 30);
+            assertTrue(Tools.run(30, "nbdinfo", "nbd://127.0.0.1:" + port + "/extra").contains("export-size: "
+                    + (8 << 20)));
+
+            Files.writeString(io2, "# edited by DistributionIT\nname=io2\npoll-max-ns=2000\n");
+            r.askUntil("aio:contexts", "poll-ns=\\d+/2000\\b", 30);
+            // A bad edit is refused whole, with every error; the IOThread keeps 2000.
+            Files.writeString(io2, "name=io2\npoll-max-ns=+7\nfrobnicate=1\n");
+            String rejected = r.askUntil("aio:contexts", "last update rejected: 2 errors: frobnicate: unknown key", 30);
+            assertTrue(rejected, rejected.contains("poll-max-ns: write the integer plainly (7), got '+7'"));
+            assertTrue(rejected, rejected.matches("(?s).*poll-ns=\\d+/2000\\b.*"));
+
+            Files.delete(extra);
+            Files.delete(io2);
+            r.askUntil("nbd:list", "^(?![\\s\\S]*extra)[\\s\\S]*scratch\\s+serving", 30);
+            r.askUntil("aio:contexts", "^(?![\\s\\S]*\\bio2\\b)[\\s\\S]*\\bio1\\b", 30);
+            assertFalse("the deleted export's port is closed", Dist.listening(port));
+            r.closeStdin();
+            assertEquals(r.toString(), 0, r.exit(60));
+            System.out.println("DistributionIT: io2 and extra dropped, edited (a bad edit refused), deleted, live");
         }
+    }
 
-        Matcher await(String what, long timeoutS, String regex) throws InterruptedException {
-            Pattern pattern = Pattern.compile(regex);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
-            while (true) {
-                Matcher m = pattern.matcher(toString());
-                if (m.find()) {
-                    return m;
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("timed out after " + timeoutS + " s waiting for " + what
-                            + " (/" + regex + "/) in:\n" + this);
-                }
-                Thread.sleep(50);
-            }
+    @Test
+    public void shellChangesAreWrittenToConfAndOutliveARestart() throws Exception {
+        Tools.requireAll(List.of("nbdinfo", "truncate"));
+        try (Dist d = new Dist()) {
+            Path img = d.tmp.resolve("keep.img");
+            Tools.run(30, "truncate", "-s", "4M", img.toString());
+            int port = Dist.freePort();
+            Dist.Run first = d.start();
+            first.askUntil("nbd:list", "scratch\\s+serving", Dist.START_S);
+            String made = first.ask("aio:configure io3 poll-max-ns=3000 thread-pool-max=8\nnbd:export keep " + img
+                    + " iothread=io3 port=" + port + " read-only=true", 60);
+            assertTrue(made, made.contains("io3: created (poll-max-ns=3000 thread-pool-max=8)"));
+            assertTrue(made, made.contains("keep: created, serving nbd://127.0.0.1:" + port + "/keep on IOThread 'io3'"));
+            // An update with three bad fields: three errors, nothing stored, the script stops (status 1).
+            first.send("aio:configure io3 poll-max-ns=-0 thread-pool-min=9 thread-pool-max=2 fdmon=kqueue\n");
+            assertEquals(first.toString(), 1, first.exit(60));
+            assertTrue(first.toString(), first.toString().contains("io3: update rejected, nothing stored: 3 errors:"
+                    + " poll-max-ns: write the integer plainly (0), got '-0'; fdmon: must be empty, poll, epoll or"
+                    + " io_uring, got 'kqueue'; thread-pool-min/thread-pool-max: "));
+            String io3 = Files.readString(d.conf.resolve("org.aiolos.iothread-io3.cfg"));
+            assertTrue(io3, io3.contains("\npoll-max-ns=3000\n") && io3.contains("\nthread-pool-max=8\n")
+                    && !io3.contains("kqueue"));
+            assertTrue(Files.readString(d.conf.resolve("org.aiolos.nbd.export-keep.cfg")).contains("read-only=true"));
+
+            Dist.Run second = d.start();
+            second.askUntil("nbd:list", "keep\\s+serving\\s+io3\\s+127\\.0\\.0\\.1:" + port + "\\s+\\S+\\s+yes", Dist.START_S);
+            String shown = second.ask("aio:configure io3", 30);
+            assertTrue(shown, shown.matches("(?s).*poll-max-ns\\s+3000\n.*thread-pool-max\\s+8\n.*"));
+            assertTrue(Tools.run(30, "nbdinfo", "nbd://127.0.0.1:" + port + "/keep").contains("is_read_only: true"));
+            String gone = second.ask("nbd:close keep\naio:unconfigure io3", 60);
+            assertTrue(gone, gone.contains("keep: configuration deleted; export closed"));
+            assertFalse(Files.exists(d.conf.resolve("org.aiolos.nbd.export-keep.cfg")));
+            assertFalse(Files.exists(d.conf.resolve("org.aiolos.iothread-io3.cfg")));
+            second.closeStdin();
+            assertEquals(second.toString(), 0, second.exit(60));
+            System.out.println("DistributionIT: io3 and keep made from the shell, written to conf/, served again"
+                    + " after a restart, deleted with their files");
         }
+    }
 
-        @Override
-        public String toString() {
-            synchronized (buf) {
-                return buf.toString(StandardCharsets.UTF_8);
-            }
+    @Test
+    public void ctrlCInterruptsTopInTheTerminalShellAndTheExportsKeepServing() throws Exception {
+        Tools.requireAll(List.of("script", "nbdinfo"));
+        try (Dist d = new Dist()) {
+            // script(1) gives the distribution a pty: stdin is a terminal, the JLine shell runs.
+            // The pty gets a size: with none (0 columns) JLine cannot draw its prompt.
+            Dist.Run r = d.start(List.of("script", "-qfec", "stty cols 160 rows 50; exec sh "
+                    + d.home.resolve("bin/aiolos"), "/dev/null"));
+            r.await("the prompt", Dist.START_S, "g! ");
+            r.send("nbd:list\r");
+            r.await("scratch served", 30, "scratch\\s+serving");
+            int from = r.length();
+            r.send("aio:top 1000 200\r");
+            r.await("aio:top drawing", 30, "aio top  \\(3/1000", from);
+            assertTrue("ANSI clear on a terminal", r.toString().substring(from).contains("\033[H\033[2J"));
+            r.send("\u0003"); // Ctrl-C: the terminal's SIGINT, which the shell turns into an interrupt
+            // Gogo reports an interrupted command as an InterruptedException (in red); then the prompt.
+            r.await("aio:top interrupted", 30, "InterruptedException[\\s\\S]*g!", from);
+            assertTrue(Tools.run(30, "nbdinfo", d.scratchUri()).contains("export=\"scratch\""));
+            from = r.length();
+            r.send("help nbd:export\r");
+            Matcher help = r.await("help nbd:export", 30, "creates or updates an export[\\s\\S]*?g! ", from);
+            assertTrue(help.group(), help.group().contains("the image file (an existing regular file)"));
+            r.send("stop 0\r");
+            assertEquals(r.toString(), 0, r.exit(60));
+            assertFalse(Dist.listening(d.nbdPort));
+            System.out.println("DistributionIT: Ctrl-C ended aio:top in the pty shell; the export kept serving");
+        }
+    }
+
+    @Test
+    public void sigtermAndSigintStopEverything() throws Exception {
+        Tools.requireAll(List.of("nbdinfo", "setsid", "kill"));
+        try (Dist d = new Dist()) {
+            Dist.Run server = d.start("--server");
+            server.await("the export", Dist.START_S, "nbd: export 'scratch' .* at nbd://127\\.0\\.0\\.1:" + d.nbdPort);
+            server.await("the banner", 30, "No shell \\(--server\\)");
+            Tools.run(30, "kill", "-TERM", String.valueOf(server.process.pid()));
+            int status = server.exit(60);
+            assertEquals(server.toString(), 143, status); // 128 + SIGTERM, after the shutdown hook stopped Felix
+            assertFalse(Dist.listening(d.nbdPort));
+            assertFalse("no JVM of this distribution left", d.anyJvmLeft());
+
+            // Not on a terminal, SIGINT to the process group (what Ctrl-C in a pipeline sends) stops it too.
+            Dist.Run piped = d.start(List.of("setsid", "sh", d.home.resolve("bin/aiolos").toString()));
+            piped.askUntil("nbd:list", "scratch\\s+serving", Dist.START_S);
+            Tools.run(30, "kill", "-INT", "--", "-" + piped.process.pid());
+            assertEquals(piped.toString(), 130, piped.exit(60));
+            assertFalse(Dist.listening(d.nbdPort));
+            assertFalse("no JVM of this distribution left", d.anyJvmLeft());
+            System.out.println("DistributionIT: SIGTERM (143) and SIGINT to the group (130) stopped everything");
         }
     }
 }

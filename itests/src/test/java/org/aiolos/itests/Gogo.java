@@ -12,13 +12,21 @@ final class Gogo {
     private Gogo() {
     }
 
-    /** What the command printed, then what it returned. */
+    /**
+     * What the command printed, then what it returned, or the message it failed with when
+     * it was refused (a rejected configuration, a wrong call: what the shell shows in red).
+     */
     static String run(CommandProcessor gogo, String command) throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
         CommandSession session = gogo.createSession(new ByteArrayInputStream(new byte[0]), out, out);
         try {
-            Object result = session.execute(command);
+            Object result;
+            try {
+                result = session.execute(command);
+            } catch (IllegalArgumentException refused) {
+                result = refused.toString();
+            }
             out.flush();
             return buf.toString(StandardCharsets.UTF_8) + (result == null ? "" : result.toString());
         } finally {

@@ -2,6 +2,7 @@ package org.aiolos.itests;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
@@ -139,11 +140,13 @@ public class NbdIT {
         assertTrue(out, out.contains("sh1: created, serving " + uri + " on IOThread 'nbd-sh'"));
         assertTrue(Tools.run(30, "nbdinfo", uri).contains("export-size: " + 16 * MIB));
 
-        // A bad update is rejected naming the field; the previous settings keep serving.
+        // A bad update is refused before anything is stored, naming the field; the previous
+        // settings keep serving and nothing stale is left in the configuration.
         out = Gogo.run(gogo, "nbd:export sh1 " + disk + " port=70000");
-        assertTrue(out, out.contains("sh1: update rejected: port: must be 0..65535"));
+        assertTrue(out, out.contains("sh1: update rejected, nothing stored: port: must be 0..65535"));
         assertTrue(Tools.run(30, "qemu-img", "info", uri).contains("virtual size: 16 MiB"));
-        assertTrue(Gogo.run(gogo, "nbd:list").contains("sh1  last update rejected: port: must be 0..65535"));
+        assertFalse(Gogo.run(gogo, "nbd:list").contains("last update rejected"));
+        assertTrue(Gogo.run(gogo, "nbd:export sh1").contains("port         " + port));
 
         // A good update re-exports: read-only now.
         out = Gogo.run(gogo, "nbd:export sh1 " + disk + " port=" + port + " read-only=true");
@@ -156,7 +159,8 @@ public class NbdIT {
         // A first configuration that is invalid: no export, listed with the reason.
         Path missing = dir.resolve("missing.img");
         out = Gogo.run(gogo, "nbd:export sh2 " + missing + " iothread=nbd-sh port=" + port);
-        assertTrue(out, out.contains("sh2: configuration rejected: file: " + missing + " does not exist"));
+        assertTrue(out, out.contains("sh2: configuration rejected, nothing stored: file: " + missing
+                + " does not exist"));
         // A name clash from Config Admin directly.
         Configuration clash = export("sh1", disk, "iothread", "nbd-sh", "port", freePort());
         assertTrue(Await.value("the clash rejected", 5_000, () -> {
@@ -172,7 +176,7 @@ public class NbdIT {
         }
         String list = Gogo.run(gogo, "nbd:list");
         System.out.println("NbdIT nbd:list with rejections\n" + list);
-        assertTrue(list, list.contains("rejected: file: " + missing + " does not exist"));
+        assertFalse("a refused configuration is not stored", list.contains("sh2"));
         assertTrue("sh1 still serves", Tools.run(30, "nbdinfo", uri).contains("export=\"sh1\""));
 
         out = Gogo.run(gogo, "nbd:close sh1");

@@ -1,5 +1,7 @@
 package org.aiolos.itests;
 
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.util.regex.Pattern;
@@ -97,29 +99,85 @@ public class ShellIT {
         AiolosContext ctx = (AiolosContext) Contexts.await(bc, "sh1");
         assertTrue(ctx.pollParams().maxNs() == 4000);
 
-        out = run("aio:configure sh1 thread-pool-min=9 thread-pool-max=3");
-        assertTrue(out, out.contains("sh1: update rejected: thread-pool-min/thread-pool-max"));
+        // Three bad fields: three errors at once, nothing stored, nothing applied.
+        out = run("aio:configure sh1 poll-max-ns=+5 frobnicate=3 thread-pool-min=10 thread-pool-max=2");
+        assertTrue(out, out.startsWith("sh1: update rejected, nothing stored: 3 errors: frobnicate: unknown key; the"
+                + " known keys are aio-engine, aio-max-batch, fdmon, name, poll-grow, poll-max-ns, poll-shrink,"
+                + " thread-pool-max, thread-pool-min; poll-max-ns: write the integer plainly (5), got '+5';"
+                + " thread-pool-min/thread-pool-max: "));
         assertTrue(ctx.pollParams().maxNs() == 4000);
-        out = run("aio:contexts");
-        assertTrue(out, out.contains("last update rejected: thread-pool-min/thread-pool-max"));
+        String shown = run("aio:configure sh1");
+        assertFalse(shown, shown.contains("frobnicate") || shown.contains("+5"));
+        assertFalse(run("aio:contexts").contains("last update rejected"));
+        // Booleans-like and signed numbers are refused; a rename is refused, not "applied".
+        assertTrue(run("aio:configure sh1 poll-grow=-0").contains("poll-grow: write the integer plainly (0)"));
+        assertTrue(run("aio:configure sh1 name=renamed").contains("name: the IOThread's name is fixed ('sh1')"));
 
+        // A later, unrelated change is not poisoned by the refused ones.
         out = run("aio:configure sh1 thread-pool-min=1 thread-pool-max=3 poll-max-ns=500");
         assertTrue(out, out.contains("sh1: applied"));
         assertTrue(ctx.pollParams().maxNs() == 500 && ctx.threadPoolMax() == 3);
-        assertTrue(run("aio:configure sh1").contains("poll-max-ns=500"));
+        assertTrue(Pattern.compile("poll-max-ns\\s+500\\n").matcher(run("aio:configure sh1")).find());
+        // key= takes a field back to its default (the Metatype's).
+        assertTrue(run("aio:configure sh1 poll-max-ns= fdmon=").contains("sh1: applied"));
+        assertTrue(ctx.pollParams().maxNs() == 32768);
+        assertTrue(run("aio:configure sh1").contains("poll-max-ns      (default: 32768)"));
 
         out = run("aio:configure sh2 thread-pool-max=0");
-        assertTrue(out, out.contains("sh2: configuration rejected: thread-pool-min/thread-pool-max"));
-        assertTrue(run("aio:contexts").contains("sh2  no IOThread: its configuration was rejected: thread-pool-min"));
+        assertTrue(out, out.contains("sh2: configuration rejected, nothing stored: thread-pool-max: must be >= 1,"
+                + " got 0"));
+        assertTrue(run("aio:configure sh2").contains("sh2: no configuration"));
         out = run("aio:configure sh2 thread-pool-max=2");
-        assertTrue(out, out.contains("sh2: applied"));
+        assertTrue(out, out.contains("sh2: created"));
         assertTrue(((AiolosContext) Contexts.await(bc, "sh2")).threadPoolMax() == 2);
         assertTrue(run("aio:unconfigure sh2").contains("sh2: configuration deleted"));
 
         out = run("aio:unconfigure sh1");
         assertTrue(out, out.contains("sh1: configuration deleted"));
         Await.until("sh1 gone", 5_000, () -> Contexts.ref(bc, "sh1") == null);
-        System.out.println("ShellIT: aio:configure created, rejected, applied; aio:unconfigure deleted");
+        System.out.println("ShellIT: aio:configure created, refused three errors at once, applied, reset to"
+                + " defaults; aio:unconfigure deleted");
+    }
+
+    @Test
+    public void helpExplainsEveryCommandAndAWrongCallPrintsTheUsage() throws Exception {
+        String help = run("help aio:configure");
+        System.out.println("ShellIT help aio:configure\n" + help);
+        assertTrue(help, help.contains("creates or updates an IOThread's configuration"));
+        assertTrue(help, help.contains("key=value sets a field, key= takes it back to its default"));
+        for (String c : new String[] {"aio:contexts", "aio:backends", "aio:use", "aio:top", "aio:bench",
+                "aio:unconfigure", "nbd:list", "nbd:export", "nbd:close"}) {
+            String h = run("help " + c);
+            assertTrue("no description: " + c + ":\n" + h, h.contains(" - "));
+        }
+        assertTrue(run("help nbd:export").contains("the image file (an existing regular file)"));
+        assertTrue(run("aio:use").startsWith("aio:use: wrong arguments\nusage: aio:use <context>"));
+        assertTrue(run("aio:top x y").startsWith("aio:top: wrong arguments\nusage: aio:top"));
+        assertTrue(run("nbd:close a b").startsWith("nbd:close: wrong arguments\nusage: nbd:close <name>"));
+        String usage = run("aio:configure");
+        assertTrue(usage, usage.startsWith("usage: aio:configure <name>") && usage.contains("poll-max-ns")
+                && usage.contains("Longest adaptive busy poll in ns"));
+    }
+
+    /** The unit tests read copies of the Metatype bnd writes into the jars: they must match. */
+    @Test
+    public void theUnitTestsMetatypeCopiesMatchTheBundles() throws Exception {
+        java.nio.file.Path root = java.nio.file.Path.of(System.getProperty("aiolos.root"));
+        String[][] copies = {
+            {"org.aiolos.core", "OSGI-INF/metatype/org.aiolos.core.osgi.IOThreadConfig.xml",
+                "core/src/test/resources/org/aiolos/core/osgi/IOThreadConfig-metatype.xml"},
+            {"org.aiolos.nbd", "OSGI-INF/metatype/org.aiolos.nbd.osgi.ExportConfig.xml",
+                "nbd/src/test/resources/org/aiolos/nbd/osgi/ExportConfig-metatype.xml"},
+        };
+        for (String[] c : copies) {
+            org.osgi.framework.Bundle b = java.util.Arrays.stream(bc.getBundles())
+                    .filter(x -> c[0].equals(x.getSymbolicName())).findFirst().orElseThrow();
+            try (java.io.InputStream in = b.getEntry(c[1]).openStream()) {
+                assertEquals(c[2] + " is a stale copy of " + c[0] + "'s " + c[1] + " (copy the jar's over it)",
+                        java.nio.file.Files.readString(root.resolve(c[2])),
+                        new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
     }
 
     @Test
@@ -127,6 +185,7 @@ public class ShellIT {
         Contexts.await(bc, "iothread0");
         String out = run("aio:top 2 200");
         System.out.println("ShellIT aio:top 2 200\n" + out);
+        assertFalse("no ANSI clear without a terminal", out.contains("\033["));
         assertTrue(out, out.contains("aio top  (1/2") && out.contains("aio top  (2/2"));
         assertTrue(out, out.contains("POOL") && out.contains("P-INFL") && out.contains("D-INFL"));
         assertTrue(out, Pattern.compile("iothread0\\s+\\S+\\s+\\d+").matcher(out).find());

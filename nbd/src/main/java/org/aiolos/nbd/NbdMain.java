@@ -9,24 +9,41 @@ import org.aiolos.core.AiolosContext;
 import org.aiolos.core.ContextOptions;
 
 /**
- * A standalone NBD server for benchmarks and manual use (like {@code qemu-nbd}):
+ * A standalone NBD server for benchmarks and manual use (like {@code qemu-nbd}); the
+ * command line is {@link #USAGE}. Every option takes its value either as the next
+ * argument ({@code --port 10810}) or after {@code =} ({@code --port=10810}).
  *
- * <pre>
- * NbdMain --file F --name N [--address A] [--port P] [--read-only] [--direct]
- *         [--engine threads|native|io_uring] [--fdmon poll|epoll|io_uring] [--description D]
- * </pre>
- *
- * It starts an IOThread, prints {@code listening on A:P export N (engine E, fdmon M)} and
- * serves until killed; SIGTERM/SIGINT close the server and the IOThread.
+ * <p>It starts an IOThread, prints {@code listening on A:P export N (engine E, fdmon M)} and
+ * serves until killed; SIGTERM/SIGINT close the server and the IOThread. {@code --help}
+ * prints the usage to stdout and exits 0; a bad argument prints what was wrong and the
+ * usage to stderr and exits 2; a server that cannot start exits 1.
  */
 public final class NbdMain {
+    /** What {@code --help} prints. */
+    static final String USAGE = """
+            usage: NbdMain --file FILE --name NAME [options]
+            Serves FILE over NBD as the export NAME (nbd://ADDRESS:PORT/NAME) until killed.
+              --file FILE            the image: an existing regular file (required)
+              --name NAME            the export name clients ask for (required)
+              --address ADDRESS      the address to listen on (default 127.0.0.1)
+              --port PORT            the TCP port, 0..65535; 0 picks a free one (default 10809)
+              --read-only            refuse writes, trims and zero writes
+              --direct               open FILE with O_DIRECT (like qemu-nbd --cache=none)
+              --engine ENGINE        disk-I/O engine: threads, native or io_uring (default: best available)
+              --fdmon MONITOR        fd monitor: poll, epoll or io_uring (default: QEMU's policy)
+              --description TEXT     free text clients see (nbdinfo shows it)
+              --help, -h             print this and exit
+            Every option with a value also takes the form --option=VALUE.""";
+
+    private static final List<String> WITH_VALUE = List.of("--file", "--name", "--address", "--port", "--engine",
+            "--fdmon", "--description");
+
     private NbdMain() {
     }
 
     private static void usage(String problem) {
         System.err.println("NbdMain: " + problem);
-        System.err.println("usage: NbdMain --file F --name N [--address A] [--port P] [--read-only] [--direct]"
-                + " [--engine threads|native|io_uring] [--fdmon poll|epoll|io_uring] [--description D]");
+        System.err.println(USAGE);
         System.exit(2);
     }
 
@@ -42,32 +59,40 @@ public final class NbdMain {
         String description = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
-            switch (a) {
-                case "--read-only" -> readOnly = true;
-                case "--direct" -> direct = true;
-                case "--file", "--name", "--address", "--port", "--engine", "--fdmon", "--description" -> {
-                    if (i + 1 >= args.length) {
-                        usage(a + " needs a value");
-                    }
-                    String v = args[++i];
-                    switch (a) {
-                        case "--file" -> file = v;
-                        case "--name" -> name = v;
-                        case "--address" -> address = v;
-                        case "--port" -> {
-                            try {
-                                port = Integer.parseInt(v);
-                            } catch (NumberFormatException e) {
-                                usage("--port needs a number, got " + v);
-                            }
-                        }
-                        case "--engine" -> engine = v;
-                        case "--fdmon" -> fdmon = v;
-                        default -> description = v;
-                    }
+            int eq = a.indexOf('=');
+            String option = a.startsWith("--") && eq > 0 ? a.substring(0, eq) : a;
+            if (!WITH_VALUE.contains(option)) {
+                if (eq > 0 && a.startsWith("--")) {
+                    usage(option + " takes no value, got " + a);
                 }
-                case "--help", "-h" -> usage("help");
-                default -> usage("unknown argument " + a);
+                switch (a) {
+                    case "--read-only" -> readOnly = true;
+                    case "--direct" -> direct = true;
+                    case "--help", "-h" -> {
+                        System.out.println(USAGE);
+                        System.exit(0);
+                    }
+                    default -> usage("unknown argument " + a);
+                }
+                continue;
+            }
+            String v;
+            if (eq > 0) {
+                v = a.substring(eq + 1);
+            } else if (i + 1 < args.length) {
+                v = args[++i];
+            } else {
+                usage(a + " needs a value");
+                return;
+            }
+            switch (option) {
+                case "--file" -> file = v;
+                case "--name" -> name = v;
+                case "--address" -> address = v;
+                case "--port" -> port = port(v);
+                case "--engine" -> engine = v;
+                case "--fdmon" -> fdmon = v;
+                default -> description = v;
             }
         }
         if (file == null || name == null) {
@@ -117,5 +142,13 @@ public final class NbdMain {
                 + engineName + ", fdmon " + ctx.fdMonitorName() + ")");
         System.out.flush();
         stopped.await();
+    }
+
+    /** A port number as written: digits only, 0..65535. */
+    private static int port(String v) {
+        if (!v.matches("[0-9]{1,5}") || Integer.parseInt(v) > 65535) {
+            usage("--port needs a number 0..65535, got " + v);
+        }
+        return Integer.parseInt(v);
     }
 }

@@ -151,6 +151,9 @@ class NbdLifecycleTest {
             {"--fdmon", "bogus", "--fdmon must be poll, epoll or io_uring"},
             {"--engine", "bogus", "--engine must be threads, native or io_uring"},
             {"--address", "1.2.3.4", "cannot listen on 1.2.3.4:0: bind"},
+            {"--port=+5", "--read-only", "--port needs a number 0..65535, got +5"},
+            {"--read-only=yes", "--direct", "--read-only takes no value"},
+            {"--fdmon=kqueue", "--direct", "--fdmon must be poll, epoll or io_uring, got kqueue"},
         };
         for (String[] c : cases) {
             Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-exports",
@@ -164,13 +167,25 @@ class NbdLifecycleTest {
         }
     }
 
+    @Test
+    void nbdMainHelpPrintsTheUsageAndExitsZero() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "org.aiolos.nbd.NbdMain",
+                "--help").start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.startsWith("usage: NbdMain --file FILE --name NAME [options]"), out);
+        assertTrue(out.contains("--port PORT") && out.contains("--option=VALUE"), out);
+    }
+
     /** NbdMain as a user runs it, on the module path (which also checks the module descriptors). */
     @Test
     void nbdMainServesOnTheModulePathUntilKilled() throws Exception {
         Path img = image(dir, "img", 2 << 20, 4);
         List<String> modules = new ArrayList<>();
         for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (e.endsWith("target" + File.separator + "classes") || e.matches(".*/(api|linux|core|fdmon-[a-z]+|"
+            if (e.endsWith("target" + File.separator + "classes") || e.matches(".*/(aiolos-)?(api|linux|core|fdmon-[a-z]+|"
                     + "threadpool|linux-aio|nbd)-[0-9.]+(-SNAPSHOT)?\\.jar")) {
                 modules.add(e);
             }
@@ -180,7 +195,7 @@ class NbdLifecycleTest {
                 "--add-exports", "java.base/jdk.internal.vm=org.aiolos.core",
                 "--module-path", String.join(File.pathSeparator, modules),
                 "-m", "org.aiolos.nbd/org.aiolos.nbd.NbdMain",
-                "--file", img.toString(), "--name", "m", "--port", "0", "--engine", "threads", "--fdmon", "epoll",
+                "--file=" + img, "--name", "m", "--port=0", "--engine", "threads", "--fdmon=epoll",
                 "--direct", "--description", "from main");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {

@@ -5,6 +5,9 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import org.aiolos.api.AioContext;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.core.BackendStatus;
+import org.aiolos.core.config.UsageException;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -15,13 +18,20 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * The Gogo commands of scope {@code aio}. Gogo finds them through the
- * {@code osgi.command.*} service properties and calls the public methods by name, so
- * there is no compile-time dependency on Gogo. Each returns its text (Gogo prints it).
+ * {@code osgi.command.*} service properties and calls the public methods by name; its
+ * {@code @Descriptor} annotations (an optional import: without Gogo nothing reads them) are
+ * what {@code help aio:use} prints, and a call with arguments no overload takes gets the
+ * command's usage. Each returns its text (Gogo prints it).
  */
 @Component(service = AioCommands.class, immediate = true, property = {"osgi.command.scope=aio",
         "osgi.command.function=contexts", "osgi.command.function=backends", "osgi.command.function=use",
         "osgi.command.function=top", "osgi.command.function=bench"})
 public final class AioCommands {
+    static final String USE_USAGE = """
+            usage: aio:use <context> <poll|epoll|io_uring|auto>
+                   aio:use <context> fdmon <poll|epoll|io_uring|auto>
+                   aio:use <context> aio-engine <threads|native|io_uring|auto>
+                   aio:use <context> thread-pool <provider|auto>""";
     private final Map<String, ContextEntry> contexts = new ConcurrentSkipListMap<>();
     private BackendCatalog catalog;
 
@@ -53,6 +63,8 @@ public final class AioCommands {
     // ---------------------------------------------------------------- commands
 
     /** {@code aio:contexts}: every context with its thread, backends and live counters. */
+    @Descriptor("lists every context: its thread, fd monitor, disk engine, thread pool and live counters;"
+            + " IOThread configurations that were rejected, with the reason")
     public String contexts() {
         StringBuilder out = new StringBuilder(ContextListing.render(contexts.values()));
         rejected.all().forEach((name, why) -> out.append('\n').append(name)
@@ -61,6 +73,8 @@ public final class AioCommands {
     }
 
     /** {@code aio:backends}: every backend with its ranking, and why an unavailable one is. */
+    @Descriptor("lists every backend (fd monitors, thread pools, disk engines) with its ranking; an"
+            + " unavailable one says why")
     public String backends() {
         return catalog.render();
     }
@@ -70,7 +84,10 @@ public final class AioCommands {
      * ({@code poll}, {@code epoll}, {@code io_uring}, or {@code auto} for QEMU's policy).
      * Lasts until the context's configuration next changes its {@code fdmon}.
      */
-    public String use(String context, String fdmon) throws InterruptedException {
+    @Descriptor("switches a context's fd monitor live, at its loop's next safe point")
+    public String use(@Descriptor("the context (aio:contexts lists them)") String context,
+                      @Descriptor("poll, epoll, io_uring, or auto (QEMU's policy)") String fdmon)
+            throws InterruptedException {
         ContextEntry e = contexts.get(context);
         if (e == null) {
             return "no context named '" + context + "'; contexts: " + String.join(", ", contexts.keySet());
@@ -93,7 +110,13 @@ public final class AioCommands {
      * available is kept as the preference: the context runs on the best available one, says
      * so in {@code aio:contexts}, and moves to the named one when it appears.
      */
-    public String use(String context, String kind, String name) throws InterruptedException {
+    @Descriptor("switches a context's fd monitor, disk-I/O engine or thread pool live; work in flight on the"
+            + " old one finishes there")
+    public String use(@Descriptor("the context (aio:contexts lists them)") String context,
+                      @Descriptor("fdmon, aio-engine or thread-pool") String kind,
+                      @Descriptor("fdmon: poll, epoll, io_uring or auto; aio-engine: threads, native, io_uring"
+                              + " or auto; thread-pool: a provider's name (aio:backends) or auto") String name)
+            throws InterruptedException {
         if (kind.equals("fdmon")) {
             return use(context, name);
         }
@@ -118,23 +141,49 @@ public final class AioCommands {
         return context + ": " + kind + " " + now.describe() + (now.note() == null ? "" : "; " + now.note());
     }
 
-    /** {@code aio:top}: ten refreshes, one a second. */
-    public void top() throws InterruptedException {
-        top(10, 1000);
+    @Descriptor("a wrong call of aio:use: prints how to call it")
+    public String use(@Descriptor("anything else") Object... wrong) {
+        throw new UsageException("aio:use: wrong arguments", USE_USAGE);
     }
 
-    /** {@code aio:top <count> <intervalMs>}: per-second rates, refreshed in place. */
-    public void top(int count, long intervalMs) throws InterruptedException {
-        new TopView(System.out).run(contexts.values(), count, intervalMs);
+    /** {@code aio:top}: ten refreshes, one a second. */
+    @Descriptor("per-second rates of every context, ten times, one a second (Ctrl-C stops it)")
+    public String top(CommandSession session) {
+        return top(session, 10, 1000);
+    }
+
+    /**
+     * {@code aio:top <count> <intervalMs>}: per-second rates, redrawn in place on a
+     * terminal (ANSI home and clear), one frame after another otherwise. An interrupt
+     * (Ctrl-C in the shell) ends it quietly.
+     */
+    @Descriptor("per-second rates of every context, count times, every intervalMs ms (Ctrl-C stops it)")
+    public String top(CommandSession session, @Descriptor("how many frames, > 0") int count,
+                      @Descriptor("ms between frames, > 0") long intervalMs) {
+        try {
+            new TopView(System.out, Terminals.isTerminal(session)).run(contexts.values(), count, intervalMs);
+            return null;
+        } catch (InterruptedException e) {
+            return "aio:top: stopped";
+        }
+    }
+
+    @Descriptor("a wrong call of aio:top: prints how to call it")
+    public String top(@Descriptor("anything else") Object... wrong) {
+        throw new UsageException("aio:top: wrong arguments", "usage: aio:top [count intervalMs]   (both > 0;"
+                + " default 10 frames, 1000 ms apart)");
     }
 
     /** {@code aio:bench}: a short benchmark on a fresh IOThread with the best fd monitor. */
+    @Descriptor("about a second of measurements on a fresh IOThread with the best fd monitor: bottom-half"
+            + " throughput, cross-thread wake and eventfd round trips")
     public String bench() throws Exception {
         return bench("auto");
     }
 
     /** {@code aio:bench <fdmon>}: the same on the named monitor. */
-    public String bench(String fdmon) throws Exception {
+    @Descriptor("the same measurements on the named fd monitor")
+    public String bench(@Descriptor("poll, epoll, io_uring or auto") String fdmon) throws Exception {
         return new LoopBench(backends).run(fdmon.equals("auto") ? null : fdmon);
     }
 }

@@ -57,7 +57,8 @@ public final class DefaultIOThreadComponent {
     private void reconcile() {
         boolean want = active && configured == 0;
         if (want && runner == null) {
-            runner = new IOThreadRunner(bc, IOThreadSettings.defaults(NAME), backends, "default");
+            runner = new IOThreadRunner(bc, IOThreadSettings.defaults(IOThreadComponent.schema(bc), NAME), backends,
+                    "default");
         } else if (!want && runner != null) {
             IOThreadRunner r = runner;
             runner = null;

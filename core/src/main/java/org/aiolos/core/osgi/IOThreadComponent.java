@@ -1,6 +1,8 @@
 package org.aiolos.core.osgi;
 
 import java.util.Map;
+import org.aiolos.core.config.ConfigSchema;
+import org.aiolos.core.config.MetatypeSchemas;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -29,6 +31,7 @@ public final class IOThreadComponent {
     RejectedConfigurations rejected;
 
     private BundleContext bc;
+    private ConfigSchema schema;
     private String name;
     /** Null while the configuration has never been valid. */
     private IOThreadRunner runner;
@@ -40,6 +43,7 @@ public final class IOThreadComponent {
     @Activate
     synchronized void activate(BundleContext context, Map<String, Object> props) {
         bc = context;
+        schema = schema(context);
         name = defaultName(props);
         start(props);
     }
@@ -49,14 +53,14 @@ public final class IOThreadComponent {
         if (runner == null) {
             start(props);
         } else {
-            runner.update(props);
+            runner.update(schema, props);
         }
     }
 
     private void start(Map<String, Object> props) {
         IOThreadSettings settings;
         try {
-            settings = IOThreadSettings.parse(props, name);
+            settings = IOThreadSettings.parse(schema, props, name);
         } catch (IllegalArgumentException e) {
             Object n = props.get("name");
             String key = n == null ? name : n.toString();
@@ -78,6 +82,11 @@ public final class IOThreadComponent {
         if (runner != null) {
             runner.close();
         }
+    }
+
+    /** The IOThread configuration's Metatype ({@link IOThreadConfig}) as core declares it. */
+    static ConfigSchema schema(BundleContext context) {
+        return MetatypeSchemas.of(context.getBundle(), FACTORY_PID);
     }
 
     /** A configuration without a name is named after its PID's last part. */

@@ -6,16 +6,19 @@ import org.osgi.service.metatype.annotations.Option;
 
 /**
  * The Metatype description of one IOThread's factory configuration (PID
- * {@value IOThreadComponent#FACTORY_PID}), what a configuration UI or {@code metatype}
- * tool shows. The component reads the raw properties itself ({@link IOThreadSettings}) so
- * that a bad value is rejected with a message naming its field instead of failing a
- * conversion. {@code $_$} in a method name is a {@code -} in the property name.
+ * {@value IOThreadComponent#FACTORY_PID}): the one place its names, types, bounds, options
+ * and defaults are written. bnd turns it into {@code OSGI-INF/metatype}, which a
+ * configuration UI shows and from which {@link org.aiolos.core.config.MetatypeSchemas}
+ * builds the checks every configuration goes through ({@link IOThreadSettings}), from a
+ * file or the shell, before anything is stored or applied. {@code $_$} in a method name
+ * is a {@code -} in the property name.
  */
 @ObjectClassDefinition(name = "Aiolos IOThread",
         description = "A thread running one AioContext; one configuration per IOThread.")
 @interface IOThreadConfig {
 
-    @AttributeDefinition(description = "The IOThread's name, also its context's and its MBean's.")
+    @AttributeDefinition(description = "The IOThread's name, also its context's and its MBean's; by default"
+            + " iothread-<the configuration's name>. Fixed once the IOThread runs.", required = false)
     String name();
 
     @AttributeDefinition(description = "Longest adaptive busy poll in ns; 0 turns polling off.", min = "0")

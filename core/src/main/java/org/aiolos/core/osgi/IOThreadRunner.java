@@ -10,6 +10,7 @@ import org.aiolos.api.AioContext;
 import org.aiolos.api.IOThread;
 import org.aiolos.core.Aiolos;
 import org.aiolos.core.AiolosContext;
+import org.aiolos.core.config.ConfigSchema;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 
@@ -74,14 +75,15 @@ final class IOThreadRunner {
      *
      * @return null when applied, else the rejection message
      */
-    synchronized String update(java.util.Map<String, ?> props) {
+    synchronized String update(ConfigSchema schema, java.util.Map<String, ?> props) {
         updates++;
         IOThreadSettings next;
         try {
-            next = IOThreadSettings.parse(props, settings.name());
+            next = IOThreadSettings.parse(schema, props, settings.name());
             if (!next.name().equals(settings.name())) {
                 throw new IllegalArgumentException("name: a running IOThread cannot be renamed ('"
-                        + settings.name() + "' -> '" + next.name() + "'); delete the configuration and create another");
+                        + settings.name() + "' -> '" + next.name() + "'); delete its configuration and create"
+                        + " another");
             }
         } catch (IllegalArgumentException e) {
             lastRejection = "rejected: " + e.getMessage();

@@ -1,16 +1,22 @@
 package org.aiolos.core.osgi;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.aiolos.api.PollParams;
 import org.aiolos.core.ContextOptions;
 import org.aiolos.api.threadpool.ThreadPool;
+import org.aiolos.core.config.ConfigSchema;
+import org.aiolos.core.config.InvalidConfigurationException;
 
 /**
  * One IOThread's validated settings, parsed from configuration properties. Everything is
- * checked before anything is applied, so an update is taken whole or not at all; the
- * first bad field is named in the {@link IllegalArgumentException}'s message.
+ * checked before anything is applied, so an update is taken whole or not at all: first
+ * against the Metatype ({@link IOThreadConfig}, as a {@link ConfigSchema}: unknown keys,
+ * types, bounds, options, defaults), then the rules that span fields; every error is in
+ * the {@link InvalidConfigurationException}, each starting with its field.
  */
 record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShrink, long aioMaxBatch,
                         int threadPoolMin, int threadPoolMax, String fdmon, String aioEngine,
@@ -18,55 +24,44 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
 
     static final Set<String> FD_MONITORS = Set.of("", "poll", "epoll", "io_uring");
     static final Set<String> AIO_ENGINES = Set.of("", "threads", "native", "io_uring");
+    private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
 
-    /** QEMU's IOThread defaults. */
-    static IOThreadSettings defaults(String name) {
-        return new IOThreadSettings(name, PollParams.IOTHREAD_DEFAULT.maxNs(), 0, 0, 0, 0, 64, "", "",
-                ContextOptions.DEFAULT_BACKEND_WAIT_MS);
+    /** The defaults of the Metatype, named {@code name}. */
+    static IOThreadSettings defaults(ConfigSchema schema, String name) {
+        return parse(schema, Map.of(), name);
     }
 
     /**
+     * @param schema the IOThread configuration's Metatype
      * @param props configuration properties; values may be numbers or strings (files)
      * @param defaultName the name when the configuration has none
-     * @throws IllegalArgumentException naming the first bad field
+     * @throws InvalidConfigurationException with every error
      */
-    static IOThreadSettings parse(Map<String, ?> props, String defaultName) {
-        IOThreadSettings d = defaults(defaultName);
-        String name = text(props, "name", d.name);
-        if (name.isEmpty() || !name.matches("[A-Za-z0-9_.-]+")) {
-            throw new IllegalArgumentException("name: must be letters, digits, '_', '.' or '-', got '" + name + "'");
+    static IOThreadSettings parse(ConfigSchema schema, Map<String, ?> props, String defaultName) {
+        ConfigSchema.Checked c = schema.check(props);
+        List<String> errors = new ArrayList<>(c.errors());
+        String name = c.has("name") ? (String) c.get("name") : defaultName;
+        if (!name.matches(NAME_PATTERN)) {
+            errors.add("name: must be letters, digits, '_', '.' or '-', got '" + name + "'");
         }
-        long maxNs = number(props, "poll-max-ns", d.pollMaxNs);
-        long grow = number(props, "poll-grow", d.pollGrow);
-        long shrink = number(props, "poll-shrink", d.pollShrink);
-        long batch = number(props, "aio-max-batch", d.aioMaxBatch);
-        long min = number(props, "thread-pool-min", d.threadPoolMin);
-        long max = number(props, "thread-pool-max", d.threadPoolMax);
-        long waitMs = number(props, "backend-wait-ms", d.backendWaitMs);
-        nonNegative("poll-max-ns", maxNs);
-        nonNegative("poll-grow", grow);
-        nonNegative("poll-shrink", shrink);
-        nonNegative("aio-max-batch", batch);
-        nonNegative("backend-wait-ms", waitMs);
-        if (waitMs > Long.MAX_VALUE / 1_000_000L) {
-            throw new IllegalArgumentException("backend-wait-ms: must be at most " + Long.MAX_VALUE / 1_000_000L
-                    + ", got " + waitMs);
+        if (c.has("thread-pool-min") && c.has("thread-pool-max")) {
+            try {
+                ThreadPool.checkParams((Integer) c.get("thread-pool-min"), (Integer) c.get("thread-pool-max"));
+            } catch (IllegalArgumentException e) {
+                errors.add("thread-pool-min/thread-pool-max: " + e.getMessage());
+            }
         }
-        try {
-            ThreadPool.checkParams(min, max);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("thread-pool-min/thread-pool-max: " + e.getMessage(), e);
+        if (c.has("backend-wait-ms") && (Long) c.get("backend-wait-ms") > Long.MAX_VALUE / 1_000_000L) {
+            errors.add("backend-wait-ms: must be at most " + Long.MAX_VALUE / 1_000_000L + ", got "
+                    + c.get("backend-wait-ms"));
         }
-        String fdmon = text(props, "fdmon", "");
-        if (!FD_MONITORS.contains(fdmon)) {
-            throw new IllegalArgumentException("fdmon: must be empty, poll, epoll or io_uring, got '" + fdmon + "'");
+        if (!errors.isEmpty()) {
+            throw new InvalidConfigurationException(null, errors);
         }
-        String engine = text(props, "aio-engine", "");
-        if (!AIO_ENGINES.contains(engine)) {
-            throw new IllegalArgumentException("aio-engine: must be empty, threads, native or io_uring, got '"
-                    + engine + "'");
-        }
-        return new IOThreadSettings(name, maxNs, grow, shrink, batch, (int) min, (int) max, fdmon, engine, waitMs);
+        return new IOThreadSettings(name, (Long) c.get("poll-max-ns"), (Long) c.get("poll-grow"),
+                (Long) c.get("poll-shrink"), (Long) c.get("aio-max-batch"), (Integer) c.get("thread-pool-min"),
+                (Integer) c.get("thread-pool-max"), (String) c.get("fdmon"), (String) c.get("aio-engine"),
+                (Long) c.get("backend-wait-ms"));
     }
 
     ContextOptions toOptions(BackendRegistry backends) {
@@ -80,35 +75,5 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
                 .withDiskEngine(aioEngine.isEmpty() ? null : aioEngine)
                 .withDiskEngines(backends.diskEngines())
                 .withBackendWait(backendWaitMs, TimeUnit.MILLISECONDS);
-    }
-
-    private static void nonNegative(String field, long v) {
-        if (v < 0) {
-            throw new IllegalArgumentException(field + ": must be >= 0, got " + v);
-        }
-    }
-
-    private static String text(Map<String, ?> props, String key, String dflt) {
-        Object v = props.get(key);
-        return v == null ? dflt : v.toString().trim();
-    }
-
-    private static long number(Map<String, ?> props, String key, long dflt) {
-        Object v = props.get(key);
-        if (v == null) {
-            return dflt;
-        }
-        if (v instanceof Number n && !(v instanceof Double) && !(v instanceof Float)) {
-            return n.longValue();
-        }
-        String s = v.toString().trim();
-        if (s.isEmpty()) {
-            return dflt;
-        }
-        try {
-            return Long.parseLong(s);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + ": not an integer: '" + s + "'", e);
-        }
     }
 }

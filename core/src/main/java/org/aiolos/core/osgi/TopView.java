@@ -10,14 +10,17 @@ import org.aiolos.core.ContextStats;
 
 /**
  * {@code aio:top}: per-second rates of every context, with its pool threads and its pool
- * and disk requests in flight, redrawn in place (ANSI home and clear) once per interval.
+ * and disk requests in flight, once per interval: redrawn in place (ANSI home and clear) on
+ * a terminal, one frame after the other elsewhere (a script, a pipe, a log).
  */
 final class TopView {
     private static final String CLEAR = "\033[H\033[2J";
     private final PrintStream out;
+    private final boolean terminal;
 
-    TopView(PrintStream out) {
+    TopView(PrintStream out, boolean terminal) {
         this.out = out;
+        this.terminal = terminal;
     }
 
     void run(Collection<ContextEntry> contexts, int count, long intervalMs) throws InterruptedException {
@@ -31,7 +34,9 @@ final class TopView {
             Thread.sleep(intervalMs);
             Map<String, ContextStats> now = snapshot(contexts);
             long t1 = System.nanoTime();
-            out.print(CLEAR);
+            if (terminal) {
+                out.print(CLEAR);
+            }
             out.print(frame(before, now, backendLoad(contexts), (t1 - t0) / 1e9, i + 1, count));
             out.flush();
             before = now;

@@ -4,16 +4,32 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import org.aiolos.core.config.ConfigSchema;
+import org.aiolos.core.config.InvalidConfigurationException;
+import org.aiolos.core.config.MetatypeSchemas;
 import org.junit.jupiter.api.Test;
 
 /**
- * Malformed IOThread configurations (docs/reliability.md): each is rejected whole with an
- * IllegalArgumentException whose message starts with the bad field. RuntimeIT checks the same
- * through Configuration Admin on a running framework.
+ * Malformed IOThread configurations (docs/reliability.md): each is rejected whole with
+ * every error, each starting with its field. The schema is the Metatype bnd generates from
+ * IOThreadConfig (a copy in the test resources: bnd writes it only into the jar; ShellIT
+ * checks the copy against the bundle's). ShellIT checks the same through the shell.
  */
 class IOThreadSettingsTest {
+    private static final ConfigSchema SCHEMA = schema();
+
+    private static ConfigSchema schema() {
+        try (InputStream in = IOThreadSettingsTest.class.getResourceAsStream("IOThreadConfig-metatype.xml")) {
+            return MetatypeSchemas.parse(in, IOThreadComponent.FACTORY_PID);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     private static Map<String, Object> props(Object... kv) {
         Map<String, Object> m = new HashMap<>();
@@ -23,17 +39,20 @@ class IOThreadSettingsTest {
         return m;
     }
 
+    private static List<String> errors(Object... kv) {
+        return assertThrows(InvalidConfigurationException.class, () -> IOThreadSettings.parse(SCHEMA, props(kv), "io"))
+                .errors();
+    }
+
     private static void rejected(String field, Object... kv) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> IOThreadSettings.parse(props(kv), "io"));
-        assertTrue(e.getMessage().startsWith(field + ":"), "message '" + e.getMessage() + "' does not start with "
-                + field);
+        List<String> e = errors(kv);
+        assertEquals(1, e.size(), e.toString());
+        assertTrue(e.get(0).startsWith(field + ":"), "'" + e.get(0) + "' does not start with " + field);
     }
 
     @Test
     void malformedConfigurationsAreRejectedNamingTheField() {
         rejected("name", "name", "has space");
-        rejected("name", "name", "");
         rejected("poll-max-ns", "poll-max-ns", -1L);
         rejected("poll-grow", "poll-grow", "-2");
         rejected("poll-shrink", "poll-shrink", -3);
@@ -41,18 +60,48 @@ class IOThreadSettingsTest {
         rejected("poll-max-ns", "poll-max-ns", 1.5d);
         rejected("poll-max-ns", "poll-max-ns", "99999999999999999999");
         rejected("thread-pool-min/thread-pool-max", "thread-pool-min", 9, "thread-pool-max", 3);
-        rejected("thread-pool-min/thread-pool-max", "thread-pool-max", 0);
-        rejected("thread-pool-min/thread-pool-max", "thread-pool-max", 1L << 40);
+        rejected("thread-pool-max", "thread-pool-max", 0);
+        rejected("thread-pool-max", "thread-pool-max", 1L << 40);
         rejected("fdmon", "fdmon", "kqueue");
         rejected("aio-engine", "aio-engine", "posix");
     }
 
     @Test
-    void absentOrBlankFieldsTakeQemusIOThreadDefaultsAndHugeValuesAreKept() {
-        IOThreadSettings s = IOThreadSettings.parse(props("poll-grow", " ", "aio-max-batch", Long.MAX_VALUE), "io");
-        assertEquals(IOThreadSettings.defaults("io").pollMaxNs(), s.pollMaxNs());
+    void integersMustBeWrittenPlainly() {
+        for (String bad : new String[] {"+5", "-0", "007", "5 000", "0x10"}) {
+            rejected("poll-max-ns", "poll-max-ns", bad);
+        }
+        assertEquals(5, IOThreadSettings.parse(SCHEMA, props("poll-max-ns", " 5 "), "io").pollMaxNs());
+    }
+
+    @Test
+    void everyErrorOfAnUpdateIsReportedAtOnceUnknownKeysWithTheKnownOnes() {
+        List<String> e = errors("poll-max-ns", "+5", "frobnicate", "3", "thread-pool-min", "10", "thread-pool-max", "2");
+        assertEquals(3, e.size(), e.toString());
+        assertTrue(e.get(0).startsWith("frobnicate: unknown key; the known keys are aio-engine, aio-max-batch, fdmon,"
+                + " name, poll-grow, poll-max-ns, poll-shrink, thread-pool-max, thread-pool-min"), e.get(0));
+        assertTrue(e.get(1).startsWith("poll-max-ns: write the integer plainly (5), got '+5'"), e.get(1));
+        assertTrue(e.get(2).startsWith("thread-pool-min/thread-pool-max:"), e.get(2));
+    }
+
+    @Test
+    void frameworkAndFileInstallKeysAreNotTheConfigurationsOwn() {
+        IOThreadSettings s = IOThreadSettings.parse(SCHEMA, props("service.pid", "org.aiolos.iothread~io1",
+                "service.factoryPid", "org.aiolos.iothread", "felix.fileinstall.filename", "file:/x.cfg",
+                "component.id", 3L, ".private", "x"), "io");
+        assertEquals("io", s.name());
+    }
+
+    @Test
+    void absentOrBlankFieldsTakeTheMetatypeDefaultsAndHugeValuesAreKept() {
+        IOThreadSettings s = IOThreadSettings.parse(SCHEMA, props("poll-grow", " ", "aio-max-batch", Long.MAX_VALUE),
+                "io");
+        assertEquals(32768, s.pollMaxNs());
         assertEquals(0, s.pollGrow());
         assertEquals(Long.MAX_VALUE, s.aioMaxBatch());
+        assertEquals(64, s.threadPoolMax());
+        assertEquals("", s.fdmon());
         assertEquals("io", s.name());
+        assertEquals(IOThreadSettings.defaults(SCHEMA, "io"), IOThreadSettings.parse(SCHEMA, Map.of(), "io"));
     }
 }

@@ -57,6 +57,8 @@ public final class Export {
     private final CoRwLock rmwLock;
     private final byte[] nameBytes;
     private final byte[] descriptionBytes;
+    /** Failed requests' log lines, one per 10 s with a count of the others (a failing disk fails them all). */
+    private final ThrottledLog failures;
 
     /** Home thread only. */
     final List<Connection> connections = new ArrayList<>();
@@ -85,6 +87,7 @@ public final class Export {
         this.nameBytes = spec.name().getBytes(StandardCharsets.UTF_8);
         this.descriptionBytes = spec.description() == null ? new byte[0]
                 : spec.description().getBytes(StandardCharsets.UTF_8);
+        this.failures = new ThrottledLog(LOG, System.Logger.Level.ERROR, "export '" + spec.name() + "'");
     }
 
     /**
@@ -251,8 +254,8 @@ public final class Export {
             long r = engine().coReadv(f, off, new MemorySegment[] {seg});
             return engineError(r);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "export '" + name() + "': read of " + seg.byteSize() + " bytes at "
-                    + off + " failed: " + e);
+            failures.log(() -> "export '" + name() + "': read of " + seg.byteSize() + " bytes at " + off
+                    + " failed: " + e);
             return Proto.EIO;
         }
     }
@@ -262,8 +265,8 @@ public final class Export {
             long r = engine().coWritev(f, off, new MemorySegment[] {seg}, fua);
             return engineError(r);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "export '" + name() + "': write of " + seg.byteSize() + " bytes at "
-                    + off + " failed: " + e);
+            failures.log(() -> "export '" + name() + "': write of " + seg.byteSize() + " bytes at " + off
+                    + " failed: " + e);
             return Proto.EIO;
         }
     }
@@ -344,7 +347,7 @@ public final class Export {
         try {
             return engineError(engine().coFlush(file));
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "export '" + name() + "': flush failed: " + e);
+            failures.log(() -> "export '" + name() + "': flush failed: " + e);
             return Proto.EIO;
         }
     }
@@ -360,8 +363,8 @@ public final class Export {
         } catch (SyscallException e) {
             return e.errno();
         } catch (Exception e) {
-            LOG.log(System.Logger.Level.ERROR, "export '" + name() + "': fallocate(mode 0x"
-                    + Integer.toHexString(mode) + ", " + len + " bytes at " + off + ") failed: " + e);
+            failures.log(() -> "export '" + name() + "': fallocate(mode 0x" + Integer.toHexString(mode) + ", " + len
+                    + " bytes at " + off + ") failed: " + e);
             return Errno.EIO;
         }
     }
@@ -483,8 +486,8 @@ public final class Export {
                 return java.util.Arrays.copyOf(out, 2 * n);
             });
         } catch (Exception e) {
-            LOG.log(System.Logger.Level.ERROR, "export '" + name() + "': block status of " + len + " bytes at "
-                    + off + " failed: " + e);
+            failures.log(() -> "export '" + name() + "': block status of " + len + " bytes at " + off
+                    + " failed: " + e);
             return null;
         }
     }
@@ -495,6 +498,7 @@ public final class Export {
             return;
         }
         closed = true;
+        failures.flush();
         try {
             if (ownEngine != null) {
                 ownEngine.close();

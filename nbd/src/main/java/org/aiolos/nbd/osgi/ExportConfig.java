@@ -6,10 +6,11 @@ import org.osgi.service.metatype.annotations.Option;
 
 /**
  * The Metatype description of one NBD export's factory configuration (PID
- * {@value NbdExportComponent#FACTORY_PID}). The component reads the raw properties itself
- * ({@link ExportSettings}) so that a bad value is rejected with a message naming its field
- * instead of failing a conversion. {@code $_$} in a method name is a {@code -} in the
- * property name.
+ * {@value NbdExportComponent#FACTORY_PID}): the one place its names, types, bounds, options
+ * and defaults are written. bnd turns it into {@code OSGI-INF/metatype}, from which
+ * {@link org.aiolos.core.config.MetatypeSchemas} builds the checks every configuration goes
+ * through ({@link ExportSettings}), from a file or the shell, before anything is stored or
+ * served. {@code $_$} in a method name is a {@code -} in the property name.
  */
 @ObjectClassDefinition(name = "Aiolos NBD export",
         description = "A regular file exported over NBD by an IOThread; one configuration per export.")

@@ -1,110 +1,174 @@
 package org.aiolos.nbd.osgi;
 
 import java.io.IOException;
-import java.util.Collections;
-import java.util.Dictionary;
-import java.util.Hashtable;
-import java.util.TreeMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.aiolos.core.config.Assignments;
+import org.aiolos.core.config.ConfigField;
+import org.aiolos.core.config.ConfigSchema;
+import org.aiolos.core.config.ConfigStore;
+import org.aiolos.core.config.InvalidConfigurationException;
+import org.aiolos.core.config.UsageException;
+import org.apache.felix.service.command.Descriptor;
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * The {@code nbd} commands that change export configurations through Config Admin, so an
- * export made from the shell is the same thing as one from a {@code .cfg} file: it
- * survives in Config Admin's store, and shows up in {@code nbd:list}. Like
- * {@code aio:configure}, each change waits for the export to report back and says
- * whether it was applied or rejected, and why.
+ * The {@code nbd} commands that change export configurations, so an export made from the
+ * shell is the same thing as one from a {@code .cfg} file: it is written to its file in
+ * the watched {@code conf/} folder and outlives a restart, and it shows up in
+ * {@code nbd:list}. As with {@code aio:configure}, an update is checked whole (Metatype,
+ * then the file and names) before anything is stored, and refused with every error; a
+ * checked update goes to Config Admin, and if the export still refuses it (the port is
+ * taken, the name belongs to another export) the previous configuration is put back.
  */
 @Component(service = NbdConfigCommands.class, immediate = true, property = {"osgi.command.scope=nbd",
         "osgi.command.function=export", "osgi.command.function=close"})
 public final class NbdConfigCommands {
     private static final long WAIT_MS = 5_000;
+    static final String EXPORT_USAGE = """
+            usage: nbd:export <name>                                shows the export's configuration
+                   nbd:export <name> <file> [key=value|key= ...]    creates or updates it
+            key=value sets a field, key= takes it back to its default; a new export needs iothread=.
+            An update with any error is refused whole, with every error, and nothing is stored.""";
+    static final String CLOSE_USAGE = "usage: nbd:close <name>   deletes the export's configuration (and its .cfg"
+            + " file): the export is withdrawn";
 
     @Reference
     ConfigurationAdmin cm;
     @Reference
     NbdExports exports;
 
+    private ConfigSchema schema;
+    private ConfigStore store;
+
+    @Activate
+    void activate(BundleContext context) {
+        schema = NbdExports.schema(context);
+        store = new ConfigStore(cm, NbdExportComponent.FACTORY_PID, ConfigStore.watchedFolder(context));
+    }
+
+    @Descriptor("nbd:export without arguments: prints how to call it and the keys")
+    public String export() {
+        StringBuilder keys = new StringBuilder();
+        for (ConfigField f : schema.fields().values()) {
+            keys.append(String.format("%n  %-12s %s", f.id(), f.description()));
+        }
+        throw new UsageException(null, EXPORT_USAGE + "\nkeys:" + keys);
+    }
+
     /** {@code nbd:export <name>}: the export's configuration, or that it has none. */
-    public String export(String name) throws IOException, InvalidSyntaxException {
+    @Descriptor("shows an export's configuration: every field, its value, and which are defaults")
+    public String export(@Descriptor("the export's name (nbd:list lists them)") String name)
+            throws IOException, InvalidSyntaxException {
         Configuration c = find(name);
         if (c == null) {
             return name + ": no configuration; create one with nbd:export " + name
                     + " <file> iothread=<name> [key=value ...]";
         }
-        TreeMap<String, Object> shown = new TreeMap<>();
-        for (String k : Collections.list(c.getProperties().keys())) {
-            shown.put(k, c.getProperties().get(k));
+        Map<String, Object> own = ConfigStore.userProperties(c);
+        Object file = c.getProperties().get(ConfigStore.FILENAME);
+        StringBuilder out = new StringBuilder(name + ": " + c.getPid()
+                + (file == null ? " (Config Admin only, no file)" : " (" + file + ")"));
+        for (ConfigField f : schema.fields().values()) {
+            Object v = own.get(f.id());
+            out.append(String.format("%n  %-12s %s", f.id(), v != null ? v
+                    : "(default" + (f.defaultValue() == null || f.defaultValue().isEmpty() ? ""
+                    : ": " + f.defaultValue()) + ")"));
         }
-        return name + ": " + c.getPid() + " " + shown;
+        return out.toString();
     }
 
     /**
      * {@code nbd:export <name> <file> [key=value ...]}: creates the export's factory
      * configuration, or updates it (re-exporting with the new settings), then reports
-     * whether it was applied or rejected. Keys: read-only, direct, description, engine,
-     * iothread, address, port.
+     * whether it was applied.
      */
-    public String export(String name, String file, String... assignments) throws Exception {
+    @Descriptor("creates or updates an export: checked whole first (every error is reported, nothing is"
+            + " stored on any), served, then written to conf/")
+    public String export(@Descriptor("the export's name, what clients ask for (nbd://host:port/NAME)") String name,
+                         @Descriptor("the image file (an existing regular file)") String file,
+                         @Descriptor("key=value sets a field, key= takes it back to its default (nbd:export alone"
+                                 + " lists the keys, from the Metatype)") String... assignments) throws Exception {
         Configuration c = find(name);
         boolean created = c == null;
-        Dictionary<String, Object> props;
-        if (created) {
-            c = cm.getFactoryConfiguration(NbdExportComponent.FACTORY_PID, name, "?");
-            props = new Hashtable<>();
-        } else {
-            props = c.getProperties();
+        Assignments a = Assignments.parse(assignments);
+        Map<String, Object> next = a.applyTo(ConfigStore.userProperties(c));
+        List<String> errors = new ArrayList<>();
+        Object askedName = a.set().get("name");
+        if (askedName != null && !askedName.equals(name)) {
+            errors.add("name: the export's name is the command's first argument ('" + name + "'); to rename,"
+                    + " nbd:close " + name + " and nbd:export " + askedName + " " + file);
         }
-        for (String a : assignments) {
-            int eq = a.indexOf('=');
-            if (eq <= 0) {
-                return "expected key=value, got '" + a + "'";
-            }
-            props.put(a.substring(0, eq), a.substring(eq + 1));
+        Object askedFile = a.set().get("file");
+        if (askedFile != null && !askedFile.equals(file)) {
+            errors.add("file: given twice ('" + file + "' and file=" + askedFile + ")");
         }
-        props.put("name", name);
-        props.put("file", file);
-        String pid = c.getPid();
-        ExportEntry.Snapshot before = exports.entry(pid);
+        next.put("name", name);
+        next.put("file", file);
+        try {
+            exports.check(next, name);
+        } catch (InvalidConfigurationException e) {
+            errors.addAll(e.errors());
+        }
+        if (!errors.isEmpty()) {
+            throw new InvalidConfigurationException(name + ": " + (created ? "configuration" : "update")
+                    + " rejected, nothing stored", errors);
+        }
+        String pid = c == null ? null : c.getPid();
+        ExportEntry.Snapshot before = pid == null ? null : exports.entry(pid);
         long seen = before == null ? 0 : before.updates();
-        c.update(props);
+        ConfigStore.Stored stored = store.store(c, name, next);
+        pid = stored.configuration().getPid();
+        ExportEntry.Snapshot now = await(pid, seen);
+        if (now == null) {
+            store.commit(stored);
+            return name + ": configuration stored; the export has not reported back within " + WAIT_MS + " ms";
+        }
+        String refused = now.settings() == null ? now.rejected() : now.lastRejection();
+        if (refused != null) {
+            store.rollback(stored);
+            throw new InvalidConfigurationException(name + ": " + (created ? "configuration" : "update") + " "
+                    + refused + "; " + (created ? "nothing kept" : "the previous configuration is back"),
+                    List.of(refused.substring("rejected: ".length())));
+        }
+        store.commit(stored);
+        String verb = created ? "created" : "applied";
+        if (now.serving()) {
+            return name + ": " + verb + ", serving nbd://" + now.listener().bound() + "/" + name + " on IOThread '"
+                    + now.settings().iothread() + "'";
+        }
+        return name + ": " + verb + ", " + now.waiting();
+    }
+
+    private ExportEntry.Snapshot await(String pid, long seen) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
         while (System.nanoTime() < deadline) {
             ExportEntry.Snapshot now = exports.entry(pid);
             if (now != null && now.updates() > seen) {
-                return report(name, created, now);
+                return now;
             }
             Thread.sleep(10);
         }
-        return name + ": configuration stored; the export has not reported back within " + WAIT_MS + " ms";
-    }
-
-    private static String report(String name, boolean created, ExportEntry.Snapshot e) {
-        if (e.settings() == null) {
-            return name + ": configuration " + e.rejected() + "; no export until it is fixed";
-        }
-        if (e.lastRejection() != null) {
-            return name + ": update " + e.lastRejection() + "; the previous settings stay";
-        }
-        String verb = created ? "created" : "applied";
-        if (e.serving()) {
-            return name + ": " + verb + ", serving nbd://" + e.listener().bound() + "/" + name + " on IOThread '"
-                    + e.settings().iothread() + "'";
-        }
-        return name + ": " + verb + ", " + e.waiting();
+        return null;
     }
 
     /** {@code nbd:close <name>}: deletes the configuration, withdrawing the export. */
-    public String close(String name) throws Exception {
+    @Descriptor("deletes an export's configuration and its .cfg file: the export is withdrawn (requests in"
+            + " flight finish first)")
+    public String close(@Descriptor("the export's name") String name) throws Exception {
         Configuration c = find(name);
         if (c == null) {
             return name + ": no configuration to delete";
         }
         String pid = c.getPid();
-        c.delete();
+        store.delete(c);
         long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
         while (exports.entry(pid) != null) {
             if (System.nanoTime() > deadline) {
@@ -115,6 +179,11 @@ public final class NbdConfigCommands {
         return name + ": configuration deleted; export closed";
     }
 
+    @Descriptor("a wrong call of nbd:close: prints how to call it")
+    public String close(@Descriptor("anything else") Object... wrong) {
+        throw new UsageException("nbd:close: wrong arguments", CLOSE_USAGE);
+    }
+
     /**
      * By the name property, or by the PID of a configuration named after the export (a .cfg
      * file). Of several (a second one was rejected for taking the name), the one whose
@@ -122,7 +191,8 @@ public final class NbdConfigCommands {
      */
     private Configuration find(String name) throws IOException, InvalidSyntaxException {
         if (!name.matches("[A-Za-z0-9_.-]+")) {
-            throw new IllegalArgumentException("name: must be letters, digits, '_', '.' or '-', got '" + name + "'");
+            throw new UsageException("name: must be letters, digits, '_', '.' or '-', got '" + name + "'",
+                    EXPORT_USAGE);
         }
         String f = NbdExportComponent.FACTORY_PID;
         Configuration[] all = cm.listConfigurations("(&(service.factoryPid=" + f + ")(|(name=" + name

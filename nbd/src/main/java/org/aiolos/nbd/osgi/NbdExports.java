@@ -12,6 +12,10 @@ import java.util.TreeMap;
 import org.aiolos.api.AioContext;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.nbd.NbdServer;
+import org.aiolos.core.config.ConfigSchema;
+import org.aiolos.core.config.MetatypeSchemas;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
@@ -44,6 +48,7 @@ public final class NbdExports {
     private final Map<String, AiolosContext> contexts = new HashMap<>();
     private final Map<String, Listener> listeners = new HashMap<>();
     private final Path home = Path.of(System.getProperty("aiolos.home", "")).toAbsolutePath();
+    private volatile ConfigSchema schema;
 
     // ---------------------------------------------------------------- references
 
@@ -61,6 +66,21 @@ public final class NbdExports {
         if (props.get(CONTEXT_NAME) instanceof String name && contexts.remove(name, ctx)) {
             reconcile();
         }
+    }
+
+    @Activate
+    synchronized void activate(BundleContext context) {
+        schema = schema(context);
+    }
+
+    /** The export configuration's Metatype ({@link ExportConfig}) as the nbd bundle declares it. */
+    static ConfigSchema schema(BundleContext context) {
+        return MetatypeSchemas.of(context.getBundle(), NbdExportComponent.FACTORY_PID);
+    }
+
+    /** Checks a configuration as {@link #configure} would, without storing or serving anything. */
+    ExportSettings check(Map<String, ?> props, String defaultName) {
+        return ExportSettings.parse(schema, props, defaultName, home);
     }
 
     @Deactivate
@@ -85,7 +105,7 @@ public final class NbdExports {
         e.requestedName = asked == null ? defaultName(pid) : asked.toString();
         ExportSettings next;
         try {
-            next = ExportSettings.parse(props, defaultName(pid), home);
+            next = ExportSettings.parse(schema, props, defaultName(pid), home);
             checkClashes(pid, next);
         } catch (IllegalArgumentException ex) {
             return reject(e, ex.getMessage());

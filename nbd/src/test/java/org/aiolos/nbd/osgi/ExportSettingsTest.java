@@ -10,13 +10,35 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.io.InputStream;
+import org.aiolos.core.config.ConfigSchema;
+import org.aiolos.core.config.InvalidConfigurationException;
+import org.aiolos.core.config.MetatypeSchemas;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Export configurations are validated whole, and a bad one names its field first. */
+/**
+ * Export configurations are validated whole against the Metatype bnd generates from
+ * ExportConfig (a copy in the test resources; NbdIT checks it against the bundle's), and
+ * every bad field is named first.
+ */
 class ExportSettingsTest {
+    private static final ConfigSchema SCHEMA = schema();
+
     @TempDir
     Path home;
+
+    private static ConfigSchema schema() {
+        try (InputStream in = ExportSettingsTest.class.getResourceAsStream("ExportConfig-metatype.xml")) {
+            return MetatypeSchemas.parse(in, NbdExportComponent.FACTORY_PID);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ExportSettings parse(Map<String, Object> p, String name) {
+        return ExportSettings.parse(SCHEMA, p, name, home);
+    }
 
     private Map<String, Object> props(Object... kv) throws IOException {
         Path img = home.resolve("disk.img");
@@ -32,12 +54,12 @@ class ExportSettingsTest {
 
     private String rejection(Object... kv) throws IOException {
         Map<String, Object> p = props(kv);
-        return assertThrows(IllegalArgumentException.class, () -> ExportSettings.parse(p, "dflt", home)).getMessage();
+        return assertThrows(InvalidConfigurationException.class, () -> parse(p, "dflt")).getMessage();
     }
 
     @Test
     void defaultsFillEverythingButFileAndIOThread() throws IOException {
-        ExportSettings s = ExportSettings.parse(props(), "scratch", home);
+        ExportSettings s = parse(props(), "scratch");
         assertEquals("scratch", s.name());
         assertEquals("127.0.0.1", s.address());
         assertEquals(10809, s.port());
@@ -48,8 +70,8 @@ class ExportSettingsTest {
 
     @Test
     void typedAndTextValuesAreAlike() throws IOException {
-        ExportSettings typed = ExportSettings.parse(props("port", 10810, "read-only", true), "x", home);
-        ExportSettings text = ExportSettings.parse(props("port", "10810", "read-only", "true"), "x", home);
+        ExportSettings typed = parse(props("port", 10810, "read-only", true), "x");
+        ExportSettings text = parse(props("port", "10810", "read-only", "true"), "x");
         assertEquals(typed, text);
         assertTrue(text.readOnly());
     }
@@ -57,7 +79,7 @@ class ExportSettingsTest {
     @Test
     void aRelativeFileIsUnderHome() throws IOException {
         props();
-        ExportSettings s = ExportSettings.parse(props("file", "disk.img"), "x", home);
+        ExportSettings s = parse(props("file", "disk.img"), "x");
         assertEquals(home.resolve("disk.img"), s.file());
     }
 
@@ -70,12 +92,27 @@ class ExportSettingsTest {
         assertTrue(rejection("file", home.resolve("missing.img").toString()).endsWith("does not exist"));
         assertTrue(rejection("file", home.toString()).endsWith("is not a regular file"));
         assertTrue(rejection("file", "").startsWith("file: required"));
-        assertTrue(rejection("engine", "posix").startsWith("engine: must be empty (the IOThread's), threads,"));
+        assertTrue(rejection("engine", "posix").startsWith("engine: must be empty, threads, native or io_uring"));
         assertTrue(rejection("iothread", "").startsWith("iothread: required"));
         assertTrue(rejection("iothread", "io 1").startsWith("iothread: must be letters"));
         assertTrue(rejection("name", "a b").startsWith("name: must be letters"));
         assertTrue(rejection("read-only", "maybe").startsWith("read-only: must be true or false"));
-        assertTrue(rejection("address", "").startsWith("address: must not be empty"));
+        assertTrue(rejection("read-only", "TRUE").startsWith("read-only: must be true or false, got 'TRUE'"));
+        assertTrue(rejection("port", "+10809").startsWith("port: write the integer plainly (10809), got '+10809'"));
+    }
+
+    @Test
+    void anEmptyValueIsTheDefault() throws IOException {
+        assertEquals("127.0.0.1", parse(props("address", "", "port", ""), "x").endpoint().split(":")[0]);
+    }
+
+    @Test
+    void everyErrorIsReportedAtOnce() throws IOException {
+        InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+                () -> parse(props("port", "70000", "read-only", "maybe", "frobnicate", "3", "iothread", ""), "x"));
+        assertEquals(4, e.errors().size(), e.errors().toString());
+        assertTrue(e.getMessage().startsWith("4 errors: frobnicate: unknown key; the known keys are address,"
+                + " description, direct, engine, file, iothread, name, port, read-only"), e.getMessage());
     }
 
     @Test

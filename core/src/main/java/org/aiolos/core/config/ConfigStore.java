@@ -1,0 +1,145 @@
+package org.aiolos.core.config;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/**
+ * Where the shell's configuration changes go: Config Admin, and the {@code .cfg} file in
+ * the folder FileInstall watches ({@value #FOLDER_PROPERTY}), so that the files stay the
+ * truth and a change outlives a restart. A change is {@link #store}d in Config Admin
+ * first; once the component has applied it the file is {@link #commit}ted, and if the
+ * component refused it the previous configuration is put back ({@link #rollback}), so a
+ * rejected change is never left stored. Without a watched folder (no FileInstall) changes
+ * live in Config Admin's store alone.
+ *
+ * <p>A configuration that came from a file keeps its file ({@value #FILENAME}); a new one,
+ * or one another client made, gets {@code <factoryPid>-<name>.cfg}, the name FileInstall
+ * reads back as the same factory configuration.
+ */
+public final class ConfigStore {
+    /** The framework property naming the folder FileInstall watches. */
+    public static final String FOLDER_PROPERTY = "felix.fileinstall.dir";
+    /** The property FileInstall puts in a configuration that came from a file. */
+    public static final String FILENAME = "felix.fileinstall.filename";
+
+    private final ConfigurationAdmin cm;
+    private final String factoryPid;
+    private final Path folder;
+
+    /** What {@link #store} replaced, so that it can be committed or put back. */
+    public record Stored(Configuration configuration, String name, Map<String, Object> previous,
+                         Map<String, Object> stored, Path file) {
+    }
+
+    /**
+     * @param folder the watched folder; null to keep configurations in Config Admin only
+     */
+    @SuppressWarnings("exports")
+    public ConfigStore(ConfigurationAdmin cm, String factoryPid, Path folder) {
+        this.cm = cm;
+        this.factoryPid = factoryPid;
+        this.folder = folder;
+    }
+
+    /** The folder FileInstall watches in this framework, or null when none is set. */
+    @SuppressWarnings("exports")
+    public static Path watchedFolder(BundleContext bc) {
+        String dir = bc.getProperty(FOLDER_PROPERTY);
+        return dir == null || dir.isBlank() ? null : Path.of(dir).toAbsolutePath().normalize();
+    }
+
+    /** The configuration's own properties, without the framework's and FileInstall's. */
+    @SuppressWarnings("exports")
+    public static Map<String, Object> userProperties(Configuration c) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        Dictionary<String, Object> d = c == null ? null : c.getProperties();
+        if (d != null) {
+            for (String k : Collections.list(d.keys())) {
+                if (!ConfigSchema.infrastructure(k)) {
+                    out.put(k, d.get(k));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Stores checked properties: in Config Admin now, in the file at {@link #commit}.
+     *
+     * @param existing the configuration to update; null to create {@code name}'s
+     * @param name the configuration's name (the file's name after the factory PID)
+     */
+    @SuppressWarnings("exports")
+    public Stored store(Configuration existing, String name, Map<String, Object> props) throws IOException {
+        Configuration c = existing != null ? existing : cm.getFactoryConfiguration(factoryPid, name, "?");
+        Map<String, Object> previous = existing == null ? null : all(existing);
+        Path file = fileOf(previous, name);
+        Hashtable<String, Object> next = new Hashtable<>(props);
+        if (file != null) {
+            next.put(FILENAME, file.toUri().toString());
+        }
+        c.update(next);
+        return new Stored(c, name, previous, Map.copyOf(next), file);
+    }
+
+    /** Writes the stored properties to the configuration's file (comments kept). */
+    public void commit(Stored s) throws IOException {
+        if (s.file() != null) {
+            CfgFile.write(s.file(), s.stored(), "Written by the Aiolos shell; edit freely, Aiolos applies changes live.");
+        }
+    }
+
+    /** Puts the previous configuration back: the old properties, or none for a new one. */
+    public void rollback(Stored s) throws IOException {
+        if (s.previous() == null) {
+            s.configuration().delete();
+        } else {
+            s.configuration().update(new Hashtable<>(s.previous()));
+        }
+    }
+
+    /** Deletes the configuration and its file. */
+    @SuppressWarnings("exports")
+    public void delete(Configuration c) throws IOException {
+        Path file = fileOf(all(c), null);
+        c.delete();
+        if (file != null) {
+            // After the configuration, so FileInstall, seeing the file go, finds nothing left to delete.
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private static Map<String, Object> all(Configuration c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        Dictionary<String, Object> d = c.getProperties();
+        if (d != null) {
+            for (String k : Collections.list(d.keys())) {
+                m.put(k, d.get(k));
+            }
+        }
+        return m;
+    }
+
+    /** The file a configuration has, or the one a new one gets; null without a folder. */
+    private Path fileOf(Map<String, Object> props, String name) {
+        Object known = props == null ? null : props.get(FILENAME);
+        if (known != null) {
+            try {
+                return Path.of(URI.create(known.toString()));
+            } catch (IllegalArgumentException e) {
+                // not a file URI: treat it as a configuration without a file
+            }
+        }
+        return folder == null || name == null ? null : folder.resolve(factoryPid + "-" + name + ".cfg");
+    }
+}

@@ -1,0 +1,49 @@
+package org.aiolos.launcher;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.Logger;
+
+/**
+ * Points java.util.logging (where the bundles' {@code System.Logger} output goes) at the
+ * distribution's {@code logging.properties}, unless the user named a file of their own with
+ * {@code -Djava.util.logging.config.file}, which the JDK has read already and which wins.
+ * {@code ${aiolos.home}} in the file's values is the distribution's folder.
+ */
+final class LogSetup {
+    static final String FILE = "logging.properties";
+    private static final String USER_FILE = "java.util.logging.config.file";
+
+    private LogSetup() {
+    }
+
+    /** @return where the configuration came from, for the start line */
+    static String configure(Path home, Path conf) throws IOException {
+        String own = System.getProperty(USER_FILE);
+        if (own != null) {
+            return own;
+        }
+        Path file = conf.resolve(FILE);
+        if (!Files.isRegularFile(file)) {
+            // No file: keep the console as quiet as the shipped file would (warnings only).
+            Logger root = Logger.getLogger("");
+            root.setLevel(Level.WARNING);
+            for (Handler h : root.getHandlers()) {
+                h.setLevel(Level.WARNING);
+            }
+            return "none (" + file + " is missing): warnings on the console";
+        }
+        String text = Files.readString(file, StandardCharsets.ISO_8859_1)
+                .replace("${aiolos.home}", home.toString().replace("\\", "\\\\"));
+        LogManager lm = LogManager.getLogManager();
+        lm.readConfiguration(new ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1)));
+        String log = lm.getProperty(RollingLogFile.class.getName() + ".file");
+        return (log == null ? "no log file" : log.trim()) + " (as " + file + " says)";
+    }
+}
