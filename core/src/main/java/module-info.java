@@ -17,6 +17,8 @@ module org.aiolos.core {
     requires static org.osgi.service.cm;
     // Context statistics as MBeans.
     requires java.management;
+    // Flight Recorder events (org.aiolos.core.jfr, not exported).
+    requires jdk.jfr;
 
     exports org.aiolos.core;
     exports org.aiolos.core.clock;

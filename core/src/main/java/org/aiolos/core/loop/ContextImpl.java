@@ -27,6 +27,7 @@ import org.aiolos.core.ThreadPoolParams;
 import org.aiolos.core.clock.ClockGroup;
 import org.aiolos.core.coroutine.CoScheduler;
 import org.aiolos.core.diskio.ContextDiskIo;
+import org.aiolos.core.jfr.SlowIterationProbe;
 import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.core.coroutine.CoroutineHost;
 import org.aiolos.linux.EventFd;
@@ -54,6 +55,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     final CallbackRunner runner;
     final HandlerRegistry registry = new HandlerRegistry();
     final LoopStats stats = new LoopStats();
+    /** Times outermost iterations for the JFR event org.aiolos.SlowLoopIteration; home thread. */
+    private final SlowIterationProbe slowIterations;
 
     // ---- notify protocol (spec §1.3)
     private final NotifyProtocol notify = new NotifyProtocol();
@@ -107,6 +110,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         this.name = options.name();
         this.clocks = options.clocks();
         this.runner = new CallbackRunner(this, options.failureHandler());
+        this.slowIterations = new SlowIterationProbe(name);
         PollParams p = options.pollParams();
         this.pollMaxNs = p.maxNs();
         this.pollGrow = p.grow();
@@ -263,13 +267,17 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         acceptNotify();
         long blockNs = maxNs != 0 ? System.nanoTime() - start : 0;
 
+        slowIterations.begin(d, st.bhsRun, st.fdsDispatched, st.timersRun);
         progress |= mon.dispatch();
         progress |= bhPoll();
+        slowIterations.bottomHalvesDone(d);
         progress |= dispatchReady(ready, blockNs);
+        slowIterations.fdHandlersDone(d);
         if (d == 0) {
             freeDeletedHandlers();
         }
         progress |= runTimers();
+        slowIterations.end(d, st.bhsRun, st.fdsDispatched, st.timersRun);
         return progress;
     }
 

@@ -10,6 +10,7 @@ import org.aiolos.api.AioContext;
 import org.aiolos.api.IOThread;
 import org.aiolos.core.Aiolos;
 import org.aiolos.core.AiolosContext;
+import org.aiolos.core.jfr.IOThreadConfigurationRejectedEvent;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 
@@ -87,6 +88,7 @@ final class IOThreadRunner {
             lastRejection = "rejected: " + e.getMessage();
             LOG.log(System.Logger.Level.WARNING, "IOThread ''{0}'': configuration {1}; keeping the previous settings",
                     settings.name(), lastRejection);
+            IOThreadConfigurationRejectedEvent.emit(props.get("service.pid"), settings.name(), true, e.getMessage());
             registration.setProperties(properties());
             return lastRejection;
         }
