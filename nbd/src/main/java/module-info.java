@@ -15,6 +15,8 @@ module org.aiolos.nbd {
     requires static org.osgi.service.cm;
     // ... and each served export's MBean.
     requires java.management;
+    // Flight Recorder events (org.aiolos.nbd.jfr, not exported).
+    requires jdk.jfr;
 
     exports org.aiolos.nbd;
 }

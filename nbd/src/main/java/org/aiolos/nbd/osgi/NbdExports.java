@@ -14,6 +14,7 @@ import org.aiolos.api.AioContext;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.nbd.NbdServer;
+import org.aiolos.nbd.jfr.ExportConfigurationRejectedEvent;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
@@ -164,6 +165,7 @@ public final class NbdExports {
 
     private String reject(ExportEntry e, String why) {
         String reason = "rejected: " + why;
+        ExportConfigurationRejectedEvent.emit(e.pid, e.requestedName, e.settings != null, why);
         if (e.settings == null) {
             e.rejected = reason;
             LOG.log(System.Logger.Level.WARNING, "NBD export configuration {0} {1}; no export until it is fixed",

@@ -1,0 +1,7 @@
+/**
+ * Java Flight Recorder events of the NBD server: requests slower than a threshold, per
+ * export, and rejected export configurations. They follow core's pattern
+ * ({@code org.aiolos.core.jfr}): a static probe asks JFR whether a recording wants the
+ * event before anything is allocated. Not exported.
+ */
+package org.aiolos.nbd.jfr;
