@@ -1,25 +1,17 @@
 package org.aiolos.core.jfr;
 
-import jdk.jfr.Category;
-import jdk.jfr.Description;
-import jdk.jfr.Label;
-import jdk.jfr.Name;
-import jdk.jfr.StackTrace;
-import jdk.jfr.Timespan;
+import jdk.jfr.Event;
+import jdk.jfr.EventFactory;
 
 /**
- * A context moved from one backend to another: fd monitor, thread pool or disk-I/O
- * engine. Committed once the old backend is retired: at once for an fd monitor (the swap
- * happens at one safe point), after the drain for a thread pool or an engine (the work in
- * flight on the old one has completed and it is closed), so {@code drainTime} says how
- * long the old one lingered. Rare, so it is allocated when committed.
+ * {@code org.aiolos.BackendSwap}: a context moved from one backend to another: fd monitor,
+ * thread pool or disk-I/O engine. To be committed once the old backend is retired: at once
+ * for an fd monitor (the swap happens at one safe point), after the drain for a thread
+ * pool or an engine (the work in flight on the old one has completed and it is closed),
+ * so {@code drainTime} says how long the old one lingered. Rare, so an event is allocated
+ * only when a recording wants it.
  */
-@Name("org.aiolos.BackendSwap")
-@Label("Backend Swap")
-@Category({"Aiolos", "Event Loop"})
-@Description("A context swapped its fd monitor, thread pool or disk-I/O engine")
-@StackTrace(false)
-public final class BackendSwapEvent extends jdk.jfr.Event {
+public final class BackendSwapEvent {
     /** The {@code kind} of an fd-monitor swap. */
     public static final String FDMON = "fdmon";
     /** The {@code kind} of a thread-pool swap. */
@@ -27,31 +19,18 @@ public final class BackendSwapEvent extends jdk.jfr.Event {
     /** The {@code kind} of a disk-I/O engine swap. */
     public static final String AIO_ENGINE = "aio-engine";
 
-    private static final BackendSwapEvent PROBE = new BackendSwapEvent();
-
-    @Label("Context")
-    String context;
-
-    @Label("Kind")
-    @Description("fdmon, thread-pool or aio-engine")
-    String kind;
-
-    @Label("From")
-    @Description("The backend retired; empty when there was none")
-    String from;
-
-    @Label("To")
-    @Description("The backend in use now; empty when there is none")
-    String to;
-
-    @Label("Reason")
-    @Description("Why: configuration, operator request, provider arrived, provider withdrawn, ...")
-    String reason;
-
-    @Label("Drain Time")
-    @Description("From the swap until the old backend's work in flight had completed and it was closed")
-    @Timespan(Timespan.NANOSECONDS)
-    long drainTime;
+    private static final EventDefinition D = new EventDefinition("org.aiolos.BackendSwap", "Backend Swap",
+            "A context swapped its fd monitor, thread pool or disk-I/O engine", "Aiolos", "Event Loop");
+    private static final int CONTEXT = D.field(String.class, "context", "Context", null);
+    private static final int KIND = D.field(String.class, "kind", "Kind", "fdmon, thread-pool or aio-engine");
+    private static final int FROM = D.field(String.class, "from", "From", "The backend retired; empty when none");
+    private static final int TO = D.field(String.class, "to", "To", "The backend in use now; empty when none");
+    private static final int REASON = D.field(String.class, "reason", "Reason",
+            "Why: configuration, operator request, provider arrived, provider withdrawn, ...");
+    private static final int DRAIN_TIME = D.nanos("drainTime", "Drain Time",
+            "From the swap until the old backend's work in flight had completed and it was closed");
+    static final EventFactory FACTORY = D.create();
+    private static final Event PROBE = FACTORY.newEvent();
 
     private BackendSwapEvent() {
     }
@@ -71,13 +50,13 @@ public final class BackendSwapEvent extends jdk.jfr.Event {
         if (!PROBE.isEnabled()) {
             return;
         }
-        BackendSwapEvent e = new BackendSwapEvent();
-        e.context = context;
-        e.kind = kind;
-        e.from = from == null ? "" : from;
-        e.to = to == null ? "" : to;
-        e.reason = reason == null ? "" : reason;
-        e.drainTime = drainNanos;
+        Event e = FACTORY.newEvent();
+        e.set(CONTEXT, context);
+        e.set(KIND, kind);
+        e.set(FROM, from == null ? "" : from);
+        e.set(TO, to == null ? "" : to);
+        e.set(REASON, reason == null ? "" : reason);
+        e.set(DRAIN_TIME, drainNanos);
         e.commit();
     }
 }

@@ -1,41 +1,27 @@
 package org.aiolos.core.jfr;
 
-import jdk.jfr.Category;
-import jdk.jfr.Description;
-import jdk.jfr.Label;
-import jdk.jfr.Name;
-import jdk.jfr.StackTrace;
+import jdk.jfr.Event;
+import jdk.jfr.EventFactory;
 
 /**
- * An IOThread configuration (factory PID {@code org.aiolos.iothread}) that was rejected:
- * a first version that starts no IOThread, or an update the running IOThread refused
- * while keeping its previous settings. Rare, so it is allocated when committed.
+ * {@code org.aiolos.IOThreadConfigurationRejected}: an IOThread configuration (factory PID
+ * {@code org.aiolos.iothread}) that was rejected: a first version that starts no IOThread,
+ * or an update the running IOThread refused while keeping its previous settings. Rare, so
+ * an event is allocated only when a recording wants it.
  */
-@Name("org.aiolos.IOThreadConfigurationRejected")
-@Label("IOThread Configuration Rejected")
-@Category({"Aiolos", "Configuration"})
-@Description("An IOThread configuration from Config Admin was rejected; the message names each bad field")
-@StackTrace(false)
-public final class IOThreadConfigurationRejectedEvent extends jdk.jfr.Event {
-    private static final IOThreadConfigurationRejectedEvent PROBE = new IOThreadConfigurationRejectedEvent();
-
-    @Label("PID")
-    @Description("The configuration's PID in Config Admin")
-    String pid;
-
-    @Label("IOThread")
-    String name;
-
-    @Label("Update")
-    @Description("True when a running IOThread refused an update and kept its settings; false when none started")
-    boolean update;
-
-    @Label("Fields")
-    @Description("The rejected fields, comma-separated")
-    String fields;
-
-    @Label("Message")
-    String message;
+public final class IOThreadConfigurationRejectedEvent {
+    private static final EventDefinition D = new EventDefinition("org.aiolos.IOThreadConfigurationRejected",
+            "IOThread Configuration Rejected",
+            "An IOThread configuration from Config Admin was rejected; the message names each bad field",
+            "Aiolos", "Configuration");
+    private static final int PID = D.field(String.class, "pid", "PID", "The configuration's PID in Config Admin");
+    private static final int NAME = D.field(String.class, "name", "IOThread", null);
+    private static final int UPDATE = D.field(boolean.class, "update", "Update",
+            "True when a running IOThread refused an update and kept its settings; false when none started");
+    private static final int FIELDS = D.field(String.class, "fields", "Fields", "The rejected fields, comma-separated");
+    private static final int MESSAGE = D.field(String.class, "message", "Message", null);
+    static final EventFactory FACTORY = D.create();
+    private static final Event PROBE = FACTORY.newEvent();
 
     private IOThreadConfigurationRejectedEvent() {
     }
@@ -50,12 +36,12 @@ public final class IOThreadConfigurationRejectedEvent extends jdk.jfr.Event {
         if (!PROBE.isEnabled()) {
             return;
         }
-        IOThreadConfigurationRejectedEvent e = new IOThreadConfigurationRejectedEvent();
-        e.pid = pid == null ? "" : pid.toString();
-        e.name = name;
-        e.update = update;
-        e.fields = RejectedFields.of(message);
-        e.message = message;
+        Event e = FACTORY.newEvent();
+        e.set(PID, pid == null ? "" : pid.toString());
+        e.set(NAME, name);
+        e.set(UPDATE, update);
+        e.set(FIELDS, RejectedFields.of(message));
+        e.set(MESSAGE, message);
         e.commit();
     }
 }

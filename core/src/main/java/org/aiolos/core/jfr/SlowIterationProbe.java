@@ -1,5 +1,15 @@
 package org.aiolos.core.jfr;
 
+import static org.aiolos.core.jfr.SlowLoopIterationEvent.BOTTOM_HALF_TIME;
+import static org.aiolos.core.jfr.SlowLoopIterationEvent.BOTTOM_HALVES;
+import static org.aiolos.core.jfr.SlowLoopIterationEvent.CONTEXT;
+import static org.aiolos.core.jfr.SlowLoopIterationEvent.FD_HANDLERS;
+import static org.aiolos.core.jfr.SlowLoopIterationEvent.FD_HANDLER_TIME;
+import static org.aiolos.core.jfr.SlowLoopIterationEvent.TIMERS;
+import static org.aiolos.core.jfr.SlowLoopIterationEvent.TIMER_TIME;
+
+import jdk.jfr.Event;
+
 /**
  * Times one context's outermost loop iterations for {@link SlowLoopIterationEvent}. The
  * loop calls the four methods in order, in its home thread, passing its nesting depth and
@@ -9,14 +19,14 @@ package org.aiolos.core.jfr;
  * <p>Cost: while no recording enables the event, {@link #begin} is one read of the event
  * class' JFR configuration and the other methods one read of a boolean field. While one
  * does, an iteration takes four {@code System.nanoTime()} reads; an event is filled and
- * committed only when the iteration crossed the threshold. Nothing is allocated either way:
- * the probe reuses one event object (JFR's {@code begin}/{@code end} overwrite its start
- * and duration), which is safe because only the home thread touches it.
+ * committed only when the iteration crossed the threshold (its fields boxed then). Nothing
+ * else is allocated: the probe reuses one event object (JFR's {@code begin}/{@code end}
+ * overwrite its start and duration), which is safe because only the home thread touches it.
  */
 public final class SlowIterationProbe {
     private final String context;
     /** Home thread only, reused for every iteration. */
-    private final SlowLoopIterationEvent event = new SlowLoopIterationEvent();
+    private final Event event = SlowLoopIterationEvent.FACTORY.newEvent();
     /** Home thread: an iteration is being timed. */
     private boolean timing;
     private long bhsAtStart;
@@ -64,16 +74,16 @@ public final class SlowIterationProbe {
         }
         timing = false;
         long endNs = System.nanoTime();
-        SlowLoopIterationEvent e = event;
+        Event e = event;
         e.end();
         if (e.shouldCommit()) {
-            e.context = context;
-            e.bottomHalves = bhsRun - bhsAtStart;
-            e.bottomHalfTime = bhsDoneNs - startNs;
-            e.fdHandlers = fdsDispatched - fdsAtStart;
-            e.fdHandlerTime = fdsDoneNs - bhsDoneNs;
-            e.timers = timersRun - timersAtStart;
-            e.timerTime = endNs - fdsDoneNs;
+            e.set(CONTEXT, context);
+            e.set(BOTTOM_HALVES, bhsRun - bhsAtStart);
+            e.set(BOTTOM_HALF_TIME, bhsDoneNs - startNs);
+            e.set(FD_HANDLERS, fdsDispatched - fdsAtStart);
+            e.set(FD_HANDLER_TIME, fdsDoneNs - bhsDoneNs);
+            e.set(TIMERS, timersRun - timersAtStart);
+            e.set(TIMER_TIME, endNs - fdsDoneNs);
             e.commit();
         }
     }

@@ -72,16 +72,13 @@ public final class AioCommands {
     public String use(String context, String fdmon) throws InterruptedException {
         ContextEntry e = contexts.get(context);
         if (e == null) {
-            return "no context named '" + context + "'; contexts: " + String.join(", ", contexts.keySet());
+            return noSuchContext(context);
         }
-        String want = fdmon.equals("auto") ? "" : fdmon;
-        if (!IOThreadSettings.FD_MONITORS.contains(want)) {
-            return "unknown fd monitor '" + fdmon + "'; use poll, epoll, io_uring or auto";
+        try {
+            return BackendSwitch.fdMonitor(e.context(), fdmon);
+        } catch (IllegalArgumentException bad) {
+            return bad.getMessage();
         }
-        e.context().useFdMonitor(want.isEmpty() ? null : want);
-        String now = MonitorWait.until(e.context(), want, 2_000);
-        String note = e.context().fdMonitorNote();
-        return context + ": fd monitor " + now + (note == null ? "" : " (" + note + ")");
     }
 
     /**
@@ -98,16 +95,17 @@ public final class AioCommands {
         }
         ContextEntry e = contexts.get(context);
         if (e == null) {
-            return "no context named '" + context + "'; contexts: " + String.join(", ", contexts.keySet());
+            return noSuchContext(context);
         }
-        String want = name.equals("auto") ? "" : name;
-        if (!IOThreadSettings.AIO_ENGINES.contains(want)) {
-            return "unknown disk-I/O engine '" + name + "'; use threads, native, io_uring or auto";
+        try {
+            return BackendSwitch.diskEngine(e.context(), name);
+        } catch (IllegalArgumentException bad) {
+            return bad.getMessage();
         }
-        e.context().useDiskEngine(want.isEmpty() ? null : want);
-        return context + ": disk-I/O engine " + (want.isEmpty() ? "best available" : want)
-                + " from the next request (now: " + (e.context().diskEngineName() == null ? "none open"
-                : e.context().diskEngineName()) + ")";
+    }
+
+    private String noSuchContext(String context) {
+        return "no context named '" + context + "'; contexts: " + String.join(", ", contexts.keySet());
     }
 
     /** {@code aio:top}: ten refreshes, one a second. */

@@ -659,7 +659,7 @@ final class Connection {
     }
 
     private void runRequest(Request r) {
-        NbdRequestEvent timing = NbdRequestEvent.start(); // null unless a recording wants requests
+        jdk.jfr.Event timing = NbdRequestEvent.start(); // null unless a recording wants requests
         BufferPool.Buffer buf = r.payload();
         Export e = export;
         int err = r.error();

@@ -103,16 +103,7 @@ public final class NbdConfigCommands {
         if (c == null) {
             return name + ": no configuration to delete";
         }
-        String pid = c.getPid();
-        c.delete();
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-        while (exports.entry(pid) != null) {
-            if (System.nanoTime() > deadline) {
-                return name + ": configuration deleted; the export has not stopped within " + WAIT_MS + " ms";
-            }
-            Thread.sleep(10);
-        }
-        return name + ": configuration deleted; export closed";
+        return ExportRemoval.deleteAndWait(c, exports, name);
     }
 
     /**

@@ -15,6 +15,8 @@ import org.aiolos.api.diskio.DiskIoEngineFactory;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.nbd.NbdServer;
 import org.aiolos.nbd.jfr.ExportConfigurationRejectedEvent;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
@@ -48,6 +50,7 @@ public final class NbdExports {
     private final Map<DiskIoEngineFactory, EngineRef> engines = new IdentityHashMap<>();
     private final Map<String, Listener> listeners = new HashMap<>();
     private final Path home = Path.of(System.getProperty("aiolos.home", "")).toAbsolutePath();
+    private volatile BundleContext bc;
 
     private record EngineRef(String name, int ranking) {
     }
@@ -83,6 +86,11 @@ public final class NbdExports {
         if (engines.remove(factory) != null) {
             reconcile();
         }
+    }
+
+    @Activate
+    void activate(BundleContext context) {
+        bc = context;
     }
 
     @Deactivate
@@ -148,6 +156,15 @@ public final class NbdExports {
             stop(e);
             LOG.log(System.Logger.Level.INFO, "NBD export configuration {0} deleted", pid);
         }
+    }
+
+    /**
+     * Closes export {@code name} of configuration {@code pid} for good (the MBean's
+     * operation): deletes the configuration and waits for the export to stop. Not under
+     * the lock: the deletion comes back through {@link #remove}.
+     */
+    String close(String pid, String name) throws InterruptedException {
+        return ExportRemoval.close(bc, this, pid, name);
     }
 
     synchronized ExportEntry.Snapshot entry(String pid) {
@@ -277,7 +294,7 @@ public final class NbdExports {
         e.listener = l;
         e.engine = factory;
         e.waiting = null;
-        e.mbean = NbdExportStats.register(s, l);
+        e.mbean = NbdExportStats.register(e.pid, s, l, this);
         announce(s, l);
         return null;
     }
