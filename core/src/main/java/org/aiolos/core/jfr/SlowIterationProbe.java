@@ -5,7 +5,7 @@ import static org.aiolos.core.jfr.SlowLoopIterationEvent.BOTTOM_HALVES;
 import static org.aiolos.core.jfr.SlowLoopIterationEvent.CONTEXT;
 import static org.aiolos.core.jfr.SlowLoopIterationEvent.FD_HANDLERS;
 import static org.aiolos.core.jfr.SlowLoopIterationEvent.FD_HANDLER_TIME;
-import static org.aiolos.core.jfr.SlowLoopIterationEvent.TIMERS;
+import static org.aiolos.core.jfr.SlowLoopIterationEvent.TIMER_PASSES;
 import static org.aiolos.core.jfr.SlowLoopIterationEvent.TIMER_TIME;
 
 import jdk.jfr.Event;
@@ -82,7 +82,7 @@ public final class SlowIterationProbe {
             e.set(BOTTOM_HALF_TIME, bhsDoneNs - startNs);
             e.set(FD_HANDLERS, fdsDispatched - fdsAtStart);
             e.set(FD_HANDLER_TIME, fdsDoneNs - bhsDoneNs);
-            e.set(TIMERS, timersRun - timersAtStart);
+            e.set(TIMER_PASSES, timersRun - timersAtStart);
             e.set(TIMER_TIME, endNs - fdsDoneNs);
             e.commit();
         }

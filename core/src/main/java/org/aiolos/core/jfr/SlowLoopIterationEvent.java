@@ -22,7 +22,8 @@ final class SlowLoopIterationEvent {
             "The fd monitor's own dispatch and the bottom halves");
     static final int FD_HANDLERS = D.field(long.class, "fdHandlers", "Fd Handlers Dispatched", null);
     static final int FD_HANDLER_TIME = D.nanos("fdHandlerTime", "Fd-Handler Time", "The ready fd handlers");
-    static final int TIMERS = D.field(long.class, "timers", "Timers Run", null);
+    static final int TIMER_PASSES = D.field(long.class, "timerPasses", "Timer Passes",
+            "Clocks whose expired timers ran (one pass runs every expired timer of one clock)");
     static final int TIMER_TIME = D.nanos("timerTime", "Timer Time", "The expired timers' callbacks");
     static final EventFactory FACTORY = D.create();
 

@@ -75,7 +75,7 @@ class SlowLoopIterationEventTest {
         assertTrue(bh.getDuration("bottomHalfTime").toMillis() >= SLEEP_MS, bh.toString());
         assertEquals(1, fd.getLong("fdHandlers"));
         assertTrue(fd.getDuration("fdHandlerTime").toMillis() >= SLEEP_MS, fd.toString());
-        assertEquals(1, timer.getLong("timers"));
+        assertEquals(1, timer.getLong("timerPasses"));
         assertTrue(timer.getDuration("timerTime").toMillis() >= SLEEP_MS, timer.toString());
         assertEquals(Thread.currentThread().getName(), bh.getThread().getJavaName(), "committed in the home thread");
 
