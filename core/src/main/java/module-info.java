@@ -20,6 +20,8 @@ module org.aiolos.core {
     requires java.management;
     // org.aiolos.core.config reads the Metatype XML of a bundle.
     requires java.xml;
+    // Flight Recorder events (org.aiolos.core.jfr, not exported).
+    requires jdk.jfr;
 
     exports org.aiolos.core;
     exports org.aiolos.core.clock;

@@ -17,6 +17,8 @@ module org.aiolos.nbd {
     requires static org.apache.felix.gogo.runtime;
     // ... and each served export's MBean.
     requires java.management;
+    // Flight Recorder events (org.aiolos.nbd.jfr, not exported).
+    requires jdk.jfr;
 
     exports org.aiolos.nbd;
 }

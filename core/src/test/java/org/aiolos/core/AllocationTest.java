@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import jdk.jfr.Recording;
 import org.aiolos.api.AioTimer;
 import org.aiolos.api.BottomHalf;
 import org.aiolos.api.ClockType;
@@ -23,8 +25,27 @@ class AllocationTest {
 
     @Test
     void loopIterationsThatDispatchBottomHalvesFdsAndTimersAllocateNothing() {
+        assertLoopAllocatesNothing("alloc");
+    }
+
+    /**
+     * While a recording wants org.aiolos.SlowLoopIteration the loop times every outermost
+     * iteration; it still allocates nothing (the threshold is never crossed here, so
+     * nothing is committed either).
+     */
+    @Test
+    void sameWhileARecordingTimesEveryIteration() {
+        try (Recording r = new Recording()) {
+            r.enable("org.aiolos.SlowLoopIteration").withThreshold(Duration.ofHours(1));
+            r.start();
+            assertLoopAllocatesNothing("alloc-jfr");
+            r.stop();
+        }
+    }
+
+    private static void assertLoopAllocatesNothing(String name) {
         TestContexts contexts = new TestContexts();
-        AiolosContext ctx = Aiolos.newContext(contexts.options("alloc").withPollParams(new PollParams(1_000_000, 0, 0)));
+        AiolosContext ctx = Aiolos.newContext(contexts.options(name).withPollParams(new PollParams(1_000_000, 0, 0)));
         long[] counters = new long[3];
         BottomHalf bh = ctx.newBottomHalf("bh", () -> counters[0]++);
         EventFd efd = EventFd.open(false);

@@ -49,6 +49,11 @@ public class RuntimeIT {
 
     @Test
     public void everyBundleIsActiveAndEveryComponentActive() throws Exception {
+        // The build runs this suite on Felix and again on Equinox: make sure it is the one meant.
+        String framework = System.getProperty("aiolos.itest.framework");
+        if (framework != null) {
+            assertEquals("the OSGi framework of this run", framework, bc.getBundle(0).getSymbolicName());
+        }
         List<String> notActive = new ArrayList<>();
         for (Bundle b : bc.getBundles()) {
             boolean fragment = b.getHeaders().get(Constants.FRAGMENT_HOST) != null;
@@ -78,7 +83,8 @@ public class RuntimeIT {
             }
             return bad.isEmpty();
         });
-        System.out.println("RuntimeIT: " + bc.getBundles().length + " bundles active; Aiolos components: " + aiolos);
+        System.out.println("RuntimeIT: " + bc.getBundle(0).getSymbolicName() + " " + bc.getBundle(0).getVersion() + ", "
+                + bc.getBundles().length + " bundles active; Aiolos components: " + aiolos);
         assertTrue(aiolos.toString(), aiolos.size() >= 8);
         assertTrue(aiolos.toString(), aiolos.contains("org.aiolos.nbd.osgi.NbdExports"));
     }

@@ -75,6 +75,20 @@ public final class NbdServer implements AutoCloseable {
         return core.removeExport(name);
     }
 
+    /**
+     * Disconnects the clients of one export (QEMU's {@code nbd-server-remove mode=hard},
+     * without removing the export): each connection stops reading requests, those in
+     * flight finish and reply, then the connection closes. New clients are served as
+     * before.
+     *
+     * @return how many connections were told to go
+     * @throws IllegalArgumentException if there is no export of that name
+     * @since 0.2.0
+     */
+    public int disconnectClients(String name) {
+        return core.disconnectClients(name);
+    }
+
     /** The address given to {@link #start}. */
     public String address() {
         return core.address();

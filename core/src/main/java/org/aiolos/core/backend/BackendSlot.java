@@ -9,6 +9,7 @@ import org.aiolos.core.BackendProviders;
 import org.aiolos.core.BackendProviders.Lease;
 import org.aiolos.core.BackendProviders.Provider;
 import org.aiolos.core.BackendStatus;
+import org.aiolos.core.jfr.BackendSwapEvent;
 
 /**
  * One kind of backend of one context (its fd monitor, its thread pool, its disk-I/O
@@ -331,12 +332,10 @@ public abstract class BackendSlot<F, B> {
             long drainNs = System.nanoTime() - o.retiredAtNs;
             LOG.log(System.Logger.Level.INFO, "{0}: {1} {2} closed after draining for {3} ms", owner, kind, o.name,
                     TimeUnit.NANOSECONDS.toMillis(drainNs));
-            swapped(o, drainNs);
+            String context = host.context().name();
+            BackendSwapEvent.emit(context, kind, o.name, servingName(), owner.equals("AioContext '" + context + "'")
+                    ? o.retiredWhy : o.retiredWhy + " (" + owner + ")", drainNs);
         }
-    }
-
-    /** A retired backend has closed after {@code drainNs} of draining (for events and counters). */
-    protected void swapped(Opened<F, B> retired, long drainNs) {
     }
 
     /**

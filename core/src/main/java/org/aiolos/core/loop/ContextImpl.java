@@ -16,23 +16,24 @@ import org.aiolos.api.FdEvents;
 import org.aiolos.api.PollParams;
 import org.aiolos.api.ReentrancyGuard;
 import org.aiolos.api.TimeScale;
+import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.api.fdmon.FdMonitor;
 import org.aiolos.api.fdmon.FdMonitorHost;
 import org.aiolos.api.fdmon.FdWatch;
 import org.aiolos.api.threadpool.ThreadPool;
 import org.aiolos.core.AiolosContext;
+import org.aiolos.core.BackendStatus;
 import org.aiolos.core.ContextOptions;
 import org.aiolos.core.ContextStats;
-import org.aiolos.core.clock.ClockGroup;
-import org.aiolos.core.coroutine.CoScheduler;
-import org.aiolos.api.diskio.DiskIoEngine;
-import org.aiolos.core.BackendStatus;
 import org.aiolos.core.backend.BackendSlot;
 import org.aiolos.core.backend.ContextBackends;
 import org.aiolos.core.backend.EngineSlot;
 import org.aiolos.core.backend.PoolSlot;
 import org.aiolos.core.backend.WorkSlot;
+import org.aiolos.core.clock.ClockGroup;
+import org.aiolos.core.coroutine.CoScheduler;
 import org.aiolos.core.coroutine.CoroutineHost;
+import org.aiolos.core.jfr.SlowIterationProbe;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.Fds;
 
@@ -58,6 +59,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     final CallbackRunner runner;
     final HandlerRegistry registry = new HandlerRegistry();
     final LoopStats stats = new LoopStats();
+    /** Times outermost iterations for the JFR event org.aiolos.SlowLoopIteration; home thread. */
+    private final SlowIterationProbe slowIterations;
 
     // ---- notify protocol (spec §1.3)
     private final NotifyProtocol notify = new NotifyProtocol();
@@ -119,6 +122,7 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         this.name = options.name();
         this.clocks = options.clocks();
         this.runner = new CallbackRunner(this, options.failureHandler());
+        this.slowIterations = new SlowIterationProbe(name);
         PollParams p = options.pollParams();
         this.pollMaxNs = p.maxNs();
         this.pollGrow = p.grow();
@@ -283,13 +287,17 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
         acceptNotify();
         long blockNs = maxNs != 0 ? System.nanoTime() - start : 0;
 
+        slowIterations.begin(d, st.bhsRun, st.fdsDispatched, st.timersRun);
         progress |= mon.dispatch();
         progress |= bhPoll();
+        slowIterations.bottomHalvesDone(d);
         progress |= dispatchReady(ready, blockNs);
+        slowIterations.fdHandlersDone(d);
         if (d == 0) {
             freeDeletedHandlers();
         }
         progress |= runTimers();
+        slowIterations.end(d, st.bhsRun, st.fdsDispatched, st.timersRun);
         return progress;
     }
 

@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.aiolos.api.AioContext;
 import org.aiolos.core.AiolosContext;
-import org.aiolos.core.BackendStatus;
 import org.aiolos.core.config.UsageException;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
@@ -90,16 +89,13 @@ public final class AioCommands {
             throws InterruptedException {
         ContextEntry e = contexts.get(context);
         if (e == null) {
-            return "no context named '" + context + "'; contexts: " + String.join(", ", contexts.keySet());
+            return noSuchContext(context);
         }
-        String want = fdmon.equals("auto") ? "" : fdmon;
-        if (!IOThreadSettings.FD_MONITORS.contains(want)) {
-            return "unknown fd monitor '" + fdmon + "'; use poll, epoll, io_uring or auto";
+        try {
+            return BackendSwitch.fdMonitor(e.context(), fdmon);
+        } catch (IllegalArgumentException bad) {
+            return bad.getMessage();
         }
-        e.context().useFdMonitor(want.isEmpty() ? null : want);
-        String now = MonitorWait.until(e.context(), want, 2_000);
-        String note = e.context().fdMonitorNote();
-        return context + ": fd monitor " + now + (note == null ? "" : " (" + note + ")");
     }
 
     /**
@@ -122,28 +118,26 @@ public final class AioCommands {
         }
         ContextEntry e = contexts.get(context);
         if (e == null) {
-            return "no context named '" + context + "'; contexts: " + String.join(", ", contexts.keySet());
+            return noSuchContext(context);
         }
-        String want = name.equals("auto") ? null : name;
-        switch (kind) {
-            case "aio-engine" -> {
-                if (want != null && !IOThreadSettings.AIO_ENGINES.contains(want)) {
-                    return "unknown disk-I/O engine '" + name + "'; use threads, native, io_uring or auto";
-                }
-                e.context().useDiskEngine(want);
-            }
-            case "thread-pool" -> e.context().useThreadPool(want);
-            default -> {
-                return "unknown backend kind '" + kind + "'; use fdmon, aio-engine or thread-pool";
-            }
+        try {
+            return switch (kind) {
+                case "aio-engine" -> BackendSwitch.diskEngine(e.context(), name);
+                case "thread-pool" -> BackendSwitch.threadPool(e.context(), name);
+                default -> "unknown backend kind '" + kind + "'; use fdmon, aio-engine or thread-pool";
+            };
+        } catch (IllegalArgumentException bad) {
+            return bad.getMessage();
         }
-        BackendStatus now = MonitorWait.applied(e.context(), kind, want, 2_000);
-        return context + ": " + kind + " " + now.describe() + (now.note() == null ? "" : "; " + now.note());
     }
 
     @Descriptor("a wrong call of aio:use: prints how to call it")
     public String use(@Descriptor("anything else") Object... wrong) {
         throw new UsageException("aio:use: wrong arguments", USE_USAGE);
+    }
+
+    private String noSuchContext(String context) {
+        return "no context named '" + context + "'; contexts: " + String.join(", ", contexts.keySet());
     }
 
     /** {@code aio:top}: ten refreshes, one a second. */

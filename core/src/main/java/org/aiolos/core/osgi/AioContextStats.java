@@ -2,7 +2,10 @@ package org.aiolos.core.osgi;
 
 import org.aiolos.core.AiolosContext;
 
-/** The MBean of one IOThread: every getter reads the context when JMX asks. */
+/**
+ * The MBean of one IOThread: every getter reads the context when JMX asks; the
+ * operations act on the running context (through the same code as {@code aio:use}).
+ */
 final class AioContextStats implements AioContextStatsMBean {
     private final IOThreadRunner runner;
 
@@ -107,6 +110,16 @@ final class AioContextStats implements AioContextStatsMBean {
     }
 
     @Override
+    public long getPollGrow() {
+        return ctx().pollParams().grow();
+    }
+
+    @Override
+    public long getPollShrink() {
+        return ctx().pollParams().shrink();
+    }
+
+    @Override
     public long getAioMaxBatch() {
         return ctx().aioMaxBatch();
     }
@@ -146,5 +159,30 @@ final class AioContextStats implements AioContextStatsMBean {
     public String getLastRejection() {
         String r = runner.lastRejection();
         return r == null ? "" : r;
+    }
+
+    @Override
+    public String useFdMonitor(String name) {
+        try {
+            return BackendSwitch.fdMonitor(ctx(), name);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ctx().name() + ": fd monitor " + name + " asked for; interrupted while waiting for the swap";
+        }
+    }
+
+    @Override
+    public String useDiskEngine(String name) {
+        try {
+            return BackendSwitch.diskEngine(ctx(), name);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ctx().name() + ": disk-I/O engine " + name + " asked for; interrupted while waiting for the swap";
+        }
+    }
+
+    @Override
+    public void setPollParams(long maxNs, long grow, long shrink) {
+        ctx().setPollParams(maxNs, grow, shrink);
     }
 }

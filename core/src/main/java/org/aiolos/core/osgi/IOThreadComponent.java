@@ -3,6 +3,7 @@ package org.aiolos.core.osgi;
 import java.util.Map;
 import org.aiolos.core.config.ConfigSchema;
 import org.aiolos.core.config.MetatypeSchemas;
+import org.aiolos.core.jfr.IOThreadConfigurationRejectedEvent;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -68,6 +69,7 @@ public final class IOThreadComponent {
             rejected.reject(key, reason);
             LOG.log(System.Logger.Level.WARNING, "IOThread configuration ''{0}'' {1}; no IOThread until it is fixed",
                     key, reason);
+            IOThreadConfigurationRejectedEvent.emit(props.get("service.pid"), key, false, e.getMessage());
             return;
         }
         rejected.clear(name);

@@ -11,6 +11,7 @@ import org.aiolos.api.IOThread;
 import org.aiolos.core.Aiolos;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.core.config.ConfigSchema;
+import org.aiolos.core.jfr.IOThreadConfigurationRejectedEvent;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 
@@ -89,6 +90,7 @@ final class IOThreadRunner {
             lastRejection = "rejected: " + e.getMessage();
             LOG.log(System.Logger.Level.WARNING, "IOThread ''{0}'': configuration {1}; keeping the previous settings",
                     settings.name(), lastRejection);
+            IOThreadConfigurationRejectedEvent.emit(props.get("service.pid"), settings.name(), true, e.getMessage());
             registration.setProperties(properties());
             return lastRejection;
         }

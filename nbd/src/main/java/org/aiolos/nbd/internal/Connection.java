@@ -20,6 +20,7 @@ import org.aiolos.linux.Errno;
 import org.aiolos.linux.Fds;
 import org.aiolos.linux.Sockets;
 import org.aiolos.linux.SyscallException;
+import org.aiolos.nbd.jfr.NbdRequestEvent;
 
 /**
  * One client connection: a receiver coroutine that runs the handshake and then reads
@@ -658,10 +659,11 @@ final class Connection {
     }
 
     private void runRequest(Request r) {
+        jdk.jfr.Event timing = NbdRequestEvent.start(); // null unless a recording wants requests
         BufferPool.Buffer buf = r.payload();
         Export e = export;
+        int err = r.error();
         try {
-            int err = r.error();
             long dataPos = 0;
             long[] extents = null;
             boolean fua = (r.flags() & Proto.CMD_FLAG_FUA) != 0;
@@ -705,6 +707,7 @@ final class Connection {
                     + " failed unexpectedly", ex);
             forced = true;
         } finally {
+            NbdRequestEvent.finish(timing, e.name(), peer, r.type(), r.offset(), r.length(), err);
             if (buf != null) {
                 server.pool().put(buf);
             }

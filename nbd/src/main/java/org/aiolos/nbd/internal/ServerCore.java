@@ -196,6 +196,29 @@ public final class ServerCore {
         });
     }
 
+    /**
+     * Tells every connection in transmission on export {@code name} to stop: its requests
+     * in flight finish and reply, then it closes. The export keeps serving new clients.
+     *
+     * @return the connections told to stop
+     * @throws IllegalArgumentException if there is no such export
+     */
+    public int disconnectClients(String name) {
+        Objects.requireNonNull(name, "name");
+        return hopUnchecked("disconnectClients", () -> {
+            Export e = exports.get(name);
+            if (e == null) {
+                throw new IllegalArgumentException("no export named '" + name + "'; exports: "
+                        + String.join(", ", exports.keySet()));
+            }
+            List<Connection> clients = new ArrayList<>(e.connections);
+            for (Connection c : clients) {
+                c.stop();
+            }
+            return clients.size();
+        });
+    }
+
     /** Live exports; any thread. */
     public List<Export> exports() {
         return List.copyOf(exports.values());

@@ -167,16 +167,7 @@ public final class NbdConfigCommands {
         if (c == null) {
             return name + ": no configuration to delete";
         }
-        String pid = c.getPid();
-        store.delete(c);
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-        while (exports.entry(pid) != null) {
-            if (System.nanoTime() > deadline) {
-                return name + ": configuration deleted; the export has not stopped within " + WAIT_MS + " ms";
-            }
-            Thread.sleep(10);
-        }
-        return name + ": configuration deleted; export closed";
+        return ExportRemoval.deleteAndWait(store, c, exports, name);
     }
 
     @Descriptor("a wrong call of nbd:close: prints how to call it")

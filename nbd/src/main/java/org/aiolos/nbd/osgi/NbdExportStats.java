@@ -8,26 +8,34 @@ import javax.management.ObjectName;
 import javax.management.StandardMBean;
 import org.aiolos.nbd.ExportStats;
 
-/** One served export as an MBean; each getter asks the server for a fresh snapshot. */
+/**
+ * One served export as an MBean; each getter asks the server for a fresh snapshot, and the
+ * operations go through {@link NbdExports} (closing, as the shell does, through Config Admin).
+ */
 final class NbdExportStats implements NbdExportStatsMBean {
     private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
     private static final ExportStats GONE = new ExportStats("", null, 0, false, "", 0, 0, 0, 0, 0);
 
+    private final String pid;
     private final ExportSettings settings;
     private final Listener listener;
+    private final NbdExports exports;
 
-    private NbdExportStats(ExportSettings settings, Listener listener) {
+    private NbdExportStats(String pid, ExportSettings settings, Listener listener, NbdExports exports) {
+        this.pid = pid;
         this.settings = settings;
         this.listener = listener;
+        this.exports = exports;
     }
 
     /** @return its name, or null when JMX refused it (logged; the export serves anyway) */
-    static ObjectName register(ExportSettings settings, Listener listener) {
+    static ObjectName register(String pid, ExportSettings settings, Listener listener, NbdExports exports) {
         try {
             ObjectName on = new ObjectName("org.aiolos",
                     new Hashtable<>(Map.of("type", "NbdExport", "name", settings.name())));
             ManagementFactory.getPlatformMBeanServer().registerMBean(
-                    new StandardMBean(new NbdExportStats(settings, listener), NbdExportStatsMBean.class), on);
+                    new StandardMBean(new NbdExportStats(pid, settings, listener, exports),
+                            NbdExportStatsMBean.class), on);
             return on;
         } catch (JMException e) {
             LOG.log(System.Logger.Level.WARNING, "NBD export ''{0}'': no MBean ({1})", settings.name(), e.toString());
@@ -62,6 +70,11 @@ final class NbdExportStats implements NbdExportStatsMBean {
     @Override
     public String getName() {
         return settings.name();
+    }
+
+    @Override
+    public String getConfigurationPid() {
+        return pid;
     }
 
     @Override
@@ -117,5 +130,20 @@ final class NbdExportStats implements NbdExportStatsMBean {
     @Override
     public long getErrors() {
         return now().errors();
+    }
+
+    @Override
+    public String close() {
+        try {
+            return exports.close(pid, settings.name());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return settings.name() + ": interrupted while waiting for the export to stop";
+        }
+    }
+
+    @Override
+    public int disconnectClients() {
+        return listener.server.disconnectClients(settings.name());
     }
 }

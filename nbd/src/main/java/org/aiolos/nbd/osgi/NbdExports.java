@@ -14,6 +14,7 @@ import org.aiolos.core.AiolosContext;
 import org.aiolos.nbd.NbdServer;
 import org.aiolos.core.config.ConfigSchema;
 import org.aiolos.core.config.MetatypeSchemas;
+import org.aiolos.nbd.jfr.ExportConfigurationRejectedEvent;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -49,6 +50,7 @@ public final class NbdExports {
     private final Map<String, Listener> listeners = new HashMap<>();
     private final Path home = Path.of(System.getProperty("aiolos.home", "")).toAbsolutePath();
     private volatile ConfigSchema schema;
+    private volatile BundleContext bc;
 
     // ---------------------------------------------------------------- references
 
@@ -70,6 +72,7 @@ public final class NbdExports {
 
     @Activate
     synchronized void activate(BundleContext context) {
+        bc = context;
         schema = schema(context);
     }
 
@@ -148,6 +151,15 @@ public final class NbdExports {
         }
     }
 
+    /**
+     * Closes export {@code name} of configuration {@code pid} for good (the MBean's
+     * operation): deletes the configuration and waits for the export to stop. Not under
+     * the lock: the deletion comes back through {@link #remove}.
+     */
+    String close(String pid, String name) throws InterruptedException {
+        return ExportRemoval.close(bc, this, pid, name);
+    }
+
     synchronized ExportEntry.Snapshot entry(String pid) {
         ExportEntry e = entries.get(pid);
         return e == null ? null : e.snapshot();
@@ -163,6 +175,7 @@ public final class NbdExports {
 
     private String reject(ExportEntry e, String why) {
         String reason = "rejected: " + why;
+        ExportConfigurationRejectedEvent.emit(e.pid, e.requestedName, e.settings != null, why);
         if (e.settings == null) {
             e.rejected = reason;
             LOG.log(System.Logger.Level.WARNING, "NBD export configuration {0} {1}; no export until it is fixed",
@@ -261,7 +274,7 @@ public final class NbdExports {
         l.exports.add(s.name());
         e.listener = l;
         e.waiting = null;
-        e.mbean = NbdExportStats.register(s, l);
+        e.mbean = NbdExportStats.register(e.pid, s, l, this);
         announce(s, l);
         return null;
     }
