@@ -49,9 +49,14 @@ public interface AioContext extends AutoCloseable {
      * Runs one iteration of the loop (QEMU {@code aio_poll}): io_uring completions, bottom
      * halves, ready fd handlers, then expired timers.
      *
+     * <p>A blocking wait ends when the calling thread is interrupted ({@link
+     * Thread#interrupt()}), as a blocking operation on an interruptible channel does: the
+     * call returns (false, unless a callback ran) with the interrupt status still set, and
+     * a thread whose interrupt status is set does not block at all.
+     *
      * @param blocking whether to wait for an event when nothing is ready
      * @return true if a callback made progress; a blocking call woken only by
-     *     {@link #wakeUp()} returns false
+     *     {@link #wakeUp()} or an interrupt returns false
      * @throws IllegalStateException if called from a thread other than the home thread
      */
     boolean poll(boolean blocking);

@@ -110,6 +110,8 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
     private volatile boolean closed;
     private final Consumer<HandlerNode> unlinkRetired = this::unlinkRetired;
     private final ExternalSource externalSource = new ExternalSource();
+    /** home: lets an interrupt of the home thread end a blocking wait. */
+    private final InterruptWake interruptWake = new InterruptWake(this::wakeUp);
     /** Coroutines scheduled here (spec §5.3); owned by the coroutine package. */
     private final CoScheduler coroutines;
     /** The disk-I/O engine slot (spec §7): opened on first use, closed with the context. */
@@ -278,7 +280,16 @@ public final class ContextImpl implements AiolosContext, FdMonitorHost, Coroutin
                 timeout = 0;
                 progress = true;
             }
-            mon.wait(ready, timeout);
+            if (timeout != 0) {
+                interruptWake.begin(); // Thread.interrupt() ends the wait, as for a channel
+                try {
+                    mon.wait(ready, timeout);
+                } finally {
+                    interruptWake.end();
+                }
+            } else {
+                mon.wait(ready, timeout);
+            }
             st.waits++;
         }
         if (useNotifyMe) {

@@ -60,6 +60,9 @@ public final class IOThreadImpl implements IOThread {
         try {
             while (running) {
                 ctx.poll(true);
+                // An IOThread stops through stop(), never by an interrupt: one would only
+                // keep every later wait from blocking.
+                Thread.interrupted();
             }
         } catch (Throwable t) {
             crash = t;
