@@ -18,12 +18,13 @@ import org.aiolos.api.ClockType;
  * co.enter();   // runs it here until it yields; its timer wakes it in this context
  * }</pre>
  *
- * <p><b>Where the implementation comes from.</b> The API bundle holds no implementation:
- * {@code org.aiolos.core} installs its runtime here through {@link #install} when its
- * coroutine classes initialize, which happens when it creates its first
- * {@link AioContext}. Before that, the first call looks the runtime up with
- * {@link ServiceLoader} (which finds core on the class path and the module path, not in an
- * OSGi container, where core installs it as soon as a context exists).
+ * <p><b>Where the implementation comes from.</b> The API bundle holds no implementation.
+ * The runtime is a service: in an OSGi container, {@code org.aiolos.core} registers a
+ * {@link CoroutineRuntime} (a Declarative Services component) that bundles bind by
+ * reference, and whose activation installs it here ({@link #install}; its deactivation
+ * {@link #uninstall}s it), so a bundle that references the service finds this facade
+ * ready. On the class path and the module path the first use looks it up with
+ * {@link ServiceLoader}.
  *
  * <p><b>Threads.</b> A coroutine runs on the thread that enters it, and
  * {@link AioContext#current()} inside it is that thread's context. Cross-thread hand-offs
@@ -32,38 +33,56 @@ import org.aiolos.api.ClockType;
  */
 public final class Coroutines {
     private static volatile CoroutineRuntime runtime;
+    /** Whether {@link ServiceLoader} has been asked (once: the answer does not change). */
+    private static volatile boolean lookedUp;
 
     private Coroutines() {
     }
 
     /**
-     * Installs the implementation; called by {@code org.aiolos.core}. A later install
-     * (a refreshed core bundle) replaces the earlier one.
+     * Makes {@code impl} the runtime behind this facade: what the runtime's service
+     * component does when it activates. A later install (a refreshed core bundle) replaces
+     * the earlier one.
      */
     public static void install(CoroutineRuntime impl) {
         runtime = Objects.requireNonNull(impl, "impl");
     }
 
-    /** The installed runtime, or null: no lookup (for {@link AioContext#current()}). */
+    /** Withdraws {@code impl}, if it is the installed runtime (its component deactivates). */
+    public static synchronized void uninstall(CoroutineRuntime impl) {
+        if (runtime == impl) {
+            runtime = null;
+        }
+    }
+
+    /** The runtime, or null when none is installed and {@link ServiceLoader} finds none. */
     public static CoroutineRuntime installedRuntime() {
+        CoroutineRuntime r = runtime;
+        return r != null || lookedUp ? r : lookUp();
+    }
+
+    private static synchronized CoroutineRuntime lookUp() {
+        if (runtime == null && !lookedUp) {
+            lookedUp = true;
+            runtime = ServiceLoader.load(CoroutineRuntime.class).findFirst().orElse(null);
+        }
         return runtime;
     }
 
-    /** The installed runtime, looked up with {@link ServiceLoader} if none was installed. */
+    /**
+     * The runtime.
+     *
+     * @throws IllegalStateException when there is none: no core module on the class or
+     *     module path, or in OSGi, no active core bundle
+     */
     public static CoroutineRuntime runtime() {
-        CoroutineRuntime r = runtime;
-        if (r != null) {
-            return r;
+        CoroutineRuntime r = installedRuntime();
+        if (r == null) {
+            throw new IllegalStateException("no coroutine runtime: org.aiolos.core is not on the class or module path"
+                    + " (ServiceLoader finds no " + CoroutineRuntime.class.getName() + "), or in OSGi its bundle is"
+                    + " not active (it registers the runtime as a service)");
         }
-        synchronized (Coroutines.class) {
-            if (runtime == null) {
-                runtime = ServiceLoader.load(CoroutineRuntime.class).findFirst().orElseThrow(() ->
-                        new IllegalStateException("no coroutine runtime is installed: org.aiolos.core is not "
-                                + "loaded; create an AioContext through org.aiolos.core.Aiolos first (core "
-                                + "installs its runtime then)"));
-            }
-            return runtime;
-        }
+        return r;
     }
 
     /** The backend in use: {@code continuation} or {@code virtual-thread}. */

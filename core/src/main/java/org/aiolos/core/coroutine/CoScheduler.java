@@ -19,10 +19,6 @@ import org.aiolos.api.BottomHalf;
 public final class CoScheduler {
     static final String AIO_CO_SCHEDULE = "aio_co_schedule";
 
-    static {
-        CoroutineEngine.installDefault();
-    }
-
     private final AioContext ctx;
     private final BottomHalf bh;
     private final ScheduledList list = new ScheduledList();

@@ -11,32 +11,45 @@ import org.aiolos.api.coroutine.CoSleep;
 import org.aiolos.api.coroutine.Coroutine;
 import org.aiolos.api.coroutine.CoroutineRuntime;
 import org.aiolos.api.coroutine.Coroutines;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 
 /**
- * The coroutine runtime (QEMU util/qemu-coroutine.c and the coroutine parts of
- * util/async.c): enter with its depth-first wake-up order, yield, termination into the
- * fiber pool, and the context operations. Installed into {@link Coroutines} when core's
- * first context is created, and found by {@link java.util.ServiceLoader} otherwise.
+ * The coroutine runtime (QEMU {@code util/qemu-coroutine.c} and the coroutine parts of
+ * {@code util/async.c}): enter with its depth-first wake-up order, yield, termination into
+ * the fiber pool, and the context operations.
+ *
+ * <p>A service: in OSGi a Declarative Services component registered as
+ * {@link CoroutineRuntime}, which bundles bind by reference; activating it installs it in
+ * the {@link Coroutines} facade (deactivating withdraws it). On the class and module path
+ * {@link java.util.ServiceLoader} finds it ({@link #provider()}). Every instance is the
+ * same runtime: its state (the backend, the coroutine numbering) is per JVM.
  */
+@Component(service = CoroutineRuntime.class, immediate = true)
 public final class CoroutineEngine implements CoroutineRuntime {
     private static final CoroutineEngine DEFAULT = new CoroutineEngine();
     /** Chosen on first use, once per JVM. */
     private static volatile Backend backend;
+    private static final AtomicLong IDS = new AtomicLong();
 
-    private final AtomicLong ids = new AtomicLong();
-
-    /** For {@link java.util.ServiceLoader} on the class path; prefer {@link #provider()}. */
+    /** For Declarative Services and {@link java.util.ServiceLoader} on the class path. */
     public CoroutineEngine() {
     }
 
     /** The service-provider method (module path). */
     public static CoroutineRuntime provider() {
-        installDefault();
         return DEFAULT;
     }
 
-    static void installDefault() {
-        Coroutines.install(DEFAULT);
+    @Activate
+    void activate() {
+        Coroutines.install(this);
+    }
+
+    @Deactivate
+    void deactivate() {
+        Coroutines.uninstall(this);
     }
 
     static Backend currentBackend() {
@@ -69,7 +82,7 @@ public final class CoroutineEngine implements CoroutineRuntime {
     @Override
     public Coroutine create(String name, Runnable body) {
         Objects.requireNonNull(body, "body");
-        String n = name != null ? name : "co-" + ids.incrementAndGet();
+        String n = name != null ? name : "co-" + IDS.incrementAndGet();
         return new CoroutineImpl(this, currentBackend(), n, body);
     }
 

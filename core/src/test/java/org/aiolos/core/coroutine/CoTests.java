@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 import org.aiolos.api.AioContext;
+import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.core.Aiolos;
 
 /** Helpers shared by the coroutine tests. */
@@ -16,7 +17,7 @@ final class CoTests {
 
     /** Makes coroutines created from now on use {@code backend}; checks the test thread is clean. */
     static void use(String backend) {
-        CoroutineEngine.installDefault();
+        Coroutines.install(CoroutineEngine.provider());
         CoroutineEngine.useBackend(backend);
         assertEquals(backend, CoroutineEngine.currentBackend().name());
         AioContext stale = AioContext.current();

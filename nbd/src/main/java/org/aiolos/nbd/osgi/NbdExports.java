@@ -10,10 +10,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import org.aiolos.api.AioContext;
+import org.aiolos.api.coroutine.CoroutineRuntime;
 import org.aiolos.core.AiolosContext;
-import org.aiolos.nbd.NbdServer;
 import org.aiolos.core.config.ConfigSchema;
 import org.aiolos.core.config.MetatypeSchemas;
+import org.aiolos.nbd.NbdServer;
 import org.aiolos.nbd.jfr.ExportConfigurationRejectedEvent;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -53,6 +54,13 @@ public final class NbdExports {
     private volatile BundleContext bc;
 
     // ---------------------------------------------------------------- references
+
+    /**
+     * Every connection and request is a coroutine: the runtime is a service, and binding it
+     * means the {@link org.aiolos.api.coroutine.Coroutines} facade the server uses has it.
+     */
+    @Reference
+    CoroutineRuntime coroutines;
 
     @Reference(service = AioContext.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
