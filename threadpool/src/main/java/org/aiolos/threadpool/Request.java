@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
+import org.aiolos.api.AioContext;
 import org.aiolos.api.threadpool.PoolRequest;
 import org.aiolos.api.threadpool.ThreadPool.Completion;
 
@@ -40,6 +41,8 @@ final class Request<T> implements PoolRequest {
     private volatile int state;
     private T result;
     private Throwable failure;
+    /** Set in the home thread once the completion has returned. */
+    private volatile boolean delivered;
 
     /** Links in the pool's queue (under the pool lock). */
     Request<?> queuePrev;
@@ -94,12 +97,26 @@ final class Request<T> implements PoolRequest {
         Throwable f = failure;
         result = null;
         failure = null;
-        c.complete(r, f);
+        try {
+            c.complete(r, f);
+        } finally {
+            delivered = true; // release: whoever sees it sees what the completion did
+        }
     }
 
     @Override
     public boolean cancel() {
         return pool.cancel(this);
+    }
+
+    @Override
+    public boolean isDone() {
+        return delivered;
+    }
+
+    @Override
+    public AioContext context() {
+        return pool.context();
     }
 
     @Override

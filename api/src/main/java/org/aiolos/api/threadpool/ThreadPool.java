@@ -42,6 +42,22 @@ public interface ThreadPool extends AutoCloseable {
     <T> PoolRequest submit(Callable<T> work, Completion<? super T> completion);
 
     /**
+     * Queues {@code work} without a completion (QEMU {@code thread_pool_submit}): its result
+     * is dropped; an exception it throws is logged (cancellation is not), so a failure is
+     * never silent.
+     *
+     * @throws IllegalStateException as {@link #submit(Callable, Completion)}
+     */
+    default PoolRequest submit(Callable<?> work) {
+        return submit(work, (Object result, Throwable failure) -> {
+            if (failure != null && !(failure instanceof CancellationException)) {
+                System.getLogger("org.aiolos.api").log(System.Logger.Level.WARNING, "thread-pool work of AioContext '"
+                        + context().name() + "' submitted without a completion failed", failure);
+            }
+        });
+    }
+
+    /**
      * Runs {@code work} on a worker while the calling coroutine yields, and returns its
      * result once the completion has woken the coroutine again (QEMU
      * {@code thread_pool_submit_co}). Must be called from a coroutine running in

@@ -32,6 +32,8 @@ public final class PoolSlot extends WorkSlot<ThreadPoolFactory, ThreadPool, Pool
         /** Guarded by this. */
         private PoolRequest delegate;
         private boolean over;
+        /** The completion ran here (cancelled or failed while held). */
+        private volatile boolean done;
 
         HeldJob(PoolSlot slot, Callable<T> work, Completion<? super T> completion) {
             this.slot = slot;
@@ -52,9 +54,25 @@ public final class PoolSlot extends WorkSlot<ThreadPoolFactory, ThreadPool, Pool
             }
             slot.withdraw(this);
             // Completions run in the home thread, never inside the call that caused them.
-            slot.host.context().scheduleOneshot("cancelled thread-pool request", () -> completion.complete(null,
-                    new CancellationException("cancelled while waiting for a thread-pool provider")));
+            slot.host.context().scheduleOneshot("cancelled thread-pool request", () -> {
+                try {
+                    completion.complete(null,
+                            new CancellationException("cancelled while waiting for a thread-pool provider"));
+                } finally {
+                    done = true;
+                }
+            });
             return true;
+        }
+
+        @Override
+        public synchronized boolean isDone() {
+            return delegate != null ? delegate.isDone() : done;
+        }
+
+        @Override
+        public AioContext context() {
+            return slot.host.context();
         }
 
         synchronized void forward(ThreadPool pool) {
@@ -71,7 +89,11 @@ public final class PoolSlot extends WorkSlot<ThreadPoolFactory, ThreadPool, Pool
                 }
                 over = true;
             }
-            completion.complete(null, closing ? new CancellationException(why) : new IllegalStateException(why));
+            try {
+                completion.complete(null, closing ? new CancellationException(why) : new IllegalStateException(why));
+            } finally {
+                done = true;
+            }
         }
     }
 
