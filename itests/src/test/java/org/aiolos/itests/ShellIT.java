@@ -102,7 +102,8 @@ public class ShellIT {
         // Three bad fields: three errors at once, nothing stored, nothing applied.
         out = run("aio:configure sh1 poll-max-ns=+5 frobnicate=3 thread-pool-min=10 thread-pool-max=2");
         assertTrue(out, out.startsWith("sh1: update rejected, nothing stored: 3 errors: frobnicate: unknown key; the"
-                + " known keys are aio-engine, aio-max-batch, fdmon, name, poll-grow, poll-max-ns, poll-shrink,"
+                + " known keys are aio-engine, aio-max-batch, backend-wait-ms, fdmon, name, poll-grow, poll-max-ns,"
+                + " poll-shrink,"
                 + " thread-pool-max, thread-pool-min; poll-max-ns: write the integer plainly (5), got '+5';"
                 + " thread-pool-min/thread-pool-max: "));
         assertTrue(ctx.pollParams().maxNs() == 4000);

@@ -59,10 +59,18 @@ public final class EngineSlot extends WorkSlot<DiskIoEngineFactory, DiskIoEngine
         return backendForWork();
     }
 
+    /**
+     * The engine requests go to: the one open, or while none is (before the first request)
+     * the one the next request will open; {@code none} when no provider is available.
+     */
     @Override
     public String name() {
         String n = servingName();
-        return n != null ? n : "none";
+        if (n != null) {
+            return n;
+        }
+        Choice<DiskIoEngineFactory> c = choose();
+        return c.provider() == null ? "none" : c.provider().name();
     }
 
     @Override

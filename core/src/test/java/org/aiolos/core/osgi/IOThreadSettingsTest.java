@@ -78,7 +78,7 @@ class IOThreadSettingsTest {
     void everyErrorOfAnUpdateIsReportedAtOnceUnknownKeysWithTheKnownOnes() {
         List<String> e = errors("poll-max-ns", "+5", "frobnicate", "3", "thread-pool-min", "10", "thread-pool-max", "2");
         assertEquals(3, e.size(), e.toString());
-        assertTrue(e.get(0).startsWith("frobnicate: unknown key; the known keys are aio-engine, aio-max-batch, fdmon,"
+        assertTrue(e.get(0).startsWith("frobnicate: unknown key; the known keys are aio-engine, aio-max-batch, backend-wait-ms, fdmon,"
                 + " name, poll-grow, poll-max-ns, poll-shrink, thread-pool-max, thread-pool-min"), e.get(0));
         assertTrue(e.get(1).startsWith("poll-max-ns: write the integer plainly (5), got '+5'"), e.get(1));
         assertTrue(e.get(2).startsWith("thread-pool-min/thread-pool-max:"), e.get(2));

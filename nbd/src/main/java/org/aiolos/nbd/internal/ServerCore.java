@@ -226,8 +226,7 @@ public final class ServerCore {
 
     /** The context's current engine name, for exports without their own. */
     public String contextEngineName() {
-        String n = ctx.diskEngineName();
-        return n == null ? "none" : n;
+        return ctx.diskIo().name(); // before the first request: the engine it will open
     }
 
     /** Home thread: the export a client asks for, or null. */
