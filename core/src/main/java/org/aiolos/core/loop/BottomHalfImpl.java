@@ -24,6 +24,11 @@ final class BottomHalfImpl implements BottomHalf {
     /** Scheduled idle: no progress, and the loop may sleep up to 10 ms first. */
     static final int IDLE = 16;
 
+    /** Scheduled and not deleted: it runs at its next dequeue (QEMU's test in {@code aio_bh_poll}). */
+    static boolean isLive(int flags) {
+        return (flags & (SCHEDULED | DELETED)) == SCHEDULED;
+    }
+
     private static final VarHandle FLAGS;
 
     static {

@@ -25,11 +25,11 @@ final class MonitorSlot extends BackendSlot<FdMonitorFactory, FdMonitor> {
     private static final Provider<FdMonitorFactory> BUILTIN_POLL =
             new Provider<>(new BuiltinPollFactory(), FdMonitorFactory.POLL, Integer.MIN_VALUE);
 
-    private final ContextImpl ctx;
+    private final Handlers handlers;
 
-    MonitorSlot(SlotHost host, ContextImpl ctx, String configured, FdMonitorProviders providers) {
-        super(host, "fdmon", "AioContext '" + ctx.name() + "'", providers, configured);
-        this.ctx = ctx;
+    MonitorSlot(SlotHost host, Handlers handlers, String configured, FdMonitorProviders providers) {
+        super(host, "fdmon", "AioContext '" + handlers.contextName() + "'", providers, configured);
+        this.handlers = handlers;
     }
 
     /** The first monitor, opened in the constructing thread. */
@@ -43,7 +43,7 @@ final class MonitorSlot extends BackendSlot<FdMonitorFactory, FdMonitor> {
     void handlersChanged() {
         Opened<FdMonitorFactory, FdMonitor> cur = current;
         if (configured() == null && cur != null && FdMonitorFactory.POLL.equals(cur.backend().name())
-                && ctx.registry.liveCountRacy() >= EPOLL_ENABLE_THRESHOLD && best(FdMonitorFactory.EPOLL) != null) {
+                && handlers.registry.liveCountRacy() >= EPOLL_ENABLE_THRESHOLD && best(FdMonitorFactory.EPOLL) != null) {
             requestReselect();
         }
     }
@@ -99,7 +99,7 @@ final class MonitorSlot extends BackendSlot<FdMonitorFactory, FdMonitor> {
         Provider<FdMonitorFactory> epoll = best(FdMonitorFactory.EPOLL);
         Opened<FdMonitorFactory, FdMonitor> cur = current;
         boolean onEpoll = cur != null && FdMonitorFactory.EPOLL.equals(cur.name());
-        if (epoll != null && (onEpoll || ctx.registry.liveCountRacy() >= EPOLL_ENABLE_THRESHOLD)) {
+        if (epoll != null && (onEpoll || handlers.registry.liveCountRacy() >= EPOLL_ENABLE_THRESHOLD)) {
             return new Choice<>(epoll, note); // no automatic downgrade once on epoll, as in QEMU
         }
         return new Choice<>(poll(), note);
@@ -116,7 +116,7 @@ final class MonitorSlot extends BackendSlot<FdMonitorFactory, FdMonitor> {
             return; // the current monitor stays
         }
         FdMonitor next = openChosen(choice);
-        ctx.installMonitor(next);
+        handlers.install(next);
     }
 
     /** Opens the chosen monitor, or the next choice while factories fail, or the built-in poll. */
@@ -142,7 +142,7 @@ final class MonitorSlot extends BackendSlot<FdMonitorFactory, FdMonitor> {
 
     @Override
     protected FdMonitor openBackend(FdMonitorFactory factory) {
-        return factory.open(ctx);
+        return factory.open(handlers);
     }
 
     @Override
