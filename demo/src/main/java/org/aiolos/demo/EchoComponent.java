@@ -69,10 +69,6 @@ public final class EchoComponent {
         return context.name();
     }
 
-    public long pingsSent() {
-        return pinger == null ? 0 : pinger.sent();
-    }
-
     public long echoedBytes() {
         return server.echoedBytes();
     }

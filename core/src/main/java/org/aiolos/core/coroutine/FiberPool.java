@@ -23,7 +23,7 @@ final class FiberPool {
     private final ArrayDeque<ArrayDeque<Fiber>> global = new ArrayDeque<>();
     /** Fibers in {@link #global}; guarded by {@link #global}. */
     private int globalSize;
-    private volatile int globalMax = BATCH;
+    private final int globalMax = BATCH;
 
     FiberPool(Backend backend, int index) {
         this.backend = backend;
@@ -84,10 +84,6 @@ final class FiberPool {
         synchronized (global) {
             return globalSize;
         }
-    }
-
-    void setGlobalMax(int max) {
-        globalMax = max;
     }
 
     /** Destroys the calling thread's pooled fibers and the global ones. */
