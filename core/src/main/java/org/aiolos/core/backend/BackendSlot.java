@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.aiolos.core.BackendProviders;
 import org.aiolos.core.BackendProviders.Lease;
 import org.aiolos.core.BackendProviders.Provider;
-import org.aiolos.core.BackendStatus;
+import org.aiolos.api.BackendStatus;
 import org.aiolos.core.jfr.BackendSwapEvent;
 
 /**

@@ -1,7 +1,7 @@
 package org.aiolos.core.osgi;
 
 import org.aiolos.core.AiolosContext;
-import org.aiolos.core.BackendStatus;
+import org.aiolos.api.BackendStatus;
 
 /**
  * An operator switching a context's fd monitor, disk-I/O engine or thread pool live, by name or

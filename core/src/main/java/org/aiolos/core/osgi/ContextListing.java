@@ -3,8 +3,8 @@ package org.aiolos.core.osgi;
 import java.util.Collection;
 import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.core.AiolosContext;
-import org.aiolos.core.BackendStatus;
-import org.aiolos.core.ContextStats;
+import org.aiolos.api.BackendStatus;
+import org.aiolos.api.ContextStats;
 import org.aiolos.core.loop.ContextImpl;
 
 /** Formats {@code aio:contexts}: one block per context, its backends and live counters. */

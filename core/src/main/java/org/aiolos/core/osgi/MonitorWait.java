@@ -1,7 +1,7 @@
 package org.aiolos.core.osgi;
 
 import org.aiolos.core.AiolosContext;
-import org.aiolos.core.BackendStatus;
+import org.aiolos.api.BackendStatus;
 
 /** Waits (briefly) for a context to reach its next safe point after a monitor change. */
 final class MonitorWait {

@@ -6,7 +6,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.aiolos.core.ContextStats;
+import org.aiolos.api.ContextStats;
 
 /**
  * {@code aio:top}: per-second rates of every context, with its pool threads and its pool

@@ -18,7 +18,7 @@ import org.aiolos.api.TimeScale;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
 import org.aiolos.core.Aiolos;
 import org.aiolos.core.AiolosContext;
-import org.aiolos.core.BackendStatus;
+import org.aiolos.api.BackendStatus;
 import org.aiolos.core.DiskIoEngineProviders;
 import org.aiolos.core.TestContexts;
 import org.aiolos.core.diskio.DiskEngineContract.Results;

@@ -1,4 +1,4 @@
-package org.aiolos.core;
+package org.aiolos.api;
 
 /**
  * A snapshot of one context's loop counters. The loop writes them with plain stores, so

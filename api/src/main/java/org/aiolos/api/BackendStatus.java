@@ -1,4 +1,4 @@
-package org.aiolos.core;
+package org.aiolos.api;
 
 /**
  * What one kind of backend of a context is asked to be and what actually serves it, for
