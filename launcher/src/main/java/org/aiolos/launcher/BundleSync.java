@@ -56,7 +56,18 @@ final class BundleSync {
             String location = jar.toUri().toString();
             Bundle b = bc.getBundle(location);
             if (b == null) {
-                b = bc.installBundle(location);
+                try {
+                    b = bc.installBundle(location);
+                } catch (BundleException e) {
+                    if (e.getType() != BundleException.DUPLICATE_BUNDLE_ERROR) {
+                        throw e;
+                    }
+                    // Two jars of one bundle (an old copy left beside a renamed one): the
+                    // first in name order serves; saying so beats refusing to start.
+                    System.err.println("aiolos: " + jar.getFileName() + " ignored: " + e.getMessage()
+                            + "; remove the extra copy from " + dir);
+                    continue;
+                }
                 installed++;
             } else if (Files.getLastModifiedTime(jar).toMillis() > b.getLastModified()) {
                 try (InputStream in = Files.newInputStream(jar)) {
