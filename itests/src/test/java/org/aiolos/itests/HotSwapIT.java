@@ -98,7 +98,9 @@ public class HotSwapIT {
                 report.append(String.format("%n  %-12s %s", ctx.name(), w.report()));
                 long[] r = loads.get(i++).finish(10_000);
                 assertEquals(ctx.name() + ": bytes read == written", r[0], r[1]);
-                if (!ctx.fdMonitorName().equals("io_uring")) {
+                // Only hs-poll never runs on io_uring: hs-epoll does while the epoll bundle is
+                // stopped (a named monitor that is missing is replaced by the best available).
+                if (ctx.name().equals("hs-poll")) {
                     assertEquals(ctx.name() + ": dispatches that found nothing (duplicate or stale events)", 0, r[2]);
                 }
                 // On io_uring a rare dispatch finds the pipe already drained: measured without

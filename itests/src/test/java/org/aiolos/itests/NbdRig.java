@@ -29,8 +29,11 @@ final class NbdRig implements AutoCloseable {
     private final ConfigurationAdmin cm;
     private final CommandProcessor gogo;
     final Path dir;
-    /** PIDs of the configurations made, deleted again by {@link #close}. */
-    private final List<String> made = new ArrayList<>();
+    /** The configurations made (with their PIDs: a deleted one no longer says), deleted by {@link #close}. */
+    private final List<Made> made = new ArrayList<>();
+
+    private record Made(Configuration configuration, String pid) {
+    }
 
     NbdRig(BundleContext bc, ConfigurationAdmin cm, CommandProcessor gogo, String prefix) throws IOException {
         this.bc = bc;
@@ -48,7 +51,7 @@ final class NbdRig implements AutoCloseable {
             p.put(keyValues[i], keyValues[i + 1]);
         }
         c.update(p);
-        made.add(c.getPid());
+        made.add(new Made(c, c.getPid()));
         Contexts.await(bc, name);
         return c;
     }
@@ -63,13 +66,13 @@ final class NbdRig implements AutoCloseable {
             p.put((String) keyValues[i], keyValues[i + 1]);
         }
         c.update(p);
-        made.add(c.getPid());
+        made.add(new Made(c, c.getPid()));
         return c;
     }
 
     /** Forgets a configuration the test deleted itself. */
     void deleted(Configuration c) {
-        made.remove(c.getPid());
+        made.removeIf(m -> m.configuration() == c);
     }
 
     void awaitServing(String name) throws InterruptedException {
@@ -125,7 +128,8 @@ final class NbdRig implements AutoCloseable {
         // Looked up afresh: a test may have restarted Config Admin, whose old service the
         // injected one then is.
         ConfigurationAdmin now = bc.getService(bc.getServiceReference(ConfigurationAdmin.class));
-        for (String pid : made.reversed()) {
+        for (Made m : made.reversed()) {
+            String pid = m.pid();
             try {
                 Configuration[] found = now.listConfigurations("(service.pid=" + pid + ")");
                 if (found != null) {

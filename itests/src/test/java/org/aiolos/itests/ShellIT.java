@@ -75,9 +75,12 @@ public class ShellIT {
         assertTrue(run("aio:use iothread0 kqueue").contains("unknown fd monitor 'kqueue'"));
         assertTrue(run("aio:use iothread0 fdmon epoll").contains("iothread0: fd monitor epoll"));
         out = run("aio:use iothread0 aio-engine native");
-        assertTrue(out, out.contains("iothread0: disk-I/O engine native from the next request"));
+        assertTrue(out, out.startsWith("iothread0: aio-engine ") && out.contains("(configured: native)"));
         assertTrue(run("aio:use iothread0 aio-engine posix").contains("unknown disk-I/O engine 'posix'"));
-        assertTrue(run("aio:use iothread0 aio-engine auto").contains("disk-I/O engine best available"));
+        out = run("aio:use iothread0 aio-engine auto");
+        assertTrue(out, out.contains("(configured: best available)"));
+        out = run("aio:use iothread0 thread-pool auto");
+        assertTrue(out, out.startsWith("iothread0: thread-pool ") && out.contains("(configured: best available)"));
     }
 
     @Test

@@ -12,6 +12,7 @@ import org.aiolos.core.config.ConfigSchema;
 import org.aiolos.core.config.ConfigStore;
 import org.aiolos.core.config.InvalidConfigurationException;
 import org.aiolos.core.config.UsageException;
+import org.aiolos.core.jfr.IOThreadConfigurationRejectedEvent;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
@@ -112,6 +113,9 @@ public final class AioConfigCommands {
             errors.addAll(e.errors());
         }
         if (!errors.isEmpty()) {
+            // Refused before it is stored: the same event as a refusal of a stored one.
+            IOThreadConfigurationRejectedEvent.emit(c == null ? "" : c.getPid(), name, !created,
+                    String.join("; ", errors));
             throw new InvalidConfigurationException(name + ": " + (created ? "configuration" : "update")
                     + " rejected, nothing stored", errors);
         }

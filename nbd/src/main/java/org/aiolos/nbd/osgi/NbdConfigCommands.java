@@ -10,6 +10,7 @@ import org.aiolos.core.config.ConfigSchema;
 import org.aiolos.core.config.ConfigStore;
 import org.aiolos.core.config.InvalidConfigurationException;
 import org.aiolos.core.config.UsageException;
+import org.aiolos.nbd.jfr.ExportConfigurationRejectedEvent;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
@@ -118,6 +119,9 @@ public final class NbdConfigCommands {
             errors.addAll(e.errors());
         }
         if (!errors.isEmpty()) {
+            // Refused before it is stored: the same event as a refusal of a stored one.
+            ExportConfigurationRejectedEvent.emit(c == null ? "" : c.getPid(), name, !created,
+                    String.join("; ", errors));
             throw new InvalidConfigurationException(name + ": " + (created ? "configuration" : "update")
                     + " rejected, nothing stored", errors);
         }
