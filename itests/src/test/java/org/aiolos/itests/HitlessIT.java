@@ -281,7 +281,7 @@ public class HitlessIT {
         String io = Tools.run(30, "qemu-io", "-f", "raw", "-c", "write -P 9 0 64k", "-c", "read -P 9 0 64k", uri);
         assertTrue(io, !io.contains("Pattern verification failed"));
         ProcessCounts after = settledNoHigherThan(before);
-        assertTrue("fds grew: " + before + " -> " + after, after.fds() <= before.fds());
+        assertTrue("fds grew: " + before + " -> " + after + " (" + after.grownSince(before) + ")", after.fds() <= before.fds());
     }
 
     /**

@@ -197,7 +197,9 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
 
     @Override
     public boolean inHomeThread() {
-        return AioContext.current() == this || homeThread == Thread.currentThread();
+        // The thread test first: it needs no coroutine runtime, which may already be gone
+        // while components deactivate.
+        return homeThread == Thread.currentThread() || AioContext.current() == this;
     }
 
     /** Whether the calling thread is running callbacks of some context (its own loop). */
