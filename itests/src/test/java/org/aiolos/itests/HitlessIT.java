@@ -49,7 +49,7 @@ import org.osgi.service.cm.ConfigurationAdmin;
 @ExamReactorStrategy(PerClass.class)
 public class HitlessIT {
     private static final String[] BACKEND_BUNDLES = {"org.aiolos.fdmon.poll", "org.aiolos.fdmon.epoll",
-        "org.aiolos.fdmon.iouring", "org.aiolos.threadpool", "org.aiolos.linuxaio"};
+        "org.aiolos.fdmon.iouring", "org.aiolos.threadpool", "org.aiolos.linuxaio", "org.aiolos.diskio.iouring"};
     private static final long SWAP_SECONDS = Long.getLong("aiolos.hitless.swap.seconds", 60);
 
     @Inject

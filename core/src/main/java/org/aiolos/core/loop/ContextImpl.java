@@ -448,7 +448,7 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
         return new ContextStats(s.iterations, s.waits, s.bhsRun, s.fdsDispatched, s.timersRun, s.pollHits,
                 s.pollMisses, s.notifierWrites.sum(), s.monitorSwaps, runner.failures,
                 handlers.registry.liveCountRacy(), handlers.monitor().name(), timers.pendingRacy(),
-                handlers.maxPollNs());
+                handlers.maxPollNs(), coroutines.scheduledCount());
     }
 
     @Override
