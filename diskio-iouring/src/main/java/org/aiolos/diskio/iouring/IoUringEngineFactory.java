@@ -16,8 +16,11 @@ import org.osgi.service.component.annotations.Component;
  * lacks {@code IORING_FEAT_NODROP}, which the engine needs so that no completion is lost
  * when the CQ is full: {@link IoUring#probe()}, the probe the io_uring fd monitor makes too.
  */
+// Publishes the pre-1.0 name property too, for one version (see LEGACY_NAME_PROPERTY).
+@SuppressWarnings("deprecation")
 @Component(service = DiskIoEngineFactory.class,
         property = {DiskIoEngineFactory.NAME_PROPERTY + "=" + DiskIoEngineFactory.IO_URING,
+            DiskIoEngineFactory.LEGACY_NAME_PROPERTY + "=" + DiskIoEngineFactory.IO_URING,
             "service.ranking:Integer=20"})
 public final class IoUringEngineFactory implements DiskIoEngineFactory {
     private final ProbeOnce availability = new ProbeOnce(IoUring::probe);
