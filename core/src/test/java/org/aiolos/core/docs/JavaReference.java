@@ -110,8 +110,11 @@ final class JavaReference {
             return new Resolution(text, modules, null);
         }
         if (i == parts.size()) {
-            return args == null ? new Resolution(text, modules, null)
-                    : new Resolution(text, modules, type.qualifiedName() + " is a type, not a method");
+            // a bare type, or a constructor call written without "new" (Type("message"))
+            return args == null || matchesAny(type.constructors(), args)
+                    ? new Resolution(text, modules, null)
+                    : new Resolution(text, modules, "no constructor " + type.simpleName() + "("
+                    + String.join(", ", args) + "); there are " + type.constructors());
         }
         if (i != parts.size() - 1) {
             return new Resolution(text, modules, "no nested type " + parts.get(i) + " in "
@@ -143,7 +146,8 @@ final class JavaReference {
     }
 
     private static final List<String> JDK_PACKAGES = List.of("java.lang", "java.util",
-            "java.util.concurrent", "java.util.function", "java.io", "java.nio", "java.lang.invoke");
+            "java.util.concurrent", "java.util.function", "java.io", "java.nio", "java.lang.invoke",
+            "jdk.internal.vm");
 
     /** Null if {@code type} or one of its supertypes declares the member. */
     private static String member(SourceIndex index, SourceIndex.Type type, String name,
@@ -203,6 +207,10 @@ final class JavaReference {
      */
     private static boolean matchesAny(List<List<String>> overloads, List<String> args) {
         if (args.size() == 1 && args.getFirst().equals("...")) {
+            return !overloads.isEmpty();
+        }
+        if (args.stream().anyMatch(a -> a.startsWith("\"") || a.startsWith("'"))) {
+            // a call quoted with its message: the name is what can be checked
             return !overloads.isEmpty();
         }
         if (args.stream().anyMatch(a -> !looksLikeType(a))) {

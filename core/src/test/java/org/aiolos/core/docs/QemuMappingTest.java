@@ -105,15 +105,7 @@ class QemuMappingTest {
                 .forEach(r -> texts.add(String.join(" | ", r.cells())));
         List<String> failures = new ArrayList<>();
         for (String text : texts) {
-            for (String span : MarkdownTables.codeSpans(text)) {
-                if (!namesJava(span)) {
-                    continue;
-                }
-                JavaReference.Resolution r = JavaReference.resolve(index, span, Set.of());
-                if (!r.ok() && !r.error().contains("more than once")) {
-                    failures.add("`" + span + "`: " + r.error());
-                }
-            }
+            failures.addAll(ProseReferences.unresolved(index, text));
         }
         assertTrue(failures.isEmpty(), failures.size() + " unresolved:\n" + String.join("\n", failures));
     }
@@ -206,17 +198,6 @@ class QemuMappingTest {
 
     private static boolean isLiteral(String span) {
         return span.startsWith("\"") || span.matches("-?\\d.*");
-    }
-
-    /** A span in running text that names a repository or JDK class member. */
-    private static boolean namesJava(String span) {
-        if (!JavaReference.looksLikeJava(span)) {
-            return false;
-        }
-        String head = span.replaceFirst("^new\\s+", "");
-        return span.startsWith("new ") || head.startsWith("org.aiolos.")
-                || Character.isUpperCase(head.charAt(0)) && (head.contains(".") || head.contains("("))
-                && !head.matches("[A-Z0-9_]+(\\.[A-Z0-9_]+)*(\\(.*\\))?");
     }
 
     private static boolean reasonless(String notes) {

@@ -3,11 +3,13 @@ package org.aiolos.core.docs;
 import com.sun.source.tree.ClassTree;
 import com.sun.source.tree.CompilationUnitTree;
 import com.sun.source.tree.ImportTree;
+import com.sun.source.tree.LiteralTree;
 import com.sun.source.tree.MethodTree;
 import com.sun.source.tree.ModifiersTree;
 import com.sun.source.tree.Tree;
 import com.sun.source.tree.VariableTree;
 import com.sun.source.util.JavacTask;
+import com.sun.source.util.TreeScanner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -47,14 +49,16 @@ final class SourceIndex {
     private final Map<String, List<Type>> bySimpleName = new HashMap<>();
     private final Set<String> packages;
     private final Set<String> modules;
+    private final Set<String> stringLiterals;
 
-    private SourceIndex(List<Type> types, Set<String> modules) {
+    private SourceIndex(List<Type> types, Set<String> modules, Set<String> stringLiterals) {
         for (Type t : types) {
             byQualifiedName.put(t.qualifiedName(), t);
             bySimpleName.computeIfAbsent(t.simpleName(), k -> new ArrayList<>()).add(t);
         }
         this.packages = types.stream().map(Type::packageName).collect(Collectors.toSet());
         this.modules = modules;
+        this.stringLiterals = stringLiterals;
     }
 
     /** Parses every {@code *.java} under {@code root/<module>/src/main/java}. */
@@ -78,6 +82,7 @@ final class SourceIndex {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         List<Type> types = new ArrayList<>();
+        Set<String> literals = new java.util.HashSet<>();
         try (StandardJavaFileManager files =
                      javac.getStandardFileManager(diagnostics, null, StandardCharsets.UTF_8)) {
             JavacTask task = (JavacTask) javac.getTask(null, files, diagnostics,
@@ -92,6 +97,15 @@ final class SourceIndex {
                         imports.put(name.substring(name.lastIndexOf('.') + 1), name);
                     }
                 }
+                unit.accept(new TreeScanner<Void, Void>() {
+                    @Override
+                    public Void visitLiteral(LiteralTree node, Void unused) {
+                        if (node.getValue() instanceof String text) {
+                            literals.add(text);
+                        }
+                        return null;
+                    }
+                }, null);
                 for (Tree decl : unit.getTypeDecls()) {
                     if (decl instanceof ClassTree c) {
                         collect(c, module, pkg, pkg.isEmpty() ? "" : pkg + ".", imports, types);
@@ -107,7 +121,7 @@ final class SourceIndex {
         if (!errors.isEmpty()) {
             throw new IllegalStateException("main sources do not parse: " + errors);
         }
-        return new SourceIndex(types, Set.copyOf(moduleOf.values()));
+        return new SourceIndex(types, Set.copyOf(moduleOf.values()), literals);
     }
 
     private static void collect(ClassTree c, String module, String pkg, String prefix,
@@ -201,6 +215,14 @@ final class SourceIndex {
             s = s.substring(0, s.length() - cut);
         }
         return s.substring(s.lastIndexOf('.') + 1) + suffix;
+    }
+
+    /**
+     * Whether some main source spells {@code text} as a string literal: the names of JFR
+     * events, configuration PIDs and properties, which the documents cite like classes.
+     */
+    boolean isStringLiteral(String text) {
+        return stringLiterals.contains(text);
     }
 
     Set<String> modules() {
