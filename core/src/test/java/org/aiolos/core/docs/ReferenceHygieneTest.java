@@ -27,6 +27,8 @@ class ReferenceHygieneTest {
             // a numbered section sign: "spec \u00a7 1.3", "\u00a72.4"
             Pattern.compile("\u00a7\\s*\\d"),
             Pattern.compile("spec\\s+\u00a7"),
+            // the same without the sign: the word spec followed by a section number
+            Pattern.compile("(?i)\\bspec(ification)?\\s+(section\\s+)?\\d+(\\.\\d+)*\\b"),
             // the QEMU source copies and the behaviour notes outside the repository
             Pattern.compile("shared/se" + "eds"),
             Pattern.compile("(^|[\\s(`'\"/])se" + "eds/\\d"),
