@@ -557,7 +557,8 @@ public abstract class FdMonitorContract {
     @Test
     void adaptivePollingOnUsesThePollCallback() {
         // A generous maximum so that scheduling noise on a small machine does not keep
-        // shrinking the poll time back to 0 (block_ns > max resets it, spec §1.6).
+        // shrinking the poll time back to 0 (block_ns > max resets it,
+        // adjust_polling_time in util/aio-posix.c).
         ctx.setPollParams(1_000_000, 0, 0);
         EventFd e = EventFd.open(false);
         AtomicInteger polls = new AtomicInteger();
