@@ -10,10 +10,14 @@
 # A full run does, in this order, into bench/results/<date>-<time>-<mode>/:
 #   machine.txt        lscpu, kernel, JDK, fio, load average before and after each step
 #   c-before.json      the C eventfd + epoll_wait ping-pong (the limit of a cross-thread wake)
-#   jmh-wake-<loop>.json, c-<loop>.json
-#                      the cross-thread task round trip (CrossThreadWake), one JMH run per
-#                      loop (Aiolos poll/epoll/io_uring with adaptive polling off and on,
-#                      Netty 4.2 epoll and io_uring), each right after its own C ping-pong
+#   wake/              the cross-thread task round trip in alternating rounds (bench/lib/
+#                      wake_rounds.py): Aiolos poll/epoll/io_uring with adaptive polling off
+#                      and on, Netty 4.2 epoll and io_uring and the C ping-pong take turns,
+#                      each loop in its own JVM: wake-rounds.md (ratios, CPU per round
+#                      trip, the loop thread's B/op), .json
+#   jmh-wake-<loop>.json, c-<loop>.json  (thorough only)
+#                      the same round trip under JMH (CrossThreadWake), one JMH run per
+#                      loop, each right after its own C ping-pong
 #   jmh-peers.json     Aiolos beside Netty on the other shared tasks: FdReadiness, TimerFiring
 #   c-after.json       the C ping-pong again: the wake figures sit between the two
 #   jmh-rest.json      every other JMH benchmark (BHs, fd dispatch, timers with 1 M pending,
@@ -91,10 +95,18 @@ if [ -n "$regex" ]; then
 else
   load "before C + peers"
   c_baseline before
-  for l in "${wake_loops[@]}"; do
-    c_baseline "$l" "$c_adjacent"
-    jmh CrossThreadWakeBenchmark "$out/jmh-wake-$l.json" -p loop="$l"
-  done
+  wake_rounds=7
+  [ "$mode" = thorough ] && wake_rounds=15
+  python3 bench/lib/wake_rounds.py --rounds "$wake_rounds" --seconds 1 --out "$out/wake" \
+    --pairs aiolos-poll+polling:aiolos-poll,aiolos-epoll+polling:aiolos-epoll,aiolos-io_uring+polling:aiolos-io_uring \
+    | tee -a "$out/console.log" || echo "wake_rounds.py failed (exit $?)"
+  load "after wake rounds"
+  if [ "$mode" = thorough ]; then
+    for l in "${wake_loops[@]}"; do
+      c_baseline "$l" "$c_adjacent"
+      jmh CrossThreadWakeBenchmark "$out/jmh-wake-$l.json" -p loop="$l"
+    done
+  fi
   jmh 'FdReadinessBenchmark|TimerFiringBenchmark' "$out/jmh-peers.json"
   c_baseline after
   load "after peers"

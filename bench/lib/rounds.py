@@ -201,12 +201,15 @@ class Table:
         self.run_line = run_line
         self.rows = []
         self.raw = []
+        self.notes = []
 
     def add(self, comparison, goal, goal_text=None, cpu_goal=None):
         """One row; goal is for A/B rate (>=), cpu_goal, when given, for A/B CPU per
         operation (<=). Returns the verdict text."""
         c = comparison
-        verdict = c.verdict(goal)
+        verdict = c.verdict(goal) if goal is not None else "(no goal)"
+        if goal is None:
+            goal_text = goal_text or "-"
         if cpu_goal is not None:
             verdict = f"rate {verdict}; CPU/op {c.verdict(cpu_goal, False, c.cpu_ratios)}"
             goal_text = (goal_text or f">= {goal:.2f}x") + f", CPU/op <= {cpu_goal:.2f}x"
@@ -229,13 +232,16 @@ class Table:
         for d in self.raw:
             counts[d["verdict"]] = counts.get(d["verdict"], 0) + 1
         lines += ["", "Verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))]
+        if self.notes:
+            lines += [""] + self.notes
         return "\n".join(lines) + "\n"
 
     def write(self, md_path, json_path):
         with open(md_path, "w") as f:
             f.write(self.render())
         with open(json_path, "w") as f:
-            json.dump({"title": self.title, "run": self.run_line, "comparisons": self.raw}, f, indent=1)
+            json.dump({"title": self.title, "run": self.run_line, "comparisons": self.raw, "notes": self.notes},
+                      f, indent=1)
 
 
 def run_line(command, rounds, seconds):
