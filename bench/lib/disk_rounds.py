@@ -31,22 +31,29 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIO_ENGINE = {"threads": "psync", "native": "libaio", "io_uring": "io_uring"}
 
 
-def java_command(java_opts):
+def java_command(java_opts, baseline_dir=None):
+    """The java command line with the bench classpath; with baseline_dir, every Aiolos jar
+    of it is replaced by the same-named jar in that directory (a saved earlier build: the
+    'before' of a before/after comparison)."""
     java = os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java")
     with open(os.path.join(ROOT, "bench/target/bench.classpath")) as f:
-        cp = os.path.join(ROOT, "bench/target/classes") + ":" + f.read().strip()
+        jars = f.read().strip().split(":")
+    if baseline_dir:
+        jars = [os.path.join(baseline_dir, os.path.basename(j)) if "/org/aiolos/" in j or
+                os.path.basename(j).startswith("aiolos-") else j for j in jars]
+    cp = os.path.join(ROOT, "bench/target/classes") + ":" + ":".join(jars)
     return [java, "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.vm=ALL-UNNAMED",
             *java_opts, "-cp", cp]
 
 
 class AiolosDisk(rounds.Contender):
-    def __init__(self, engine, rw, qd, file, java_opts, fdmon):
+    def __init__(self, engine, rw, qd, file, java_opts, fdmon, baseline_dir=None):
         self.spec = f"{engine}:{rw}:{qd}"
-        self.name = f"aiolos {engine}"
+        self.name = f"aiolos {engine}" + (" (baseline)" if baseline_dir else "")
         opts = list(java_opts)
         if fdmon:
             opts.append(f"-Daiolos.fdmon={fdmon}")
-        self.cmd = java_command(opts) + ["org.aiolos.bench.DiskEngineBench", file, "--serve", self.spec]
+        self.cmd = java_command(opts, baseline_dir) + ["org.aiolos.bench.DiskEngineBench", file, "--serve", self.spec]
         self.proc = None
 
     def start(self):
@@ -114,6 +121,9 @@ def main():
     ap.add_argument("--fdmon", default=os.environ.get("AIOLOS_FDMON"))
     ap.add_argument("--java-opt", action="append", default=[])
     ap.add_argument("--goal", type=float, default=0.95)
+    ap.add_argument("--baseline", help="a directory of earlier Aiolos jars: adds that build as a third contender "
+                                       "(before/after in the same rounds)")
+    ap.add_argument("--no-fio", action="store_true", help="with --baseline: only the two builds")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     command = "bench/lib/disk_rounds.py " + " ".join(sys.argv[1:])
@@ -127,16 +137,33 @@ def main():
                 print(f"== {cell} (load {rounds.loadavg()})", flush=True)
                 ours = AiolosDisk(engine, rw, qd, a.file, a.java_opt, a.fdmon)
                 theirs = Fio(FIO_ENGINE[engine], rw, qd, a.file)
-                ours.start()
+                contenders = [ours] + ([] if a.no_fio else [theirs])
+                before = None
+                if a.baseline:
+                    before = AiolosDisk(engine, rw, qd, a.file, a.java_opt, a.fdmon, a.baseline)
+                    contenders.append(before)
+                started = []
                 try:
-                    res = rounds.alternate([ours, theirs], a.rounds, a.seconds, warmup_seconds=a.seconds,
+                    for c in contenders:
+                        c.start()
+                        started.append(c)
+                    res = rounds.alternate(contenders, a.rounds, a.seconds, warmup_seconds=a.seconds,
                                            log=lambda m: print(m, flush=True))
                 finally:
-                    ours.stop()
-                c = rounds.Comparison(cell, res, ours.name, theirs.name)
-                v = table.add(c, a.goal)
-                print(f"   {cell}: {rounds.fmt_ratio(c.rate_ratios)} of {theirs.name}, CPU/op "
-                      f"{rounds.fmt_ratio(c.cpu_ratios)}: goal >= {a.goal}x {v}", flush=True)
+                    for c in started:
+                        c.stop()
+                if not a.no_fio:
+                    c = rounds.Comparison(cell, res, ours.name, theirs.name)
+                    v = table.add(c, a.goal)
+                    print(f"   {cell}: {rounds.fmt_ratio(c.rate_ratios)} of {theirs.name}, CPU/op "
+                          f"{rounds.fmt_ratio(c.cpu_ratios)}: goal >= {a.goal}x {v}", flush=True)
+                if before:
+                    c = rounds.Comparison(cell, res, ours.name, before.name)
+                    table.add(c, None)
+                    print(f"   {cell}: {rounds.fmt_ratio(c.rate_ratios)} of the baseline, CPU/op "
+                          f"{rounds.fmt_ratio(c.cpu_ratios)}", flush=True)
+                    if not a.no_fio:
+                        table.add(rounds.Comparison(cell, res, before.name, theirs.name), a.goal)
     table.run_line += f"; load after {rounds.loadavg()}"
     table.write(os.path.join(a.out, "disk-rounds.md"), os.path.join(a.out, "disk-rounds.json"))
     print(table.render())
