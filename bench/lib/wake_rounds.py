@@ -9,7 +9,9 @@ per second (higher is better; the mean round trip is its inverse); CPU per round
 the process's CPU (both its threads) over the round.
 
     wake_rounds.py [--loops L1,L2,...] [--reference netty-epoll] [--rounds 7] [--seconds 1]
-                   [--pairs A:B,...] [--out DIR] [--java-opt O]...
+                   [--pairs A:B,...] [--out DIR] [--java-opt O]... [--baseline DIR]
+
+A loop named LOOP@base runs from the saved earlier build in DIR (before/after in one run).
 
 Compares every Aiolos loop with the reference (goal: at least its rate, >= 1.0x) and with the
 C limit (no goal), and each --pairs A:B (no goal; e.g. aiolos-io_uring+polling:aiolos-io_uring,
@@ -32,9 +34,15 @@ C_PINGPONG = os.path.join(ROOT, "bench/target/c/eventfd_pingpong")
 
 
 class WakeLoop(rounds.Contender):
-    def __init__(self, loop, java_opts):
+    """LOOP, or LOOP@base: the same loop from the saved build given by --baseline."""
+
+    def __init__(self, loop, java_opts, baseline=None):
         self.name = loop
-        self.cmd = java_command(java_opts) + ["org.aiolos.bench.WakeRounds", loop]
+        base = loop.endswith("@base")
+        if base and not baseline:
+            raise SystemExit(f"{loop}: --baseline DIR is needed")
+        self.cmd = java_command(java_opts, baseline if base else None) + [
+            "org.aiolos.bench.WakeRounds", loop[:-len("@base")] if base else loop]
         self.proc = None
         self.bytes_per_op = []
 
@@ -101,6 +109,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--java-opt", action="append", default=[])
+    ap.add_argument("--baseline", help="a directory of earlier Aiolos jars, for loops named LOOP@base")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results", "wake-rounds-" + time.strftime("%F-%H%M")))
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -108,7 +117,7 @@ def main():
         os.makedirs(os.path.dirname(C_PINGPONG), exist_ok=True)
         subprocess.run(["gcc", "-O2", "-pthread", "-o", C_PINGPONG, os.path.join(ROOT, "bench/c/eventfd_pingpong.c")],
                        check=True)
-    loops = [WakeLoop(l, a.java_opt) for l in a.loops.split(",")]
+    loops = [WakeLoop(l, a.java_opt, a.baseline) for l in a.loops.split(",")]
     contenders = list(loops) + ([] if a.no_c else [CPingPong()])
     started = []
     command = "bench/lib/wake_rounds.py " + " ".join(sys.argv[1:])
