@@ -522,7 +522,7 @@ public final class IoUring implements AutoCloseable {
 
     private int enter(int toSubmit, int minComplete, int flags) {
         boolean blocking = minComplete > 0 && (flags & IORING_ENTER_GETEVENTS) != 0;
-        long r = Native.syscall("io_uring_enter", blocking, Native.SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags, 0, 0);
+        long r = Native.ioUringEnter(fd, toSubmit, minComplete, flags, blocking);
         if (r >= 0 || r == -Errno.EINTR || r == -Errno.ETIME || r == -Errno.EBUSY || r == -Errno.EAGAIN) {
             return (int) r;
         }

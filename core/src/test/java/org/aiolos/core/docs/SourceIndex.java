@@ -61,8 +61,17 @@ final class SourceIndex {
         this.stringLiterals = stringLiterals;
     }
 
-    /** Parses every {@code *.java} under {@code root/<module>/src/main/java}. */
+    private static final Map<Path, SourceIndex> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Parses every {@code *.java} under {@code root/<module>/src/main/java}, once per test
+     * JVM: the sources do not change while the tests run.
+     */
     static SourceIndex of(Path root) {
+        return CACHE.computeIfAbsent(root.toAbsolutePath().normalize(), SourceIndex::parse);
+    }
+
+    private static SourceIndex parse(Path root) {
         Map<Path, String> moduleOf = new LinkedHashMap<>();
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path dir : dirs.sorted().toList()) {
