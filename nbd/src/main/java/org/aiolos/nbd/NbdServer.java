@@ -52,6 +52,27 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /**
+     * Like {@link #start(AiolosContext, String, int)}, offering TLS ({@code NBD_OPT_STARTTLS})
+     * as {@code tls} says. The credentials are read before the socket is bound.
+     *
+     * @throws IOException also when a credentials file cannot be read or parsed (the
+     *     message names the file)
+     * @since 0.3.0
+     */
+    public static NbdServer start(AiolosContext ctx, String address, int port, TlsSettings tls) throws IOException {
+        return new NbdServer(ServerCore.start(ctx, address, port, tls));
+    }
+
+    /**
+     * The listener's TLS settings ({@link TlsSettings#DISABLED} without TLS).
+     *
+     * @since 0.3.0
+     */
+    public TlsSettings tls() {
+        return core.tlsSettings();
+    }
+
+    /**
      * Opens {@code spec}'s file and serves it under its name; clients connected before see
      * it in later negotiations.
      *

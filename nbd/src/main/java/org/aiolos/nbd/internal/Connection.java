@@ -77,7 +77,9 @@ final class Connection {
 
     private void receive() {
         try {
-            OptionHandshake handshake = new OptionHandshake(server, socket, peer, in, out);
+            ServerTls tls = server.tls();
+            OptionHandshake handshake = new OptionHandshake(server, socket, peer, in, out,
+                    tls == null ? null : () -> startTls(tls), tls != null && tls.required());
             Export e = handshake.run();
             if (e != null) {
                 attach(e);
@@ -87,6 +89,9 @@ final class Connection {
             }
         } catch (ConnectionClosed e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "NBD client " + peer + ": " + e.getMessage());
+        } catch (TlsStream.TlsFailure e) {
+            LOG.log(System.Logger.Level.WARNING, "NBD client " + peer + ": " + e.getMessage()
+                    + "; closing the connection");
         } catch (ProtocolError e) {
             LOG.log(System.Logger.Level.WARNING, "NBD client " + peer + ": " + e.getMessage()
                     + "; closing the connection");
@@ -101,6 +106,13 @@ final class Connection {
             }
             maybeFinish();
         }
+    }
+
+    private NbdStream startTls(ServerTls tls) {
+        TlsStream s = TlsStream.handshake(socket, tls, ctx.threadPool(), arena);
+        LOG.log(System.Logger.Level.DEBUG, () -> "NBD client " + peer + ": " + s.protocol()
+                + (s.peerName() == null ? "" : ", client " + s.peerName()));
+        return s;
     }
 
     private int inFlight() {

@@ -23,7 +23,11 @@ final class OptionHandshake {
     private final String peer;
     private final MemorySegment in;
     private final MemorySegment out;
+    /** Null when the listener does not offer TLS. */
+    private final TlsUpgrade tls;
+    private final boolean tlsRequired;
     private NbdStream stream;
+    private boolean tlsActive;
     private boolean structured;
     private boolean noZeroes;
     /** The export NBD_OPT_SET_META_CONTEXT selected base:allocation for, or null. */
@@ -32,10 +36,15 @@ final class OptionHandshake {
     /**
      * @param in the receiver's buffer, at least {@link Proto#MAX_OPTION_LENGTH} bytes
      * @param out the writers' buffer, at least {@link Proto#MAX_OPTION_LENGTH} bytes
+     * @param tls how to upgrade to TLS on NBD_OPT_STARTTLS; null when the listener offers none
+     * @param tlsRequired refuse every option but STARTTLS and ABORT before the upgrade
      */
-    OptionHandshake(ServerCore server, NbdStream stream, String peer, MemorySegment in, MemorySegment out) {
+    OptionHandshake(ServerCore server, NbdStream stream, String peer, MemorySegment in, MemorySegment out,
+            TlsUpgrade tls, boolean tlsRequired) {
         this.server = server;
         this.stream = stream;
+        this.tls = tls;
+        this.tlsRequired = tlsRequired && tls != null;
         this.peer = peer;
         this.in = in;
         this.out = out;
@@ -49,6 +58,11 @@ final class OptionHandshake {
     /** base:allocation was selected for {@code e}, the export transmission is on. */
     boolean blockStatusFor(Export e) {
         return structured && e.name().equals(metaExport);
+    }
+
+    /** Runs the TLS handshake once the STARTTLS reply is out, and returns the TLS stream. */
+    interface TlsUpgrade {
+        NbdStream upgrade();
     }
 
     /** The stream transmission continues on. */
@@ -82,6 +96,14 @@ final class OptionHandshake {
             }
             int len = (int) length;
             stream.readFully(in, len);
+            if (tlsRequired && !tlsActive && option != Proto.OPT_STARTTLS && option != Proto.OPT_ABORT) {
+                // QEMU's nbd_negotiate_options: nothing but the upgrade (or goodbye) in plaintext.
+                if (option == Proto.OPT_EXPORT_NAME) {
+                    throw new ProtocolError("NBD_OPT_EXPORT_NAME without TLS on a listener that requires it");
+                }
+                error(option, Proto.REP_ERR_TLS_REQD, "TLS is required first (NBD_OPT_STARTTLS)");
+                continue;
+            }
             switch (option) {
                 case Proto.OPT_EXPORT_NAME -> {
                     return exportName(len);
@@ -112,9 +134,31 @@ final class OptionHandshake {
                     }
                 }
                 case Proto.OPT_LIST_META_CONTEXT, Proto.OPT_SET_META_CONTEXT -> metaContext(option, len);
-                case Proto.OPT_STARTTLS -> error(option, Proto.REP_ERR_UNSUP, "TLS is not supported");
+                case Proto.OPT_STARTTLS -> startTls(option, len);
                 default -> error(option, Proto.REP_ERR_UNSUP, "option " + option + " is not supported");
             }
+        }
+    }
+
+    /**
+     * NBD_OPT_STARTTLS (QEMU's {@code nbd_negotiate_handle_starttls}): acknowledged in
+     * plaintext, then the TLS handshake, then the options start over on the TLS stream.
+     * What was negotiated before the upgrade is forgotten, so nothing a man in the middle
+     * sent in plaintext carries over.
+     */
+    private void startTls(int option, int len) {
+        if (tls == null) {
+            error(option, Proto.REP_ERR_UNSUP, "TLS is not supported");
+        } else if (len != 0) {
+            error(option, Proto.REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
+        } else if (tlsActive) {
+            error(option, Proto.REP_ERR_INVALID, "TLS is already active");
+        } else {
+            reply(option, Proto.REP_ACK, 0);
+            stream = tls.upgrade();
+            tlsActive = true;
+            structured = false;
+            metaExport = null;
         }
     }
 

@@ -23,6 +23,7 @@ import org.aiolos.linux.Fds;
 import org.aiolos.linux.Sockets;
 import org.aiolos.linux.SyscallException;
 import org.aiolos.nbd.ExportSpec;
+import org.aiolos.nbd.TlsSettings;
 
 /**
  * The server behind {@link org.aiolos.nbd.NbdServer}: the listening socket, the exports and
@@ -39,6 +40,8 @@ public final class ServerCore {
     private static final long POOL_CACHE_BYTES = 128L << 20;
 
     private final AiolosContext ctx;
+    /** The listener's TLS, or null without. */
+    private final ServerTls tls;
     private final String address;
     private final int listenFd;
     private final int port;
@@ -56,8 +59,9 @@ public final class ServerCore {
     private boolean closeDone;
     private long serial;
 
-    private ServerCore(AiolosContext ctx, String address, int listenFd) {
+    private ServerCore(AiolosContext ctx, String address, int listenFd, ServerTls tls) {
         this.ctx = ctx;
+        this.tls = tls;
         this.address = address;
         this.listenFd = listenFd;
         this.port = Sockets.localPort(listenFd);
@@ -65,7 +69,15 @@ public final class ServerCore {
 
     /** Binds, listens and starts accepting on {@code ctx}. */
     public static ServerCore start(AiolosContext ctx, String address, int port) throws IOException {
+        return start(ctx, address, port, TlsSettings.DISABLED);
+    }
+
+    /** Binds, listens and starts accepting on {@code ctx}, offering TLS as {@code tlsSettings} say. */
+    public static ServerCore start(AiolosContext ctx, String address, int port, TlsSettings tlsSettings)
+            throws IOException {
         Objects.requireNonNull(ctx, "ctx");
+        Objects.requireNonNull(tlsSettings, "tlsSettings");
+        ServerTls tls = ServerTls.open(tlsSettings); // reads the files now: bad ones refuse the start
         if (address == null || address.isEmpty()) {
             throw new IllegalArgumentException("address must not be empty");
         }
@@ -80,7 +92,7 @@ public final class ServerCore {
                 throw new IOException("NBD server: cannot listen on " + address + ":" + port + ": " + e.getMessage(), e);
             }
             try {
-                ServerCore s = new ServerCore(ctx, address, fd);
+                ServerCore s = new ServerCore(ctx, address, fd, tls);
                 ctx.setFdHandler(fd, s::acceptAll, null);
                 LOG.log(System.Logger.Level.DEBUG, () -> "NBD server listening on " + address + ":" + s.port);
                 return s;
@@ -97,6 +109,15 @@ public final class ServerCore {
 
     public int port() {
         return port;
+    }
+
+    ServerTls tls() {
+        return tls;
+    }
+
+    /** The listener's TLS mode. */
+    public TlsSettings tlsSettings() {
+        return tls == null ? TlsSettings.DISABLED : tls.settings();
     }
 
     BufferPool pool() {
