@@ -32,11 +32,15 @@ public final class NbdMain {
               --engine ENGINE        disk-I/O engine: threads, native or io_uring (default: best available)
               --fdmon MONITOR        fd monitor: poll, epoll or io_uring (default: QEMU's policy)
               --description TEXT     free text clients see (nbdinfo shows it)
+              --tls MODE             off, on or require: NBD_OPT_STARTTLS (default off; like qemu-nbd --tls-creds)
+              --tls-creds DIR        server-cert.pem, server-key.pem [, ca-cert.pem] (QEMU tls-creds-x509 layout)
+              --tls-verify-peer      clients must present a certificate from a CA in ca-cert.pem
+              --tls-allow DN         accept only this client certificate subject (repeatable; like --tls-authz)
               --help, -h             print this and exit
             Every option with a value also takes the form --option=VALUE.""";
 
     private static final List<String> WITH_VALUE = List.of("--file", "--name", "--address", "--port", "--engine",
-            "--fdmon", "--description");
+            "--fdmon", "--description", "--tls", "--tls-creds", "--tls-allow");
 
     private NbdMain() {
     }
@@ -57,6 +61,10 @@ public final class NbdMain {
         String engine = null;
         String fdmon = null;
         String description = null;
+        TlsSettings.Mode tlsMode = TlsSettings.Mode.OFF;
+        String tlsCreds = null;
+        boolean verifyPeer = false;
+        java.util.Set<String> allowed = new java.util.LinkedHashSet<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             int eq = a.indexOf('=');
@@ -68,6 +76,7 @@ public final class NbdMain {
                 switch (a) {
                     case "--read-only" -> readOnly = true;
                     case "--direct" -> direct = true;
+                    case "--tls-verify-peer" -> verifyPeer = true;
                     case "--help", "-h" -> {
                         System.out.println(USAGE);
                         System.exit(0);
@@ -92,6 +101,15 @@ public final class NbdMain {
                 case "--port" -> port = port(v);
                 case "--engine" -> engine = v;
                 case "--fdmon" -> fdmon = v;
+                case "--tls" -> {
+                    try {
+                        tlsMode = TlsSettings.Mode.parse(v);
+                    } catch (IllegalArgumentException e) {
+                        usage("--" + e.getMessage());
+                    }
+                }
+                case "--tls-creds" -> tlsCreds = v;
+                case "--tls-allow" -> allowed.add(v);
                 default -> description = v;
             }
         }
@@ -111,13 +129,19 @@ public final class NbdMain {
         if (fdmon != null && !List.of("poll", "epoll", "io_uring").contains(fdmon)) {
             usage("--fdmon must be poll, epoll or io_uring, got " + fdmon);
         }
+        TlsSettings tls = TlsSettings.DISABLED;
+        try {
+            tls = new TlsSettings(tlsMode, tlsCreds == null ? null : Path.of(tlsCreds), verifyPeer, allowed);
+        } catch (IllegalArgumentException e) {
+            usage(e.getMessage());
+        }
         ContextOptions options = ContextOptions.ioThreadDefaults("nbd").withFdMonitor(fdmon).withDiskEngine(engine);
         IOThread io = Aiolos.newIOThread(options);
         io.start();
         AiolosContext ctx = (AiolosContext) io.context();
         NbdServer server = null;
         try {
-            server = NbdServer.start(ctx, address, port);
+            server = NbdServer.start(ctx, address, port, tls);
             server.addExport(spec);
         } catch (Exception e) {
             if (server != null) {
@@ -139,7 +163,8 @@ public final class NbdMain {
         }, "nbd-shutdown"));
         String engineName = running.exports().get(0).engine();
         System.out.println("listening on " + running.address() + ":" + running.port() + " export " + name + " (engine "
-                + engineName + ", fdmon " + ctx.fdMonitorName() + ")");
+                + engineName + ", fdmon " + ctx.fdMonitorName() + ")"
+                + (tls.mode() == TlsSettings.Mode.OFF ? "" : " tls " + tls.mode()));
         System.out.flush();
         stopped.await();
     }

@@ -154,6 +154,9 @@ class NbdLifecycleTest {
             {"--port=+5", "--read-only", "--port needs a number 0..65535, got +5"},
             {"--read-only=yes", "--direct", "--read-only takes no value"},
             {"--fdmon=kqueue", "--direct", "--fdmon must be poll, epoll or io_uring, got kqueue"},
+            {"--tls", "sometimes", "--tls must be off, on or require, got 'sometimes'"},
+            {"--tls=require", "--read-only", "tls=require needs a credentials directory (tls-creds)"},
+            {"--tls-allow", "CN=x", "verify-peer and allowed clients need tls=on or tls=require"},
         };
         for (String[] c : cases) {
             Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-exports",
@@ -185,8 +188,8 @@ class NbdLifecycleTest {
         Path img = image(dir, "img", 2 << 20, 4);
         List<String> modules = new ArrayList<>();
         for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (e.endsWith("target" + File.separator + "classes") || e.matches(".*/aiolos-(api|linux|core|fdmon-[a-z]+|"
-                    + "threadpool|linux-aio|nbd)-[0-9.]+(-SNAPSHOT)?\\.jar")) {
+            if (e.endsWith("target" + File.separator + "classes") || e.matches(".*/aiolos-(api|linux|core|"
+                    + "diskio(-[a-z]+)?|fdmon-[a-z]+|threadpool|linux-aio|nbd)-[0-9.]+(-SNAPSHOT)?\\.jar")) {
                 modules.add(e);
             }
         }

@@ -71,13 +71,17 @@ public final class ServerTls {
      * Reads the credentials now, so a configuration with unreadable files is refused at
      * once; null for {@link TlsSettings.Mode#OFF}.
      *
-     * @throws IOException naming the file and what is wrong with it
+     * @throws IOException starting {@code "tls-creds "}, naming the file and what is wrong with it
      */
     public static ServerTls open(TlsSettings settings) throws IOException {
         if (settings.mode() == TlsSettings.Mode.OFF) {
             return null;
         }
-        return new ServerTls(settings, load(settings));
+        try {
+            return new ServerTls(settings, load(settings));
+        } catch (IOException e) {
+            throw new IOException("tls-creds " + e.getMessage(), e);
+        }
     }
 
     TlsSettings settings() {

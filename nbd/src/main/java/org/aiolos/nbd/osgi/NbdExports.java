@@ -262,10 +262,14 @@ public final class NbdExports {
         if (l != null && l.context != ctx) {
             return "iothread: " + s.endpoint() + " is served by IOThread '" + l.iothread + "'";
         }
+        if (l != null && !l.server.tls().equals(s.tls())) {
+            return "tls: " + s.endpoint() + " is served with tls=" + l.server.tls().mode()
+                    + " and other TLS settings; exports sharing a listener must agree on them";
+        }
         boolean fresh = l == null;
         if (fresh) {
             try {
-                l = new Listener(s.endpoint(), s.iothread(), ctx, NbdServer.start(ctx, s.address(), s.port()));
+                l = new Listener(s.endpoint(), s.iothread(), ctx, NbdServer.start(ctx, s.address(), s.port(), s.tls()));
             } catch (IOException | RuntimeException ex) {
                 return listenFailure(s, ex);
             }
@@ -292,6 +296,9 @@ public final class NbdExports {
      * (the port's range is checked before, so an IllegalArgumentException is the address).
      */
     private static String listenFailure(ExportSettings s, Exception ex) {
+        if (String.valueOf(ex.getMessage()).startsWith("tls-creds ")) {
+            return "tls-creds: " + ex.getMessage().substring("tls-creds ".length());
+        }
         // The server's IOException repeats "cannot listen on A:P"; the root cause has the errno.
         Throwable root = ex;
         while (root.getCause() != null) {
