@@ -6,7 +6,8 @@
  * standalone.
  *
  * <p>0.3.0: {@link org.aiolos.nbd.TlsSettings} and the {@code NbdServer.start} overload
- * that takes it (NBD over TLS, client certificates).
+ * that takes it (NBD over TLS, client certificates); {@code NbdServer.startUnix} and
+ * {@code socketPath} (Unix domain socket listeners).
  */
 @Export
 @Version("0.3.0")
