@@ -27,6 +27,8 @@ public final class NbdMain {
               --name NAME            the export name clients ask for (required)
               --address ADDRESS      the address to listen on (default 127.0.0.1)
               --port PORT            the TCP port, 0..65535; 0 picks a free one (default 10809)
+              --socket PATH          listen on a Unix domain socket instead (nbd+unix:///NAME?socket=PATH)
+              --socket-mode MODE     the socket file's mode, octal (default 0600)
               --read-only            refuse writes, trims and zero writes
               --direct               open FILE with O_DIRECT (like qemu-nbd --cache=none)
               --engine ENGINE        disk-I/O engine: threads, native or io_uring (default: best available)
@@ -40,7 +42,7 @@ public final class NbdMain {
             Every option with a value also takes the form --option=VALUE.""";
 
     private static final List<String> WITH_VALUE = List.of("--file", "--name", "--address", "--port", "--engine",
-            "--fdmon", "--description", "--tls", "--tls-creds", "--tls-allow");
+            "--fdmon", "--description", "--tls", "--tls-creds", "--tls-allow", "--socket", "--socket-mode");
 
     private NbdMain() {
     }
@@ -61,6 +63,8 @@ public final class NbdMain {
         String engine = null;
         String fdmon = null;
         String description = null;
+        String socket = null;
+        int socketMode = 0600;
         TlsSettings.Mode tlsMode = TlsSettings.Mode.OFF;
         String tlsCreds = null;
         boolean verifyPeer = false;
@@ -110,6 +114,13 @@ public final class NbdMain {
                 }
                 case "--tls-creds" -> tlsCreds = v;
                 case "--tls-allow" -> allowed.add(v);
+                case "--socket" -> socket = v;
+                case "--socket-mode" -> {
+                    if (!v.matches("0?[0-7]{1,3}")) {
+                        usage("--socket-mode needs an octal mode 0..0777, got " + v);
+                    }
+                    socketMode = Integer.parseInt(v, 8);
+                }
                 default -> description = v;
             }
         }
@@ -141,7 +152,8 @@ public final class NbdMain {
         AiolosContext ctx = (AiolosContext) io.context();
         NbdServer server = null;
         try {
-            server = NbdServer.start(ctx, address, port, tls);
+            server = socket != null ? NbdServer.startUnix(ctx, Path.of(socket), socketMode, tls)
+                    : NbdServer.start(ctx, address, port, tls);
             server.addExport(spec);
         } catch (Exception e) {
             if (server != null) {
@@ -162,7 +174,8 @@ public final class NbdMain {
             stopped.countDown();
         }, "nbd-shutdown"));
         String engineName = running.exports().get(0).engine();
-        System.out.println("listening on " + running.address() + ":" + running.port() + " export " + name + " (engine "
+        String where = running.socketPath() != null ? running.address() : running.address() + ":" + running.port();
+        System.out.println("listening on " + where + " export " + name + " (engine "
                 + engineName + ", fdmon " + ctx.fdMonitorName() + ")"
                 + (tls.mode() == TlsSettings.Mode.OFF ? "" : " tls " + tls.mode()));
         System.out.flush();

@@ -74,4 +74,13 @@ import org.osgi.service.metatype.annotations.Option;
             + " ';' (e.g. CN=backup,O=Example;CN=admin,O=Example); empty: any certificate the CA vouches for."
             + " Needs tls-verify-peer.", required = false)
     String tls$_$allowed$_$clients() default "";
+
+    @AttributeDefinition(description = "A Unix domain socket to listen on instead of address and port"
+            + " (clients: nbd+unix:///NAME?socket=PATH); empty for TCP. A relative path is resolved like file.",
+            required = false)
+    String socket() default "";
+
+    @AttributeDefinition(description = "The Unix socket file's mode, in octal (0600: only the container's user"
+            + " may connect; 0660: its group too).", required = false)
+    String socket$_$mode() default "0600";
 }

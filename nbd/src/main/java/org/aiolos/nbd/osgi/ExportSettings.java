@@ -22,13 +22,13 @@ import org.aiolos.nbd.TlsSettings;
  * {@link InvalidConfigurationException}, each starting with its field ({@code "port: ..."}).
  */
 record ExportSettings(String name, Path file, boolean readOnly, boolean direct, String description, String engine,
-                      String iothread, String address, int port, TlsSettings tls) {
+                      String iothread, String address, int port, TlsSettings tls, Path socket, int socketMode) {
 
     private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
 
     /** Where the listener is: exports with equal endpoints share one. */
     String endpoint() {
-        return address + ":" + port;
+        return socket != null ? "unix:" + socket : address + ":" + port;
     }
 
     /**
@@ -51,12 +51,34 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
             errors.add("iothread: must be letters, digits, '_', '.' or '-', got '" + iothread + "'");
         }
         TlsSettings tls = tls(c, home, errors);
+        Path socket = null;
+        String socketValue = (String) c.get("socket");
+        if (socketValue != null && !socketValue.isBlank()) {
+            try {
+                Path p = Path.of(socketValue.trim());
+                socket = (p.isAbsolute() ? p : home.resolve(p)).normalize();
+                if (socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
+                    errors.add("socket: " + socket + " is longer than the 107 bytes a Unix socket path may have");
+                }
+            } catch (InvalidPathException e) {
+                errors.add("socket: not a path: '" + socketValue + "'");
+            }
+        }
+        int socketMode = 0600;
+        String modeValue = (String) c.get("socket-mode");
+        if (modeValue != null && !modeValue.isBlank()) {
+            if (modeValue.trim().matches("0?[0-7]{1,3}")) {
+                socketMode = Integer.parseInt(modeValue.trim(), 8);
+            } else {
+                errors.add("socket-mode: must be an octal mode 0..0777 (e.g. 0600), got '" + modeValue + "'");
+            }
+        }
         if (!errors.isEmpty()) {
             throw new InvalidConfigurationException(null, errors);
         }
         ExportSettings s = new ExportSettings(name, file, (Boolean) c.get("read-only"), (Boolean) c.get("direct"),
                 (String) c.get("description"), (String) c.get("engine"), iothread, (String) c.get("address"),
-                (Integer) c.get("port"), tls);
+                (Integer) c.get("port"), tls, socket, socketMode);
         s.toSpec(); // ExportSpec's own checks (readable, writable, lengths) before anything runs
         return s;
     }
@@ -141,8 +163,9 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
     @Override
     public String toString() {
         return "name=" + name + " file=" + file + " read-only=" + readOnly + " direct=" + direct + " engine="
-                + (engine.isEmpty() ? "(the IOThread's)" : engine) + " iothread=" + iothread + " address=" + address
-                + " port=" + port + " tls=" + tls.mode() + (tls.credentials() == null ? "" : " tls-creds="
+                + (engine.isEmpty() ? "(the IOThread's)" : engine) + " iothread=" + iothread
+                + (socket != null ? " socket=" + socket + " socket-mode=0" + Integer.toOctalString(socketMode)
+                : " address=" + address + " port=" + port) + " tls=" + tls.mode() + (tls.credentials() == null ? "" : " tls-creds="
                 + tls.credentials()) + (tls.verifyPeer() ? " tls-verify-peer" : "") + (tls.allowedClients().isEmpty()
                 ? "" : " tls-allowed-clients=" + String.join(";", tls.allowedClients()));
     }

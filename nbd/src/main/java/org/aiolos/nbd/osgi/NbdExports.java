@@ -269,7 +269,9 @@ public final class NbdExports {
         boolean fresh = l == null;
         if (fresh) {
             try {
-                l = new Listener(s.endpoint(), s.iothread(), ctx, NbdServer.start(ctx, s.address(), s.port(), s.tls()));
+                NbdServer server = s.socket() != null ? NbdServer.startUnix(ctx, s.socket(), s.socketMode(), s.tls())
+                        : NbdServer.start(ctx, s.address(), s.port(), s.tls());
+                l = new Listener(s.endpoint(), s.iothread(), ctx, server);
             } catch (IOException | RuntimeException ex) {
                 return listenFailure(s, ex);
             }
@@ -298,6 +300,9 @@ public final class NbdExports {
     private static String listenFailure(ExportSettings s, Exception ex) {
         if (String.valueOf(ex.getMessage()).startsWith("tls-creds ")) {
             return "tls-creds: " + ex.getMessage().substring("tls-creds ".length());
+        }
+        if (s.socket() != null) {
+            return "socket: cannot listen on " + s.endpoint() + ": " + ex.getMessage();
         }
         // The server's IOException repeats "cannot listen on A:P"; the root cause has the errno.
         Throwable root = ex;
@@ -343,8 +348,8 @@ public final class NbdExports {
     }
 
     private static void announce(ExportSettings s, Listener l) {
-        String msg = "nbd: export '" + s.name() + "' of " + s.file() + " at nbd://" + l.bound() + "/" + s.name()
-                + " on IOThread '" + s.iothread() + "' (try: nbdinfo nbd://" + l.bound() + "/" + s.name() + ")";
+        String msg = "nbd: export '" + s.name() + "' of " + s.file() + " at " + l.uri(s.name())
+                + " on IOThread '" + s.iothread() + "' (try: nbdinfo " + l.uri(s.name()) + ")";
         LOG.log(System.Logger.Level.INFO, msg);
         if (Boolean.getBoolean("aiolos.nbd.announce")) {
             System.out.println(msg);

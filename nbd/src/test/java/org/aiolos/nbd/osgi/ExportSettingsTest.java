@@ -92,6 +92,20 @@ class ExportSettingsTest {
     }
 
     @Test
+    void aUnixSocketReplacesAddressAndPort() throws IOException {
+        ExportSettings s = parse(props("socket", "run/nbd.sock", "socket-mode", "0660"), "x");
+        assertEquals(home.resolve("run/nbd.sock"), s.socket());
+        assertEquals(0660, s.socketMode());
+        assertEquals("unix:" + home.resolve("run/nbd.sock"), s.endpoint());
+        assertEquals(0600, parse(props("socket", "/tmp/a.sock"), "x").socketMode());
+        assertEquals(null, parse(props(), "x").socket());
+        String m = rejection("socket", "/tmp/s.sock", "socket-mode", "rw-------");
+        assertTrue(m.contains("socket-mode: must be an octal mode"), m);
+        m = rejection("socket", "/tmp/" + "s".repeat(120));
+        assertTrue(m.contains("socket: ") && m.contains("107 bytes"), m);
+    }
+
+    @Test
     void typedAndTextValuesAreAlike() throws IOException {
         ExportSettings typed = parse(props("port", 10810, "read-only", true), "x");
         ExportSettings text = parse(props("port", "10810", "read-only", "true"), "x");
