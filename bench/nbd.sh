@@ -242,7 +242,10 @@ for r in rows:
     server = r["server"]
     mode = "tls" if " tls" in r["variant"] else "plain"
     cell[(server, mode, r["rw"], r["qd"])].append(float(r["iops"]))
-med = {k: sorted(v)[len(v) // 2] for k, v in cell.items()}
+def median(v):
+    v = sorted(v)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+med = {k: median(v) for k, v in cell.items()}
 print("median IOPS per cell; TLS cost = TLS / plaintext of the same server")
 print("%-9s %-9s %3s %10s %10s %10s %10s %10s %10s %9s %9s %9s" % ("rw", "", "qd", "aiolos", "aiolos-tls",
       "qemu-nbd", "qemu-tls", "nbdkit", "nbdkit-tls", "cost-aio", "cost-qemu", "cost-kit"))
