@@ -12,7 +12,8 @@ import org.aiolos.diskio.DiskRequestPool;
 import org.aiolos.diskio.IdQueue;
 
 /**
- * The {@code io_uring} engine (spec §7.2): READV / WRITEV / FSYNC(DATASYNC) on a ring of
+ * The {@code io_uring} engine (QEMU's {@code block/io_uring.c}): READV / WRITEV /
+ * FSYNC(DATASYNC) on a ring of
  * its own, whose descriptor is registered in the context as an fd handler (readable when
  * the CQ holds completions; its poll callback reads the CQ tail, no syscall). QEMU 10.2
  * shares the fd monitor's ring instead; a private ring (QEMU before 10.2) makes the
@@ -94,7 +95,8 @@ public final class IoUringEngine extends DiskEngineBase {
         while (!pending.isEmpty()) {
             long sqe = ring.nextSqe();
             if (sqe < 0) {
-                // SQ full: hand what is there to the kernel, then continue (spec §3.4 get_sqe).
+                // SQ full: hand what is there to the kernel, then continue (get_sqe in
+                // util/fdmon-io_uring.c).
                 sqFullSubmits++;
                 if (!enter()) {
                     return;
