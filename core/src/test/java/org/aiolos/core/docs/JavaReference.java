@@ -224,6 +224,9 @@ final class JavaReference {
             "int", "long", "float", "double");
 
     private static boolean looksLikeType(String arg) {
+        if (arg.endsWith(".class")) {
+            return false;
+        }
         String base = arg.replaceAll("(\\[\\]|\\.\\.\\.)+$", "");
         return PRIMITIVES.contains(base) || base.matches("([a-z]\\w*\\.)*[A-Z][\\w$.]*(<.*>)?");
     }
