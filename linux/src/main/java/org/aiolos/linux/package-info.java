@@ -24,7 +24,7 @@
  * on the module path.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.aiolos.linux;
 
 
