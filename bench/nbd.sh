@@ -24,6 +24,11 @@
 # NBD_ROUNDS_AIOLOS / NBD_ROUNDS_QEMU (comma lists of engines / --aio values) widen it.
 # The other modes below are the survey (every engine and fd monitor, one run per cell).
 #
+#   bench/nbd.sh memory [IMAGE] [ROUNDS, default 3] [SECONDS, default 3]
+#
+# memory: each server's RSS idle and with 1, 16 and 64 connections at QD32, and the cost
+# of each connection beyond the first (bench/lib/nbd_memory.py; goal <= 1 MiB).
+#
 # quick: one round of 5 s runs after 2 s of ramp, after a 5 s unmeasured warm-up of each
 # server; thorough: three rounds of 10 s runs after 2 s, after 15 s, and the table and
 # chart show each cell's median (the disk of this VM moves by up to 2x within minutes). Needs the tools of
@@ -33,7 +38,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
 image=${2:-bench/target/nbd-bench.img}
-if [ "$mode" = rounds ]; then
+if [ "$mode" = rounds ] || [ "$mode" = memory ]; then
   for tool in fio qemu-nbd nbdkit nbdinfo python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "nbd.sh: $tool is missing; run bin/install-test-tools" >&2; exit 1; }
   done
@@ -45,8 +50,13 @@ if [ "$mode" = rounds ]; then
     rm -f "$image"
     fio --name=prep --filename="$image" --rw=write --bs=1M --size=1G --direct=1 --ioengine=psync >/dev/null
   fi
-  out=${AIOLOS_BENCH_OUT:-bench/results/nbd-rounds-$(date +%F-%H%M)}
+  out=${AIOLOS_BENCH_OUT:-bench/results/nbd-$mode-$(date +%F-%H%M)}
   mkdir -p "$out"
+  if [ "$mode" = memory ]; then
+    python3 bench/lib/nbd_memory.py --image "$image" --rounds "${3:-3}" --seconds "${4:-3}" --out "$out" \
+      | tee "$out/nbd-memory-console.txt"
+    exit 0
+  fi
   python3 bench/lib/nbd_rounds.py --image "$image" --rounds "${3:-7}" --seconds "${4:-1}" --out "$out" \
     --aiolos "${NBD_ROUNDS_AIOLOS:-io_uring}" --qemu "${NBD_ROUNDS_QEMU:-io_uring}" | tee "$out/nbd-console.txt"
   exit 0
@@ -56,7 +66,7 @@ case "$mode" in
   # brief: phase 1 only, 2 s runs: what bench/run.sh quick includes to stay under 10 minutes.
   brief) secs=2; ramp=1; warmup=3; rounds=1; phases=1 ;;
   thorough) secs=10; ramp=2; warmup=15; rounds=3; phases=2 ;;
-  *) echo "usage: bench/nbd.sh [quick|brief|thorough|rounds] [IMAGE]" >&2; exit 2 ;;
+  *) echo "usage: bench/nbd.sh [quick|brief|thorough|rounds|memory] [IMAGE]" >&2; exit 2 ;;
 esac
 # NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
 secs=${NBD_BENCH_SECS:-$secs}

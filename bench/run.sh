@@ -25,7 +25,8 @@
 #   disk/              the disk engines against fio psync / libaio / io_uring in alternating
 #                      rounds (bench/disk.sh): disk-rounds.md (verdict per goal), .json
 #   nbd/               Aiolos against qemu-nbd and nbdkit in alternating rounds
-#                      (bench/nbd.sh rounds): nbd-rounds.md, .json
+#                      (bench/nbd.sh rounds): nbd-rounds.md, .json; thorough also the
+#                      servers' memory (bench/nbd.sh memory): nbd-memory.md, .json
 #   console.log        JMH's console output (per-iteration figures, loop counters)
 #   summary.md, *.svg  tables with ratios and charts (bench/scripts/report.py)
 # Every JMH row carries JMH's GC profiler (B/op of the whole JVM); the loop benchmarks also
@@ -118,6 +119,11 @@ else
   AIOLOS_BENCH_BUILT=1 AIOLOS_BENCH_OUT="$out/nbd" bash bench/nbd.sh rounds bench/target/nbd-bench.img \
     "$nbd_rounds" "$nbd_secs" || echo "bench/nbd.sh rounds failed (exit $?)"
   load "after nbd"
+  if [ "$mode" = thorough ]; then # about 4 minutes: not in quick's 10
+    AIOLOS_BENCH_BUILT=1 AIOLOS_BENCH_OUT="$out/nbd" bash bench/nbd.sh memory bench/target/nbd-bench.img 3 3 \
+      || echo "bench/nbd.sh memory failed (exit $?)"
+    load "after memory"
+  fi
 fi
 echo "total: $(( $(date +%s) - started )) s" | tee -a "$out/machine.txt"
 python3 bench/scripts/report.py "$out" || echo "report.py failed (exit $?)"
