@@ -33,6 +33,11 @@
 # openssl): TLS against TLS peers, and each server's TLS cost, in the same rounds.
 # The other modes below are the survey (every engine and fd monitor, one run per cell).
 #
+#   bench/nbd.sh memory [IMAGE] [ROUNDS, default 3] [SECONDS, default 3]
+#
+# memory: each server's RSS idle and with 1, 16 and 64 connections at QD32, and the cost
+# of each connection beyond the first (bench/lib/nbd_memory.py; goal <= 1 MiB).
+#
 # quick: one round of 5 s runs after 2 s of ramp, after a 5 s unmeasured warm-up of each
 # server; thorough: three rounds of 10 s runs after 2 s, after 15 s, and the table and
 # chart show each cell's median (the disk of this VM moves by up to 2x within minutes). Needs the tools of
@@ -42,7 +47,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
 image=${2:-bench/target/nbd-bench.img}
-if [ "$mode" = rounds ]; then
+if [ "$mode" = rounds ] || [ "$mode" = memory ]; then
   for tool in fio qemu-nbd nbdkit nbdinfo python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "nbd.sh: $tool is missing; run bin/install-test-tools" >&2; exit 1; }
   done
@@ -54,8 +59,13 @@ if [ "$mode" = rounds ]; then
     rm -f "$image"
     fio --name=prep --filename="$image" --rw=write --bs=1M --size=1G --direct=1 --ioengine=psync >/dev/null
   fi
-  out=${AIOLOS_BENCH_OUT:-bench/results/nbd-rounds-$(date +%F-%H%M)}
+  out=${AIOLOS_BENCH_OUT:-bench/results/nbd-$mode-$(date +%F-%H%M)}
   mkdir -p "$out"
+  if [ "$mode" = memory ]; then
+    python3 bench/lib/nbd_memory.py --image "$image" --rounds "${3:-3}" --seconds "${4:-3}" --out "$out" \
+      | tee "$out/nbd-memory-console.txt"
+    exit 0
+  fi
   tls=()
   if [ -n "${NBD_ROUNDS_TLS:-}" ]; then
     # NBD_ROUNDS_TLS=1: every server also runs with TLS required, on certificates made here.
@@ -82,7 +92,7 @@ case "$mode" in
   brief) secs=2; ramp=1; warmup=3; rounds=1; phases=1 ;;
   thorough) secs=10; ramp=2; warmup=15; rounds=3; phases=2 ;;
   tls) secs=5; ramp=2; warmup=5; rounds=2; phases=0 ;;
-  *) echo "usage: bench/nbd.sh [quick|brief|thorough|tls|rounds] [IMAGE]" >&2; exit 2 ;;
+  *) echo "usage: bench/nbd.sh [quick|brief|thorough|tls|rounds|memory] [IMAGE]" >&2; exit 2 ;;
 esac
 # NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
 secs=${NBD_BENCH_SECS:-$secs}

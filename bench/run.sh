@@ -25,7 +25,8 @@
 #   disk/              the disk engines against fio psync / libaio / io_uring in alternating
 #                      rounds (bench/disk.sh): disk-rounds.md (verdict per goal), .json
 #   nbd/               Aiolos against qemu-nbd and nbdkit in alternating rounds
-#                      (bench/nbd.sh rounds): nbd-rounds.md, .json
+#                      (bench/nbd.sh rounds): nbd-rounds.md, .json; thorough also the
+#                      servers' memory (bench/nbd.sh memory): nbd-memory.md, .json
 #   console.log        JMH's console output (per-iteration figures, loop counters)
 #   summary.md, *.svg  tables with ratios and charts (bench/scripts/report.py)
 # Every JMH row carries JMH's GC profiler (B/op of the whole JVM); the loop benchmarks also
@@ -37,10 +38,12 @@ regex=${2:-}
 extra=("${@:3}")
 case "$mode" in
   # *_secs / *_rounds: the alternating rounds of the disk and NBD head-to-heads.
-  quick) jmh_opts=(-f 1 -wi 2 -w 500ms -i 3 -r 1s) ; c_rounds=100000 ; c_adjacent=20000
-         disk_secs=1 ; disk_rounds=7 ; nbd_secs=1 ; nbd_rounds=7 ;;
+  # quick fits 10 minutes on the 2-core VM (2026-12-02: 1125 s with 1 s rounds and
+  # -wi 2 -w 500ms -i 3 -r 1s at load 12-25; hence the half-second rounds and shorter JMH).
+  quick) jmh_opts=(-f 1 -wi 1 -w 300ms -i 2 -r 500ms) ; c_rounds=100000 ; c_adjacent=20000
+         disk_secs=0.5 ; disk_rounds=7 ; nbd_secs=0.5 ; nbd_rounds=7 ; wake_secs=0.5 ; wake_rounds=7 ;;
   thorough) jmh_opts=(-f 3 -wi 5 -w 2s -i 10 -r 2s) ; c_rounds=1000000 ; c_adjacent=200000
-         disk_secs=3 ; disk_rounds=15 ; nbd_secs=3 ; nbd_rounds=15 ;;
+         disk_secs=3 ; disk_rounds=15 ; nbd_secs=3 ; nbd_rounds=15 ; wake_secs=2 ; wake_rounds=15 ;;
   *) echo "usage: bench/run.sh [quick|thorough] [JMH regex]" >&2; exit 2 ;;
 esac
 JAVA_HOME="$(bin/find-jdk25)"
@@ -95,9 +98,7 @@ if [ -n "$regex" ]; then
 else
   load "before C + peers"
   c_baseline before
-  wake_rounds=7
-  [ "$mode" = thorough ] && wake_rounds=15
-  python3 bench/lib/wake_rounds.py --rounds "$wake_rounds" --seconds 1 --out "$out/wake" \
+  python3 bench/lib/wake_rounds.py --rounds "$wake_rounds" --seconds "$wake_secs" --out "$out/wake" \
     --pairs aiolos-poll+polling:aiolos-poll,aiolos-epoll+polling:aiolos-epoll,aiolos-io_uring+polling:aiolos-io_uring \
     | tee -a "$out/console.log" || echo "wake_rounds.py failed (exit $?)"
   load "after wake rounds"
@@ -118,6 +119,11 @@ else
   AIOLOS_BENCH_BUILT=1 AIOLOS_BENCH_OUT="$out/nbd" bash bench/nbd.sh rounds bench/target/nbd-bench.img \
     "$nbd_rounds" "$nbd_secs" || echo "bench/nbd.sh rounds failed (exit $?)"
   load "after nbd"
+  if [ "$mode" = thorough ]; then # about 4 minutes: not in quick's 10
+    AIOLOS_BENCH_BUILT=1 AIOLOS_BENCH_OUT="$out/nbd" bash bench/nbd.sh memory bench/target/nbd-bench.img 3 3 \
+      || echo "bench/nbd.sh memory failed (exit $?)"
+    load "after memory"
+  fi
 fi
 echo "total: $(( $(date +%s) - started )) s" | tee -a "$out/machine.txt"
 python3 bench/scripts/report.py "$out" || echo "report.py failed (exit $?)"

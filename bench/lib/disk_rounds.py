@@ -88,6 +88,8 @@ class AiolosDisk(rounds.Contender):
 
 
 class Fio(rounds.Contender):
+    needs_warmup = False
+
     def __init__(self, engine, rw, qd, file):
         jobs, depth = (qd, 1) if engine == "psync" else (1, qd)
         self.name = f"fio {engine}" + (f" x{jobs}" if jobs > 1 else "")
@@ -98,7 +100,7 @@ class Fio(rounds.Contender):
                      "--output-format=json"]
 
     def round(self, seconds):
-        p = subprocess.Popen(self.args + [f"--runtime={seconds}"], stdout=subprocess.PIPE, text=True)
+        p = subprocess.Popen(self.args + [f"--runtime={round(seconds * 1000)}ms"], stdout=subprocess.PIPE, text=True)
         out = p.stdout.read()
         _, status, ru = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)

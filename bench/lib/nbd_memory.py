@@ -121,7 +121,7 @@ def main():
              "", "| server | idle at start, MiB | " + " | ".join(f"{c} conn, MiB" for c in conns)
              + " | idle after, MiB | per extra connection (1 -> " + str(conns[-1]) + "), KiB [min-max] "
              + "| per extra connection (1 -> " + str(conns[1] if len(conns) > 1 else conns[-1]) + "), KiB | goal <= 1 MiB |",
-             "|---|" + "---|" * (len(conns) + 4)]
+             "|---|" + "---|" * (len(conns) + 5)]
     summary = {}
     for s in started:
         rs = data[s.name]

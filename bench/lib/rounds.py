@@ -73,6 +73,8 @@ class Contender:
     and may implement start() / stop() for a long-lived process."""
 
     name = "?"
+    #: whether the warm-up round applies (a warm JVM's JIT; not a process per round)
+    needs_warmup = True
 
     def start(self):
         pass
@@ -91,7 +93,7 @@ def alternate(contenders, rounds, seconds, warmup_seconds=0.0, log=print):
     results = {c.name: [] for c in contenders}
     n = len(contenders)
     if warmup_seconds > 0:
-        for c in contenders:
+        for c in (c for c in contenders if c.needs_warmup):
             try:
                 c.round(warmup_seconds)
             except Exception as e:  # reported with the measured rounds below

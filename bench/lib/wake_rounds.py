@@ -81,6 +81,7 @@ class CPingPong(rounds.Contender):
     that a round lasts about the asked time (its own 10 % warm-up is not counted)."""
 
     name = "C eventfd+epoll_wait"
+    needs_warmup = False
 
     def __init__(self):
         self.trips = 20000

@@ -51,7 +51,7 @@ def read_jmh(d):
         iters = len(r["primaryMetric"].get("rawData", [[]])[0]) * len(r["primaryMetric"].get("rawData", [[]]))
         row = {
             "class": cls, "method": method, "params": r.get("params", {}),
-            "score": r["primaryMetric"]["score"], "error": r["primaryMetric"]["scoreError"],
+            "score": r["primaryMetric"]["score"], "error": float(r["primaryMetric"]["scoreError"]),  # "NaN" (a string) with fewer than 3 iterations
             "unit": r["primaryMetric"]["scoreUnit"], "jvm_b_op": s("gc.alloc.rate.norm"),
         }
         # Aux counters are per-iteration values that JMH sums (SUM policy) or averages
@@ -119,7 +119,7 @@ def bar_chart(path, title, unit, groups, note=""):
 
 
 def fmt(v):
-    if v is None:
+    if v is None or v != v:  # None, or NaN (no error bar from JMH with under 3 iterations)
         return "—"
     if abs(v) >= 100:
         return "{:,.0f}".format(v)
