@@ -51,6 +51,11 @@ class BuffersTest {
             assertThrows(IllegalArgumentException.class, () -> iov.set(0, b0, 11));
             assertThrows(IllegalArgumentException.class, () -> iov.set(0, b0, -1));
             assertThrows(IllegalArgumentException.class, () -> iov.set(0, MemorySegment.ofArray(new byte[4])));
+            Arena closed = Arena.ofShared();
+            MemorySegment freed = closed.allocate(64);
+            closed.close();
+            IllegalArgumentException dead = assertThrows(IllegalArgumentException.class, () -> iov.set(2, freed));
+            assertEquals("iovec buffer 2 is no longer alive: its arena is closed", dead.getMessage());
             assertThrows(IllegalArgumentException.class, () -> iov.count(5));
             iov.close();
             assertThrows(IllegalStateException.class, iov::address);
