@@ -75,7 +75,16 @@ final class Connection {
         }
     }
 
-    private enum RecvWait { NONE, READABLE, SLOT }
+    private enum RecvWait { NONE, READABLE, SLOT, BUDGET }
+
+    /**
+     * Payload bytes (READ data, WRITE payloads) one connection may have in flight; the
+     * receiver waits for room before reading the next request's payload, so a client's
+     * memory is bounded by bytes as well as by {@link Proto#MAX_REQUESTS}. A request that
+     * finds the connection idle always goes through (one is at most
+     * {@link Proto#MAX_PAYLOAD}).
+     */
+    static final long PAYLOAD_BUDGET = 64L << 20;
 
     private final ServerCore server;
     private final AioContext ctx;
@@ -107,6 +116,8 @@ final class Connection {
     private boolean regRead;
     private boolean regWrite;
     private int inFlight;
+    /** Payload bytes of this connection's requests in flight. */
+    private long payloadInFlight;
     /** No further requests are read. */
     private boolean stopping;
     /** Waiting writers give up: the client does not read, or the socket failed. */
@@ -573,6 +584,10 @@ final class Connection {
                 return;
             }
             int error = validate(type, flags, offset, length);
+            long budget = error == 0 && (type == Proto.CMD_READ || type == Proto.CMD_WRITE) ? length : 0;
+            if (budget > 0 && !awaitPayloadRoom(budget)) {
+                return; // stopped while waiting
+            }
             BufferPool.Buffer payload = null;
             if (type == Proto.CMD_WRITE) {
                 if (length > Proto.MAX_PAYLOAD) {
@@ -650,6 +665,47 @@ final class Connection {
 
     private record Request(int type, int flags, long cookie, long offset, long length, int error,
                            BufferPool.Buffer payload) {
+        /** The bytes this request holds of the connection's and the export's budgets. */
+        long budgeted() {
+            return error == 0 && (type == Proto.CMD_READ || type == Proto.CMD_WRITE) ? length : 0;
+        }
+    }
+
+    /**
+     * Waits until {@code bytes} more payload fit the connection's and the export's budgets,
+     * then takes them. The client's further requests stay in the socket meanwhile (TCP
+     * back-pressure), as they do at {@link Proto#MAX_REQUESTS}.
+     *
+     * @return false if the connection stopped while waiting
+     */
+    private boolean awaitPayloadRoom(long bytes) {
+        while (!stopping && !((inFlight == 0 || payloadInFlight + bytes <= PAYLOAD_BUDGET)
+                && export.payloadFits(bytes))) {
+            recvWait = RecvWait.BUDGET;
+            export.awaitBudget(this);
+            while (recvWait == RecvWait.BUDGET) {
+                Coroutines.yieldNow();
+            }
+        }
+        if (stopping) {
+            return false;
+        }
+        payloadInFlight += bytes;
+        export.takePayload(bytes);
+        return true;
+    }
+
+    /** From the export: payload was released; a receiver waiting for room looks again. */
+    void budgetReleased() {
+        if (recvWait == RecvWait.BUDGET) {
+            recvWait = RecvWait.NONE;
+            Coroutines.enter(ctx, receiver);
+        }
+    }
+
+    /** Payload bytes of this connection's requests in flight (for tests). */
+    long payloadInFlight() {
+        return payloadInFlight;
     }
 
     private void spawn(Request r) {
@@ -712,6 +768,11 @@ final class Connection {
                 server.pool().put(buf);
             }
             inFlight--;
+            long budgeted = r.budgeted();
+            if (budgeted > 0) {
+                payloadInFlight -= budgeted;
+                e.releasePayload(budgeted); // may wake this connection's receiver, or another's
+            }
             if (recvWait == RecvWait.SLOT) {
                 recvWait = RecvWait.NONE;
                 Coroutines.enter(ctx, receiver);
