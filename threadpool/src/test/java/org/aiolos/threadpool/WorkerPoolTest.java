@@ -27,7 +27,10 @@ import org.aiolos.core.AiolosContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The pool on its own, opened from the factory on a real context (spec §6). */
+/**
+ * The pool on its own, opened from the factory on a real context (QEMU's
+ * {@code util/thread-pool.c}).
+ */
 class WorkerPoolTest {
     private final Fixture fx = new Fixture();
 

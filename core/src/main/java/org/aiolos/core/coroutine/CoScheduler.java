@@ -7,7 +7,8 @@ import org.aiolos.api.BottomHalf;
 
 /**
  * A context's scheduled coroutines (QEMU {@code scheduled_coroutines} and
- * {@code co_schedule_bh}, spec §5.3): a lock-free LIFO that any thread pushes onto, and
+ * {@code co_schedule_bh}; {@code aio_co_schedule} and {@code co_schedule_bh_cb} in
+ * {@code util/async.c}): a lock-free LIFO that any thread pushes onto, and
  * a bottom half that takes the whole list, reverses it to scheduling order and enters
  * each coroutine in the context's thread.
  *
@@ -62,6 +63,18 @@ public final class CoScheduler {
         if (failure != null) {
             CoroutineEngine.rethrow(failure);
         }
+    }
+
+    /**
+     * How many coroutines are scheduled. Read from any thread for statistics: the walk may
+     * see the list mid-change, so the count is a snapshot that can be slightly off.
+     */
+    public int scheduledCount() {
+        int n = 0;
+        for (CoroutineImpl c = list.peek(); c != null; c = c.schedNext) {
+            n++;
+        }
+        return n;
     }
 
     /** The coroutines still scheduled, described for close()'s refusal. */
