@@ -154,6 +154,10 @@ class NbdLifecycleTest {
             {"--port=+5", "--read-only", "--port needs a number 0..65535, got +5"},
             {"--read-only=yes", "--direct", "--read-only takes no value"},
             {"--fdmon=kqueue", "--direct", "--fdmon must be poll, epoll or io_uring, got kqueue"},
+            {"--tls", "sometimes", "--tls must be off, on or require, got 'sometimes'"},
+            {"--tls=require", "--read-only", "tls=require needs a credentials directory (tls-creds)"},
+            {"--tls-allow", "CN=x", "verify-peer and allowed clients need tls=on or tls=require"},
+            {"--socket-mode", "999", "--socket-mode needs an octal mode 0..0777, got 999"},
         };
         for (String[] c : cases) {
             Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-exports",

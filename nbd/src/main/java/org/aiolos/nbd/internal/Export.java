@@ -69,7 +69,7 @@ public final class Export {
 
     /** Home thread only. */
     final List<Connection> connections = new ArrayList<>();
-    private final List<Connection> budgetWaiters = new ArrayList<>();
+    private final List<Transmission> budgetWaiters = new ArrayList<>();
     private long payloadInFlight;
     boolean removed;
     private boolean closed;
@@ -214,7 +214,6 @@ public final class Export {
 
     void detach(Connection c) {
         connections.remove(c);
-        budgetWaiters.remove(c);
         connectionCount = connections.size();
     }
 
@@ -237,16 +236,16 @@ public final class Export {
     void releasePayload(long bytes) {
         payloadInFlight -= bytes;
         if (!budgetWaiters.isEmpty()) {
-            List<Connection> waiting = new ArrayList<>(budgetWaiters); // a woken receiver may wait again
+            List<Transmission> waiting = new ArrayList<>(budgetWaiters); // a woken receiver may wait again
             budgetWaiters.clear();
-            for (Connection c : waiting) {
+            for (Transmission c : waiting) {
                 c.budgetReleased();
             }
         }
     }
 
     /** {@code c}'s receiver waits for payload to be released, by any of the export's connections. */
-    void awaitBudget(Connection c) {
+    void awaitBudget(Transmission c) {
         if (!budgetWaiters.contains(c)) {
             budgetWaiters.add(c);
         }

@@ -145,7 +145,7 @@ public final class NbdConfigCommands {
         store.commit(stored);
         String verb = created ? "created" : "applied";
         if (now.serving()) {
-            return name + ": " + verb + ", serving nbd://" + now.listener().bound() + "/" + name + " on IOThread '"
+            return name + ": " + verb + ", serving " + now.listener().uri(name) + " on IOThread '"
                     + now.settings().iothread() + "'";
         }
         return name + ": " + verb + ", " + now.waiting();

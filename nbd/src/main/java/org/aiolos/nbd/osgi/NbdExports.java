@@ -42,8 +42,6 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  */
 @Component(service = NbdExports.class, immediate = true)
 public final class NbdExports {
-    /** The service property naming an IOThread's context (core's IOThreadRunner sets it). */
-    static final String CONTEXT_NAME = "aiolos.name";
     private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
 
     private final Map<String, ExportEntry> entries = new TreeMap<>();
@@ -65,7 +63,7 @@ public final class NbdExports {
     @Reference(service = AioContext.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     synchronized void bindContext(AioContext ctx, Map<String, Object> props) {
-        if (ctx instanceof AiolosContext ac && props.get(CONTEXT_NAME) instanceof String name) {
+        if (ctx instanceof AiolosContext ac && props.get(AioContext.NAME_PROPERTY) instanceof String name) {
             contexts.put(name, ac);
             reconcile();
         }
@@ -73,7 +71,7 @@ public final class NbdExports {
 
     /** Removes the context only if it is still this one (a namesake may have replaced it). */
     synchronized void unbindContext(AioContext ctx, Map<String, Object> props) {
-        if (props.get(CONTEXT_NAME) instanceof String name && contexts.remove(name, ctx)) {
+        if (props.get(AioContext.NAME_PROPERTY) instanceof String name && contexts.remove(name, ctx)) {
             reconcile();
         }
     }
@@ -262,10 +260,16 @@ public final class NbdExports {
         if (l != null && l.context != ctx) {
             return "iothread: " + s.endpoint() + " is served by IOThread '" + l.iothread + "'";
         }
+        if (l != null && !l.server.tls().equals(s.tls())) {
+            return "tls: " + s.endpoint() + " is served with tls=" + l.server.tls().mode()
+                    + " and other TLS settings; exports sharing a listener must agree on them";
+        }
         boolean fresh = l == null;
         if (fresh) {
             try {
-                l = new Listener(s.endpoint(), s.iothread(), ctx, NbdServer.start(ctx, s.address(), s.port()));
+                NbdServer server = s.socket() != null ? NbdServer.startUnix(ctx, s.socket(), s.socketMode(), s.tls())
+                        : NbdServer.start(ctx, s.address(), s.port(), s.tls());
+                l = new Listener(s.endpoint(), s.iothread(), ctx, server);
             } catch (IOException | RuntimeException ex) {
                 return listenFailure(s, ex);
             }
@@ -292,6 +296,12 @@ public final class NbdExports {
      * (the port's range is checked before, so an IllegalArgumentException is the address).
      */
     private static String listenFailure(ExportSettings s, Exception ex) {
+        if (String.valueOf(ex.getMessage()).startsWith("tls-creds ")) {
+            return "tls-creds: " + ex.getMessage().substring("tls-creds ".length());
+        }
+        if (s.socket() != null) {
+            return "socket: cannot listen on " + s.endpoint() + ": " + ex.getMessage();
+        }
         // The server's IOException repeats "cannot listen on A:P"; the root cause has the errno.
         Throwable root = ex;
         while (root.getCause() != null) {
@@ -336,8 +346,8 @@ public final class NbdExports {
     }
 
     private static void announce(ExportSettings s, Listener l) {
-        String msg = "nbd: export '" + s.name() + "' of " + s.file() + " at nbd://" + l.bound() + "/" + s.name()
-                + " on IOThread '" + s.iothread() + "' (try: nbdinfo nbd://" + l.bound() + "/" + s.name() + ")";
+        String msg = "nbd: export '" + s.name() + "' of " + s.file() + " at " + l.uri(s.name())
+                + " on IOThread '" + s.iothread() + "' (try: nbdinfo " + l.uri(s.name()) + ")";
         LOG.log(System.Logger.Level.INFO, msg);
         if (Boolean.getBoolean("aiolos.nbd.announce")) {
             System.out.println(msg);
