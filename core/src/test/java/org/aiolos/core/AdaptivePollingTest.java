@@ -53,6 +53,54 @@ class AdaptivePollingTest {
         // Registering notified the context; with every handler pollable, that poll looks
         // at no fd (aio_poll in util/aio-posix.c), so consume it before the tests start.
         assertFalse(ctx.poll(false));
+        // A monitor's first waits are cold and not measured (Loop.COLD_WAITS, 8); with polling
+        // still off they change nothing here, and the tests below measure warm waits.
+        for (int i = 0; i < COLD_WAITS; i++) {
+            kick.set();
+            ctx.poll(true);
+        }
+        assertEquals(0, fdReads.get());
+    }
+
+    /** Loop.COLD_WAITS. */
+    static final int COLD_WAITS = 8;
+
+    @Test
+    void aMonitorsColdFirstWaitsNeverShrinkThePollTime() throws Exception {
+        AiolosContext fresh = contexts.open("cold");
+        fresh.poll(false);
+        EventFd e = EventFd.open(false);
+        try {
+            AtomicBoolean work = new AtomicBoolean();
+            fresh.setEventNotifier(e, e::testAndClear, work::get, () -> work.set(false));
+            fresh.setPollParams(1_000, 0, 0); // 1 us: every wait of a machine is longer
+            fresh.poll(false); // consumes the registration's notify
+            // The first waits are slower than poll-max-ns (a 5 ms one is made sure of): not
+            // measured, they give the handler the first step instead of shrinking it.
+            Thread late = Thread.ofPlatform().start(() -> {
+                NotifyTest.sleepMillis(5);
+                e.set();
+            });
+            fresh.poll(true);
+            late.join();
+            assertEquals(1_000, fresh.pollNsOf(e.fd()), "the first step (4 us), capped at poll-max-ns");
+            for (int i = 1; i < COLD_WAITS; i++) {
+                e.set();
+                fresh.poll(true);
+                assertEquals(1_000, fresh.pollNsOf(e.fd()), "cold wait " + (i + 1) + " did not shrink it");
+            }
+            // The first measured wait: 5 ms against a 1 us maximum shrinks it (poll-shrink 0: to 0).
+            late = Thread.ofPlatform().start(() -> {
+                NotifyTest.sleepMillis(5);
+                e.set();
+            });
+            fresh.poll(true);
+            late.join();
+            assertEquals(0, fresh.pollNsOf(e.fd()), "a measured wait over poll-max-ns shrinks as QEMU does");
+        } finally {
+            fresh.setEventNotifier(e, null, null, null);
+            e.close();
+        }
     }
 
     @AfterEach

@@ -19,6 +19,7 @@ class ReadmeExampleTest {
     @Test
     void theReadmeExampleRunsAsAdvertised() throws Exception {
         List<String> out = new CopyOnWriteArrayList<>();
+        long[] firedAfterNs = {-1};
         try (IOThread io = Aiolos.newIOThread("io0"); EventFd kick = EventFd.open(false)) {
             io.start();
             AioContext ctx = io.context();
@@ -29,7 +30,11 @@ class ReadmeExampleTest {
                 out.add("kicked");
             }, null, null);
             kick.set();
-            AioTimer tick = ctx.newTimer(ClockType.REALTIME, TimeScale.MS, () -> out.add("tick"));
+            long armedAt = System.nanoTime();
+            AioTimer tick = ctx.newTimer(ClockType.REALTIME, TimeScale.MS, () -> {
+                firedAfterNs[0] = System.nanoTime() - armedAt;
+                out.add("tick");
+            });
             tick.mod(ctx.clocks().now(ClockType.REALTIME, TimeScale.MS) + 10);
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (out.size() < 3 && System.nanoTime() < deadline) {
@@ -40,6 +45,12 @@ class ReadmeExampleTest {
         }
         assertEquals(3, out.size(), String.valueOf(out));
         assertTrue(out.containsAll(List.of("hello", "kicked", "tick")), String.valueOf(out));
-        assertEquals("tick", out.get(2), "the 10 ms timer fires last");
+        // What the example promises: each callback runs once, and the timer not before its
+        // 10 ms deadline. Not the order: the bottom half and the kick are usually seen first,
+        // but a loaded machine can hold the IOThread back until the timer has expired too,
+        // and the kick's readiness may then reach the loop an iteration after the timers ran
+        // (an io_uring POLL_ADD submitted in that iteration completes in the next one).
+        assertTrue(firedAfterNs[0] >= 9_000_000L, "the timer fired " + firedAfterNs[0] + " ns after it was armed"
+                + " for 10 ms (millisecond scale: at most 1 ms of rounding)");
     }
 }

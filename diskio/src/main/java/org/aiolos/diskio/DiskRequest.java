@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Objects;
 import org.aiolos.api.diskio.DiskFile;
 import org.aiolos.api.diskio.DiskIoEngine;
@@ -38,7 +39,14 @@ public final class DiskRequest {
     private Kind kind;
     private DiskFile file;
     private long offset;
+    /**
+     * The request's own copy of the caller's buffer array, held until the request is
+     * released: the caller may reuse its array at once, and the segments stay reachable
+     * (so memory of an automatic arena cannot be collected) while the kernel uses them.
+     */
+    private final MemorySegment[] inlineBuffers = new MemorySegment[INLINE_IOVECS];
     private MemorySegment[] buffers;
+    private int bufferCount;
     private boolean fua;
     private IoCompletion completion;
     private long length;
@@ -52,7 +60,11 @@ public final class DiskRequest {
     }
 
     /**
-     * Checks a read or write before anything is submitted.
+     * Checks a read or write before anything is submitted: the offset, the number of
+     * buffers, that each buffer is native, not empty and still alive (its arena not
+     * closed), that a read's buffers are writable, and for O_DIRECT the alignments. The
+     * iovec handed to the kernel is built from each segment's own address and size, so an
+     * entry can never be longer than its segment.
      *
      * @throws IllegalArgumentException naming the bad value (and, for O_DIRECT, the
      *     alignment needed)
@@ -80,7 +92,19 @@ public final class DiskRequest {
             MemorySegment b = buffers[i];
             if (b == null || !b.isNative() || b.byteSize() == 0) {
                 throw new IllegalArgumentException(what(kind, file, false) + "buffer " + i
-                        + (b == null ? " is null" : b.isNative() ? " is empty" : " is not native memory"));
+                        + (b == null ? " is null" : b.isNative() ? " is empty" : " is not native memory"
+                                + " (a heap segment can move during the transfer; allocate it from an Arena)"));
+            }
+            // The kernel writes and reads these bytes by address, outside every check FFM makes
+            // on a Java access: memory already freed would be corrupted (or the allocator's own
+            // bookkeeping with it, which aborts the JVM), and a read-only view would be written.
+            if (!b.scope().isAlive()) {
+                throw new IllegalArgumentException(what(kind, file, false) + "buffer " + i
+                        + " is no longer alive: the arena that allocated it is closed");
+            }
+            if (kind == Kind.READ && b.isReadOnly()) {
+                throw new IllegalArgumentException(what(kind, file, false) + "buffer " + i
+                        + " is read-only and cannot receive the data read");
             }
             if (direct && b.address() % file.memoryAlignment() != 0) {
                 throw new IllegalArgumentException(what(kind, file, true) + "buffer " + i + " address 0x"
@@ -103,15 +127,23 @@ public final class DiskRequest {
         this.kind = k;
         this.file = f;
         this.offset = off;
-        this.buffers = bufs;
         this.fua = forceUnitAccess;
         this.completion = c;
         this.done = 0;
         this.result = 0;
         long len = 0;
+        buffers = null;
+        bufferCount = 0;
         if (bufs != null) {
-            for (MemorySegment b : bufs) {
-                len += b.byteSize();
+            if (bufs.length > INLINE_IOVECS) {
+                buffers = bufs.clone();
+            } else {
+                buffers = inlineBuffers;
+                System.arraycopy(bufs, 0, buffers, 0, bufs.length);
+            }
+            bufferCount = bufs.length;
+            for (int i = 0; i < bufferCount; i++) {
+                len += buffers[i].byteSize();
             }
             iov = inlineIov;
             if (bufs.length > INLINE_IOVECS) {
@@ -125,7 +157,9 @@ public final class DiskRequest {
     }
 
     void clear() {
+        Arrays.fill(inlineBuffers, null);
         buffers = null;
+        bufferCount = 0;
         completion = null;
         file = null;
         if (ownArena != null) {
@@ -143,7 +177,8 @@ public final class DiskRequest {
             return;
         }
         long skip = done;
-        for (MemorySegment b : buffers) {
+        for (int i = 0; i < bufferCount; i++) {
+            MemorySegment b = buffers[i];
             long size = b.byteSize();
             if (skip >= size) {
                 skip -= size;
@@ -208,7 +243,8 @@ public final class DiskRequest {
 
     private void zeroFrom(long from) {
         long skip = from;
-        for (MemorySegment b : buffers) {
+        for (int i = 0; i < bufferCount; i++) {
+            MemorySegment b = buffers[i];
             long size = b.byteSize();
             if (skip >= size) {
                 skip -= size;

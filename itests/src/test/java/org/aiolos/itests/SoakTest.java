@@ -452,8 +452,12 @@ class SoakTest {
         }
     }
 
-    /** fds, live threads, heap after a GC, and RSS. */
-    private record Snapshot(int fds, int threads, long heapAfterGc, long rssKb) {
+    /**
+     * fds, live threads, heap after a GC, RSS, and the native memory Native Memory Tracking
+     * sees as committed (total, and "Other": FFM/Unsafe allocations such as the rings' and
+     * the requests' buffers), -1 when the JVM runs without {@code -XX:NativeMemoryTracking}.
+     */
+    private record Snapshot(int fds, int threads, long heapAfterGc, long rssKb, long nmtKb, long nmtOtherKb) {
         static Snapshot take() throws Exception {
             for (int i = 0; i < 3; i++) {
                 System.gc();
@@ -463,12 +467,40 @@ class SoakTest {
             long rss = Files.readAllLines(Path.of("/proc/self/status")).stream()
                     .filter(l -> l.startsWith("VmRSS:")).map(l -> l.replaceAll("\\D", "")).mapToLong(Long::parseLong)
                     .findFirst().orElse(-1);
-            return new Snapshot(Fds.openFdCount(), ManagementFactory.getThreadMXBean().getThreadCount(), heap, rss);
+            String nmt = nativeMemorySummary();
+            return new Snapshot(Fds.openFdCount(), ManagementFactory.getThreadMXBean().getThreadCount(), heap, rss,
+                    committedKb(nmt, "Total: "), committedKb(nmt, "- Other ("));
+        }
+
+        /** jcmd VM.native_memory summary, through the DiagnosticCommand MBean. */
+        private static String nativeMemorySummary() {
+            try {
+                return String.valueOf(ManagementFactory.getPlatformMBeanServer().invoke(
+                        new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
+                        new Object[] {new String[] {"summary", "scale=KB"}}, new String[] {String[].class.getName()}));
+            } catch (Exception e) {
+                return "";
+            }
+        }
+
+        /** The committed KB of the summary line that starts with {@code prefix}, or -1. */
+        private static long committedKb(String nmt, String prefix) {
+            for (String line : nmt.split("\n")) {
+                String t = line.strip().replaceAll("\\s+", " ");
+                if (t.startsWith(prefix)) {
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("committed=(\\d+)KB").matcher(t);
+                    if (m.find()) {
+                        return Long.parseLong(m.group(1));
+                    }
+                }
+            }
+            return -1;
         }
 
         @Override
         public String toString() {
-            return "fds=" + fds + " threads=" + threads + " heapAfterGc=" + heapAfterGc / 1024 + "KiB rss=" + rssKb + "KiB";
+            return "fds=" + fds + " threads=" + threads + " heapAfterGc=" + heapAfterGc / 1024 + "KiB rss=" + rssKb
+                    + "KiB nmtCommitted=" + nmtKb + "KiB nmtOther=" + nmtOtherKb + "KiB";
         }
     }
 }

@@ -42,7 +42,8 @@ record LaunchOptions(Mode mode, Path script, boolean clean) {
               --version      prints the versions of Aiolos, Felix and Java and exits
             Scripts stop at the first command that fails; the exit status is 0 when every command
             succeeded, 1 when one failed, 2 for a bad command line.
-            Environment: AIOLOS_CONF (another conf/ folder), AIOLOS_JAVA_OPTS (JVM options).""";
+            Environment: AIOLOS_CONF (another conf/ folder), AIOLOS_JAVA_OPTS (JVM options; the
+            default heap is -Xms32m -Xmx256m, and a -Xmx given here wins).""";
 
     /**
      * @param args the command line

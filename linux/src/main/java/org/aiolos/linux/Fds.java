@@ -80,7 +80,7 @@ public final class Fds {
      * @return n ≥ 0 (0 = end of file), or -EAGAIN / -EINTR
      */
     public static int read(int fd, MemorySegment buf, long len) {
-        checkBuffer(buf, len);
+        checkReadTarget(buf, len);
         long r = Native.read(fd, buf, len, false);
         if (r >= 0 || r == -Errno.EAGAIN || r == -Errno.EINTR) {
             return (int) r;
@@ -100,6 +100,18 @@ public final class Fds {
             return (int) r;
         }
         throw new SyscallException("write", "fd " + fd + ", " + len + " bytes", (int) -r);
+    }
+
+    /**
+     * {@link #checkBuffer} for a buffer the kernel writes into: FFM checks that a segment
+     * passed to a system call is alive, but not that it is writable, so a read-only view
+     * would be written by the kernel.
+     */
+    static void checkReadTarget(MemorySegment buf, long len) {
+        checkBuffer(buf, len);
+        if (buf.isReadOnly()) {
+            throw new IllegalArgumentException("buffer is read-only and cannot receive the data read");
+        }
     }
 
     static void checkBuffer(MemorySegment buf, long len) {

@@ -90,7 +90,7 @@ public final class Files {
 
     /** Reads up to {@code len} bytes at {@code offset}: n ≥ 0 (0 at EOF), or -EINTR / -EAGAIN. */
     public static long pread(int fd, MemorySegment buf, long len, long offset) {
-        Fds.checkBuffer(buf, len);
+        Fds.checkReadTarget(buf, len);
         checkOffset(offset);
         return result("pread", Native.pread(fd, buf, len, offset), fd, len, offset);
     }

@@ -47,6 +47,10 @@ public final class IoVecArray implements AutoCloseable {
         if (!buf.isNative()) {
             throw new IllegalArgumentException("iovec buffers must be native segments");
         }
+        // Only the address is kept: the caller keeps the memory alive while the kernel uses it.
+        if (!buf.scope().isAlive()) {
+            throw new IllegalArgumentException("iovec buffer " + i + " is no longer alive: its arena is closed");
+        }
         if (len < 0 || len > buf.byteSize()) {
             throw new IllegalArgumentException("iovec length " + len + " outside [0, " + buf.byteSize() + "]");
         }

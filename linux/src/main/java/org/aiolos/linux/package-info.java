@@ -26,7 +26,7 @@
  * <p>1.1.0: {@link org.aiolos.linux.UnixSockets} (listening Unix domain sockets).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.aiolos.linux;
 
 

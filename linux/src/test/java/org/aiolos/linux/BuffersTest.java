@@ -11,6 +11,24 @@ import org.junit.jupiter.api.Test;
 /** AlignedBuffers and IoVecArray. */
 class BuffersTest {
     @Test
+    void mappedBuffersArePageAlignedZeroedAndUnmappedWithTheirArena() throws Exception {
+        Arena a = Arena.ofShared();
+        MemorySegment m = AlignedBuffers.map(a, (3 << 20) + 1);
+        assertEquals((3 << 20) + 4096, m.byteSize(), "rounded up to whole pages");
+        assertTrue(AlignedBuffers.isAligned(m, 4096));
+        assertEquals(0, m.get(java.lang.foreign.ValueLayout.JAVA_LONG, m.byteSize() - 8), "zeroed");
+        m.fill((byte) 7);
+        String start = Long.toHexString(m.address()) + "-";
+        assertTrue(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps")).stream()
+                .anyMatch(l -> l.startsWith(start)), "mapped");
+        a.close();
+        assertTrue(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps")).stream()
+                .noneMatch(l -> l.startsWith(start)), "unmapped when the arena closed");
+        assertThrows(IllegalArgumentException.class, () -> AlignedBuffers.map(Arena.global(), 0));
+        assertThrows(NullPointerException.class, () -> AlignedBuffers.map(null, 4096));
+    }
+
+    @Test
     void alignedAllocation() {
         try (Arena a = Arena.ofConfined()) {
             for (long al : new long[] {1, 8, 512, 4096, 1 << 16}) {
@@ -51,6 +69,11 @@ class BuffersTest {
             assertThrows(IllegalArgumentException.class, () -> iov.set(0, b0, 11));
             assertThrows(IllegalArgumentException.class, () -> iov.set(0, b0, -1));
             assertThrows(IllegalArgumentException.class, () -> iov.set(0, MemorySegment.ofArray(new byte[4])));
+            Arena closed = Arena.ofShared();
+            MemorySegment freed = closed.allocate(64);
+            closed.close();
+            IllegalArgumentException dead = assertThrows(IllegalArgumentException.class, () -> iov.set(2, freed));
+            assertEquals("iovec buffer 2 is no longer alive: its arena is closed", dead.getMessage());
             assertThrows(IllegalArgumentException.class, () -> iov.count(5));
             iov.close();
             assertThrows(IllegalStateException.class, iov::address);

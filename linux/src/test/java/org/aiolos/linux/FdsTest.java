@@ -65,7 +65,17 @@ class FdsTest {
             assertThrows(IllegalArgumentException.class,
                     () -> Fds.write(1, MemorySegment.ofArray(new byte[8]), 8), "heap segments are refused");
             assertThrows(NullPointerException.class, () -> Fds.read(0, null, 1));
+            IllegalArgumentException ro = assertThrows(IllegalArgumentException.class,
+                    () -> Fds.read(0, b.asReadOnly(), 8), "the kernel would write a read-only view");
+            assertEquals("buffer is read-only and cannot receive the data read", ro.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Files.pread(0, b.asReadOnly(), 8, 0));
         }
+        Arena closed = Arena.ofShared();
+        MemorySegment freed = closed.allocate(1 << 20);
+        closed.close();
+        // FFM refuses a closed segment handed to a system call before the call is made.
+        assertThrows(IllegalStateException.class, () -> Fds.read(0, freed, 8));
+        assertThrows(IllegalStateException.class, () -> Files.pread(0, freed, 1 << 20, 0));
         assertFalse(Fds.isOpen(-1));
     }
 

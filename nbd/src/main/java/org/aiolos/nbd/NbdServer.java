@@ -172,6 +172,28 @@ public final class NbdServer implements AutoCloseable {
         core.setHandshakeTimeout(timeout);
     }
 
+    /**
+     * The native memory of the request payload buffers now (the buffer pool's own
+     * counters): what requests in flight hold, the most they have held, and what idle
+     * buffers kept for reuse hold (at most 32 MiB per server). Payload in flight is bounded
+     * at 64 MiB per connection and 256 MiB per export (docs/nbd.md, "Memory").
+     */
+    public BufferMemory bufferMemory() {
+        long[] m = core.bufferMemory();
+        return new BufferMemory(m[0], m[1], m[2], m[3]);
+    }
+
+    /**
+     * The request buffers' memory: bytes by size class.
+     *
+     * @param liveBytes held by requests in flight
+     * @param peakLiveBytes the most {@code liveBytes} has been since the server started
+     * @param cachedBytes held by idle buffers kept for reuse
+     * @param maxCachedBytes the limit of {@code cachedBytes}
+     */
+    public record BufferMemory(long liveBytes, long peakLiveBytes, long cachedBytes, long maxCachedBytes) {
+    }
+
     /** Client connections open now, in negotiation or transmission. */
     public int connectionCount() {
         return core.connectionCount();

@@ -10,7 +10,7 @@
  * {@code socketPath} (Unix domain socket listeners).
  */
 @Export
-@Version("0.3.0")
+@Version("0.4.0")
 package org.aiolos.nbd;
 
 import org.osgi.annotation.bundle.Export;

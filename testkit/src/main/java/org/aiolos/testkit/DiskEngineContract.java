@@ -469,6 +469,138 @@ public abstract class DiskEngineContract {
         assertEquals(8, res.values[0]);
     }
 
+    /**
+     * Memory the kernel would write into or read from after it was freed, or a read-only
+     * view it would write into: rejected at submission, naming the buffer and why, nothing
+     * submitted, the engine still working. A read into a closed arena used to be accepted
+     * by every engine (4 KiB "succeeded" into freed memory, 1 MiB aborted the JVM).
+     */
+    @Test
+    void freedReadOnlyAndHeapBuffersAreRejectedNamingTheBuffer() {
+        for (long size : new long[] {4096, 1 << 20}) {
+            Arena closed = Arena.ofShared();
+            MemorySegment freed = TestFile.buffer(closed, size);
+            closed.close();
+            for (DiskFile f : new DiskFile[] {file.buffered, file.direct}) {
+                IllegalArgumentException read = assertThrows(IllegalArgumentException.class,
+                        () -> engine.readv(f, 0, new MemorySegment[] {TestFile.buffer(arena, 4096), freed}, r -> {
+                            throw new AssertionError("a rejected request completed with " + r);
+                        }));
+                assertEquals("read on fd " + f.fd() + ": buffer 1 is no longer alive: the arena that allocated it"
+                        + " is closed", read.getMessage());
+                IllegalArgumentException write = assertThrows(IllegalArgumentException.class,
+                        () -> engine.writev(f, 0, new MemorySegment[] {freed}, false, r -> { }));
+                assertTrue(write.getMessage().startsWith("write on fd " + f.fd() + ": buffer 0 is no longer alive"),
+                        write.getMessage());
+            }
+        }
+        MemorySegment readOnly = TestFile.buffer(arena, 4096).asReadOnly();
+        IllegalArgumentException ro = assertThrows(IllegalArgumentException.class,
+                () -> engine.readv(file.direct, 0, new MemorySegment[] {readOnly}, r -> { }));
+        assertEquals("read on fd " + file.direct.fd() + ": buffer 0 is read-only and cannot receive the data read",
+                ro.getMessage());
+        assertEquals(0, readOnly.get(ValueLayout.JAVA_BYTE, 0), "the kernel never wrote the read-only buffer");
+        IllegalArgumentException heap = assertThrows(IllegalArgumentException.class,
+                () -> engine.writev(file.buffered, 0, new MemorySegment[] {MemorySegment.ofArray(new byte[64])},
+                        false, r -> { }));
+        assertTrue(heap.getMessage().startsWith("write on fd " + file.buffered.fd()
+                + ": buffer 0 is not native memory"), heap.getMessage());
+        assertEquals(0, engine.inFlight(), "nothing was submitted");
+
+        // A read-only segment is a fine source for a write, and the engine keeps working.
+        MemorySegment source = TestFile.buffer(arena, 4096);
+        source.copyFrom(MemorySegment.ofArray(Arrays.copyOfRange(file.reference, 8192, 8192 + 4096)));
+        MemorySegment back = TestFile.buffer(arena, 4096);
+        Results res = new Results(2);
+        engine.writev(file.direct, 0, new MemorySegment[] {source.asReadOnly()}, false, res.slot(0));
+        pollUntil(() -> res.completed == 1);
+        engine.readv(file.direct, 0, new MemorySegment[] {back}, res.slot(1));
+        pollUntil(res::all);
+        assertEquals(4096, res.values[0]);
+        assertEquals(4096, res.values[1]);
+        assertArrayEquals(Arrays.copyOfRange(file.reference, 8192, 8192 + 4096),
+                back.toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /**
+     * The crash case itself, where a crash cannot take the suite down: a fresh JVM whose
+     * first disk request is a 1 MiB read into a closed arena. It must exit normally, having
+     * been refused; a JVM abort (exit 134, glibc "free(): invalid pointer") fails here.
+     */
+    @Test
+    void aOneMebibyteReadIntoAClosedArenaIsRefusedInAFreshJvm() throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Xmx64m", "-cp", System.getProperty("java.class.path"),
+                FreedBufferProbe.class.getName(), getClass().getName(), dir.toString());
+        Path log = dir.resolve("probe.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean finished = p.waitFor(50, TimeUnit.SECONDS);
+        if (!finished) {
+            p.destroyForcibly().waitFor();
+        }
+        p.getOutputStream().close();
+        p.getInputStream().close();
+        p.getErrorStream().close();
+        String text = java.nio.file.Files.readString(log);
+        assertTrue(finished, "the probe JVM did not finish in 50 s:\n" + text);
+        assertEquals(0, p.exitValue(), "the probe JVM failed (134 is an abort):\n" + text);
+        assertTrue(text.contains("refused: read on fd ") && text.contains("no longer alive"), text);
+        assertTrue(text.contains("engine still works: 4096"), text);
+    }
+
+    /** Request i of the test below: 12 blocks apart, all inside the file. */
+    private static long offset(int i) {
+        return i * 12L % 240 * 4096;
+    }
+
+    /**
+     * The engine holds the segments of a request, not the caller's array: the caller may
+     * clear or reuse its array at once, and memory of an automatic arena
+     * ({@link org.aiolos.api.diskio.DiskBuffers}) cannot be collected while the kernel
+     * writes it, however hard the collector is pushed meanwhile.
+     */
+    @Test
+    void theEngineHoldsTheBuffersItWasGivenUntilTheCompletionRuns() {
+        int n = 24; // more than the inline iovecs of a request, and several requests
+        Results res = new Results(n);
+        java.lang.ref.WeakReference<?>[] held = new java.lang.ref.WeakReference<?>[n];
+        boolean[] aliveAtCompletion = new boolean[n];
+        byte[][] seen = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            int pieces = 1 + i % 12;
+            MemorySegment[] bufs = new MemorySegment[pieces];
+            for (int k = 0; k < pieces; k++) {
+                bufs[k] = org.aiolos.api.diskio.DiskBuffers.allocate(file.direct, TestFile.ALIGN);
+            }
+            MemorySegment last = bufs[pieces - 1];
+            held[i] = new java.lang.ref.WeakReference<>(last);
+            int slot = i;
+            DiskIoEngine.IoCompletion done = res.slot(i);
+            // The completion must not reference the buffers: only the engine may keep them.
+            engine.readv(file.direct, offset(i), bufs, r -> {
+                Object segment = held[slot].get();
+                aliveAtCompletion[slot] = segment != null;
+                if (segment != null) {
+                    seen[slot] = ((MemorySegment) segment).toArray(ValueLayout.JAVA_BYTE);
+                }
+                done.complete(r);
+            });
+            Arrays.fill(bufs, null);
+            last = null;
+        }
+        for (int gc = 0; gc < 3; gc++) {
+            System.gc();
+        }
+        pollUntil(res::all);
+        for (int i = 0; i < n; i++) {
+            int pieces = 1 + i % 12;
+            assertEquals(pieces * 4096L, res.values[i], "request " + i);
+            assertTrue(aliveAtCompletion[i], "request " + i + "'s buffer was collected before its completion ran");
+            int at = (int) (offset(i) + (pieces - 1) * 4096L);
+            assertArrayEquals(Arrays.copyOfRange(file.reference, at, at + 4096), seen[i], "request " + i);
+        }
+    }
+
     @Test
     void submittingFromAnotherThreadIsRefused() throws Exception {
         Throwable[] thrown = new Throwable[1];

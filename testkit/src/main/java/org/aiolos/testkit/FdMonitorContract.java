@@ -75,6 +75,148 @@ public abstract class FdMonitorContract {
         assertEquals(threadsBefore, Io.threadCount(), () -> "threads before/after: " + Io.threadNames());
     }
 
+    // ---- what differs between monitors (the kernel interfaces, not the implementations)
+
+    /** When the monitor reports an fd closed while its handler is registered. */
+    protected enum ClosedFdReport {
+        /** At the next wait (poll(2): POLLNVAL). */
+        AT_ONCE,
+        /** Never: the kernel forgets the fd when its file closes (epoll). */
+        NEVER,
+        /**
+         * When the file itself has an event: an armed io_uring POLL_ADD holds the file, so
+         * close(2) of the number neither completes nor cancels it.
+         */
+        WHEN_THE_FILE_HAS_AN_EVENT
+    }
+
+    /** poll(2)'s behaviour by default; monitors on other kernel interfaces override. */
+    protected ClosedFdReport closedFdReport() {
+        return ClosedFdReport.AT_ONCE;
+    }
+
+    /**
+     * Whether readiness is reported as of the moment the kernel saw it (io_uring's one-shot
+     * POLL_ADD completion) rather than looked up during the wait (poll, epoll): then a
+     * handler can run for an fd drained in between, and its non-blocking read gets EAGAIN.
+     */
+    protected boolean reportsReadinessAsSeenEarlier() {
+        return false;
+    }
+
+    @Test
+    void readinessDrainedBeforeTheWaitReachesTheHandlerOnlyWhereReportedAsSeenEarlier() {
+        int[] p = pipe(); // non-blocking, as a handler's fd must be
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment buf = arena.allocate(64);
+            AtomicInteger calls = new AtomicInteger();
+            AtomicInteger eagain = new AtomicInteger();
+            AtomicInteger bytes = new AtomicInteger();
+            ctx.setFdHandler(p[0], () -> {
+                calls.incrementAndGet();
+                int n = Fds.read(p[0], buf, 64);
+                if (n == -org.aiolos.linux.Errno.EAGAIN) {
+                    eagain.incrementAndGet();
+                } else if (n > 0) {
+                    bytes.addAndGet(n);
+                }
+            }, null);
+            pollRounds(2); // armed in the kernel
+            Fds.write(p[1], buf, 1);
+            assertEquals(1, Fds.read(p[0], buf, 64), "someone else drains the fd before the loop waits");
+            pollRounds(5);
+            if (reportsReadinessAsSeenEarlier()) {
+                assertEquals(1, calls.get(), "the readiness the kernel saw is reported");
+                assertEquals(1, eagain.get(), "the handler finds the fd drained: EAGAIN, nothing lost");
+            } else {
+                assertEquals(0, calls.get(), "the monitor looks at the fd during the wait");
+            }
+            Fds.write(p[1], buf, 3);
+            pollUntil(() -> bytes.get() == 3, "later data, delivered as usual");
+            ctx.removeFdHandler(p[0]);
+        }
+    }
+
+    @Test
+    void anFdClosedWhileRegisteredIsReportedAsTheKernelInterfaceAllows() {
+        int[] p = Fds.pipe(); // closed here, not by the suite: p[0]'s number may be reused
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment buf = arena.allocate(8);
+            AtomicInteger calls = new AtomicInteger();
+            ctx.setFdHandler(p[0], calls::incrementAndGet, null);
+            pollRounds(2);
+            Fds.close(p[0]); // user error: closed while its handler is registered
+            pollRounds(2_000);
+            String report = "fd " + p[0] + " was closed while its handler was registered";
+            boolean reported = failures.lines().stream().anyMatch(l -> l.contains(report));
+            assertEquals(closedFdReport() == ClosedFdReport.AT_ONCE, reported,
+                    "reported after 2,000 non-blocking polls: " + failures.lines());
+            assertEquals(0, calls.get(), "no callback for a file without an event");
+            if (closedFdReport() == ClosedFdReport.WHEN_THE_FILE_HAS_AN_EVENT) {
+                assertEquals(1, Fds.write(p[1], buf, 1), "the armed poll still holds the read side open");
+                pollUntil(() -> failures.lines().stream().anyMatch(l -> l.contains(report)),
+                        "the file's event: the handler runs once, its re-arm fails with EBADF, it is dropped");
+                assertEquals(1, calls.get());
+                // With the handler gone the kernel lets the file go: the pipe has no reader left.
+                boolean epipe = false;
+                for (int i = 0; i < 1000 && !epipe; i++) {
+                    ctx.poll(false);
+                    try {
+                        Fds.write(p[1], buf, 1);
+                    } catch (org.aiolos.linux.SyscallException e) {
+                        epipe = e.errno() == org.aiolos.linux.Errno.EPIPE;
+                    }
+                }
+                assertTrue(epipe, "the read side was released once the handler was dropped");
+            }
+            ctx.removeFdHandler(p[0]); // a no-op where the context already dropped it
+            pollRounds(2);
+            AtomicInteger ran = new AtomicInteger();
+            ctx.scheduleOneshot("alive", ran::incrementAndGet);
+            ctx.poll(false);
+            assertEquals(1, ran.get(), "the loop keeps running");
+        } finally {
+            Fds.close(p[1]);
+            failures.removeIf(l -> l.contains("was closed while its handler was registered"));
+        }
+    }
+
+    /**
+     * Cold start equals warm: a fresh JVM whose first action is the adaptive-polling
+     * scenario whose readiness shows only through a poll callback, on this monitor
+     * ({@link ColdStartProbe}). Before a monitor's first waits were left unmeasured, the
+     * slow first wait of a cold JVM shrank the handler's poll time to 0 and the probe's
+     * blocking poll slept forever; the probe is killed after 60 s and the test fails with
+     * its output.
+     */
+    @Test
+    void aFreshJvmsFirstPollCallbackOnlyReadinessDoesNotHang() throws Exception {
+        // Not Files.createTempFile: its SecureRandom opens /dev/random and /dev/urandom for
+        // good the first time, which the suite's descriptor count would take for a leak.
+        java.nio.file.Path out = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "cold-start-"
+                + monitorName() + "-" + ProcessHandle.current().pid() + ".log");
+        try {
+            Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx64m", "-cp",
+                    System.getProperty("java.class.path"), ColdStartProbe.class.getName(), getClass().getName(),
+                    "100000").redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            boolean finished = p.waitFor(60, TimeUnit.SECONDS);
+            if (!finished) {
+                p.destroyForcibly().waitFor();
+            }
+            p.getOutputStream().close(); // the pipe to its stdin: counted by the suite's fd check
+            p.getInputStream().close();
+            p.getErrorStream().close();
+            String text = java.nio.file.Files.readString(out);
+            assertTrue(finished, "the probe JVM on " + monitorName() + " did not finish within 60 s: its blocking"
+                    + " poll never saw work that only the poll callback shows. Output:\n" + text);
+            assertEquals(0, p.exitValue(), text);
+            assertTrue(text.contains("busy polling found the work: poll-ready 1, fd reads 1"), text);
+        } finally {
+            java.nio.file.Files.deleteIfExists(out);
+        }
+    }
+
     // ---- helpers
 
     int[] pipe() {

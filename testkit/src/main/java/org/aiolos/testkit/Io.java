@@ -64,8 +64,11 @@ public final class Io {
      * JUnit's timeout watcher, which starts lazily with the first test that has a timeout.
      */
     public static int threadCount() {
+        // Not counted: JUnit's timeout watcher, and the JDK's "process reaper", which lingers
+        // for a minute after a test has started a child JVM (the cold-start probes).
         return (int) Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> !t.getName().equals("junit-jupiter-timeout-watcher")).count();
+                .filter(t -> !t.getName().equals("junit-jupiter-timeout-watcher")
+                        && !t.getName().equals("process reaper")).count();
     }
 
     /**

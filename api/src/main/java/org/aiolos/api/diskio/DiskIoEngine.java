@@ -14,7 +14,14 @@ import java.lang.foreign.MemorySegment;
  * thread; they yield until the request completes and return its result.
  *
  * <p><b>Buffers.</b> Native memory segments only, alive and unmodified until the
- * completion runs, at most {@link #MAX_BUFFERS} of them, none empty. For a
+ * completion runs, at most {@link #MAX_BUFFERS} of them, none empty. A heap segment, a
+ * segment whose arena is already closed, and for a read a read-only segment are rejected
+ * with an {@link IllegalArgumentException} naming the buffer; nothing is submitted. The
+ * engine keeps its own reference to every segment until the completion has run (the
+ * caller may reuse its array at once), but it cannot keep an arena from being
+ * <em>closed</em> while the kernel uses its memory: closing it then is a use after free
+ * that can corrupt the native heap and abort the JVM. Buffers from
+ * {@link DiskBuffers#allocate} cannot be freed while a request holds them. For a
  * {@link DiskFile#direct() O_DIRECT} file every buffer address must be a multiple of the
  * memory alignment, and the offset and every buffer length a multiple of the offset
  * alignment; a misaligned request is rejected before submission with an

@@ -18,6 +18,21 @@ import org.aiolos.core.jfr.SlowIterationProbe;
  * iteration is the safe point where backends are swapped ({@link ContextBackends}).
  */
 final class Loop {
+    /**
+     * A monitor's first waits are not measured for adaptive polling. The first time a JVM
+     * runs a wait, dispatch and poll-list path it links FFM downcall stubs, loads and
+     * interprets classes: measured 1.5-23 ms on this project's VMs for the first blocking
+     * poll/epoll wait (0.35 ms on io_uring), against 10-200 us once warm. QEMU's
+     * {@code adjust_polling_time} would read that as "the event came later than poll-max-ns"
+     * and shrink the handler's poll time to 0, where the same event on a warm JVM grows it
+     * to the first step; a handler whose work then shows only through its poll callback is
+     * never polled again. Warming the native paths up when a monitor opens would shorten
+     * the first wait but not bound it (class loading, the interpreter, a busy machine), so
+     * instead these waits are never taken as evidence to shrink: see
+     * {@link PollMode#adjust}. Counted per monitor, since a swap opens new native paths.
+     */
+    static final int COLD_WAITS = 8;
+
     private final Handlers handlers;
     private final PollMode pollMode;
     private final BottomHalves bottomHalves;
@@ -32,6 +47,9 @@ final class Loop {
     private final Consumer<HandlerNode> unlinkRetired;
     /** One ready list per nesting level, reused. */
     private ReadyQueue[] frames = new ReadyQueue[4];
+    /** The monitor whose first waits are being counted, and how many are still cold. */
+    private FdMonitor coldMonitor;
+    private int coldWaitsLeft;
 
     Loop(Handlers handlers, PollMode pollMode, BottomHalves bottomHalves, TimerLists timers,
          ContextNotifier notifier, ContextBackends backends, CallbackRunner runner, LoopStats stats,
@@ -89,6 +107,7 @@ final class Loop {
         boolean progress = pollMode.tryPollMode(mon, ready);
         long timeout = ready.timeout;
         boolean useNotifyMe = timeout != 0;
+        boolean cold = false;
         if (useNotifyMe && notifier.enterBlocking()) {
             timeout = 0; // a notify is pending: do not block
         }
@@ -109,12 +128,20 @@ final class Loop {
                 mon.wait(ready, timeout);
             }
             st.waits++;
+            if (mon != coldMonitor) {
+                coldMonitor = mon;
+                coldWaitsLeft = COLD_WAITS;
+            }
+            if (coldWaitsLeft > 0) {
+                coldWaitsLeft--;
+                cold = true;
+            }
         }
         if (useNotifyMe) {
             notifier.leaveBlocking();
         }
         notifier.accept();
-        long blockNs = maxNs != 0 ? System.nanoTime() - start : 0;
+        long blockNs = maxNs == 0 ? 0 : cold ? PollMode.UNMEASURED : System.nanoTime() - start;
 
         slowIterations.begin(d, st.bhsRun, st.fdsDispatched, st.timersRun);
         progress |= mon.dispatch();

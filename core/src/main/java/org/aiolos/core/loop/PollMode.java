@@ -19,6 +19,8 @@ import org.aiolos.api.fdmon.FdMonitor;
 final class PollMode {
     static final long IDLE_INTERVAL_NS = 7_000_000_000L;
     static final long FIRST_POLL_NS = 4_000L;
+    /** The block time of a cold wait ({@link Loop#COLD_WAITS}): not a measurement. */
+    static final long UNMEASURED = -1;
 
     private final CallbackRunner runner;
     private final LoopStats stats;
@@ -241,13 +243,25 @@ final class PollMode {
         }
     }
 
-    /** QEMU {@code adjust_polling_time}, after {@code n} was dispatched; a no-op with polling off. */
+    /**
+     * QEMU {@code adjust_polling_time}, after {@code n} was dispatched; a no-op with polling
+     * off. An {@link #UNMEASURED} wait (one of a monitor's cold first waits) never shrinks:
+     * a handler at 0 takes the first step, as an event within poll-max-ns would make it on a
+     * warm JVM, and any other poll time stays. So a cold start can cost at most the first
+     * step of busy polling, which the next measured wait corrects either way.
+     */
     void adjust(HandlerNode n, long blockNs) {
         long max = maxNs;
         if (max == 0 || !n.onPollList) {
             return;
         }
         long ns = n.pollNs;
+        if (blockNs == UNMEASURED) {
+            if (ns == 0) {
+                n.pollNs = Math.min(FIRST_POLL_NS, max);
+            }
+            return;
+        }
         if (blockNs <= ns) {
             return; // the sweet spot
         }

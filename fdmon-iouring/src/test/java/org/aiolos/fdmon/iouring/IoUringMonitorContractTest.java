@@ -30,4 +30,16 @@ class IoUringMonitorContractTest extends FdMonitorContract {
                 .withFdMonitor(spec.fdMonitor().name())
                 .withFailureHandler((c, source, failure) -> spec.failures().record(source, failure)));
     }
+
+    /** An armed POLL_ADD holds the file: close(2) of the number neither completes nor cancels it. */
+    @Override
+    protected ClosedFdReport closedFdReport() {
+        return ClosedFdReport.WHEN_THE_FILE_HAS_AN_EVENT;
+    }
+
+    /** Readiness is the one the one-shot POLL_ADD saw when it completed (as QEMU's fdmon-io_uring.c). */
+    @Override
+    protected boolean reportsReadinessAsSeenEarlier() {
+        return true;
+    }
 }

@@ -13,12 +13,18 @@ import org.aiolos.linux.AlignedBuffers;
  * (at least 4 KiB), above that the next multiple of 64 KiB. At most {@link #maxCachedBytes}
  * wait in the pool; a buffer returned beyond that is freed at once. Each buffer has an arena
  * of its own (shared: the threads engine's workers read and write it), so freeing one
- * frees exactly it. Home thread only.
+ * frees exactly it. Buffers of {@link #MAP_THRESHOLD} and more are mapped
+ * ({@link AlignedBuffers#map}), so freeing one gives its pages back to the kernel at once
+ * instead of leaving them in the C allocator's free lists (which keep freed blocks of up to
+ * 32 MiB, the protocol's largest payload, and made the server's RSS creep under random
+ * request sizes). Home thread only.
  */
 public final class BufferPool implements AutoCloseable {
     /** Buffer addresses are multiples of this: enough for O_DIRECT on any device Linux has. */
     public static final long ALIGNMENT = 4096;
     private static final long SMALL_LIMIT = 64 << 10;
+    /** From this size class on, buffers are mapped rather than taken from the C heap. */
+    public static final long MAP_THRESHOLD = 1 << 20;
 
     /** A pooled buffer: {@link #segment} has at least the capacity asked for. */
     public static final class Buffer {
@@ -40,6 +46,8 @@ public final class BufferPool implements AutoCloseable {
     private final ArrayDeque<Buffer>[] byIndex;
     private long cachedBytes;
     private long liveBuffers;
+    private long liveBytes;
+    private long peakLiveBytes;
     private boolean closed;
 
     @SuppressWarnings("unchecked")
@@ -90,15 +98,19 @@ public final class BufferPool implements AutoCloseable {
             cachedBytes -= cls;
         } else {
             Arena arena = Arena.ofShared();
-            b = new Buffer(arena, cls, AlignedBuffers.allocate(arena, cls, ALIGNMENT));
+            b = new Buffer(arena, cls, cls >= MAP_THRESHOLD ? AlignedBuffers.map(arena, cls)
+                    : AlignedBuffers.allocate(arena, cls, ALIGNMENT));
         }
         liveBuffers++;
+        liveBytes += cls;
+        peakLiveBytes = Math.max(peakLiveBytes, liveBytes);
         return b;
     }
 
     /** Gives {@code b} back; after close, or beyond the cache limit, it is freed. */
     public void put(Buffer b) {
         liveBuffers--;
+        liveBytes -= b.sizeClass;
         if (closed || cachedBytes + b.sizeClass > maxCachedBytes) {
             b.arena.close();
             return;
@@ -110,6 +122,26 @@ public final class BufferPool implements AutoCloseable {
     /** Buffers handed out and not yet returned. */
     public long liveBuffers() {
         return liveBuffers;
+    }
+
+    /** Bytes (by size class) of the buffers handed out and not yet returned. */
+    public long liveBytes() {
+        return liveBytes;
+    }
+
+    /** The most {@link #liveBytes} has been. */
+    public long peakLiveBytes() {
+        return peakLiveBytes;
+    }
+
+    /** Bytes of the idle buffers kept for reuse: at most the cache limit. */
+    public long cachedBytes() {
+        return cachedBytes;
+    }
+
+    /** The cache limit given at construction. */
+    public long maxCachedBytes() {
+        return maxCachedBytes;
     }
 
     /** Frees the cached buffers; buffers still out are freed when they come back. */

@@ -60,8 +60,17 @@ public final class Export {
     /** Failed requests' log lines, one per 10 s with a count of the others (a failing disk fails them all). */
     private final ThrottledLog failures;
 
+    /**
+     * Payload bytes (READ data, WRITE payloads) all of an export's connections may have in
+     * flight together; a receiver waits for room before it reads the next request's payload
+     * (beyond QEMU, which bounds requests per connection only).
+     */
+    static final long PAYLOAD_BUDGET = 256L << 20;
+
     /** Home thread only. */
     final List<Connection> connections = new ArrayList<>();
+    private final List<Transmission> budgetWaiters = new ArrayList<>();
+    private long payloadInFlight;
     boolean removed;
     private boolean closed;
     private volatile int connectionCount;
@@ -206,6 +215,45 @@ public final class Export {
     void detach(Connection c) {
         connections.remove(c);
         connectionCount = connections.size();
+    }
+
+    // ------------------------------------------------------------------ payload budget
+
+    /**
+     * Whether a request with {@code bytes} of payload may start now within the export's
+     * budget: always when none of its connections has payload in flight, so that the
+     * largest request always goes through.
+     */
+    boolean payloadFits(long bytes) {
+        return payloadInFlight == 0 || payloadInFlight + bytes <= PAYLOAD_BUDGET;
+    }
+
+    void takePayload(long bytes) {
+        payloadInFlight += bytes;
+    }
+
+    /** Gives {@code bytes} back and wakes the receivers waiting for room. */
+    void releasePayload(long bytes) {
+        payloadInFlight -= bytes;
+        if (!budgetWaiters.isEmpty()) {
+            List<Transmission> waiting = new ArrayList<>(budgetWaiters); // a woken receiver may wait again
+            budgetWaiters.clear();
+            for (Transmission c : waiting) {
+                c.budgetReleased();
+            }
+        }
+    }
+
+    /** {@code c}'s receiver waits for payload to be released, by any of the export's connections. */
+    void awaitBudget(Transmission c) {
+        if (!budgetWaiters.contains(c)) {
+            budgetWaiters.add(c);
+        }
+    }
+
+    /** Payload bytes of this export's requests in flight, over all its connections. */
+    long payloadInFlight() {
+        return payloadInFlight;
     }
 
     // ------------------------------------------------------------------ layout

@@ -40,7 +40,7 @@ public final class ServerCore {
     private static final int BACKLOG = 128;
     private static final long ACCEPT_PAUSE_MS = 100;
     /** Native memory kept for reuse by idle request buffers. */
-    private static final long POOL_CACHE_BYTES = 128L << 20;
+    static final long POOL_CACHE_BYTES = 32L << 20;
 
     private final AiolosContext ctx;
     /** The listener's TLS, or null without. */
@@ -366,6 +366,15 @@ public final class ServerCore {
             e.close();
         }
         maybeCompleteClose();
+    }
+
+    /**
+     * The request buffers' memory now, read in the home thread: {live bytes, peak live
+     * bytes, cached bytes, cache limit}. Any thread.
+     */
+    public long[] bufferMemory() {
+        return hopUnchecked("bufferMemory", () -> new long[] {pool.liveBytes(), pool.peakLiveBytes(),
+                pool.cachedBytes(), pool.maxCachedBytes()});
     }
 
     /** Connections open now (handshake or transmission); any thread. */

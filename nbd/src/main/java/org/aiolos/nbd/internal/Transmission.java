@@ -21,7 +21,10 @@ import org.aiolos.nbd.jfr.NbdRequestEvent;
  *
  * <p><b>Back-pressure.</b> At {@link Proto#MAX_REQUESTS} requests in flight the receiver
  * stops reading until one completes, so a client cannot make the server queue unbounded
- * work or memory: at most 16 payloads of at most 32 MiB per connection.
+ * work. Memory is bounded by bytes too (beyond QEMU, which bounds the count only: 16
+ * payloads of 32 MiB): before reading a request's payload the receiver waits until it fits
+ * {@link #PAYLOAD_BUDGET} for the connection and {@link Export#PAYLOAD_BUDGET} for the
+ * export.
  *
  * <p>Replies take {@link #sendLock}, so a reply's header and payload go out together; a
  * read's header is written into its buffer right in front of the data, so both leave in
@@ -43,6 +46,14 @@ final class Transmission {
     private final Runnable requestDone;
     private final CoMutex sendLock = Coroutines.newMutex();
     private int inFlight;
+    /**
+     * Payload bytes (READ data, WRITE payloads) one connection may have in flight. A
+     * request that finds the connection idle always goes through (one is at most
+     * {@link Proto#MAX_PAYLOAD}).
+     */
+    static final long PAYLOAD_BUDGET = 64L << 20;
+    /** Payload bytes of this connection's requests in flight. */
+    private long payloadInFlight;
     /** The receiver, while it waits for a request slot; null otherwise. */
     private Coroutine slotWaiter;
 
@@ -111,6 +122,10 @@ final class Transmission {
                 return;
             }
             int error = validate(type, flags, offset, length);
+            long budget = error == 0 && (type == Proto.CMD_READ || type == Proto.CMD_WRITE) ? length : 0;
+            if (budget > 0 && !awaitPayloadRoom(budget)) {
+                return; // reading stopped while waiting
+            }
             BufferPool.Buffer payload = null;
             if (type == Proto.CMD_WRITE) {
                 if (length > Proto.MAX_PAYLOAD) {
@@ -188,6 +203,40 @@ final class Transmission {
 
     private record Request(int type, int flags, long cookie, long offset, long length, int error,
                            BufferPool.Buffer payload) {
+        /** The bytes this request holds of the connection's and the export's budgets. */
+        long budgeted() {
+            return error == 0 && (type == Proto.CMD_READ || type == Proto.CMD_WRITE) ? length : 0;
+        }
+    }
+
+    /**
+     * Waits until {@code bytes} more payload fit the connection's and the export's budgets,
+     * then takes them. The client's further requests stay in the socket meanwhile (TCP
+     * back-pressure), as they do at {@link Proto#MAX_REQUESTS}. Receiver coroutine.
+     *
+     * @return false if reading stopped while waiting
+     */
+    private boolean awaitPayloadRoom(long bytes) {
+        while (!socket.readingStopped() && !((inFlight == 0 || payloadInFlight + bytes <= PAYLOAD_BUDGET)
+                && export.payloadFits(bytes))) {
+            Coroutine self = Coroutines.self();
+            slotWaiter = self;
+            export.awaitBudget(this);
+            while (slotWaiter == self) {
+                Coroutines.yieldNow();
+            }
+        }
+        if (socket.readingStopped()) {
+            return false;
+        }
+        payloadInFlight += bytes;
+        export.takePayload(bytes);
+        return true;
+    }
+
+    /** From the export: payload was released; a receiver waiting for room looks again. */
+    void budgetReleased() {
+        wakeReceiver();
     }
 
     private void spawn(Request r) {
@@ -250,6 +299,11 @@ final class Transmission {
                 server.pool().put(buf);
             }
             inFlight--;
+            long budgeted = r.budgeted();
+            if (budgeted > 0) {
+                payloadInFlight -= budgeted;
+                e.releasePayload(budgeted); // may wake this connection's receiver, or another's
+            }
             wakeReceiver();
             requestDone.run();
         }
