@@ -6,7 +6,7 @@
  * standalone.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.aiolos.nbd;
 
 import org.osgi.annotation.bundle.Export;

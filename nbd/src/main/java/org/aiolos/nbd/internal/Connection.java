@@ -78,6 +78,8 @@ final class Connection {
     private enum RecvWait { NONE, READABLE, SLOT }
 
     private final ServerCore server;
+    /** The context this connection was placed on, and its buffers. */
+    private final Lane lane;
     private final AioContext ctx;
     final int fd;
     final String peer;
@@ -116,9 +118,10 @@ final class Connection {
     private AioTimer graceTimer;
     private AioTimer handshakeTimer;
 
-    Connection(ServerCore server, AioContext ctx, int fd, String peer) {
+    Connection(ServerCore server, Lane lane, int fd, String peer) {
         this.server = server;
-        this.ctx = ctx;
+        this.lane = lane;
+        this.ctx = lane.ctx;
         this.fd = fd;
         this.peer = peer;
         this.in = arena.allocate(IO_BUFFER, 8);
@@ -130,8 +133,28 @@ final class Connection {
         return export;
     }
 
-    /** Starts the receiver; called from the accept handler (outside any coroutine). */
+    Lane lane() {
+        return lane;
+    }
+
+    /** Closes a connection that was never started (its lane's context closed first). */
+    void discard() {
+        finished = true;
+        Fds.close(fd);
+        arena.close();
+    }
+
+    /**
+     * Starts the receiver; in the lane's home thread, outside any coroutine (the accept
+     * handler, or a bottom half the listener scheduled on another lane). A stop that came
+     * first ends the connection at once.
+     */
     void start(long handshakeTimeoutNs) {
+        if (stopping) {
+            receiverDone = true;
+            maybeFinish();
+            return;
+        }
         if (handshakeTimeoutNs > 0) {
             handshakeTimer = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, () -> {
                 if (export == null && !finished) {
@@ -539,9 +562,14 @@ final class Connection {
             handshakeTimer.cancel();
             handshakeTimer = null;
         }
-        export = e;
         blockStatus = structured && e.name().equals(metaExport);
-        e.attach(this);
+        if (e.attach(this)) {
+            export = e;
+        } else {
+            // Removed between its negotiation and now (another lane's thread removed it):
+            // end as a connection of a removed export does.
+            stopping = true;
+        }
     }
 
     /** The request loop, with back-pressure at MAX_REQUESTS in flight. */
@@ -584,11 +612,11 @@ final class Connection {
                 if (error != 0) {
                     discard(length);
                 } else if (length > 0) {
-                    payload = server.pool().get(export.writeBufferSize(offset, length));
+                    payload = lane.pool.get(export.writeBufferSize(offset, length));
                     try {
                         readFully(payload.segment.asSlice(export.writePayloadPos(offset, length)), length);
                     } catch (RuntimeException e) {
-                        server.pool().put(payload);
+                        lane.pool.put(payload);
                         throw e;
                     }
                 }
@@ -670,26 +698,26 @@ final class Connection {
             if (err == 0 && (r.length() > 0 || r.type() == Proto.CMD_FLUSH)) {
                 switch (r.type()) {
                     case Proto.CMD_READ -> {
-                        buf = server.pool().get(e.readBufferSize(r.offset(), r.length()));
-                        err = e.read(r.offset(), r.length(), buf.segment);
+                        buf = lane.pool.get(e.readBufferSize(r.offset(), r.length()));
+                        err = e.read(lane, r.offset(), r.length(), buf.segment);
                         dataPos = e.readDataPos(r.offset(), r.length());
                         if (err == 0) {
                             e.bytesRead.addAndGet(r.length());
                         }
                     }
                     case Proto.CMD_WRITE -> {
-                        err = e.write(r.offset(), r.length(), buf.segment, fua);
+                        err = e.write(lane, r.offset(), r.length(), buf.segment, fua);
                         if (err == 0) {
                             e.bytesWritten.addAndGet(r.length());
                         }
                     }
-                    case Proto.CMD_FLUSH -> err = e.flush();
-                    case Proto.CMD_TRIM -> err = e.trim(r.offset(), r.length(), fua);
-                    case Proto.CMD_WRITE_ZEROES -> err = e.writeZeroes(r.offset(), r.length(),
+                    case Proto.CMD_FLUSH -> err = e.flush(lane);
+                    case Proto.CMD_TRIM -> err = e.trim(lane, r.offset(), r.length(), fua);
+                    case Proto.CMD_WRITE_ZEROES -> err = e.writeZeroes(lane, r.offset(), r.length(),
                             (r.flags() & Proto.CMD_FLAG_NO_HOLE) != 0, (r.flags() & Proto.CMD_FLAG_FAST_ZERO) != 0,
                             fua);
                     case Proto.CMD_BLOCK_STATUS -> {
-                        extents = e.extents(r.offset(), r.length(),
+                        extents = e.extents(lane, r.offset(), r.length(),
                                 (r.flags() & Proto.CMD_FLAG_REQ_ONE) != 0 ? 1 : Proto.MAX_EXTENTS);
                         err = extents == null ? Proto.EIO : 0;
                     }
@@ -709,7 +737,7 @@ final class Connection {
         } finally {
             NbdRequestEvent.finish(timing, e.name(), peer, r.type(), r.offset(), r.length(), err);
             if (buf != null) {
-                server.pool().put(buf);
+                lane.pool.put(buf);
             }
             inFlight--;
             if (recvWait == RecvWait.SLOT) {
@@ -801,6 +829,9 @@ final class Connection {
             return;
         }
         stopping = true;
+        if (receiver == null) {
+            return; // not started yet: start() sees the stop
+        }
         armGrace();
         wakeReceiver();
     }
@@ -885,6 +916,6 @@ final class Connection {
         // This may run inside a disk completion (the last request coroutine resumed from it);
         // closing an export's engine there is not allowed, so the server hears of it from a
         // bottom half.
-        ctx.scheduleOneshot("nbd-connection-finished", () -> server.connectionFinished(this));
+        server.connectionClosed(this);
     }
 }
