@@ -1,6 +1,7 @@
 package org.aiolos.nbd;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.aiolos.api.IOThread;
@@ -13,8 +14,9 @@ import org.aiolos.core.ContextOptions;
  * command line is {@link #USAGE}. Every option takes its value either as the next
  * argument ({@code --port 10810}) or after {@code =} ({@code --port=10810}).
  *
- * <p>It starts an IOThread, prints {@code listening on A:P export N (engine E, fdmon M)} and
- * serves until killed; SIGTERM/SIGINT close the server and the IOThread. {@code --help}
+ * <p>It starts an IOThread (or {@code --iothreads N} of them, which share the connections),
+ * prints {@code listening on A:P export N (engine E, fdmon M)} (with {@code , iothreads N}
+ * when more than one) and serves until killed; SIGTERM/SIGINT close the server and the IOThread. {@code --help}
  * prints the usage to stdout and exits 0; a bad argument prints what was wrong and the
  * usage to stderr and exits 2; a server that cannot start exits 1.
  */
@@ -32,11 +34,13 @@ public final class NbdMain {
               --engine ENGINE        disk-I/O engine: threads, native or io_uring (default: best available)
               --fdmon MONITOR        fd monitor: poll, epoll or io_uring (default: QEMU's policy)
               --description TEXT     free text clients see (nbdinfo shows it)
+              --iothreads N          serve the connections on N IOThreads, 1..64; each connection goes to
+                                     the one with the fewest (default 1)
               --help, -h             print this and exit
             Every option with a value also takes the form --option=VALUE.""";
 
     private static final List<String> WITH_VALUE = List.of("--file", "--name", "--address", "--port", "--engine",
-            "--fdmon", "--description");
+            "--fdmon", "--description", "--iothreads");
 
     private NbdMain() {
     }
@@ -57,6 +61,7 @@ public final class NbdMain {
         String engine = null;
         String fdmon = null;
         String description = null;
+        int iothreads = 1;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             int eq = a.indexOf('=');
@@ -92,6 +97,7 @@ public final class NbdMain {
                 case "--port" -> port = port(v);
                 case "--engine" -> engine = v;
                 case "--fdmon" -> fdmon = v;
+                case "--iothreads" -> iothreads = iothreads(v);
                 default -> description = v;
             }
         }
@@ -111,19 +117,27 @@ public final class NbdMain {
         if (fdmon != null && !List.of("poll", "epoll", "io_uring").contains(fdmon)) {
             usage("--fdmon must be poll, epoll or io_uring, got " + fdmon);
         }
-        ContextOptions options = ContextOptions.ioThreadDefaults("nbd").withFdMonitor(fdmon).withDiskEngine(engine);
-        IOThread io = Aiolos.newIOThread(options);
-        io.start();
-        AiolosContext ctx = (AiolosContext) io.context();
+        List<IOThread> threads = new ArrayList<>();
+        List<AiolosContext> contexts = new ArrayList<>();
+        for (int i = 0; i < iothreads; i++) {
+            ContextOptions options = ContextOptions.ioThreadDefaults(i == 0 ? "nbd" : "nbd-" + (i + 1))
+                    .withFdMonitor(fdmon).withDiskEngine(engine);
+            IOThread t = Aiolos.newIOThread(options);
+            threads.add(t);
+            t.start();
+            contexts.add((AiolosContext) t.context());
+        }
+        AiolosContext ctx = contexts.get(0);
+        Runnable closeThreads = () -> threads.forEach(IOThread::close);
         NbdServer server = null;
         try {
-            server = NbdServer.start(ctx, address, port);
+            server = NbdServer.start(contexts, address, port);
             server.addExport(spec);
         } catch (Exception e) {
             if (server != null) {
                 server.close();
             }
-            io.close();
+            closeThreads.run();
             System.err.println("NbdMain: " + e.getMessage());
             System.exit(1);
         }
@@ -134,14 +148,23 @@ public final class NbdMain {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             running.close();
-            io.close();
+            closeThreads.run();
             stopped.countDown();
         }, "nbd-shutdown"));
         String engineName = running.exports().get(0).engine();
         System.out.println("listening on " + running.address() + ":" + running.port() + " export " + name + " (engine "
-                + engineName + ", fdmon " + ctx.fdMonitorName() + ")");
+                + engineName + ", fdmon " + ctx.fdMonitorName() + (iothreads > 1 ? ", iothreads " + iothreads : "")
+                + ")");
         System.out.flush();
         stopped.await();
+    }
+
+    /** An IOThread count as written: digits only, 1..64. */
+    private static int iothreads(String v) {
+        if (!v.matches("[0-9]{1,2}") || Integer.parseInt(v) < 1 || Integer.parseInt(v) > 64) {
+            usage("--iothreads needs a number 1..64, got " + v);
+        }
+        return Integer.parseInt(v);
     }
 
     /** A port number as written: digits only, 0..65535. */

@@ -19,9 +19,13 @@ import org.aiolos.nbd.ExportSpec;
  * {@link InvalidConfigurationException}, each starting with its field ({@code "port: ..."}).
  */
 record ExportSettings(String name, Path file, boolean readOnly, boolean direct, String description, String engine,
-                      String iothread, String address, int port) {
+                      String iothread, String address, int port, List<String> iothreads) {
 
     private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
+
+    ExportSettings {
+        iothreads = List.copyOf(iothreads);
+    }
 
     /** Where the listener is: exports with equal endpoints share one. */
     String endpoint() {
@@ -47,12 +51,13 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         if (iothread != null && !iothread.matches(NAME_PATTERN)) {
             errors.add("iothread: must be letters, digits, '_', '.' or '-', got '" + iothread + "'");
         }
+        List<String> iothreads = iothreads((String) c.get("iothreads"), iothread, errors);
         if (!errors.isEmpty()) {
             throw new InvalidConfigurationException(null, errors);
         }
         ExportSettings s = new ExportSettings(name, file, (Boolean) c.get("read-only"), (Boolean) c.get("direct"),
                 (String) c.get("description"), (String) c.get("engine"), iothread, (String) c.get("address"),
-                (Integer) c.get("port"));
+                (Integer) c.get("port"), iothreads);
         s.toSpec(); // ExportSpec's own checks (readable, writable, lengths) before anything runs
         return s;
     }
@@ -69,6 +74,37 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
             String field = m.startsWith("file") ? "file" : m.startsWith("description") ? "description" : "name";
             throw new IllegalArgumentException(field + ": " + m, e);
         }
+    }
+
+    /**
+     * The further serving IOThreads: names separated by commas (blanks around them allowed),
+     * in order, without {@code iothread} itself (naming it is allowed: it serves anyway).
+     */
+    private static List<String> iothreads(String value, String iothread, List<String> errors) {
+        List<String> out = new ArrayList<>();
+        if (value == null || value.isBlank()) {
+            return out;
+        }
+        for (String part : value.split(",", -1)) {
+            String n = part.strip();
+            if (!n.matches(NAME_PATTERN)) {
+                errors.add("iothreads: each name must be letters, digits, '_', '.' or '-', got '" + n + "' in '"
+                        + value + "'");
+            } else if (out.contains(n)) {
+                errors.add("iothreads: '" + n + "' is named twice in '" + value + "'");
+            } else if (!n.equals(iothread)) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    /** Every IOThread serving connections: {@code iothread} first, then the others. */
+    List<String> servingIothreads() {
+        List<String> all = new ArrayList<>();
+        all.add(iothread);
+        all.addAll(iothreads);
+        return all;
     }
 
     private static Path file(String value, Path home, List<String> errors) {
@@ -91,7 +127,8 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
     @Override
     public String toString() {
         return "name=" + name + " file=" + file + " read-only=" + readOnly + " direct=" + direct + " engine="
-                + (engine.isEmpty() ? "(the IOThread's)" : engine) + " iothread=" + iothread + " address=" + address
+                + (engine.isEmpty() ? "(the IOThread's)" : engine) + " iothread=" + iothread + (iothreads.isEmpty() ? "" : " iothreads=" + String.join(",", iothreads))
+                + " address=" + address
                 + " port=" + port;
     }
 }
