@@ -118,7 +118,7 @@ s = sys.stdin.read()
 j = json.loads(s[s.index("{"):])["jobs"][0][sys.argv[1]]
 print("%.0f %d" % (j["iops"], j["total_ios"]))' "${rw#rand}" <<< "$json")
   awk -v n="${names[$i]}" -v rw="$rw" -v c="$conns" -v r="$round" -v iops="$iops" -v ios="$ios" -v a="$c0" -v b="$c1" \
-    'BEGIN { printf "%s,%s,%s,%s,%s,%s,%.3f,%.2f\n", n, rw, c, r, iops, ios, b - a, ios > 0 ? 1e6 * (b - a) / ios : 0 }' \
+    'BEGIN { printf "%s,%s,%s,%s,%s,%s,%.3f,%.2f\n", n, rw, c, r, iops, ios, b - a, (ios > 0 ? 1e6 * (b - a) / ios : 0) }' \
     | tee -a "$csv"
 }
 

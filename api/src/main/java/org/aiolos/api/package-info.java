@@ -3,7 +3,7 @@
  * and fd handlers, and {@link org.aiolos.api.IOThread}.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.aiolos.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -24,7 +24,7 @@
  * on the module path.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.aiolos.linux;
 
 import org.osgi.annotation.bundle.Export;

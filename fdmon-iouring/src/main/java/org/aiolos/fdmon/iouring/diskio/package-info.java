@@ -3,7 +3,7 @@
  * the engine's own per context, so it works under any fd monitor.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.aiolos.fdmon.iouring.diskio;
 
 import org.osgi.annotation.bundle.Export;
