@@ -6,6 +6,7 @@
 module org.aiolos.core {
     requires transitive org.aiolos.api;
     requires org.aiolos.linux;
+    requires org.aiolos.diskio;
     requires static org.osgi.annotation.bundle;
     requires static org.osgi.annotation.versioning;
     requires static org.osgi.service.component.annotations;
@@ -27,7 +28,6 @@ module org.aiolos.core {
     exports org.aiolos.core.clock;
     // Configuration checks and storage for the OSGi side (Aiolos bundles and their users).
     exports org.aiolos.core.config;
-    // org.aiolos.core.demo holds the JPMS-mode main; a main class need not be exported.
 
     uses org.aiolos.api.fdmon.FdMonitorFactory;
     uses org.aiolos.api.diskio.DiskIoEngineFactory;

@@ -5,6 +5,8 @@
 module org.aiolos.demo {
     requires org.aiolos.api;
     requires org.aiolos.linux;
+    // The JPMS-mode main (org.aiolos.demo.jpms, not exported) opens contexts through core.
+    requires org.aiolos.core;
     requires static org.osgi.annotation.bundle;
     requires static org.osgi.annotation.versioning;
     requires static org.osgi.service.component.annotations;

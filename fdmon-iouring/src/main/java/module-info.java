@@ -1,4 +1,4 @@
-/** The io_uring fd monitor (one-shot POLL_ADD re-armed after each completion) and the io_uring disk-I/O engine. */
+/** The io_uring fd monitor (QEMU util/fdmon-io_uring.c): one-shot POLL_ADD re-armed after each completion. */
 module org.aiolos.fdmon.iouring {
     requires org.aiolos.api;
     requires org.aiolos.linux;
@@ -7,8 +7,6 @@ module org.aiolos.fdmon.iouring {
     requires static org.osgi.service.component.annotations;
 
     exports org.aiolos.fdmon.iouring;
-    exports org.aiolos.fdmon.iouring.diskio;
 
     provides org.aiolos.api.fdmon.FdMonitorFactory with org.aiolos.fdmon.iouring.IoUringFdMonitorFactory;
-    provides org.aiolos.api.diskio.DiskIoEngineFactory with org.aiolos.fdmon.iouring.diskio.IoUringEngineFactory;
 }

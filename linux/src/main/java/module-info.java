@@ -5,5 +5,4 @@ module org.aiolos.linux {
     requires static org.osgi.annotation.versioning;
 
     exports org.aiolos.linux;
-    exports org.aiolos.linux.diskio;
 }

@@ -2,6 +2,7 @@
 module org.aiolos.threadpool {
     requires org.aiolos.api;
     requires org.aiolos.linux;
+    requires org.aiolos.diskio;
     requires static org.osgi.annotation.bundle;
     requires static org.osgi.annotation.versioning;
     requires static org.osgi.service.component.annotations;

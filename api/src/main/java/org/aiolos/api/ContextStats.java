@@ -19,8 +19,19 @@ package org.aiolos.api;
  * @param timersPending armed timers on every clock
  * @param pollNs the longest current adaptive poll time among the handlers, in ns (what
  *     the next busy poll will spend at most)
+ * @param coroutinesScheduled coroutines queued to be entered by this context's loop (QEMU's
+ *     {@code scheduled_coroutines} list of {@code AioContext}, util/async.c)
  */
 public record ContextStats(long iterations, long waits, long bottomHalvesRun, long fdsDispatched, long timerPasses,
                            long pollHits, long pollMisses, long notifierWrites, long monitorSwaps,
-                           long callbackFailures, int handlers, String fdMonitor, int timersPending, long pollNs) {
+                           long callbackFailures, int handlers, String fdMonitor, int timersPending, long pollNs,
+                           int coroutinesScheduled) {
+
+    /** The snapshot without the coroutine count (0), as built before that count existed. */
+    public ContextStats(long iterations, long waits, long bottomHalvesRun, long fdsDispatched, long timerPasses,
+                        long pollHits, long pollMisses, long notifierWrites, long monitorSwaps,
+                        long callbackFailures, int handlers, String fdMonitor, int timersPending, long pollNs) {
+        this(iterations, waits, bottomHalvesRun, fdsDispatched, timerPasses, pollHits, pollMisses, notifierWrites,
+                monitorSwaps, callbackFailures, handlers, fdMonitor, timersPending, pollNs, 0);
+    }
 }

@@ -26,7 +26,13 @@ public interface IOThread extends AutoCloseable {
     /** The Java thread, or null before {@link #start()}. */
     Thread thread();
 
-    /** Stops the thread and closes its context. */
+    /**
+     * Stops the thread and closes its context, even when a bottom half is still scheduled,
+     * a timer armed or a coroutine scheduled there: no thread would run them again, and an
+     * open context would hold its descriptors for good.
+     *
+     * @throws IllegalStateException once closed, naming what was left (it never runs)
+     */
     @Override
     void close();
 }

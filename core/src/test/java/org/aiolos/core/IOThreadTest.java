@@ -10,8 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.aiolos.api.AioContext;
+import org.aiolos.api.AioTimer;
+import org.aiolos.api.ClockType;
 import org.aiolos.api.IOThread;
 import org.aiolos.api.PollParams;
+import org.aiolos.api.TimeScale;
+import org.aiolos.core.loop.ContextImpl;
+import org.aiolos.linux.Fds;
 import org.junit.jupiter.api.Test;
 
 /** IOThreads (spec §8.3) and the current context (§8.1). */
@@ -56,6 +61,20 @@ class IOThreadTest {
         // The thread has ended, so its plain writes are visible (join is happens-before).
         assertTrue(ran[0] > 0);
         io.close();
+    }
+
+    @Test
+    void closingAnIOThreadReleasesItsContextEvenWithATimerLeftArmed() throws Exception {
+        int fds = Fds.openFdCount();
+        IOThread io = Aiolos.newIOThread(contexts.options("io-left"));
+        io.start();
+        AioTimer left = io.context().newTimer(ClockType.REALTIME, TimeScale.MS, () -> { });
+        left.mod(io.context().clocks().now(ClockType.REALTIME, TimeScale.MS) + 3_600_000);
+        IllegalStateException e = assertThrows(IllegalStateException.class, io::close);
+        assertTrue(e.getMessage().contains("left in its context"), e.getMessage());
+        assertTrue(((ContextImpl) io.context()).isClosed(), "the context is closed all the same");
+        assertEquals(fds, Fds.openFdCount(), "its monitor and notifier descriptors are closed");
+        assertThrows(IllegalStateException.class, () -> left.mod(0), "the abandoned timer cannot be armed again");
     }
 
     @Test

@@ -8,7 +8,7 @@ import org.aiolos.api.AioTimer;
 import org.aiolos.api.ClockType;
 import org.aiolos.api.TimeScale;
 import org.aiolos.linux.Errno;
-import org.aiolos.linux.Faults;
+import org.aiolos.linux.faults.Faults;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -55,10 +55,15 @@ public final class EchoComponent {
 
     @Deactivate
     void deactivate() {
-        if (pinger != null) {
-            pinger.close();
+        // The server closes whatever the pinger's close does: a listener left open would
+        // keep the context from closing and the port from the next activation.
+        try {
+            if (pinger != null) {
+                pinger.close();
+            }
+        } finally {
+            server.close();
         }
-        server.close();
     }
 
     public int port() {

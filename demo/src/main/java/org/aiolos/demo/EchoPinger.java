@@ -67,8 +67,10 @@ public final class EchoPinger implements AutoCloseable {
             ctx.scheduleOneshot("echo-pinger-close", teardown);
         }
         try {
-            if (!done.await(1, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("echo pinger: the context's loop did not run the teardown within 1 s");
+            // A loop that runs answers within milliseconds; the bound only keeps a stuck loop
+            // from holding the caller (a component deactivation) for ever.
+            if (!done.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("echo pinger: the context's loop did not run the teardown within 30 s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -68,7 +68,7 @@ public class LeakIT {
                     + " monitor swaps), of the threadpool and linux-aio bundles (a pool and an engine opened and"
                     + " closed each time) in " + ms + " ms; before: " + before + "; after: " + after);
             // Flat means no growth: a count may drop (a lazily closed fd of the warm-up).
-            assertTrue("open fds grew: " + before + " -> " + after, after.fds() <= before.fds());
+            assertTrue("open fds grew: " + before + " -> " + after + " (" + after.grownSince(before) + ")", after.fds() <= before.fds());
             assertTrue("JVM threads grew: " + before + " -> " + after, after.jvmThreads() <= before.jvmThreads());
             assertTrue("kernel tasks grew: " + before + " -> " + after, after.tasks() <= before.tasks());
             for (AiolosContext ctx : onMonitor.values()) {

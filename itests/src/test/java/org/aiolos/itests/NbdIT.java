@@ -441,7 +441,7 @@ public class NbdIT {
         threadsBefore.forEach(grown::remove); // one occurrence each: names repeat
         System.out.println("NbdIT: 5 rounds of 3 exports made, used and closed; before: " + before + "; after: "
                 + after + "; threads new by name: " + grown);
-        assertTrue("open fds grew: " + before + " -> " + after, after.fds() <= before.fds());
+        assertTrue("open fds grew: " + before + " -> " + after + " (" + after.grownSince(before) + ")", after.fds() <= before.fds());
         // By name, less the JDK's "process reaper" threads: the clients this test starts as
         // processes bring those (a cached pool), not the exports.
         grown.removeIf(n -> n.equals("process reaper"));

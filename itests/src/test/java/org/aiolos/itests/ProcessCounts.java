@@ -1,14 +1,24 @@
 package org.aiolos.itests;
 
 import java.io.File;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 
-/** What the process holds: open fds, JVM threads and kernel tasks (io_uring workers included). */
-record ProcessCounts(int fds, int jvmThreads, int tasks) {
+/**
+ * What the process holds: open fds (by kind, so that a growth names what grew), JVM threads
+ * and kernel tasks (io_uring workers included).
+ */
+record ProcessCounts(int fds, int jvmThreads, int tasks, Map<String, Integer> fdKinds) {
 
     static ProcessCounts now() {
-        return new ProcessCounts(count("/proc/self/fd"), ManagementFactory.getThreadMXBean().getThreadCount(),
-                count("/proc/self/task"));
+        Map<String, Integer> kinds = openFdKinds();
+        int fds = kinds.values().stream().mapToInt(Integer::intValue).sum();
+        return new ProcessCounts(fds, ManagementFactory.getThreadMXBean().getThreadCount(),
+                count("/proc/self/task"), kinds);
     }
 
     /**
@@ -26,6 +36,47 @@ record ProcessCounts(int fds, int jvmThreads, int tasks) {
             last = now;
         }
         return last;
+    }
+
+    /** The kinds whose count is higher here than in {@code before}, e.g. {@code anon_inode:[eventfd]+2}. */
+    String grownSince(ProcessCounts before) {
+        StringBuilder grown = new StringBuilder();
+        fdKinds.forEach((kind, n) -> {
+            int was = before.fdKinds.getOrDefault(kind, 0);
+            if (n > was) {
+                grown.append(grown.isEmpty() ? "" : ", ").append(kind).append('+').append(n - was);
+            }
+        });
+        return grown.toString();
+    }
+
+    /** Open fds by what they point to: sockets and pipes by type, files by path. */
+    private static Map<String, Integer> openFdKinds() {
+        Map<String, Integer> kinds = new TreeMap<>();
+        String[] names = new File("/proc/self/fd").list();
+        if (names == null) {
+            return kinds;
+        }
+        for (String name : names) {
+            String target;
+            try {
+                target = Files.readSymbolicLink(Path.of("/proc/self/fd", name)).toString();
+            } catch (IOException e) {
+                continue; // closed between the listing and the read, or the listing's own fd
+            }
+            kinds.merge(kindOf(target), 1, Integer::sum);
+        }
+        return kinds;
+    }
+
+    private static String kindOf(String target) {
+        if (target.startsWith("socket:")) {
+            return "socket";
+        }
+        if (target.startsWith("pipe:")) {
+            return "pipe";
+        }
+        return target;
     }
 
     private static int count(String dir) {

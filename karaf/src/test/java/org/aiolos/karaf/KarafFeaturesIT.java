@@ -97,9 +97,9 @@ class KarafFeaturesIT {
         assertTrue(io.contains("wrote 2097152/2097152"), io);
 
         String log = Files.readString(home.resolve("data/log/karaf.log"));
-        for (String bundle : List.of("org.aiolos.api", "org.aiolos.linux", "org.aiolos.fdmon.poll",
+        for (String bundle : List.of("org.aiolos.api", "org.aiolos.linux", "org.aiolos.diskio", "org.aiolos.fdmon.poll",
                 "org.aiolos.fdmon.epoll", "org.aiolos.fdmon.iouring", "org.aiolos.threadpool", "org.aiolos.linuxaio",
-                "org.aiolos.core", "org.aiolos.nbd")) {
+                "org.aiolos.diskio.iouring", "org.aiolos.core", "org.aiolos.nbd")) {
             assertTrue(log.contains(bundle + "/" + VERSION.replace("-SNAPSHOT", ".SNAPSHOT")),
                     "Karaf installed " + bundle + ":\n" + tail(log));
         }

@@ -10,10 +10,10 @@ import org.aiolos.linux.IocbArray;
 import org.aiolos.linux.LinuxAio;
 import org.aiolos.linux.SyscallException;
 import org.aiolos.linux.UserRing;
-import org.aiolos.linux.diskio.DiskEngineBase;
-import org.aiolos.linux.diskio.DiskRequest;
-import org.aiolos.linux.diskio.DiskRequestPool;
-import org.aiolos.linux.diskio.IdQueue;
+import org.aiolos.diskio.DiskEngineBase;
+import org.aiolos.diskio.DiskRequest;
+import org.aiolos.diskio.DiskRequestPool;
+import org.aiolos.diskio.IdQueue;
 
 /**
  * The {@code native} engine (spec §7.1): one kernel AIO context of {@value #MAX_EVENTS}

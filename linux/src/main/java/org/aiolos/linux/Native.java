@@ -1,5 +1,7 @@
 package org.aiolos.linux;
 
+import org.aiolos.linux.faults.Faults;
+
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;

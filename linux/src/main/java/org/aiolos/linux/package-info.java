@@ -14,7 +14,7 @@
  *       {@code res}) are exposed raw: negative errno on failure.</li>
  *   <li>Steady-state calls allocate nothing on the Java heap (errno is captured into a
  *       per-thread reusable segment; timespecs and event arrays live in native memory).</li>
- *   <li>{@link org.aiolos.linux.Faults} can make any call fail or return short, for tests.</li>
+ *   <li>{@link org.aiolos.linux.faults.Faults} (in a package the module does not export) can make any call fail or return short, for tests.</li>
  *   <li>Native memory belongs to objects with a {@code close()} that frees it; descriptors
  *       are close-on-exec.</li>
  * </ul>
@@ -24,8 +24,9 @@
  * on the module path.
  */
 @Export
-@Version("0.2.0")
+@Version("1.1.0")
 package org.aiolos.linux;
+
 
 import org.osgi.annotation.bundle.Export;
 import org.osgi.annotation.versioning.Version;

@@ -1,5 +1,7 @@
 package org.aiolos.linux;
 
+import org.aiolos.linux.faults.Faults;
+
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

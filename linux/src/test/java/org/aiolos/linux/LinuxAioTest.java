@@ -1,5 +1,7 @@
 package org.aiolos.linux;
 
+import org.aiolos.linux.faults.Faults;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -187,7 +187,7 @@ class NbdLifecycleTest {
         Path img = image(dir, "img", 2 << 20, 4);
         List<String> modules = new ArrayList<>();
         for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (e.endsWith("target" + File.separator + "classes") || e.matches(".*/aiolos-(api|linux|core|fdmon-[a-z]+|"
+            if (e.endsWith("target" + File.separator + "classes") || e.matches(".*/aiolos-(api|linux|core|diskio(-[a-z]+)?|fdmon-[a-z]+|"
                     + "threadpool|linux-aio|nbd)-[0-9.]+(-SNAPSHOT)?\\.jar")) {
                 modules.add(e);
             }

@@ -1,6 +1,7 @@
 package org.aiolos.api.coroutine;
 
 import java.util.Objects;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import org.aiolos.api.AioContext;
 import org.aiolos.api.ClockType;
@@ -35,6 +36,8 @@ public final class Coroutines {
     private static volatile CoroutineRuntime runtime;
     /** Whether {@link ServiceLoader} has been asked (once: the answer does not change). */
     private static volatile boolean lookedUp;
+    /** Why {@link ServiceLoader} found no runtime although a provider was declared, for the message. */
+    private static volatile ServiceConfigurationError lookUpFailure;
 
     private Coroutines() {
     }
@@ -61,10 +64,22 @@ public final class Coroutines {
         return r != null || lookedUp ? r : lookUp();
     }
 
+    /**
+     * Asks {@link ServiceLoader} through this module's own class loader, not the thread's
+     * context loader: in OSGi a context loader (SCR's, a shell's) may see core's provider
+     * file yet define the class apart from the api bundle's interface ("not a subtype"),
+     * and the api bundle's loader sees no provider at all, which is the right answer there
+     * (the runtime comes as a service).
+     */
     private static synchronized CoroutineRuntime lookUp() {
         if (runtime == null && !lookedUp) {
             lookedUp = true;
-            runtime = ServiceLoader.load(CoroutineRuntime.class).findFirst().orElse(null);
+            try {
+                runtime = ServiceLoader.load(CoroutineRuntime.class, Coroutines.class.getClassLoader())
+                        .findFirst().orElse(null);
+            } catch (ServiceConfigurationError e) {
+                lookUpFailure = e;
+            }
         }
         return runtime;
     }
@@ -80,7 +95,7 @@ public final class Coroutines {
         if (r == null) {
             throw new IllegalStateException("no coroutine runtime: org.aiolos.core is not on the class or module path"
                     + " (ServiceLoader finds no " + CoroutineRuntime.class.getName() + "), or in OSGi its bundle is"
-                    + " not active (it registers the runtime as a service)");
+                    + " not active (it registers the runtime as a service)", lookUpFailure);
         }
         return r;
     }

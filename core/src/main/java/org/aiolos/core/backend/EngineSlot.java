@@ -8,7 +8,7 @@ import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
 import org.aiolos.core.DiskIoEngineProviders;
 import org.aiolos.linux.Errno;
-import org.aiolos.linux.diskio.DiskRequest;
+import org.aiolos.diskio.DiskRequest;
 
 /**
  * A disk-I/O engine as its users see it: the context's own ({@link AioContext#diskIo()},

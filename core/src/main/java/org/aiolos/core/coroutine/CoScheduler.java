@@ -64,6 +64,18 @@ public final class CoScheduler {
         }
     }
 
+    /**
+     * How many coroutines are scheduled. Read from any thread for statistics: the walk may
+     * see the list mid-change, so the count is a snapshot that can be slightly off.
+     */
+    public int scheduledCount() {
+        int n = 0;
+        for (CoroutineImpl c = list.peek(); c != null; c = c.schedNext) {
+            n++;
+        }
+        return n;
+    }
+
     /** The coroutines still scheduled, described for close()'s refusal. */
     public List<String> scheduledDescriptions() {
         List<String> out = new ArrayList<>();

@@ -198,7 +198,9 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
 
     @Override
     public boolean inHomeThread() {
-        return AioContext.current() == this || homeThread == Thread.currentThread();
+        // The thread test first: it needs no coroutine runtime, which may already be gone
+        // while components deactivate.
+        return homeThread == Thread.currentThread() || AioContext.current() == this;
     }
 
     /** Whether the calling thread is running callbacks of some context (its own loop). */
@@ -453,7 +455,7 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
         return new ContextStats(s.iterations, s.waits, s.bhsRun, s.fdsDispatched, s.timersRun, s.pollHits,
                 s.pollMisses, s.notifierWrites.sum(), s.monitorSwaps, runner.failures,
                 handlers.registry.liveCountRacy(), handlers.monitor().name(), timers.pendingRacy(),
-                handlers.maxPollNs());
+                handlers.maxPollNs(), coroutines.scheduledCount());
     }
 
     @Override
@@ -484,8 +486,28 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
      */
     @Override
     public synchronized void close() {
+        List<String> leaks = close(false);
+        if (!leaks.isEmpty()) {
+            throw new IllegalStateException("AioContext '" + name + "' still holds " + String.join(", ", leaks)
+                    + "; delete bottom halves, cancel timers and let scheduled coroutines run before closing"
+                    + " (the context stays open)");
+        }
+    }
+
+    /**
+     * Closes even when something is left, and returns what was: for an owner that cannot
+     * keep the context (an IOThread whose thread has stopped: nothing would ever run it, and
+     * its descriptors would stay open for the life of the process). The leftovers never run;
+     * arming a left timer or scheduling a left bottom half afterwards throws, as on any
+     * closed context.
+     */
+    public synchronized List<String> closeAbandoningLeftovers() {
+        return close(true);
+    }
+
+    private List<String> close(boolean abandonLeftovers) {
         if (closed) {
-            return;
+            return List.of();
         }
         Thread home = homeThread;
         Thread me = Thread.currentThread();
@@ -508,16 +530,15 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
         threadPool.closeBackends();
         List<String> leaks = new ArrayList<>();
         boolean clean = timers.closeUnlessPending(leaks, bottomHalves::undeleted,
-                more -> more.addAll(coroutines.scheduledDescriptions()), () -> closed = true, name);
+                more -> more.addAll(coroutines.scheduledDescriptions()), () -> closed = true, name,
+                abandonLeftovers);
         if (!clean) {
             for (BackendSlot<?, ?> slot : backends.slots()) {
                 if (slot instanceof WorkSlot<?, ?, ?> work) {
                     work.closeRefused();
                 }
             }
-            throw new IllegalStateException("AioContext '" + name + "' still holds " + String.join(", ", leaks)
-                    + "; delete bottom halves, cancel timers and let scheduled coroutines run before closing"
-                    + " (the context stays open)");
+            return leaks;
         }
         for (BackendSlot<?, ?> slot : backends.slots()) {
             slot.dispose();
@@ -532,5 +553,6 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
         if (AioContext.current() == this) {
             AioContext.setCurrent(null);
         }
+        return leaks;
     }
 }

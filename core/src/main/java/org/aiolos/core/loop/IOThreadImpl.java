@@ -1,5 +1,6 @@
 package org.aiolos.core.loop;
 
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.aiolos.api.AioContext;
 import org.aiolos.api.IOThread;
@@ -119,10 +120,22 @@ public final class IOThreadImpl implements IOThread {
         return crash;
     }
 
+    /**
+     * Stops the thread and closes its context. The context closes even when a user left a
+     * bottom half scheduled, a timer armed or a coroutine scheduled: no thread will run it
+     * again, so keeping it open would only keep its descriptors open for good.
+     *
+     * @throws IllegalStateException after closing, naming what was left (and will never run)
+     */
     @Override
     public void close() {
         stop();
-        ctx.close();
+        List<String> abandoned = ctx.closeAbandoningLeftovers();
+        if (!abandoned.isEmpty()) {
+            throw new IllegalStateException("IOThread '" + name() + "' closed with " + String.join(", ", abandoned)
+                    + " left in its context; they will never run (cancel timers and delete bottom halves"
+                    + " before the IOThread stops)");
+        }
     }
 
     @Override

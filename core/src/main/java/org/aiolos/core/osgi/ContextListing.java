@@ -5,18 +5,11 @@ import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.api.BackendStatus;
 import org.aiolos.api.ContextStats;
-import org.aiolos.core.loop.ContextImpl;
 
 /** Formats {@code aio:contexts}: one block per context, its backends and live counters. */
 final class ContextListing {
     private ContextListing() {
     }
-
-    /** Coroutines queued to be entered in this context's loop (QEMU's scheduled_coroutines). */
-    private static int scheduledCoroutines(AiolosContext ctx) {
-        return ctx instanceof ContextImpl impl ? impl.coroutineScheduler().scheduledDescriptions().size() : 0;
-    }
-
 
     static String render(Collection<ContextEntry> contexts) {
         if (contexts.isEmpty()) {
@@ -48,7 +41,7 @@ final class ContextListing {
                     .append(" handlers=").append(s.handlers())
                     .append(" swaps=").append(s.monitorSwaps())
                     .append('\n');
-            out.append("  coroutines=").append(scheduledCoroutines(ctx)).append(" scheduled (backend ")
+            out.append("  coroutines=").append(s.coroutinesScheduled()).append(" scheduled (backend ")
                     .append(Coroutines.backend()).append(')')
                     .append(" pool-threads=").append(ctx.threadPool().threadCount())
                     .append(" pool-in-flight=").append(ctx.threadPool().inFlight())

@@ -127,10 +127,9 @@ final class IOThreadRunner {
         try {
             thread.close();
         } catch (IllegalStateException e) {
-            // A user left a bottom half scheduled or a timer armed: the thread has stopped,
-            // and the message names what was left.
-            LOG.log(System.Logger.Level.WARNING, "IOThread ''{0}'' stopped; its context did not close: {1}",
-                    settings.name(), e.getMessage());
+            // A user left a bottom half scheduled or a timer armed: the context is closed all
+            // the same, and the message names what was left.
+            LOG.log(System.Logger.Level.WARNING, e.getMessage());
         }
         LOG.log(System.Logger.Level.INFO, "IOThread ''{0}'' stopped", settings.name());
     }

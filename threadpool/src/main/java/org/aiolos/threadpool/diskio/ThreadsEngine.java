@@ -8,9 +8,9 @@ import org.aiolos.api.threadpool.ThreadPool;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.Files;
 import org.aiolos.linux.SyscallException;
-import org.aiolos.linux.diskio.DiskEngineBase;
-import org.aiolos.linux.diskio.DiskRequest;
-import org.aiolos.linux.diskio.DiskRequestPool;
+import org.aiolos.diskio.DiskEngineBase;
+import org.aiolos.diskio.DiskRequest;
+import org.aiolos.diskio.DiskRequestPool;
 import org.aiolos.threadpool.WorkerPoolFactory;
 
 /**

@@ -5,19 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import org.aiolos.api.AioContext;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
+import org.aiolos.core.Aiolos;
 import org.aiolos.core.ContextOptions;
-import org.aiolos.core.diskio.DiskEngineContract;
+import org.aiolos.core.DiskIoEngineProviders;
+import org.aiolos.core.FdMonitorProviders;
 import org.aiolos.linux.Errno;
-import org.aiolos.linux.Faults;
+import org.aiolos.linux.faults.Faults;
+import org.aiolos.testkit.ContextSpec;
+import org.aiolos.testkit.DiskEngineContract;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The engine suite (core's {@link DiskEngineContract}, from its test-jar) on the
- * {@code threads} engine, plus short transfers and EINTR forced with {@link Faults}. It
- * runs here because core cannot depend on this module (this module's tests depend on
- * core).
+ * The engine suite (testkit's {@link DiskEngineContract}) on the {@code threads} engine,
+ * in a core context, plus short transfers and EINTR forced with {@link Faults}.
  */
 class ThreadsEngineTest extends DiskEngineContract {
     private static final DiskIoEngineFactory FACTORY = new ThreadsEngineFactory();
@@ -33,8 +36,16 @@ class ThreadsEngineTest extends DiskEngineContract {
      * before/after accounting.
      */
     @Override
-    protected ContextOptions options(String name) {
-        return super.options(name).withThreadPool(4, 4);
+    protected AioContext newContext(ContextSpec spec) {
+        ContextOptions options = ContextOptions.defaults(spec.name()).withFdMonitors(new FdMonitorProviders())
+                .withThreadPool(4, 4)
+                .withFailureHandler((c, source, failure) -> spec.failures().record(source, failure));
+        if (spec.diskEngine() != null) {
+            DiskIoEngineProviders engines = new DiskIoEngineProviders();
+            engines.add(spec.diskEngine(), 0);
+            options = options.withDiskEngines(engines);
+        }
+        return Aiolos.newContext(options);
     }
 
     /** Each request is a thread-pool job, whose request object and callables are allocated. */

@@ -1,0 +1,276 @@
+package org.aiolos.diskio;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import org.aiolos.api.diskio.DiskFile;
+import org.aiolos.api.diskio.DiskIoEngine;
+import org.aiolos.api.diskio.DiskIoEngine.IoCompletion;
+import org.aiolos.linux.Errno;
+
+/**
+ * One disk request, reused from a {@link DiskRequestPool}: what to do, how far it got,
+ * and the native {@code struct iovec[]} describing what is still to transfer. The engine
+ * hands {@link #iovAddress()}, {@link #iovCount()} and {@link #position()} to the kernel,
+ * feeds the kernel's answer to {@link #onResult(long)}, and either resubmits or
+ * completes, so that every engine shares one set of result rules (see
+ * {@link DiskIoEngine}).
+ *
+ * <p>Not thread-safe: one thread at a time (the threads engine hands it to a worker and
+ * back through a queue, which orders the accesses).
+ */
+public final class DiskRequest {
+    /** What a request does. */
+    public enum Kind { READ, WRITE, FLUSH }
+
+    /** Iovecs each pooled request carries inline; longer vectors get their own allocation. */
+    static final int INLINE_IOVECS = 8;
+    static final long IOVEC_SIZE = 16;
+
+    private final int id;
+    private final MemorySegment inlineIov;
+    /** For vectors longer than INLINE_IOVECS; freed when the request is released. */
+    private Arena ownArena;
+    private MemorySegment iov;
+
+    private Kind kind;
+    private DiskFile file;
+    private long offset;
+    private MemorySegment[] buffers;
+    private boolean fua;
+    private IoCompletion completion;
+    private long length;
+    private long done;
+    private int iovCount;
+    private long result;
+
+    DiskRequest(int id, MemorySegment inlineIov) {
+        this.id = id;
+        this.inlineIov = inlineIov;
+    }
+
+    /**
+     * Checks a read or write before anything is submitted.
+     *
+     * @throws IllegalArgumentException naming the bad value (and, for O_DIRECT, the
+     *     alignment needed)
+     */
+    public static void validate(Kind kind, DiskFile file, long offset, MemorySegment[] buffers) {
+        Objects.requireNonNull(file, "file");
+        // Messages are built only on failure: validation runs on every request, which must
+        // not allocate.
+        if (offset < 0) {
+            throw new IllegalArgumentException(what(kind, file, false) + "offset must be >= 0, got " + offset);
+        }
+        if (buffers == null || buffers.length == 0) {
+            throw new IllegalArgumentException(what(kind, file, false) + "at least one buffer is needed");
+        }
+        if (buffers.length > DiskIoEngine.MAX_BUFFERS) {
+            throw new IllegalArgumentException(what(kind, file, false) + buffers.length + " buffers, at most "
+                    + DiskIoEngine.MAX_BUFFERS + " allowed");
+        }
+        boolean direct = file.direct();
+        if (direct && offset % file.offsetAlignment() != 0) {
+            throw new IllegalArgumentException(what(kind, file, true) + "offset " + offset
+                    + " is not a multiple of the " + file.offsetAlignment() + "-byte offset alignment");
+        }
+        for (int i = 0; i < buffers.length; i++) {
+            MemorySegment b = buffers[i];
+            if (b == null || !b.isNative() || b.byteSize() == 0) {
+                throw new IllegalArgumentException(what(kind, file, false) + "buffer " + i
+                        + (b == null ? " is null" : b.isNative() ? " is empty" : " is not native memory"));
+            }
+            if (direct && b.address() % file.memoryAlignment() != 0) {
+                throw new IllegalArgumentException(what(kind, file, true) + "buffer " + i + " address 0x"
+                        + Long.toHexString(b.address()) + " is not aligned to the " + file.memoryAlignment()
+                        + "-byte memory alignment");
+            }
+            if (direct && b.byteSize() % file.offsetAlignment() != 0) {
+                throw new IllegalArgumentException(what(kind, file, true) + "buffer " + i + " length "
+                        + b.byteSize() + " is not a multiple of the " + file.offsetAlignment()
+                        + "-byte length alignment");
+            }
+        }
+    }
+
+    private static String what(Kind kind, DiskFile file, boolean direct) {
+        return (direct ? "O_DIRECT " : "") + (kind == Kind.READ ? "read" : "write") + " on fd " + file.fd() + ": ";
+    }
+
+    void init(Kind k, DiskFile f, long off, MemorySegment[] bufs, boolean forceUnitAccess, IoCompletion c) {
+        this.kind = k;
+        this.file = f;
+        this.offset = off;
+        this.buffers = bufs;
+        this.fua = forceUnitAccess;
+        this.completion = c;
+        this.done = 0;
+        this.result = 0;
+        long len = 0;
+        if (bufs != null) {
+            for (MemorySegment b : bufs) {
+                len += b.byteSize();
+            }
+            iov = inlineIov;
+            if (bufs.length > INLINE_IOVECS) {
+                // Shared: a threads-engine worker writes the iovecs of a resubmission.
+                ownArena = Arena.ofShared();
+                iov = ownArena.allocate(IOVEC_SIZE * bufs.length, 8);
+            }
+        }
+        this.length = len;
+        buildIov();
+    }
+
+    void clear() {
+        buffers = null;
+        completion = null;
+        file = null;
+        if (ownArena != null) {
+            ownArena.close();
+            ownArena = null;
+        }
+        iov = inlineIov;
+        iovCount = 0;
+    }
+
+    /** Writes the iovecs for the bytes not transferred yet. */
+    private void buildIov() {
+        iovCount = 0;
+        if (buffers == null) {
+            return;
+        }
+        long skip = done;
+        for (MemorySegment b : buffers) {
+            long size = b.byteSize();
+            if (skip >= size) {
+                skip -= size;
+                continue;
+            }
+            long o = IOVEC_SIZE * iovCount++;
+            iov.set(JAVA_LONG, o, b.address() + skip);
+            iov.set(JAVA_LONG, o + 8, size - skip);
+            skip = 0;
+        }
+    }
+
+    /**
+     * Applies the kernel's answer for the last submission.
+     *
+     * @return true when the request is finished ({@link #result()} is final); false when it
+     *     must be submitted again as it now stands (the remainder, or the same request
+     *     after EINTR/EAGAIN)
+     */
+    public boolean onResult(long res) {
+        if (res < 0) {
+            if (res == -Errno.EINTR || res == -Errno.EAGAIN) {
+                return false;
+            }
+            result = res;
+            return true;
+        }
+        if (kind == Kind.FLUSH) {
+            result = 0;
+            return true;
+        }
+        done += Math.min(res, length - done);
+        if (done == length) {
+            result = length;
+            return true;
+        }
+        boolean misaligned = file.direct() && (offset + done) % file.offsetAlignment() != 0;
+        if (res > 0 && !misaligned) {
+            buildIov();
+            return false;
+        }
+        if (kind == Kind.READ) {
+            // End of file: the buffers past it read as zeros; the result says where it was.
+            zeroFrom(done);
+            result = done;
+        } else {
+            result = -Errno.ENOSPC;
+        }
+        return true;
+    }
+
+    /**
+     * Ends the request with {@code -errno} whatever it transferred: for failures of the
+     * engine's own around the transfer (a cancelled job, a failed FUA flush).
+     */
+    public void fail(int errno) {
+        if (errno <= 0) {
+            throw new IllegalArgumentException("errno must be > 0, got " + errno);
+        }
+        result = -errno;
+    }
+
+    private void zeroFrom(long from) {
+        long skip = from;
+        for (MemorySegment b : buffers) {
+            long size = b.byteSize();
+            if (skip >= size) {
+                skip -= size;
+                continue;
+            }
+            b.asSlice(skip).fill((byte) 0);
+            skip = 0;
+        }
+    }
+
+    /** The pool slot, usable as the kernel's user data. */
+    public int id() {
+        return id;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    public DiskFile file() {
+        return file;
+    }
+
+    public int fd() {
+        return file.fd();
+    }
+
+    public boolean fua() {
+        return fua;
+    }
+
+    /** File offset of the next byte to transfer. */
+    public long position() {
+        return offset + done;
+    }
+
+    /** Address of the iovecs for what is still to transfer. */
+    public long iovAddress() {
+        return iov.address();
+    }
+
+    public int iovCount() {
+        return iovCount;
+    }
+
+    /** Total bytes asked for. */
+    public long length() {
+        return length;
+    }
+
+    /** The final result, valid once {@link #onResult} returned true. */
+    public long result() {
+        return result;
+    }
+
+    public IoCompletion completion() {
+        return completion;
+    }
+
+    @Override
+    public String toString() {
+        return "DiskRequest#" + id + "[" + kind + (file == null ? "" : " fd " + file.fd() + " at " + offset + ", "
+                + done + "/" + length + " bytes") + "]";
+    }
+}
