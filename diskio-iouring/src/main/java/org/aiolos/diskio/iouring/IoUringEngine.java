@@ -32,7 +32,9 @@ import org.aiolos.diskio.IdQueue;
  * reads the CQ tail, no syscall). It stays open for the engine's life: requests submitted
  * on it before a swap to an io_uring monitor complete there.
  *
- * <p><b>Submission.</b> Requests wait in {@code pending} and are turned into SQEs in
+ * <p><b>Submission.</b> On the monitor's ring a request becomes an SQE at once (the
+ * monitor's next wait submits everything queued, so batching is free). On the private
+ * ring requests wait in {@code pending} and are turned into SQEs in
  * batches of at most aio-max-batch (32 by default), at once when a batch is full,
  * otherwise from a bottom half at the end of the loop iteration. A full SQ is submitted
  * before taking more SQEs; {@code EBUSY}/{@code EAGAIN} from {@code io_uring_enter} (the
@@ -99,6 +101,22 @@ public final class IoUringEngine extends DiskEngineBase {
 
     @Override
     protected void start(DiskRequest r) {
+        if (pending.isEmpty()) {
+            SharedIoUring lent = lentRing();
+            if (lent != null) {
+                // Straight into the monitor's SQ (QEMU 10.2's luring_co_submit -> aio_add_sqe):
+                // the loop's next wait submits it with whatever else is queued, so there is
+                // nothing to batch and no bottom half to schedule (a scheduled one would make
+                // that wait non-blocking, and cost an io_uring_enter of its own).
+                long sqe = lent.sqe();
+                if (sqe >= 0) {
+                    prepare(lent.ring(), sqe, r, lease.userData(r.id()));
+                    lease.queued();
+                    lentSubmissions++;
+                    return;
+                }
+            }
+        }
         pending.add(r.id());
         long b = ctx.aioMaxBatch();
         int maxBatch = b == 0 ? DEFAULT_MAX_BATCH : (int) Math.min(b, CAPACITY);
