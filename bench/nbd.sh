@@ -15,6 +15,14 @@
 # back to back, so the figures compared in a cell see the same load on this shared machine.
 #
 #   bench/nbd.sh [quick|brief|thorough] [IMAGE, default bench/target/nbd-bench.img]
+#   bench/nbd.sh rounds [IMAGE] [ROUNDS, default 7] [SECONDS, default 1]
+#
+# rounds is the head-to-head that goals are judged by (bench/lib/nbd_rounds.py, the method
+# in bench/lib/rounds.py): Aiolos (io_uring engine), qemu-nbd --aio=io_uring and nbdkit take
+# turns in ROUNDS short rounds per cell; per-round ratios (median, min-max, bootstrap
+# interval), the server's CPU per request, and per goal met / missed / cannot tell.
+# NBD_ROUNDS_AIOLOS / NBD_ROUNDS_QEMU (comma lists of engines / --aio values) widen it.
+# The other modes below are the survey (every engine and fd monitor, one run per cell).
 #
 # quick: one round of 5 s runs after 2 s of ramp, after a 5 s unmeasured warm-up of each
 # server; thorough: three rounds of 10 s runs after 2 s, after 15 s, and the table and
@@ -25,12 +33,30 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
 image=${2:-bench/target/nbd-bench.img}
+if [ "$mode" = rounds ]; then
+  for tool in fio qemu-nbd nbdkit nbdinfo python3; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "nbd.sh: $tool is missing; run bin/install-test-tools" >&2; exit 1; }
+  done
+  JAVA_HOME="$(bin/find-jdk25)"
+  export JAVA_HOME
+  [ -n "${AIOLOS_BENCH_BUILT:-}" ] || ./mvnw -B -q package -DskipTests -pl bench -am
+  mkdir -p "$(dirname "$image")"
+  if [ ! -f "$image" ] || [ "$(stat -c %s "$image")" -ne $((1 << 30)) ]; then
+    rm -f "$image"
+    fio --name=prep --filename="$image" --rw=write --bs=1M --size=1G --direct=1 --ioengine=psync >/dev/null
+  fi
+  out=${AIOLOS_BENCH_OUT:-bench/results/nbd-rounds-$(date +%F-%H%M)}
+  mkdir -p "$out"
+  python3 bench/lib/nbd_rounds.py --image "$image" --rounds "${3:-7}" --seconds "${4:-1}" --out "$out" \
+    --aiolos "${NBD_ROUNDS_AIOLOS:-io_uring}" --qemu "${NBD_ROUNDS_QEMU:-io_uring}" | tee "$out/nbd-console.txt"
+  exit 0
+fi
 case "$mode" in
   quick) secs=5; ramp=2; warmup=5; rounds=1; phases=2 ;;
   # brief: phase 1 only, 2 s runs: what bench/run.sh quick includes to stay under 10 minutes.
   brief) secs=2; ramp=1; warmup=3; rounds=1; phases=1 ;;
   thorough) secs=10; ramp=2; warmup=15; rounds=3; phases=2 ;;
-  *) echo "usage: bench/nbd.sh [quick|brief|thorough] [IMAGE]" >&2; exit 2 ;;
+  *) echo "usage: bench/nbd.sh [quick|brief|thorough|rounds] [IMAGE]" >&2; exit 2 ;;
 esac
 # NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
 secs=${NBD_BENCH_SECS:-$secs}

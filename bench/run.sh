@@ -10,16 +10,22 @@
 # A full run does, in this order, into bench/results/<date>-<time>-<mode>/:
 #   machine.txt        lscpu, kernel, JDK, fio, load average before and after each step
 #   c-before.json      the C eventfd + epoll_wait ping-pong (the limit of a cross-thread wake)
-#   jmh-wake-<loop>.json, c-<loop>.json
-#                      the cross-thread task round trip (CrossThreadWake), one JMH run per
-#                      loop (Aiolos poll/epoll/io_uring with adaptive polling off and on,
-#                      Netty 4.2 epoll and io_uring), each right after its own C ping-pong
+#   wake/              the cross-thread task round trip in alternating rounds (bench/lib/
+#                      wake_rounds.py): Aiolos poll/epoll/io_uring with adaptive polling off
+#                      and on, Netty 4.2 epoll and io_uring and the C ping-pong take turns,
+#                      each loop in its own JVM: wake-rounds.md (ratios, CPU per round
+#                      trip, the loop thread's B/op), .json
+#   jmh-wake-<loop>.json, c-<loop>.json  (thorough only)
+#                      the same round trip under JMH (CrossThreadWake), one JMH run per
+#                      loop, each right after its own C ping-pong
 #   jmh-peers.json     Aiolos beside Netty on the other shared tasks: FdReadiness, TimerFiring
 #   c-after.json       the C ping-pong again: the wake figures sit between the two
 #   jmh-rest.json      every other JMH benchmark (BHs, fd dispatch, timers with 1 M pending,
 #                      coroutines, CoMutex, thread pool, monitor swap)
-#   disk.txt           the disk engines beside fio psync / libaio / io_uring (bench/disk.sh)
-#   nbd/               bench/nbd.sh "$mode" when that script exists (qemu-nbd end to end)
+#   disk/              the disk engines against fio psync / libaio / io_uring in alternating
+#                      rounds (bench/disk.sh): disk-rounds.md (verdict per goal), .json
+#   nbd/               Aiolos against qemu-nbd and nbdkit in alternating rounds
+#                      (bench/nbd.sh rounds): nbd-rounds.md, .json
 #   console.log        JMH's console output (per-iteration figures, loop counters)
 #   summary.md, *.svg  tables with ratios and charts (bench/scripts/report.py)
 # Every JMH row carries JMH's GC profiler (B/op of the whole JVM); the loop benchmarks also
@@ -30,8 +36,11 @@ mode=${1:-quick}
 regex=${2:-}
 extra=("${@:3}")
 case "$mode" in
-  quick) jmh_opts=(-f 1 -wi 2 -w 500ms -i 3 -r 1s) ; c_rounds=100000 ; c_adjacent=20000 ; disk_secs=2 ;;
-  thorough) jmh_opts=(-f 3 -wi 5 -w 2s -i 10 -r 2s) ; c_rounds=1000000 ; c_adjacent=200000 ; disk_secs=10 ;;
+  # *_secs / *_rounds: the alternating rounds of the disk and NBD head-to-heads.
+  quick) jmh_opts=(-f 1 -wi 2 -w 500ms -i 3 -r 1s) ; c_rounds=100000 ; c_adjacent=20000
+         disk_secs=1 ; disk_rounds=7 ; nbd_secs=1 ; nbd_rounds=7 ;;
+  thorough) jmh_opts=(-f 3 -wi 5 -w 2s -i 10 -r 2s) ; c_rounds=1000000 ; c_adjacent=200000
+         disk_secs=3 ; disk_rounds=15 ; nbd_secs=3 ; nbd_rounds=15 ;;
   *) echo "usage: bench/run.sh [quick|thorough] [JMH regex]" >&2; exit 2 ;;
 esac
 JAVA_HOME="$(bin/find-jdk25)"
@@ -86,26 +95,29 @@ if [ -n "$regex" ]; then
 else
   load "before C + peers"
   c_baseline before
-  for l in "${wake_loops[@]}"; do
-    c_baseline "$l" "$c_adjacent"
-    jmh CrossThreadWakeBenchmark "$out/jmh-wake-$l.json" -p loop="$l"
-  done
+  wake_rounds=7
+  [ "$mode" = thorough ] && wake_rounds=15
+  python3 bench/lib/wake_rounds.py --rounds "$wake_rounds" --seconds 1 --out "$out/wake" \
+    --pairs aiolos-poll+polling:aiolos-poll,aiolos-epoll+polling:aiolos-epoll,aiolos-io_uring+polling:aiolos-io_uring \
+    | tee -a "$out/console.log" || echo "wake_rounds.py failed (exit $?)"
+  load "after wake rounds"
+  if [ "$mode" = thorough ]; then
+    for l in "${wake_loops[@]}"; do
+      c_baseline "$l" "$c_adjacent"
+      jmh CrossThreadWakeBenchmark "$out/jmh-wake-$l.json" -p loop="$l"
+    done
+  fi
   jmh 'FdReadinessBenchmark|TimerFiringBenchmark' "$out/jmh-peers.json"
   c_baseline after
   load "after peers"
   jmh "^(?!.*($peers)).*" "$out/jmh-rest.json"
   load "after JMH"
-  AIOLOS_BENCH_BUILT=1 bench/disk.sh "$disk_secs" bench/target/disk-bench.img "$out/disk.txt"
+  AIOLOS_BENCH_BUILT=1 bench/disk.sh "$disk_secs" bench/target/disk-bench.img "$out/disk" "$disk_rounds"
   load "after disk"
-  if [ -x bench/nbd.sh ] || [ -f bench/nbd.sh ]; then
-    mkdir -p "$out/nbd"
-    # quick runs nbd.sh's brief mode (phase 1, 2 s cells) so the whole suite stays under
-    # 10 minutes; bench/nbd.sh quick|thorough alone gives the fuller comparison.
-    nbd_mode=$mode
-    [ "$mode" = quick ] && nbd_mode=brief
-    AIOLOS_BENCH_OUT="$out/nbd" bash bench/nbd.sh "$nbd_mode" || echo "bench/nbd.sh failed (exit $?)"
-    load "after nbd"
-  fi
+  mkdir -p "$out/nbd"
+  AIOLOS_BENCH_BUILT=1 AIOLOS_BENCH_OUT="$out/nbd" bash bench/nbd.sh rounds bench/target/nbd-bench.img \
+    "$nbd_rounds" "$nbd_secs" || echo "bench/nbd.sh rounds failed (exit $?)"
+  load "after nbd"
 fi
 echo "total: $(( $(date +%s) - started )) s" | tee -a "$out/machine.txt"
 python3 bench/scripts/report.py "$out" || echo "report.py failed (exit $?)"

@@ -6,7 +6,8 @@ by hand.
 usage: report.py RESULT_DIR [SVG_DIR]   (SVG_DIR defaults to RESULT_DIR)
 
 Reads what is there: jmh-peers.json, jmh-rest.json (or jmh.json), c-before.json,
-c-after.json, disk.txt. Every ratio is taken within this one run.
+c-after.json, and the alternating-rounds tables (disk/, nbd/: *-rounds.md and .json).
+Every ratio is taken within this one run.
 """
 import glob
 import html
@@ -72,18 +73,13 @@ def read_c(d):
     return vals
 
 
-def read_disk(d):
-    p = os.path.join(d, "disk.txt")
-    rows = []
-    if not os.path.exists(p):
-        return rows
-    for line in open(p):
-        m = re.match(r"(threads|native|io_uring)\s+(\S+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+(\d+) \((\w+)\)\s+([\d.]+)", line)
-        if m:
-            rows.append({"engine": m.group(1), "rw": m.group(2), "qd": int(m.group(3)),
-                         "aiolos": int(m.group(4)), "lat_us": float(m.group(5)),
-                         "fio": int(m.group(6)), "fio_engine": m.group(7), "ratio": float(m.group(8))})
-    return rows
+def read_rounds(d):
+    """The alternating-rounds tables of the run (bench/lib/*_rounds.py): [(markdown, json)]."""
+    out = []
+    for md in sorted(glob.glob(os.path.join(d, "**", "*-rounds.md"), recursive=True)):
+        js = md[:-3] + ".json"
+        out.append((open(md).read(), json.load(open(js)) if os.path.exists(js) else None))
+    return out
 
 
 # ---------------------------------------------------------------- SVG
@@ -149,7 +145,7 @@ def main():
     d = sys.argv[1]
     svg_dir = sys.argv[2] if len(sys.argv) > 2 else d
     os.makedirs(svg_dir, exist_ok=True)
-    rows, c, disk = read_jmh(d), read_c(d), read_disk(d)
+    rows, c, tables = read_jmh(d), read_c(d), read_rounds(d)
     md = []
     machine = os.path.join(d, "machine.txt")
     if os.path.exists(machine):
@@ -236,19 +232,20 @@ def main():
                   "Timer firing lateness, mean (lower is better)", "µs", groups,
                   "deadline to callback start; Aiolos AioTimer.modNs vs Netty EventLoop.schedule, armed from another thread")
 
-    if disk:
-        md += ["### Disk engines beside fio (4 KiB random, O_DIRECT)", "",
-               "| engine | fio engine | rw | QD | Aiolos IOPS | fio IOPS | ratio |", "|---|---|---|---:|---:|---:|---:|"]
-        groups = []
-        for r in disk:
-            md.append("| %s | %s | %s | %d | %d | %d | %.2f |" % (
-                r["engine"], r["fio_engine"], r["rw"], r["qd"], r["aiolos"], r["fio"], r["ratio"]))
-            groups.append(("%s %s QD%d (%.2f×)" % (r["engine"], r["rw"], r["qd"], r["ratio"]),
-                           [("Aiolos " + r["engine"], r["aiolos"] / 1000, AIOLOS),
-                            ("fio " + r["fio_engine"], r["fio"] / 1000, FIO)]))
-        md.append("")
-        bar_chart(os.path.join(svg_dir, "bench-disk.svg"), "Disk engines vs fio, 4 KiB random O_DIRECT (higher is better)",
-                  "k IOPS", groups, "each cell: Aiolos then fio back to back on the same file")
+    for text, raw in tables:
+        md += ["#" + text, ""]
+        if raw and raw["title"].startswith("Disk"):
+            groups = []
+            for c in raw["comparisons"]:
+                r = c["rate_ratio"]
+                if not r:
+                    continue
+                groups.append(("%s (%.2f× [%.2f-%.2f])" % (c["cell"], r["median"], r["min"], r["max"]),
+                               [(c["a"], c["a_rate"]["median"] / 1000, AIOLOS),
+                                (c["b"], c["b_rate"]["median"] / 1000, FIO)]))
+            bar_chart(os.path.join(svg_dir, "bench-disk.svg"),
+                      "Disk engines vs fio, 4 KiB random O_DIRECT (higher is better)", "k IOPS", groups,
+                      "medians of alternating rounds; the label gives the median per-round ratio [min-max]")
 
     shown = {"CrossThreadWakeBenchmark", "FdReadinessBenchmark", "TimerFiringBenchmark"}
     rest = [r for r in rows if r["class"] not in shown]

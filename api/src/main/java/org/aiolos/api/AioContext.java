@@ -42,6 +42,12 @@ public interface AioContext extends AutoCloseable {
         CurrentContext.set(ctx);
     }
 
+    /**
+     * The OSGi service property carrying {@link #name()} of a context registered as a
+     * service (an IOThread's), so a bundle can target one: {@code (aiolos.name=io1)}.
+     */
+    String NAME_PROPERTY = "aiolos.name";
+
     /** A name for diagnostics. */
     String name();
 

@@ -11,8 +11,14 @@ package org.aiolos.api;
 public record PollParams(long maxNs, long grow, long shrink) {
     /** Polling off: the default of a plain context. */
     public static final PollParams OFF = new PollParams(0, 0, 0);
-    /** QEMU's IOThread default: poll up to 32768 ns. */
-    public static final PollParams IOTHREAD_DEFAULT = new PollParams(32_768, 0, 0);
+    /**
+     * QEMU's IOThread default {@code poll-max-ns} (iothread.c): 32768 ns. The one home of
+     * this number: the IOThread Metatype default and {@link #IOTHREAD_DEFAULT} read it.
+     */
+    public static final long IOTHREAD_POLL_MAX_NS = 32_768;
+
+    /** QEMU's IOThread default: poll up to {@value #IOTHREAD_POLL_MAX_NS} ns. */
+    public static final PollParams IOTHREAD_DEFAULT = new PollParams(IOTHREAD_POLL_MAX_NS, 0, 0);
 
     public PollParams {
         requireNonNegative("poll-max-ns", maxNs);

@@ -28,6 +28,15 @@ import org.aiolos.linux.Files;
  * fd-monitor policy, or the monitor named by {@code -Daiolos.fdmon=poll|epoll|io_uring};
  * {@code -Daiolos.pollMaxNs=N} sets the adaptive-polling limit (0 = off);
  * one second of warm-up precedes each measured run.
+ *
+ * <pre>
+ * DiskEngineBench FILE --serve ENGINE:RW:QD
+ * </pre>
+ * The alternating-rounds mode (bench/lib/disk_rounds.py): one context and engine for the
+ * process's life; prints {@code ready ENGINE}, then for every line {@code SECONDS} read on
+ * stdin runs one round (fills the queue, runs, drains: idle between rounds, so the other
+ * contender's round has the machine) and prints {@code ops nanoseconds errors engine}. The harness
+ * reads the process's CPU time around each round from /proc.
  */
 public final class DiskEngineBench {
     private static final int BLOCK = 4096;
@@ -110,7 +119,60 @@ public final class DiskEngineBench {
         }
     }
 
+    /** One round of the serve mode: exactly qd in flight for {@code ns}, then drained. */
+    private long[] round(long ns) {
+        stopping = false;
+        long errorsBefore = errors;
+        for (int s = 0; s < completions.length; s++) {
+            submit(s);
+        }
+        long t0 = System.nanoTime();
+        long n = run(ns);
+        long elapsed = System.nanoTime() - t0;
+        drain();
+        return new long[] {n, elapsed, errors - errorsBefore};
+    }
+
+    private static void serve(DiskFile file, long size, String spec) throws java.io.IOException {
+        String[] p = spec.split(":");
+        ContextOptions o = ContextOptions.ioThreadDefaults("bench-" + p[0])
+                .withDiskEngine(p[0]).withFdMonitor(System.getProperty("aiolos.fdmon"));
+        String pollNs = System.getProperty("aiolos.pollMaxNs");
+        if (pollNs != null) {
+            o = o.withPollParams(new PollParams(Long.parseLong(pollNs), 0, 0));
+        }
+        try (Arena arena = Arena.ofShared()) {
+            AiolosContext ctx = Aiolos.newContext(o);
+            ctx.poll(false);
+            DiskEngineBench b = new DiskEngineBench(ctx, file, size, p[1].equals("randwrite"),
+                    Integer.parseInt(p[2]), arena);
+            System.out.println("ready");
+            System.out.flush();
+            java.io.BufferedReader in = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.US_ASCII));
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                long[] r = b.round((long) (Double.parseDouble(line.trim()) * 1e9));
+                // The engine's name is known once it served (a fallback may have replaced it).
+                System.out.println(r[0] + " " + r[1] + " " + r[2] + " " + ctx.diskEngineName());
+                System.out.flush();
+            }
+            ctx.close();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
+        if (args.length == 3 && args[1].equals("--serve")) {
+            int fd = Files.open(args[0], Files.O_RDWR | Files.O_DIRECT, 0);
+            try {
+                serve(Files.diskFile(fd), Files.size(fd), args[2]);
+            } finally {
+                Fds.close(fd);
+            }
+            return;
+        }
         if (args.length < 3) {
             System.err.println("usage: DiskEngineBench FILE SECONDS ENGINE:RW:QD ...");
             System.exit(2);

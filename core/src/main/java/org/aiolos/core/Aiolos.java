@@ -29,7 +29,7 @@ public final class Aiolos {
         return new ContextImpl(options);
     }
 
-    /** An IOThread with QEMU's IOThread defaults (polling up to 32768 ns); not started. */
+    /** An IOThread with QEMU's IOThread defaults (polling up to {@value org.aiolos.api.PollParams#IOTHREAD_POLL_MAX_NS} ns); not started. */
     public static IOThread newIOThread(String name) {
         return newIOThread(ContextOptions.ioThreadDefaults(name));
     }

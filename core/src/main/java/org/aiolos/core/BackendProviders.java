@@ -9,8 +9,8 @@ import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.Supplier;
+import org.aiolos.api.BackendFactory;
 
 /**
  * The factories of one kind of backend (fd monitors, thread pools, disk-I/O engines)
@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  *
  * @param <F> the factory type
  */
-public class BackendProviders<F> {
+public class BackendProviders<F extends BackendFactory<?, ?>> {
     private static final System.Logger LOG = System.getLogger("org.aiolos.core");
     /** How long {@link #remove} waits for backends to drain by default: 30 s. */
     public static final long DEFAULT_DRAIN_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
@@ -85,21 +85,14 @@ public class BackendProviders<F> {
         }
     }
 
-    private final Function<F, String> nameOf;
-    private final Function<F, String> unavailableReasonOf;
     private final List<Provider<F>> providers = new CopyOnWriteArrayList<>();
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     /** Leases held, by factory. Guarded by itself. */
     private final Map<F, List<Lease>> leases = new IdentityHashMap<>();
     private volatile long drainTimeoutNs = DEFAULT_DRAIN_TIMEOUT_NS;
 
-    /**
-     * @param nameOf the factory's name
-     * @param unavailableReasonOf null when the factory can open backends here, else why not
-     */
-    protected BackendProviders(Function<F, String> nameOf, Function<F, String> unavailableReasonOf) {
-        this.nameOf = Objects.requireNonNull(nameOf, "nameOf");
-        this.unavailableReasonOf = Objects.requireNonNull(unavailableReasonOf, "unavailableReasonOf");
+    /** An empty set; a factory's name and availability come from the factory itself. */
+    protected BackendProviders() {
     }
 
     /** Adds every factory {@link ServiceLoader} finds for {@code type}, at ranking 0. */
@@ -111,7 +104,7 @@ public class BackendProviders<F> {
 
     /** Makes {@code factory} available; listening contexts reconsider their choice. */
     public void add(F factory, int ranking) {
-        providers.add(new Provider<>(factory, nameOf.apply(factory), ranking));
+        providers.add(new Provider<>(factory, factory.name(), ranking));
         fire();
     }
 
@@ -124,7 +117,7 @@ public class BackendProviders<F> {
     public void rerank(F factory, int ranking) {
         // replaceAll is one copy-on-write step; SCR calls bind/updated of one factory in order.
         if (providers.stream().noneMatch(p -> p.factory() == factory)) {
-            providers.add(new Provider<>(factory, nameOf.apply(factory), ranking));
+            providers.add(new Provider<>(factory, factory.name(), ranking));
         } else {
             providers.replaceAll(p -> p.factory() == factory ? new Provider<>(factory, p.name(), ranking) : p);
         }
@@ -190,7 +183,7 @@ public class BackendProviders<F> {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     LOG.log(System.Logger.Level.WARNING, "{0} withdrawn while still in use by {1} after {2} ms; "
-                            + "they close it once their requests have completed", nameOf.apply(factory), waiting,
+                            + "they close it once their requests have completed", factory.name(), waiting,
                             TimeUnit.NANOSECONDS.toMillis(drainTimeoutNs));
                     break;
                 }
@@ -224,7 +217,7 @@ public class BackendProviders<F> {
     public Provider<F> best(String name) {
         Provider<F> best = null;
         for (Provider<F> p : providers) {
-            if (p.name().equals(name) && unavailableReasonOf.apply(p.factory()) == null
+            if (p.name().equals(name) && p.factory().unavailableReason() == null
                     && (best == null || p.ranking() > best.ranking())) {
                 best = p;
             }
@@ -236,7 +229,7 @@ public class BackendProviders<F> {
     public Provider<F> best() {
         Provider<F> best = null;
         for (Provider<F> p : providers) {
-            if (unavailableReasonOf.apply(p.factory()) == null && (best == null || p.ranking() > best.ranking())) {
+            if (p.factory().unavailableReason() == null && (best == null || p.ranking() > best.ranking())) {
                 best = p;
             }
         }
@@ -245,12 +238,12 @@ public class BackendProviders<F> {
 
     /** Null when {@code factory} can open backends here, else why not. */
     public String unavailableReason(F factory) {
-        return unavailableReasonOf.apply(factory);
+        return factory.unavailableReason();
     }
 
     /** The factory's name. */
     public String nameOf(F factory) {
-        return nameOf.apply(factory);
+        return factory.name();
     }
 
     /** Every provider, highest ranking first. */
@@ -281,7 +274,7 @@ public class BackendProviders<F> {
         for (Provider<F> p : all) {
             names.add(p.name());
             if (p.name().equals(name)) {
-                String why = unavailableReasonOf.apply(p.factory());
+                String why = p.factory().unavailableReason();
                 sb.append(sb.isEmpty() ? "" : "; ").append(why == null ? "available" : why);
             }
         }

@@ -15,7 +15,7 @@ import org.aiolos.core.clock.ClockGroup;
  * <ul>
  *   <li>{@code name}: for diagnostics;</li>
  *   <li>{@code pollParams}: adaptive polling; {@link PollParams#OFF} for a plain context,
- *       QEMU's 32768 ns for an IOThread;</li>
+ *       QEMU's {@value PollParams#IOTHREAD_POLL_MAX_NS} ns for an IOThread;</li>
  *   <li>{@code aioMaxBatch}: disk-I/O batch limit, 0 = engine default;</li>
  *   <li>{@code threadPoolMin}, {@code threadPoolMax}: pool workers kept alive, and at most;</li>
  *   <li>{@code fdMonitor}: the monitor to use ({@code poll}, {@code epoll},
@@ -117,7 +117,7 @@ public final class ContextOptions {
         return o.checked();
     }
 
-    /** An IOThread's context: as {@link #defaults} but polling up to 32768 ns. */
+    /** An IOThread's context: as {@link #defaults} but polling up to {@value PollParams#IOTHREAD_POLL_MAX_NS} ns. */
     public static ContextOptions ioThreadDefaults(String name) {
         return defaults(name).withPollParams(PollParams.IOTHREAD_DEFAULT);
     }

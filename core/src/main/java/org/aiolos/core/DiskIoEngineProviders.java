@@ -12,7 +12,7 @@ public final class DiskIoEngineProviders extends BackendProviders<DiskIoEngineFa
 
     /** An empty set. */
     public DiskIoEngineProviders() {
-        super(DiskIoEngineFactory::name, DiskIoEngineFactory::unavailableReason);
+        super();
     }
 
     /** The process-wide set, loaded from {@link java.util.ServiceLoader} on first use. */

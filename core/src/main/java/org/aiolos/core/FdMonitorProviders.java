@@ -11,7 +11,7 @@ public final class FdMonitorProviders extends BackendProviders<FdMonitorFactory>
 
     /** An empty set: only the built-in poll monitor. */
     public FdMonitorProviders() {
-        super(FdMonitorFactory::name, FdMonitorFactory::unavailableReason);
+        super();
     }
 
     /** The process-wide set, loaded from {@link java.util.ServiceLoader} on first use. */

@@ -12,7 +12,7 @@ public final class ThreadPoolProviders extends BackendProviders<ThreadPoolFactor
 
     /** An empty set. */
     public ThreadPoolProviders() {
-        super(ThreadPoolFactory::name, f -> null);
+        super();
     }
 
     /** The process-wide set, loaded from {@link java.util.ServiceLoader} on first use. */

@@ -1,6 +1,6 @@
 /** Creating contexts and IOThreads, and choosing their fd monitors. */
 @Export
-@Version("0.2.0")
+@Version("1.0.0")
 package org.aiolos.core;
 
 import org.osgi.annotation.bundle.Export;

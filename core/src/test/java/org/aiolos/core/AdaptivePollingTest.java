@@ -16,7 +16,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Adaptive polling (spec §1.6): a virtqueue-like handler whose poll callback checks a
+ * Adaptive polling ({@code run_poll_handlers} and {@code adjust_polling_time} in QEMU's
+ * {@code util/aio-posix.c}, per handler since QEMU 10.0): a virtqueue-like handler whose poll
+ * callback checks a
  * flag in memory, the way a device ring is checked without a syscall.
  */
 class AdaptivePollingTest {
@@ -49,7 +51,7 @@ class AdaptivePollingTest {
         });
         ctx.setEventNotifierPoll(kick, () -> hooks.add("begin"), () -> hooks.add("end"));
         // Registering notified the context; with every handler pollable, that poll looks
-        // at no fd (spec §1.5), so consume it before the tests start.
+        // at no fd (aio_poll in util/aio-posix.c), so consume it before the tests start.
         assertFalse(ctx.poll(false));
     }
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Bottom halves: spec §2. */
+/** Bottom halves: QEMU's {@code aio_bh_*} and {@code qemu_bh_*} in {@code util/async.c}. */
 class BottomHalfTest {
     private final TestContexts contexts = new TestContexts();
     private AiolosContext ctx;

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A foreign loop drives a context through prepare / poll / check / dispatch (spec §1.9),
+ * A foreign loop drives a context through prepare / poll / check / dispatch
+ * ({@code aio_ctx_prepare}, {@code aio_ctx_check}, {@code aio_ctx_dispatch} in QEMU's
+ * {@code util/async.c}),
  * here a minimal ppoll loop standing in for glib.
  */
 class ExternalLoopTest {

@@ -17,7 +17,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** fd handlers: registration, dispatch, replacement and deletion (spec §1.4, §1.7). */
+/**
+ * fd handlers: registration, dispatch, replacement and deletion ({@code aio_set_fd_handler}
+ * and {@code aio_dispatch_handler} in QEMU's {@code util/aio-posix.c}).
+ */
 class FdHandlerTest {
     private final TestContexts contexts = new TestContexts();
     private final List<Integer> fds = new ArrayList<>();

@@ -19,7 +19,10 @@ import org.aiolos.core.loop.ContextImpl;
 import org.aiolos.linux.Fds;
 import org.junit.jupiter.api.Test;
 
-/** IOThreads (spec §8.3) and the current context (§8.1). */
+/**
+ * IOThreads ({@code iothread_run} in QEMU's {@code iothread.c}) and the current context
+ * ({@code qemu_get_current_aio_context} in {@code util/async.c}).
+ */
 class IOThreadTest {
     private final TestContexts contexts = new TestContexts();
 

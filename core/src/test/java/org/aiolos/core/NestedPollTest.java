@@ -10,7 +10,10 @@ import org.aiolos.linux.EventFd;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Nested polls from callbacks (spec §1.5, §1.7, §2.4). */
+/**
+ * Nested polls from callbacks: QEMU's {@code aio_poll} and {@code aio_dispatch_ready_handlers}
+ * in {@code util/aio-posix.c}, {@code aio_bh_poll} in {@code util/async.c}.
+ */
 class NestedPollTest {
     private final TestContexts contexts = new TestContexts();
 

@@ -10,7 +10,10 @@ import org.aiolos.api.BottomHalf;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The notify protocol: spec §1.3 and §1.8. */
+/**
+ * The notify protocol ({@code aio_notify} and {@code aio_notify_accept} in QEMU's
+ * {@code util/async.c}) and what {@code aio_poll} ({@code util/aio-posix.c}) counts as progress.
+ */
 class NotifyTest {
     private final TestContexts contexts = new TestContexts();
 

@@ -19,7 +19,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Timers on every clock, driven deterministically on VIRTUAL (spec §4). */
+/**
+ * Timers on every clock ({@code timer_mod_ns}, {@code timerlist_run_timers} in QEMU's
+ * {@code util/qemu-timer.c}), driven deterministically on VIRTUAL.
+ */
 class TimerTest {
     private static final long HOUR = 3_600_000_000_000L;
     private final TestContexts contexts = new TestContexts();

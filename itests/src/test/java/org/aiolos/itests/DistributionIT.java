@@ -64,6 +64,12 @@ public class DistributionIT {
             assertTrue(lb, lb.contains("File Install") && lb.contains("JLine Bundle"));
             // Bare refresh: the launcher's felix:refresh (gogo.command 1.1.2's throws an NPE).
             assertTrue(r.ask("refresh", 60).startsWith("refreshed"));
+            // Bundle commands take ids and symbolic names in scripts too (the launcher's converter).
+            String stopped = r.ask("stop org.aiolos.linuxaio\nlb 'Linux AIO'", 60);
+            assertTrue(stopped, stopped.matches("(?s).*\\|Resolved\\s*\\|.*Linux AIO.*"));
+            String id = stopped.replaceAll("(?s).*?\\s(\\d+)\\|Resolved.*", "$1");
+            String started = r.ask("start " + id + "\nlb 'Linux AIO'", 60);
+            assertTrue(started, started.matches("(?s).*\\|Active\\s*\\|.*Linux AIO.*"));
             // The stdin script's first failing command ends it with status 1, naming the line.
             r.send("aio:use\nlb\n");
             assertEquals(r.toString(), 1, r.exit(60));

@@ -13,7 +13,9 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
- * Thread-pool cancel racing a worker (spec §6.4). Requests a and b are queued; a worker
+ * Thread-pool cancel racing a worker ({@code thread_pool_cancel} against
+ * {@code worker_thread} in QEMU's {@code util/thread-pool.c}). Requests a and b are queued; a
+ * worker
  * claims the head of the queue, runs it and pushes it on the finished stack, exactly as
  * {@code WorkerPool.serveLocked} does; the home thread cancels a, then b, each under the
  * pool lock as {@code WorkerPool.cancel} does. Whatever the interleaving, each request is

@@ -156,6 +156,7 @@ public final class Launcher {
             default -> {
                 System.err.println(banner);
                 Settle.await(framework.getBundleContext());
+                BundleConverter.register(framework.getBundleContext());
                 String source = options.script() == null ? "stdin" : options.script().toString();
                 int status = new CommandRunner(framework.getBundleContext(), System.out, System.err)
                         .run(script, source, () -> (framework.getState() & (Bundle.ACTIVE | Bundle.STARTING)) == 0);

@@ -16,7 +16,8 @@ import org.aiolos.diskio.DiskRequestPool;
 import org.aiolos.diskio.IdQueue;
 
 /**
- * The {@code native} engine (spec §7.1): one kernel AIO context of {@value #MAX_EVENTS}
+ * The {@code native} engine (QEMU's {@code block/linux-aio.c}): one kernel AIO context of
+ * {@value #MAX_EVENTS}
  * events per AioContext. Each iocb carries {@code IOCB_FLAG_RESFD}, so the kernel
  * signals an eventfd registered in the context; its poll callback peeks the user-space
  * completion ring, so busy polling notices completions without a system call.
@@ -81,7 +82,10 @@ final class LinuxAioEngine extends DiskEngineBase {
         }
     }
 
-    /** aio-max-batch (32 when 0), never more than the kernel has room for (spec §7.1 max_batch). */
+    /**
+     * aio-max-batch (32 when 0), never more than the kernel has room for (QEMU's
+     * {@code laio_max_batch}).
+     */
     private int maxBatch() {
         long b = ctx.aioMaxBatch();
         int batch = b == 0 ? DEFAULT_MAX_BATCH : (int) Math.min(b, MAX_EVENTS);

@@ -14,8 +14,11 @@ import org.osgi.service.component.annotations.Component;
  * {@code /proc/sys/fs/aio-max-nr} cannot hold one more context of 1,024 events (EAGAIN),
  * which is probed once with a real {@code io_setup}.
  */
+// Publishes the pre-1.0 name property too, for one version (see LEGACY_NAME_PROPERTY).
+@SuppressWarnings("deprecation")
 @Component(service = DiskIoEngineFactory.class,
-        property = {DiskIoEngineFactory.NAME_PROPERTY + "=" + DiskIoEngineFactory.NATIVE, "service.ranking:Integer=10"})
+        property = {DiskIoEngineFactory.NAME_PROPERTY + "=" + DiskIoEngineFactory.NATIVE,
+            DiskIoEngineFactory.LEGACY_NAME_PROPERTY + "=" + DiskIoEngineFactory.NATIVE, "service.ranking:Integer=10"})
 public final class LinuxAioEngineFactory implements DiskIoEngineFactory {
     /** "" when Linux AIO works here, otherwise why not. */
     private volatile String probed;

@@ -51,6 +51,16 @@ public final class Epoll {
         return r;
     }
 
+    /** Whether epoll works here: an instance created and closed at once. */
+    public static Availability probe() {
+        try {
+            Fds.close(create());
+            return Availability.AVAILABLE;
+        } catch (SyscallException e) {
+            return Availability.failed(e);
+        }
+    }
+
     /**
      * {@code epoll_ctl(epfd, op, fd, {events, data})}. For {@link #EPOLL_CTL_DEL} the
      * events and data are ignored. Failures throw, naming the op and fd.

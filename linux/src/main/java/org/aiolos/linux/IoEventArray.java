@@ -75,7 +75,7 @@ public final class IoEventArray implements AutoCloseable {
     }
 
     /**
-     * The request's result as QEMU reads it (spec §7.1, {@code io_event_ret}):
+     * The request's result as QEMU reads it ({@code io_event_ret} in {@code block/linux-aio.c}):
      * {@code (res2 << 32) | res}. On x86-64 the kernel stores the whole 64-bit result
      * (bytes, or a negative errno) in {@code res} and leaves {@code res2} 0 for reads and
      * writes, so this equals {@link #rawRes}.

@@ -187,6 +187,48 @@ public final class IoUring implements AutoCloseable {
     }
 
     /**
+     * The features every Aiolos ring relies on: NODROP (Linux 5.5), so a full CQ parks
+     * completions instead of losing one (a lost POLL_ADD completion is a lost event; a lost
+     * read completion a request that never ends). It comes with TIMEOUT (5.4) and
+     * POLL_REMOVE (5.1). SINGLE_MMAP is optional: the rings are mapped separately without it.
+     */
+    public static final int REQUIRED_FEATURES = IORING_FEAT_NODROP;
+
+    /**
+     * {@link #open} with {@link #REQUIRED_FEATURES} checked: the ring both io_uring
+     * backends (fd monitor and disk engine) run on.
+     *
+     * @throws SyscallException naming {@code io_uring_setup} or {@code mmap}
+     * @throws UnsupportedOperationException if the kernel lacks a required feature, saying
+     *         which and the kernel needed
+     */
+    public static IoUring openWithRequiredFeatures(int entries) {
+        IoUring ring = open(entries, 0);
+        if ((ring.features() & REQUIRED_FEATURES) != REQUIRED_FEATURES) {
+            int features = ring.features();
+            ring.close();
+            throw new UnsupportedOperationException("io_uring lacks IORING_FEAT_NODROP (features 0x"
+                    + Integer.toHexString(features) + "); Linux 5.5 or newer is needed");
+        }
+        return ring;
+    }
+
+    /**
+     * Whether io_uring works here: a two-entry ring with {@link #REQUIRED_FEATURES}, set up
+     * and closed at once. Unavailable when the {@code kernel.io_uring_disabled} sysctl or
+     * seccomp refuses it, the kernel is too old, or memory is short.
+     */
+    public static Availability probe() {
+        try (IoUring ring = openWithRequiredFeatures(2)) {
+            return Availability.AVAILABLE;
+        } catch (SyscallException e) {
+            return Availability.failed(e);
+        } catch (UnsupportedOperationException e) {
+            return Availability.unavailable(e.getMessage(), e);
+        }
+    }
+
+    /**
      * Sets up a ring with at least {@code entries} SQEs (the kernel rounds up to a power of
      * two; the CQ gets twice as many) and maps it.
      *
@@ -480,7 +522,7 @@ public final class IoUring implements AutoCloseable {
 
     private int enter(int toSubmit, int minComplete, int flags) {
         boolean blocking = minComplete > 0 && (flags & IORING_ENTER_GETEVENTS) != 0;
-        long r = Native.syscall("io_uring_enter", blocking, Native.SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags, 0, 0);
+        long r = Native.ioUringEnter(fd, toSubmit, minComplete, flags, blocking);
         if (r >= 0 || r == -Errno.EINTR || r == -Errno.ETIME || r == -Errno.EBUSY || r == -Errno.EAGAIN) {
             return (int) r;
         }

@@ -46,6 +46,29 @@ public final class LinuxAio {
     }
 
     /**
+     * Whether Linux AIO works here for contexts of {@code maxEvents}: one set up and
+     * destroyed at once. Unavailable on ENOSYS (no AIO in the kernel) or EAGAIN
+     * ({@code /proc/sys/fs/aio-max-nr} cannot hold one more context; the reason says to raise it).
+     */
+    public static Availability probe(int maxEvents) {
+        try {
+            destroy(setup(maxEvents));
+            return Availability.AVAILABLE;
+        } catch (SyscallException e) {
+            return setupFailure(e);
+        }
+    }
+
+    /** Why an {@code io_setup} that threw leaves Linux AIO unusable, with the remedy for EAGAIN. */
+    public static Availability setupFailure(SyscallException e) {
+        if (e.errno() == Errno.EAGAIN) {
+            return Availability.unavailable(e.call() + " failed: " + Errno.describe(e.errno())
+                    + " (raise /proc/sys/fs/aio-max-nr)", e);
+        }
+        return Availability.failed(e);
+    }
+
+    /**
      * {@code io_submit(ctx, n, iocbPtrArray)}: submits the first {@code n} iocbs named by
      * the pointer array (see {@link IocbArray#pointers()}). May block (a non-critical call).
      *

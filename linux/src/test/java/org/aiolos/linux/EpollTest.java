@@ -146,7 +146,8 @@ class EpollTest {
 
     @Test
     void epollFdCanBePpolledForNanosecondTimeouts() throws Exception {
-        // fdmon-epoll waits with ppoll on the epoll fd first, for ns precision (spec 3.3).
+        // fdmon-epoll waits with ppoll on the epoll fd first, for ns precision (fdmon_epoll_wait
+        // in util/fdmon-epoll.c).
         FdLeaks.check(() -> {
             int ep = Epoll.create();
             try (EventFd n = EventFd.open(false); PollSet ps = new PollSet(); EpollEventArray evs = new EpollEventArray(4)) {

@@ -400,23 +400,29 @@ public abstract class FdMonitorContract {
 
     @Test
     void timeoutsHaveSubMillisecondPrecision() {
-        long[] elapsed = new long[25];
+        // A millisecond-granular wait sleeps at least 1 ms every time; a nanosecond one can
+        // return in under 1 ms. One round under 1 ms shows the precision: rounds are
+        // repeated until one is (at most 200), so a loaded machine that delays some wake-ups
+        // does not fail the test, while a wait rounded up to 1 ms never passes.
+        List<Long> elapsed = new ArrayList<>();
         AtomicInteger fired = new AtomicInteger();
         AioTimer t = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, fired::incrementAndGet);
         pollRounds(1);
-        for (int i = 0; i < elapsed.length; i++) {
+        long fastest = Long.MAX_VALUE;
+        for (int i = 0; i < 200 && fastest >= 1_000_000L; i++) {
             long start = System.nanoTime();
             t.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + 200_000L);
             int want = i + 1;
             while (fired.get() < want) {
                 ctx.poll(true);
             }
-            elapsed[i] = System.nanoTime() - start;
+            long took = System.nanoTime() - start;
+            elapsed.add(took);
+            fastest = Math.min(fastest, took);
+            assertTrue(took >= 200_000L, () -> "never early: " + elapsed);
         }
-        Arrays.sort(elapsed);
-        assertTrue(elapsed[0] >= 200_000L, "never early: " + Arrays.toString(elapsed));
-        // A millisecond-granular wait would sleep at least 1 ms every time.
-        assertTrue(elapsed[elapsed.length / 2] < 900_000L, "median under 0.9 ms: " + Arrays.toString(elapsed));
+        long best = fastest;
+        assertTrue(best < 1_000_000L, () -> "no 200 us wait returned within 1 ms: " + elapsed);
     }
 
     @Test
@@ -551,7 +557,8 @@ public abstract class FdMonitorContract {
     @Test
     void adaptivePollingOnUsesThePollCallback() {
         // A generous maximum so that scheduling noise on a small machine does not keep
-        // shrinking the poll time back to 0 (block_ns > max resets it, spec §1.6).
+        // shrinking the poll time back to 0 (block_ns > max resets it,
+        // adjust_polling_time in util/aio-posix.c).
         ctx.setPollParams(1_000_000, 0, 0);
         EventFd e = EventFd.open(false);
         AtomicInteger polls = new AtomicInteger();

@@ -17,7 +17,8 @@ import org.aiolos.api.threadpool.PoolRequest;
 import org.aiolos.api.threadpool.ThreadPool;
 
 /**
- * QEMU's {@code ThreadPoolAio} (spec §6): a FIFO of requests served by platform worker
+ * QEMU's {@code ThreadPoolAio} ({@code util/thread-pool.c}): a FIFO of requests served by
+ * platform worker
  * threads, completions delivered in the context's home thread by {@link Completions}.
  *
  * <p><b>Workers.</b> A submission that finds no idle worker while fewer than {@code max}
@@ -116,7 +117,7 @@ final class WorkerPool implements ThreadPool {
     }
 
     // =====================================================================================
-    // submit and cancel (spec §6.2, §6.4)
+    // submit and cancel (thread_pool_submit_aio, thread_pool_cancel)
 
     @Override
     public <T> PoolRequest submit(Callable<T> work, Completion<? super T> completion) {
@@ -158,7 +159,7 @@ final class WorkerPool implements ThreadPool {
     }
 
     // =====================================================================================
-    // workers (spec §6.3)
+    // workers (spawn_thread_bh_fn, worker_thread)
 
     /** cur++ and one more in the backlog; the home thread starts the first of a chain. */
     private void spawnLocked() {
@@ -269,7 +270,7 @@ final class WorkerPool implements ThreadPool {
     }
 
     // =====================================================================================
-    // parameters (spec §6.5)
+    // parameters (thread_pool_update_params)
 
     @Override
     public void updateParams(int newMin, int newMax) {
@@ -329,7 +330,7 @@ final class WorkerPool implements ThreadPool {
     }
 
     // =====================================================================================
-    // close (spec §6.5 thread_pool_free_aio, made total: no work may be outstanding in QEMU)
+    // close (thread_pool_free_aio, made total: no work may be outstanding in QEMU)
 
     @Override
     public void close() {

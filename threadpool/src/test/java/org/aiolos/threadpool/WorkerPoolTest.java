@@ -27,7 +27,10 @@ import org.aiolos.core.AiolosContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The pool on its own, opened from the factory on a real context (spec §6). */
+/**
+ * The pool on its own, opened from the factory on a real context (QEMU's
+ * {@code util/thread-pool.c}).
+ */
 class WorkerPoolTest {
     private final Fixture fx = new Fixture();
 
@@ -48,6 +51,57 @@ class WorkerPoolTest {
             }
         }
         return true;
+    }
+
+    /**
+     * Workers finishing together while the loop sleeps in a blocking poll: only the first of
+     * them schedules the completion bottom half (the others find it armed), and still every
+     * completion arrives without any other wake-up. A lost wake-up would leave the loop
+     * asleep; the watchdog then wakes it once so the test fails instead of hanging.
+     */
+    @Test
+    void completionsFinishingTogetherAllArriveInBlockingPolls() throws Exception {
+        AiolosContext ctx = fx.open("batch");
+        int batches = 200;
+        int width = 16;
+        AtomicInteger delivered = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean timedOut = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread watchdog = Thread.ofPlatform().daemon(true).start(() -> {
+            try {
+                if (!done.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    timedOut.set(true);
+                    ctx.wakeUp();
+                }
+            } catch (InterruptedException e) {
+                // the test ended
+            }
+        });
+        try (ThreadPool pool = open(ctx, WorkerPoolFactory.DEFAULT_IDLE_TIMEOUT)) {
+            for (int b = 0; b < batches && !timedOut.get(); b++) {
+                CountDownLatch start = new CountDownLatch(1);
+                int expected = (b + 1) * width;
+                for (int i = 0; i < width; i++) {
+                    pool.submit(() -> {
+                        start.await(); // all of the batch finish at about the same time
+                        return 1;
+                    }, (v, f) -> delivered.addAndGet(v));
+                }
+                start.countDown();
+                while (delivered.get() < expected && !timedOut.get()) {
+                    ctx.poll(true);
+                }
+            }
+            done.countDown();
+            assertFalse(timedOut.get(), "a completion was left undelivered while the loop slept: "
+                    + delivered.get() + " of " + batches * width);
+            assertEquals(batches * width, delivered.get());
+            assertEquals(0, pool.inFlight());
+        } finally {
+            done.countDown();
+            watchdog.join();
+        }
+        fx.assertNoFailures();
     }
 
     @Test

@@ -26,7 +26,9 @@ import java.lang.foreign.MemorySegment;
  *       errno;</li>
  *   <li>a short transfer that made progress is resubmitted for the remainder, so a
  *       request never completes short while the kernel can still make progress
- *       (QEMU's io_uring engine; its Linux AIO engine does not, spec §11.10);</li>
+ *       (QEMU's io_uring engine, {@code luring_resubmit_short_read} in
+ *       {@code block/io_uring.c}; its Linux AIO engine does not,
+ *       {@code qemu_laio_process_completion} in {@code block/linux-aio.c});</li>
  *   <li>a read that reaches end of file zero-fills the rest of the buffers and completes
  *       with the bytes actually read, which is then less than the requested length
  *       (QEMU's Linux AIO engine reports that count too; its io_uring engine reports 0 and

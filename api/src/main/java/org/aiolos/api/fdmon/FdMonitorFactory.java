@@ -1,11 +1,13 @@
 package org.aiolos.api.fdmon;
 
+import org.aiolos.api.BackendFactory;
+
 /**
  * Opens one {@link FdMonitor} per context. A factory that cannot work on this system
  * (io_uring disabled, too old a kernel) says why through {@link #unavailableReason()}
  * rather than opening monitors that fail later.
  */
-public interface FdMonitorFactory {
+public interface FdMonitorFactory extends BackendFactory<FdMonitor, FdMonitorHost> {
 
     /** The service property carrying {@link #name()}. */
     String NAME_PROPERTY = "fdmon.name";
@@ -14,9 +16,11 @@ public interface FdMonitorFactory {
     String IO_URING = "io_uring";
 
     /** {@code poll}, {@code epoll}, {@code io_uring}, or another provider's name. */
+    @Override
     String name();
 
     /** Null when monitors can be opened here, otherwise why not (with the errno). */
+    @Override
     String unavailableReason();
 
     /**
@@ -25,5 +29,6 @@ public interface FdMonitorFactory {
      *
      * @throws FdMonitorUnavailableException if it cannot be opened, saying why
      */
+    @Override
     FdMonitor open(FdMonitorHost host);
 }

@@ -24,7 +24,10 @@ import org.aiolos.api.coroutine.Coroutines;
  */
 public interface ThreadPool extends AutoCloseable {
 
-    /** QEMU's default for {@code thread-pool-max}. */
+    /**
+     * QEMU's default for {@code thread-pool-max} (util/thread-pool.c); the one home of this
+     * number, read by the IOThread Metatype default and core's context options.
+     */
     int DEFAULT_MAX_THREADS = 64;
 
     /** The context whose home thread runs the completions. */

@@ -8,7 +8,7 @@
  * {@code NAME_PROPERTY}.
  */
 @Export
-@Version("0.3.0")
+@Version("0.4.0")
 package org.aiolos.api.threadpool;
 
 import org.osgi.annotation.bundle.Export;

@@ -33,7 +33,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * QEMU's selection policy (spec §3.1) with real providers: io_uring first, otherwise poll
+ * QEMU's selection policy ({@code aio_context_setup} in {@code util/aio-posix.c},
+ * {@code fdmon_epoll_try_upgrade} in {@code util/fdmon-epoll.c}) with real providers: io_uring
+ * first, otherwise poll
  * upgrading to epoll at 64 fds; epoll given up for good after an epoll_ctl failure;
  * io_uring that cannot be set up reported with its errno; swaps when providers come and go.
  */

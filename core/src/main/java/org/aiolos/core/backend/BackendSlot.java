@@ -5,10 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.aiolos.api.BackendFactory;
+import org.aiolos.api.BackendStatus;
 import org.aiolos.core.BackendProviders;
 import org.aiolos.core.BackendProviders.Lease;
 import org.aiolos.core.BackendProviders.Provider;
-import org.aiolos.api.BackendStatus;
 import org.aiolos.core.jfr.BackendSwapEvent;
 
 /**
@@ -40,7 +41,7 @@ import org.aiolos.core.jfr.BackendSwapEvent;
  * @param <F> the factory type
  * @param <B> the backend type
  */
-public abstract class BackendSlot<F, B> {
+public abstract class BackendSlot<F extends BackendFactory<?, ?>, B> {
     protected static final System.Logger LOG = System.getLogger("org.aiolos.core");
 
     /** A backend opened from a provider, and what it costs its provider until closed. */

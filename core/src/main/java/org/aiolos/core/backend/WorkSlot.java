@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.aiolos.api.AioTimer;
+import org.aiolos.api.BackendFactory;
 import org.aiolos.api.ClockType;
 import org.aiolos.api.TimeScale;
 import org.aiolos.core.BackendProviders;
@@ -25,7 +26,7 @@ import org.aiolos.core.BackendProviders;
  * @param <B> the backend type
  * @param <W> a held request
  */
-public abstract class WorkSlot<F, B, W> extends BackendSlot<F, B> {
+public abstract class WorkSlot<F extends BackendFactory<?, ?>, B, W> extends BackendSlot<F, B> {
     /** Requests waiting for a backend, oldest first. Guarded by this. */
     private final ArrayDeque<W> held = new ArrayDeque<>();
     private final AioTimer giveUp;

@@ -7,7 +7,8 @@ import org.aiolos.api.AioContext;
 import org.aiolos.api.coroutine.CoMutex;
 
 /**
- * QEMU {@code CoMutex} (spec §5.4): a count of lockers, a lock-free LIFO that waiters push
+ * QEMU {@code CoMutex} ({@code util/qemu-coroutine-lock.c}): a count of lockers, a lock-free
+ * LIFO that waiters push
  * themselves onto, a FIFO the current waker pops from (refilled by reversing the LIFO, so
  * waiters are served roughly in arrival order), and the hand-off protocol for the race
  * where an unlocker finds no waiter record because a locker has counted itself but not

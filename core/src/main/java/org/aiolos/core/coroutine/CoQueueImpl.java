@@ -4,7 +4,8 @@ import org.aiolos.api.coroutine.CoLockable;
 import org.aiolos.api.coroutine.CoQueue;
 
 /**
- * QEMU {@code CoQueue} (spec §5.5): an intrusive singly linked FIFO of waiting coroutines.
+ * QEMU {@code CoQueue} ({@code util/qemu-coroutine-lock.c}): an intrusive singly linked FIFO of
+ * waiting coroutines.
  * Not thread-safe by itself, as in QEMU: its users serialize access with their context or
  * the lock they pass.
  */

@@ -4,7 +4,8 @@ import java.util.ArrayDeque;
 import org.aiolos.api.coroutine.CoRwLock;
 
 /**
- * QEMU {@code CoRwlock} (spec §5.6): {@code owners} (&gt;0 readers, -1 a writer, 0 free)
+ * QEMU {@code CoRwlock} ({@code util/qemu-coroutine-lock.c}): {@code owners} (&gt;0 readers, -1
+ * a writer, 0 free)
  * and a FIFO of tickets, both guarded by an internal {@link CoMutexImpl}. A release wakes
  * at most the head ticket; a woken reader passes the wake-up on to the next ticket, so a
  * run of queued readers wakes one after another.

@@ -7,7 +7,8 @@ import org.aiolos.api.BottomHalf;
 
 /**
  * A context's scheduled coroutines (QEMU {@code scheduled_coroutines} and
- * {@code co_schedule_bh}, spec §5.3): a lock-free LIFO that any thread pushes onto, and
+ * {@code co_schedule_bh}; {@code aio_co_schedule} and {@code co_schedule_bh_cb} in
+ * {@code util/async.c}): a lock-free LIFO that any thread pushes onto, and
  * a bottom half that takes the whole list, reverses it to scheduling order and enters
  * each coroutine in the context's thread.
  *

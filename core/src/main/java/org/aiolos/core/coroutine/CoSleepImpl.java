@@ -10,7 +10,8 @@ import org.aiolos.api.TimeScale;
 import org.aiolos.api.coroutine.CoSleep;
 
 /**
- * QEMU {@code QemuCoSleep} (spec §5.7): the sleeper marks itself scheduled by
+ * QEMU {@code QemuCoSleep} ({@code util/qemu-coroutine-sleep.c}): the sleeper marks itself
+ * scheduled by
  * {@value #MARKER}, parks its handle here and yields; a timer of its context, or an early
  * {@link #wake()}, takes the handle back (atomically, so the two cannot both wake it)
  * and wakes it where it last ran.

@@ -72,7 +72,7 @@ public final class CoroutineEngine implements CoroutineRuntime {
     }
 
     // =====================================================================================
-    // create / enter / yield / terminate (spec §5.2)
+    // create / enter / yield / terminate (util/qemu-coroutine.c)
 
     @Override
     public String backend() {
@@ -210,7 +210,7 @@ public final class CoroutineEngine implements CoroutineRuntime {
     }
 
     // =====================================================================================
-    // contexts (spec §5.3)
+    // contexts (aio_co_schedule, aio_co_enter, aio_co_reschedule_self in util/async.c)
 
     @Override
     public void schedule(AioContext ctx, Coroutine co) {
@@ -306,7 +306,7 @@ public final class CoroutineEngine implements CoroutineRuntime {
     }
 
     // =====================================================================================
-    // sleep and locks (spec §5.4–5.7)
+    // sleep and locks (util/qemu-coroutine-sleep.c, util/qemu-coroutine-lock.c)
 
     @Override
     public void sleepNs(ClockType clock, long ns) {

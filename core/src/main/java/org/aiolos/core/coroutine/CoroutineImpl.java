@@ -6,7 +6,8 @@ import org.aiolos.api.AioContext;
 import org.aiolos.api.coroutine.Coroutine;
 
 /**
- * A coroutine (QEMU {@code struct Coroutine}, spec §5.1). The handle is never reused: a
+ * A coroutine (QEMU {@code struct Coroutine} in {@code include/qemu/coroutine_int.h}). The
+ * handle is never reused: a
  * finished coroutine gives its fiber back to the pool and stays finished.
  *
  * <p>Threads: a coroutine is touched by one thread at a time (whoever enters it, and the
@@ -79,7 +80,10 @@ final class CoroutineImpl implements Coroutine {
         finished = true;
     }
 
-    /** Why it cannot be entered now, or null if it can (QEMU's aborts in enter, spec §5.2). */
+    /**
+     * Why it cannot be entered now, or null if it can (QEMU's aborts in
+     * {@code qemu_aio_coroutine_enter}).
+     */
     String whyNotEnterable() {
         if (finished) {
             return "cannot enter " + this + ": it has finished (create a new coroutine)";

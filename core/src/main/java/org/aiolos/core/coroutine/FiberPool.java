@@ -3,7 +3,9 @@ package org.aiolos.core.coroutine;
 import java.util.ArrayDeque;
 
 /**
- * Finished coroutines' fibers, kept for reuse (QEMU's coroutine pool, spec §5.8): each
+ * Finished coroutines' fibers, kept for reuse (QEMU's coroutine pool,
+ * {@code qemu_coroutine_create} and {@code coroutine_delete} in
+ * {@code util/qemu-coroutine.c}): each
  * thread keeps up to two batches of {@value #BATCH}; when its pool is full a batch moves
  * to a global pool of at most {@link #globalMax} fibers (one batch of overshoot allowed),
  * or is destroyed when that is full too. Creating takes from the thread's pool, then

@@ -4,8 +4,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * The cross-thread half of {@link CoScheduler} (QEMU {@code scheduled_coroutines}, spec
- * §5.3): claims a coroutine's scheduled marker by CAS and pushes it onto a lock-free LIFO
+ * The cross-thread half of {@link CoScheduler} (QEMU {@code scheduled_coroutines},
+ * {@code aio_co_schedule} in {@code util/async.c}): claims a coroutine's scheduled marker by
+ * CAS and pushes it onto a lock-free LIFO
  * that any thread may push onto; the owning context takes the whole list in scheduling
  * order. Kept apart from the context so the protocol can be stress-tested on its own.
  */

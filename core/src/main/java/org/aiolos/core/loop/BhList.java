@@ -4,7 +4,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * The lock-free LIFO of enqueued bottom halves (QEMU {@code bh_list}, spec §2.2–2.3):
+ * The lock-free LIFO of enqueued bottom halves (QEMU {@code bh_list}; {@code aio_bh_enqueue}
+ * and {@code aio_bh_dequeue} in {@code util/async.c}):
  * any thread enqueues; the home thread takes the whole list at once.
  */
 public final class BhList {

@@ -4,7 +4,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * QEMU's notify protocol (spec §1.3) on its own, so it can be checked with jcstress
+ * QEMU's notify protocol ({@code aio_notify} and {@code aio_notify_accept} in
+ * {@code util/async.c}, {@code aio_poll} in {@code util/aio-posix.c}) on its own, so it can be
+ * checked with jcstress
  * exactly as the loop runs it.
  *
  * <p>The producer ({@link #signal()}, any thread) stores {@code notified} then loads

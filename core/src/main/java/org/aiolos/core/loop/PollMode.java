@@ -100,6 +100,15 @@ final class PollMode {
             setStarted(ready, true);
             return runPollHandlers(mon, ready, max);
         }
+        if (max > 0 && mon.supportsUserspacePolling()) {
+            // Unlike QEMU's try_poll_mode, which then goes straight to a blocking wait: a
+            // monitor that re-arms one-shot polls (io_uring) has the re-arm queued after
+            // every fd event, so it always needed a wait when the loop came back, and busy
+            // polling never ran once the loop had slept (the cross-thread round trip gained
+            // nothing from it on io_uring). This iteration's wait does not block instead: it
+            // submits what is queued and reaps, and the next iteration polls.
+            ready.timeout = 0;
+        }
         return false;
     }
 

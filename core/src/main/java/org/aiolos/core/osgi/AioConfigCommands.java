@@ -191,7 +191,7 @@ public final class AioConfigCommands {
 
     private ServiceReference<AioContext> ref(String name) throws InvalidSyntaxException {
         Collection<ServiceReference<AioContext>> refs =
-                bc.getServiceReferences(AioContext.class, "(" + IOThreadRunner.NAME + "=" + name + ")");
+                bc.getServiceReferences(AioContext.class, "(" + AioContext.NAME_PROPERTY + "=" + name + ")");
         return refs.isEmpty() ? null : refs.iterator().next();
     }
 

@@ -1,5 +1,6 @@
 package org.aiolos.core.osgi;
 
+import org.aiolos.api.BackendFactory;
 import org.aiolos.core.BackendProviders;
 
 /** {@code aio:backends}: every backend provider with its ranking, and why an unavailable one is. */
@@ -27,7 +28,8 @@ final class BackendCatalog {
     }
 
     /** @return whether a provider named {@code watch} is listed (any provider when null) */
-    private static <F> boolean section(StringBuilder out, String kind, BackendProviders<F> providers, String watch) {
+    private static <F extends BackendFactory<?, ?>> boolean section(StringBuilder out, String kind,
+            BackendProviders<F> providers, String watch) {
         boolean seen = false;
         for (BackendProviders.Provider<F> p : providers.list()) {
             seen |= watch == null || p.name().equals(watch);

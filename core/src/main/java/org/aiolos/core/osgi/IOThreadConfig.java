@@ -1,5 +1,10 @@
 package org.aiolos.core.osgi;
 
+import org.aiolos.api.PollParams;
+import org.aiolos.api.diskio.DiskIoEngineFactory;
+import org.aiolos.api.fdmon.FdMonitorFactory;
+import org.aiolos.api.threadpool.ThreadPool;
+import org.aiolos.core.ContextOptions;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.service.metatype.annotations.Option;
@@ -7,7 +12,8 @@ import org.osgi.service.metatype.annotations.Option;
 /**
  * The Metatype description of one IOThread's factory configuration (PID
  * {@value IOThreadComponent#FACTORY_PID}): the one place its names, types, bounds, options
- * and defaults are written. bnd turns it into {@code OSGI-INF/metatype}, which a
+ * and defaults are written (the default numbers themselves are the api's and core's
+ * constants, so the Metatype and {@link ContextOptions} cannot disagree). bnd turns it into {@code OSGI-INF/metatype}, which a
  * configuration UI shows and from which {@link org.aiolos.core.config.MetatypeSchemas}
  * builds the checks every configuration goes through ({@link IOThreadSettings}), from a
  * file or the shell, before anything is stored or applied. {@code $_$} in a method name
@@ -22,7 +28,7 @@ import org.osgi.service.metatype.annotations.Option;
     String name();
 
     @AttributeDefinition(description = "Longest adaptive busy poll in ns; 0 turns polling off.", min = "0")
-    long poll$_$max$_$ns() default 32768;
+    long poll$_$max$_$ns() default PollParams.IOTHREAD_POLL_MAX_NS;
 
     @AttributeDefinition(description = "Poll-time growth factor; 0 means 2.", min = "0")
     long poll$_$grow() default 0;
@@ -38,21 +44,23 @@ import org.osgi.service.metatype.annotations.Option;
     int thread$_$pool$_$min() default 0;
 
     @AttributeDefinition(description = "Most thread-pool workers.", min = "1")
-    int thread$_$pool$_$max() default 64;
+    int thread$_$pool$_$max() default ThreadPool.DEFAULT_MAX_THREADS;
 
     @AttributeDefinition(description = "The fd monitor; empty means the best available (QEMU's policy).",
-            options = {@Option(label = "best available", value = ""), @Option(label = "poll(2)", value = "poll"),
-                    @Option(label = "epoll(7)", value = "epoll"), @Option(label = "io_uring", value = "io_uring")},
+            options = {@Option(label = "best available", value = ""), @Option(label = "poll(2)", value = FdMonitorFactory.POLL),
+                    @Option(label = "epoll(7)", value = FdMonitorFactory.EPOLL),
+                    @Option(label = "io_uring", value = FdMonitorFactory.IO_URING)},
             required = false)
     String fdmon() default "";
 
     @AttributeDefinition(description = "The disk-I/O engine; empty means the best available.",
-            options = {@Option(label = "best available", value = ""), @Option(label = "threads", value = "threads"),
-                    @Option(label = "Linux AIO", value = "native"), @Option(label = "io_uring", value = "io_uring")},
+            options = {@Option(label = "best available", value = ""), @Option(label = "threads", value = DiskIoEngineFactory.THREADS),
+                    @Option(label = "Linux AIO", value = DiskIoEngineFactory.NATIVE),
+                    @Option(label = "io_uring", value = DiskIoEngineFactory.IO_URING)},
             required = false)
     String aio$_$engine() default "";
 
     @AttributeDefinition(description = "How long thread-pool and disk-I/O requests made while no provider of their "
             + "kind is available wait for one (a bundle update or refresh) before they fail, in ms.", min = "0")
-    long backend$_$wait$_$ms() default 30000;
+    long backend$_$wait$_$ms() default ContextOptions.DEFAULT_BACKEND_WAIT_MS;
 }

@@ -23,7 +23,6 @@ import org.osgi.framework.ServiceRegistration;
  */
 final class IOThreadRunner {
     static final String SOURCE = "aiolos.source";
-    static final String NAME = "aiolos.name";
     static final String THREAD = "aiolos.thread";
     static final String REJECTED = "aiolos.rejected";
     /** Counts configuration updates handled (applied or rejected), so a caller can wait for its own. */
@@ -137,7 +136,7 @@ final class IOThreadRunner {
     private Hashtable<String, Object> properties() {
         IOThreadSettings s = settings;
         Hashtable<String, Object> p = new Hashtable<>();
-        p.put(NAME, s.name());
+        p.put(AioContext.NAME_PROPERTY, s.name());
         p.put(SOURCE, source);
         p.put(THREAD, thread.thread() == null ? s.name() : thread.thread().getName());
         p.put("fdmon", s.fdmon());

@@ -16,7 +16,10 @@ import org.aiolos.api.coroutine.CoRwLock;
 import org.aiolos.api.coroutine.Coroutine;
 import org.aiolos.api.coroutine.Coroutines;
 
-/** CoMutex, CoQueue and CoRwLock in one context (spec §5.4–5.6), on both backends. */
+/**
+ * CoMutex, CoQueue and CoRwLock in one context (QEMU's {@code util/qemu-coroutine-lock.c}),
+ * on both backends.
+ */
 class CoLocksTest {
 
     // ------------------------------------------------------------------ CoMutex

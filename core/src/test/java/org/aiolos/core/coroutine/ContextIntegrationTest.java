@@ -20,7 +20,10 @@ import org.aiolos.core.Aiolos;
 import org.aiolos.core.ContextOptions;
 import org.aiolos.core.clock.ClockGroup;
 
-/** aio_co_schedule, aio_co_enter, aio_co_wake, aio_co_reschedule_self and sleep (spec §5.3, §5.7). */
+/**
+ * aio_co_schedule, aio_co_enter, aio_co_wake, aio_co_reschedule_self (QEMU's
+ * {@code util/async.c}) and sleep ({@code util/qemu-coroutine-sleep.c}).
+ */
 class ContextIntegrationTest {
 
     /** Makes the test thread the home thread (and current context) of {@code ctx}. */

@@ -13,7 +13,11 @@ import org.aiolos.api.AioContext;
 import org.aiolos.api.coroutine.Coroutine;
 import org.aiolos.api.coroutine.Coroutines;
 
-/** Create, enter, yield and finish (spec §5.2), on both backends. */
+/**
+ * Create, enter, yield and finish ({@code qemu_coroutine_create},
+ * {@code qemu_aio_coroutine_enter}, {@code qemu_coroutine_yield} in QEMU's
+ * {@code util/qemu-coroutine.c}), on both backends.
+ */
 class CoroutineRuntimeTest {
 
     @BothBackends

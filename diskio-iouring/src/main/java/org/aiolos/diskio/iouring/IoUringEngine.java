@@ -13,8 +13,8 @@ import org.aiolos.diskio.DiskRequestPool;
 import org.aiolos.diskio.IdQueue;
 
 /**
- * The {@code io_uring} engine ({@code block/io_uring.c}): READV / WRITEV / FSYNC(DATASYNC)
- * on one of two rings.
+ * The {@code io_uring} engine (QEMU's {@code block/io_uring.c}): READV / WRITEV /
+ * FSYNC(DATASYNC) on one of two rings.
  *
  * <p><b>The monitor's ring</b> when the context's fd monitor is io_uring (QEMU 10.2's
  * {@code aio_add_sqe}): the engine leases the monitor's ring ({@link SharedIoUring}) and
@@ -22,9 +22,9 @@ import org.aiolos.diskio.IdQueue;
  * sleeps in the same {@code io_uring_enter}, so a request costs no system call of its
  * own. The monitor keeps the completions it reaps and hands them over in its dispatch,
  * right after the wait, where the engine runs them (never inside the wait, and with no
- * bottom half: one scheduled during the wait would cost an eventfd write). The ring is looked up at each submission batch, so after a monitor
- * swap the next batch goes to the new monitor's ring, or to the private ring when the
- * new monitor is poll or epoll; the old monitor hands over everything it was lent before
+ * bottom half: one scheduled during the wait would cost an eventfd write). The ring is
+ * looked up at each submission, so after a monitor swap the next request goes to the new
+ * monitor's ring, or to the private ring when the new monitor is poll or epoll; the old monitor hands over everything it was lent before
  * it closes ({@link SharedIoUring#drain}), so a swap loses nothing.
  *
  * <p><b>A private ring</b> otherwise (QEMU before 10.2), whose descriptor is registered in
@@ -259,7 +259,8 @@ public final class IoUringEngine extends DiskEngineBase {
         while (!pending.isEmpty()) {
             long sqe = ring.nextSqe();
             if (sqe < 0) {
-                // SQ full: hand what is there to the kernel, then continue (spec §3.4 get_sqe).
+                // SQ full: hand what is there to the kernel, then continue (get_sqe in
+                // util/fdmon-io_uring.c).
                 sqFullSubmits++;
                 if (!enter()) {
                     return;

@@ -5,7 +5,7 @@ import org.aiolos.api.fdmon.FdMonitorFactory;
 import org.aiolos.api.fdmon.FdMonitorHost;
 import org.aiolos.api.fdmon.FdMonitorUnavailableException;
 import org.aiolos.linux.Epoll;
-import org.aiolos.linux.Fds;
+import org.aiolos.linux.ProbeOnce;
 import org.aiolos.linux.SyscallException;
 import org.osgi.service.component.annotations.Component;
 
@@ -16,8 +16,7 @@ import org.osgi.service.component.annotations.Component;
 @Component(service = FdMonitorFactory.class,
         property = {FdMonitorFactory.NAME_PROPERTY + "=" + FdMonitorFactory.EPOLL, "service.ranking:Integer=0"})
 public final class EpollFdMonitorFactory implements FdMonitorFactory {
-    /** Probed once: "" when epoll works here, otherwise why not. */
-    private volatile String probed;
+    private final ProbeOnce availability = new ProbeOnce(Epoll::probe);
 
     @Override
     public String name() {
@@ -26,21 +25,7 @@ public final class EpollFdMonitorFactory implements FdMonitorFactory {
 
     @Override
     public String unavailableReason() {
-        String p = probed;
-        if (p == null) {
-            p = probe();
-            probed = p;
-        }
-        return p.isEmpty() ? null : p;
-    }
-
-    private static String probe() {
-        try {
-            Fds.close(Epoll.create());
-            return "";
-        } catch (SyscallException e) {
-            return e.getMessage();
-        }
+        return availability.get().unavailableReason();
     }
 
     @Override

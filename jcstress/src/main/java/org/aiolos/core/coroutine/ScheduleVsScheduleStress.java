@@ -11,7 +11,7 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 
 /**
- * Two threads aio_co_schedule the same yielded coroutine (spec §5.3): exactly one claims
+ * Two threads aio_co_schedule the same yielded coroutine ({@code util/async.c}): exactly one claims
  * the scheduled marker and queues it; the other gets the "already scheduled" error; the
  * coroutine is queued once. r1/r2: whether each actor's schedule succeeded; r3: how many
  * times the coroutine is on the list.

@@ -11,7 +11,8 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 
 /**
- * A sleeping coroutine's wake-up (spec §5.7: take the sleeper, release the
+ * A sleeping coroutine's wake-up ({@code qemu_co_sleep_wake} in QEMU's
+ * {@code util/qemu-coroutine-sleep.c}: take the sleeper, release the
  * {@code co_sleep_ns} marker, wake it; from another thread the wake is an aio_co_schedule)
  * racing a stray aio_co_schedule of the same coroutine from a third thread: never both
  * queue it. Either the wake queues it and the stray schedule is refused (it saw

@@ -11,7 +11,8 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 
 /**
- * The sleep timer and an early qemu_co_sleep_wake racing for the same sleeper (spec §5.7):
+ * The sleep timer and an early qemu_co_sleep_wake racing for the same sleeper
+ * ({@code util/qemu-coroutine-sleep.c}):
  * exactly one takes it, and the {@code co_sleep_ns} marker ends released. r1/r2: whether
  * each waker took it; r3: 1 if the marker is clear afterwards.
  */

@@ -46,8 +46,6 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  */
 @Component(service = NbdExports.class, immediate = true)
 public final class NbdExports {
-    /** The service property naming an IOThread's context (core's IOThreadRunner sets it). */
-    static final String CONTEXT_NAME = "aiolos.name";
     private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
 
     private final Map<String, ExportEntry> entries = new TreeMap<>();
@@ -69,7 +67,7 @@ public final class NbdExports {
     @Reference(service = AioContext.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     synchronized void bindContext(AioContext ctx, Map<String, Object> props) {
-        if (ctx instanceof AiolosContext ac && props.get(CONTEXT_NAME) instanceof String name) {
+        if (ctx instanceof AiolosContext ac && props.get(AioContext.NAME_PROPERTY) instanceof String name) {
             contexts.put(name, ac);
             reconcile();
         }
@@ -77,7 +75,7 @@ public final class NbdExports {
 
     /** Removes the context only if it is still this one (a namesake may have replaced it). */
     synchronized void unbindContext(AioContext ctx, Map<String, Object> props) {
-        if (props.get(CONTEXT_NAME) instanceof String name && contexts.remove(name, ctx)) {
+        if (props.get(AioContext.NAME_PROPERTY) instanceof String name && contexts.remove(name, ctx)) {
             reconcile();
         }
     }

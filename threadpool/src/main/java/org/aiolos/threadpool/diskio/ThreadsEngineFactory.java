@@ -10,8 +10,11 @@ import org.osgi.service.component.annotations.Component;
  * Linux has and the context's thread pool), and ranked lowest (0): QEMU's default
  * {@code aio=threads}, chosen when neither io_uring (20) nor native (10) can be used.
  */
+// Publishes the pre-1.0 name property too, for one version (see LEGACY_NAME_PROPERTY).
+@SuppressWarnings("deprecation")
 @Component(service = DiskIoEngineFactory.class,
-        property = {DiskIoEngineFactory.NAME_PROPERTY + "=" + DiskIoEngineFactory.THREADS, "service.ranking:Integer=0"})
+        property = {DiskIoEngineFactory.NAME_PROPERTY + "=" + DiskIoEngineFactory.THREADS,
+            DiskIoEngineFactory.LEGACY_NAME_PROPERTY + "=" + DiskIoEngineFactory.THREADS, "service.ranking:Integer=0"})
 public final class ThreadsEngineFactory implements DiskIoEngineFactory {
 
     @Override

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""NBD servers head to head in alternating rounds: fio --ioengine=nbd, 4 KiB random reads
+and writes at QD1 and QD32, against Aiolos (NbdMain) and its peers on one image.
+
+    aiolos ENGINE   NbdMain --direct --engine ENGINE [--fdmon M]
+    qemu-nbd AIO    qemu-nbd -f raw --cache=none --aio=AIO --shared=8
+    nbdkit          nbdkit file cache=none (no O_DIRECT mode: it evicts pages after the fact)
+
+All servers run side by side for the whole run (an idle one costs nothing); in every cell
+each takes its turn in every round (the first one rotating), one fio process per round. The
+server's CPU per request is its /proc/PID/stat delta over the round divided by the requests.
+Goals per cell: Aiolos at or ahead of the best peer *of the same round* (>= 1.0x), and its
+CPU per request at most qemu-nbd's (<= 1.0x, against each qemu-nbd variant).
+
+    nbd_rounds.py --image F [--seconds 1] [--rounds 7] [--aiolos io_uring[,threads,...]]
+                  [--qemu io_uring[,threads,native]] [--nbdkit yes|no] [--fdmon M]
+                  [--jobs 1] [--out DIR]
+
+Writes DIR/nbd-rounds.md and DIR/nbd-rounds.json.
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rounds  # noqa: E402
+from disk_rounds import java_command, ROOT  # noqa: E402
+
+
+def port_free(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+class NbdServer(rounds.Contender):
+    """A server process on its own port, measured by fio rounds against it."""
+
+    next_port = 10950
+
+    def __init__(self, name, argv_for_port, rw, qd, jobs):
+        self.name = name
+        self.argv_for_port = argv_for_port
+        self.rw = rw
+        self.qd = qd
+        self.jobs = jobs
+        self.proc = None
+        self.port = None
+        self.log = None
+
+    def start(self):
+        port = NbdServer.next_port
+        while not port_free(port):
+            port += 1
+        NbdServer.next_port = port + 1
+        self.port = port
+        self.log = open(os.path.join(ROOT, f"bench/target/nbd-server-{port}.log"), "w+")
+        self.proc = subprocess.Popen(self.argv_for_port(port), stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(300):
+            if self.proc.poll() is not None:
+                break
+            r = subprocess.run(["nbdinfo", "--size", self.uri()], capture_output=True)
+            if r.returncode == 0:
+                return
+            time.sleep(0.1)
+        self.stop()
+        self.log.seek(0)
+        raise RuntimeError(f"{self.name} did not start: {self.log.read()[-2000:]}")
+
+    def uri(self):
+        return f"nbd://127.0.0.1:{self.port}/bench"
+
+    def set_cell(self, rw, qd):
+        self.rw, self.qd = rw, qd
+
+    def round(self, seconds):
+        args = ["fio", "--name=bench", "--ioengine=nbd", f"--uri={self.uri()}", f"--rw={self.rw}", "--bs=4k",
+                f"--iodepth={self.qd}", f"--numjobs={self.jobs}", "--group_reporting", "--time_based",
+                f"--runtime={seconds}", "--randrepeat=0", "--norandommap", "--output-format=json"]
+        c0 = rounds.proc_cpu_seconds(self.proc.pid)
+        r = subprocess.run(args, capture_output=True, text=True)
+        c1 = rounds.proc_cpu_seconds(self.proc.pid)
+        if r.returncode != 0:
+            raise RuntimeError(f"fio exited {r.returncode}: {r.stderr[-500:]}")
+        out = r.stdout
+        job = json.loads(out[out.index("{"):])["jobs"][0]["write" if "write" in self.rw else "read"]
+        return rounds.Sample(job["total_ios"], job["runtime"] / 1000.0, c1 - c0)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def aiolos_argv(image, engine, fdmon, java_opts):
+    def argv(port):
+        a = java_command(java_opts) + ["org.aiolos.nbd.NbdMain", "--file", image, "--name", "bench",
+                                       "--address", "127.0.0.1", "--port", str(port), "--direct",
+                                       "--engine", engine]
+        return a + (["--fdmon", fdmon] if fdmon else [])
+    return argv
+
+
+def qemu_argv(image, aio):
+    return lambda port: ["qemu-nbd", "-f", "raw", "--persistent", "--shared=8", "-t", "-b", "127.0.0.1",
+                         "-p", str(port), "-x", "bench", "--cache=none", f"--aio={aio}", image]
+
+
+def nbdkit_argv(image):
+    return lambda port: ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(port), "-e", "bench", "file", image,
+                         "cache=none"]
+
+
+def best_of(results, names):
+    """Per round, the sample of the fastest of names: the 'best peer' of that round."""
+    best = []
+    for samples in zip(*(results[n] for n in names)):
+        ok = [s for s in samples if s is not None]
+        best.append(max(ok, key=lambda s: s.rate) if ok else None)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--aiolos", default="io_uring")
+    ap.add_argument("--qemu", default="io_uring")
+    ap.add_argument("--nbdkit", default="yes")
+    ap.add_argument("--fdmon", default=os.environ.get("AIOLOS_FDMON"))
+    ap.add_argument("--rw", default="randread,randwrite")
+    ap.add_argument("--qd", default="1,32")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--java-opt", action="append", default=[])
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench/results", "nbd-rounds-" + time.strftime("%F-%H%M")))
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    ours, peers = [], []
+    for e in filter(None, a.aiolos.split(",")):
+        ours.append(NbdServer(f"aiolos {e}", aiolos_argv(a.image, e, a.fdmon, a.java_opt), "randread", 1, a.jobs))
+    for q in filter(None, a.qemu.split(",")):
+        peers.append(NbdServer(f"qemu-nbd {q}", qemu_argv(a.image, q), "randread", 1, a.jobs))
+    if a.nbdkit == "yes":
+        peers.append(NbdServer("nbdkit file", nbdkit_argv(a.image), "randread", 1, a.jobs))
+    servers = ours + peers
+    command = "bench/lib/nbd_rounds.py " + " ".join(sys.argv[1:])
+    table = rounds.Table(f"NBD servers, fio --ioengine=nbd 4 KiB, {a.jobs} connection(s), alternating rounds",
+                         rounds.run_line(command, a.rounds, a.seconds)
+                         + f"; Aiolos fd monitor {a.fdmon or 'QEMU policy'}")
+    started = []
+    try:
+        for s in servers:
+            try:
+                s.start()
+                started.append(s)
+            except RuntimeError as e:
+                print(f"left out: {e}", flush=True)
+        # The JIT compiles Aiolos' hot paths here; every server gets the same unmeasured run.
+        for s in started:
+            s.set_cell("randrw", 16)
+            try:
+                s.round(a.warmup)
+            except RuntimeError as e:
+                print(f"warm-up {s.name}: {e}", flush=True)
+        live_peers = [p.name for p in peers if p in started]
+        for rw in a.rw.split(","):
+            for qd in (int(q) for q in a.qd.split(",")):
+                cell = f"{rw} QD{qd}"
+                print(f"== {cell} (load {rounds.loadavg()})", flush=True)
+                for s in started:
+                    s.set_cell(rw, qd)
+                res = rounds.alternate(started, a.rounds, a.seconds, log=lambda m: print(m, flush=True))
+                if live_peers:
+                    res["best peer"] = best_of(res, live_peers)
+                for o in (x for x in ours if x in started):
+                    if live_peers:
+                        c = rounds.Comparison(cell, res, o.name, "best peer")
+                        v = table.add(c, 1.0)
+                        print(f"   {o.name} / best peer: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
+                    for p in (x for x in peers if x in started):
+                        c = rounds.Comparison(cell, res, o.name, p.name)
+                        qemu = p.name.startswith("qemu-nbd")
+                        table.add(c, 1.0, cpu_goal=1.0 if qemu else None)
+    finally:
+        for s in started:
+            s.stop()
+    table.run_line += f"; load after {rounds.loadavg()}"
+    table.write(os.path.join(a.out, "nbd-rounds.md"), os.path.join(a.out, "nbd-rounds.json"))
+    print(table.render())
+
+
+if __name__ == "__main__":
+    main()
