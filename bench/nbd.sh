@@ -14,14 +14,23 @@
 # phase run side by side (idle ones cost nothing) and each workload cell measures them
 # back to back, so the figures compared in a cell see the same load on this shared machine.
 #
-#   bench/nbd.sh [quick|brief|thorough] [IMAGE, default bench/target/nbd-bench.img]
+#   bench/nbd.sh [quick|brief|thorough|tls] [IMAGE, default bench/target/nbd-bench.img]
 #   bench/nbd.sh rounds [IMAGE] [ROUNDS, default 7] [SECONDS, default 1]
+#
+# tls: the TLS survey instead of the phases: Aiolos (engine NBD_BENCH_ENGINE,
+# default io_uring), qemu-nbd (--aio of the same name) and nbdkit, each in plaintext and with
+# TLS required (Aiolos --tls require --tls-creds, qemu-nbd --object tls-creds-x509
+# --tls-creds, nbdkit --tls=require --tls-certificates), on certificates this script makes
+# with openssl (bench/target/nbd-pki), two rounds; fio reaches the TLS servers at
+# nbds://, libnbd finding the CA under a HOME of the script's own.
 #
 # rounds is the head-to-head that goals are judged by (bench/lib/nbd_rounds.py, the method
 # in bench/lib/rounds.py): Aiolos (io_uring engine), qemu-nbd --aio=io_uring and nbdkit take
 # turns in ROUNDS short rounds per cell; per-round ratios (median, min-max, bootstrap
 # interval), the server's CPU per request, and per goal met / missed / cannot tell.
-# NBD_ROUNDS_AIOLOS / NBD_ROUNDS_QEMU (comma lists of engines / --aio values) widen it.
+# NBD_ROUNDS_AIOLOS / NBD_ROUNDS_QEMU (comma lists of engines / --aio values) widen it;
+# NBD_ROUNDS_TLS=1 adds a TLS-required twin of every server (certificates made here with
+# openssl): TLS against TLS peers, and each server's TLS cost, in the same rounds.
 # The other modes below are the survey (every engine and fd monitor, one run per cell).
 #
 # quick: one round of 5 s runs after 2 s of ramp, after a 5 s unmeasured warm-up of each
@@ -47,8 +56,24 @@ if [ "$mode" = rounds ]; then
   fi
   out=${AIOLOS_BENCH_OUT:-bench/results/nbd-rounds-$(date +%F-%H%M)}
   mkdir -p "$out"
+  tls=()
+  if [ -n "${NBD_ROUNDS_TLS:-}" ]; then
+    # NBD_ROUNDS_TLS=1: every server also runs with TLS required, on certificates made here.
+    pki=bench/target/nbd-pki
+    rm -rf "$pki" && mkdir -p "$pki/server" "$pki/home/.pki/libnbd"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/ca-key.pem" \
+      -out "$pki/server/ca-cert.pem" -subj "/CN=bench CA" -days 2 -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/server/server-key.pem" \
+      -out "$pki/server.csr" -subj "/CN=localhost" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$pki/ext.cnf"
+    openssl x509 -req -in "$pki/server.csr" -CA "$pki/server/ca-cert.pem" -CAkey "$pki/ca-key.pem" \
+      -CAcreateserial -days 2 -extfile "$pki/ext.cnf" -out "$pki/server/server-cert.pem" 2>/dev/null
+    cp "$pki/server/ca-cert.pem" "$pki/home/.pki/libnbd/ca-cert.pem"
+    tls=(--tls "$pki/server" --tls-home "$pki/home")
+  fi
   python3 bench/lib/nbd_rounds.py --image "$image" --rounds "${3:-7}" --seconds "${4:-1}" --out "$out" \
-    --aiolos "${NBD_ROUNDS_AIOLOS:-io_uring}" --qemu "${NBD_ROUNDS_QEMU:-io_uring}" | tee "$out/nbd-console.txt"
+    --aiolos "${NBD_ROUNDS_AIOLOS:-io_uring}" --qemu "${NBD_ROUNDS_QEMU:-io_uring}" "${tls[@]}" \
+    | tee "$out/nbd-console.txt"
   exit 0
 fi
 case "$mode" in
@@ -56,7 +81,8 @@ case "$mode" in
   # brief: phase 1 only, 2 s runs: what bench/run.sh quick includes to stay under 10 minutes.
   brief) secs=2; ramp=1; warmup=3; rounds=1; phases=1 ;;
   thorough) secs=10; ramp=2; warmup=15; rounds=3; phases=2 ;;
-  *) echo "usage: bench/nbd.sh [quick|brief|thorough|rounds] [IMAGE]" >&2; exit 2 ;;
+  tls) secs=5; ramp=2; warmup=5; rounds=2; phases=0 ;;
+  *) echo "usage: bench/nbd.sh [quick|brief|thorough|tls|rounds] [IMAGE]" >&2; exit 2 ;;
 esac
 # NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
 secs=${NBD_BENCH_SECS:-$secs}
@@ -95,8 +121,19 @@ txt="$results/nbd-$stamp.txt"
 } | tee "$txt"
 
 port=10900
-# The servers of the current phase, by index: what they are, their port, their pid.
-names=() variants=() ports=() pids=()
+# The servers of the current phase, by index: what they are, their port, their pid, and
+# whether they want TLS (nbds://).
+names=() variants=() ports=() pids=() schemes=()
+# What the next launch speaks: nbd, or nbds for a TLS server.
+scheme=nbd
+pki=bench/target/nbd-pki
+# nbd://127.0.0.1:PORT/bench, or nbds:// (libnbd finds the CA under $pki/home when HOME points there).
+uri_of() { # SCHEME PORT
+  echo "$1://127.0.0.1:$2/bench"
+}
+client_home() { # SCHEME
+  if [ "$1" = nbds ]; then echo "$PWD/$pki/home"; else echo "$HOME"; fi
+}
 stop_all() {
   local pid
   for pid in "${pids[@]}"; do
@@ -105,7 +142,7 @@ stop_all() {
   for pid in "${pids[@]}"; do
     wait "$pid" 2>/dev/null || true
   done
-  names=() variants=() ports=() pids=()
+  names=() variants=() ports=() pids=() schemes=()
 }
 trap stop_all EXIT
 
@@ -126,12 +163,13 @@ launch() {
   pid=$!
   for _ in $(seq 1 300); do
     # NbdMain prints its line just after the export is up: wait for it, it names the fd monitor.
-    if nbdinfo --size "nbd://127.0.0.1:$port/bench" >/dev/null 2>&1 && kill -0 "$pid" 2>/dev/null \
+    if HOME=$(client_home "$scheme") nbdinfo --size "$(uri_of "$scheme" "$port")" >/dev/null 2>&1 \
+        && kill -0 "$pid" 2>/dev/null \
         && { [ "$server" != aiolos ] || grep -q "^listening on" "$log"; }; then
       if [ "$server" = aiolos ]; then
         variant="$variant/$(sed -n 's/.*fdmon \([a-z_]*\)).*/\1/p' "$log" | head -1)"
       fi
-      names+=("$server") variants+=("$variant") ports+=("$port") pids+=("$pid")
+      names+=("$server") variants+=("$variant") ports+=("$port") pids+=("$pid") schemes+=("$scheme")
       return 0
     fi
     kill -0 "$pid" 2>/dev/null || break
@@ -154,7 +192,8 @@ cpu_of() {
 warm_up_all() {
   local i
   for i in "${!pids[@]}"; do
-    fio --name=warmup --ioengine=nbd --uri="nbd://127.0.0.1:${ports[$i]}/bench" --rw=randrw --bs=4k \
+    HOME=$(client_home "${schemes[$i]}") fio --name=warmup --ioengine=nbd \
+      --uri="$(uri_of "${schemes[$i]}" "${ports[$i]}")" --rw=randrw --bs=4k \
       --iodepth=16 --numjobs=1 --time_based --runtime="$warmup" --randrepeat=0 --norandommap \
       --output-format=terse >/dev/null 2>&1 || true
   done
@@ -171,7 +210,8 @@ measure_all() {
       for j in $(seq 0 $((n - 1))); do
         i=$(((j + cell) % n)) # each cell starts with another server: no server always goes last
         c0=$(cpu_of "${pids[$i]}")
-        if ! json=$(fio --name=bench --ioengine=nbd --uri="nbd://127.0.0.1:${ports[$i]}/bench" --rw="$rw" \
+        if ! json=$(HOME=$(client_home "${schemes[$i]}") fio --name=bench --ioengine=nbd \
+            --uri="$(uri_of "${schemes[$i]}" "${ports[$i]}")" --rw="$rw" \
             --bs=4k --iodepth="$qd" --numjobs=1 --time_based --runtime="$secs" --ramp_time="$ramp" \
             --randrepeat=0 --norandommap --output-format=json 2>/dev/null); then
           echo "${names[$i]} ${variants[$i]} $rw QD$qd: fio failed; left out" | tee -a "$txt"
@@ -196,15 +236,74 @@ print("%.0f %.1f" % (j["iops"], j["lat_ns"]["mean"] / 1000))' "${rw#rand}" <<< "
 aiolos() { # ENGINE [FDMON]
   local args=(--file "$image" --name bench --address 127.0.0.1 --port "$port" --direct --engine "$1")
   [ -n "${2:-}" ] && args+=(--fdmon "$2")
+  [ "$scheme" = nbds ] && args+=(--tls require --tls-creds "$pki/server")
   exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.vm=ALL-UNNAMED \
     -cp "$(cat bench/target/bench.classpath):bench/target/classes" org.aiolos.nbd.NbdMain "${args[@]}"
 }
 qemu_nbd() { # AIO
-  exec qemu-nbd -f raw --persistent --shared=8 -t -b 127.0.0.1 -p "$port" -x bench --cache=none --aio="$1" "$image"
+  local tls=()
+  [ "$scheme" = nbds ] && tls=(--object "tls-creds-x509,id=tls0,endpoint=server,dir=$pki/server,verify-peer=off" --tls-creds tls0)
+  exec qemu-nbd -f raw --persistent --shared=8 -t -b 127.0.0.1 -p "$port" -x bench --cache=none --aio="$1" \
+    "${tls[@]}" "$image"
 }
 nbdkit_file() {
-  exec nbdkit -f -i 127.0.0.1 -p "$port" -e bench file "$image" cache=none
+  local tls=()
+  [ "$scheme" = nbds ] && tls=(--tls=require "--tls-certificates=$pki/server")
+  exec nbdkit -f -i 127.0.0.1 -p "$port" -e bench "${tls[@]}" file "$image" cache=none
 }
+
+# The TLS head to head: certificates (a CA, a server for 127.0.0.1), then each server
+# plain and with TLS, measured side by side.
+if [ "$mode" = tls ]; then
+  command -v openssl >/dev/null || { echo "nbd.sh: openssl is missing" >&2; exit 1; }
+  rm -rf "$pki" && mkdir -p "$pki/server" "$pki/home/.pki/libnbd"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/ca-key.pem" \
+    -out "$pki/server/ca-cert.pem" -subj "/CN=bench CA" -days 2 -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/server/server-key.pem" \
+    -out "$pki/server.csr" -subj "/CN=localhost" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$pki/ext.cnf"
+  openssl x509 -req -in "$pki/server.csr" -CA "$pki/server/ca-cert.pem" -CAkey "$pki/ca-key.pem" \
+    -CAcreateserial -days 2 -extfile "$pki/ext.cnf" -out "$pki/server/server-cert.pem" 2>/dev/null
+  cp "$pki/server/ca-cert.pem" "$pki/home/.pki/libnbd/ca-cert.pem"
+  engine=${NBD_BENCH_ENGINE:-io_uring}
+  echo "== tls: each server in plaintext and with TLS required (engine / --aio $engine)" | tee -a "$txt"
+  for scheme in nbd nbds; do
+    tag=plain; [ "$scheme" = nbds ] && tag=tls
+    launch qemu-nbd "aio=$engine $tag" qemu_nbd "$engine" || true
+    launch nbdkit "file $tag" nbdkit_file || true
+    launch aiolos "$engine $tag" aiolos "$engine" || true
+  done
+  scheme=nbd
+  warm_up_all
+  measure_all
+  stop_all
+  echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg); busy processes now: $(busy)" | tee -a "$txt"
+  python3 - "$csv" <<'PY' | tee -a "$txt"
+import csv, collections, math, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+cell = collections.defaultdict(list)
+for r in rows:
+    server = r["server"]
+    mode = "tls" if " tls" in r["variant"] else "plain"
+    cell[(server, mode, r["rw"], r["qd"])].append(float(r["iops"]))
+def median(v):
+    v = sorted(v)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+med = {k: median(v) for k, v in cell.items()}
+print("median IOPS per cell; TLS cost = TLS / plaintext of the same server")
+print("%-9s %-9s %3s %10s %10s %10s %10s %10s %10s %9s %9s %9s" % ("rw", "", "qd", "aiolos", "aiolos-tls",
+      "qemu-nbd", "qemu-tls", "nbdkit", "nbdkit-tls", "cost-aio", "cost-qemu", "cost-kit"))
+for rw in ("randread", "randwrite"):
+    for qd in ("1", "32"):
+        g = lambda s, m: med.get((s, m, rw, qd), float("nan"))
+        a, at, q, qt, n, nt = (g("aiolos", "plain"), g("aiolos", "tls"), g("qemu-nbd", "plain"),
+                               g("qemu-nbd", "tls"), g("nbdkit", "plain"), g("nbdkit", "tls"))
+        print("%-9s %-9s %3s %10.0f %10.0f %10.0f %10.0f %10.0f %10.0f %9.2f %9.2f %9.2f" % (rw, "", qd, a, at, q, qt,
+              n, nt, at / a, qt / q, nt / n))
+PY
+  echo "results: $csv and $txt"
+  exit 0
+fi
 
 echo "== phase 1: the peers and each Aiolos engine on the default fd monitor" | tee -a "$txt"
 for aio in threads native io_uring; do

@@ -14,7 +14,13 @@ CPU per request at most qemu-nbd's (<= 1.0x, against each qemu-nbd variant).
 
     nbd_rounds.py --image F [--seconds 1] [--rounds 7] [--aiolos io_uring[,threads,...]]
                   [--qemu io_uring[,threads,native]] [--nbdkit yes|no] [--fdmon M]
-                  [--jobs 1] [--out DIR]
+                  [--jobs 1] [--tls CREDS --tls-home HOME] [--out DIR]
+
+--tls adds a twin of every server with TLS required (Aiolos --tls require --tls-creds
+CREDS, qemu-nbd --object tls-creds-x509,dir=CREDS,verify-peer=off --tls-creds, nbdkit
+--tls=require --tls-certificates=CREDS), reached at nbds:// by clients whose HOME is HOME
+(libnbd finds the CA in HOME/.pki/libnbd). The TLS twins are compared like the plaintext
+servers, and each server's TLS cost (its TLS twin over itself, per round) is listed.
 
 Writes DIR/nbd-rounds.md and DIR/nbd-rounds.json.
 """
@@ -42,8 +48,9 @@ class NbdServer(rounds.Contender):
 
     next_port = 10950
 
-    def __init__(self, name, argv_for_port, rw, qd, jobs):
+    def __init__(self, name, argv_for_port, rw, qd, jobs, client_home=None):
         self.name = name
+        self.client_home = client_home  # set for a TLS server: its clients' HOME, and nbds://
         self.argv_for_port = argv_for_port
         self.rw = rw
         self.qd = qd
@@ -63,7 +70,7 @@ class NbdServer(rounds.Contender):
         for _ in range(300):
             if self.proc.poll() is not None:
                 break
-            r = subprocess.run(["nbdinfo", "--size", self.uri()], capture_output=True)
+            r = subprocess.run(["nbdinfo", "--size", self.uri()], capture_output=True, env=self.client_env())
             if r.returncode == 0:
                 return
             time.sleep(0.1)
@@ -72,7 +79,10 @@ class NbdServer(rounds.Contender):
         raise RuntimeError(f"{self.name} did not start: {self.log.read()[-2000:]}")
 
     def uri(self):
-        return f"nbd://127.0.0.1:{self.port}/bench"
+        return f"{'nbds' if self.client_home else 'nbd'}://127.0.0.1:{self.port}/bench"
+
+    def client_env(self):
+        return dict(os.environ, HOME=self.client_home) if self.client_home else None
 
     def set_cell(self, rw, qd):
         self.rw, self.qd = rw, qd
@@ -82,7 +92,7 @@ class NbdServer(rounds.Contender):
                 f"--iodepth={self.qd}", f"--numjobs={self.jobs}", "--group_reporting", "--time_based",
                 f"--runtime={seconds}", "--randrepeat=0", "--norandommap", "--output-format=json"]
         c0 = rounds.proc_cpu_seconds(self.proc.pid)
-        r = subprocess.run(args, capture_output=True, text=True)
+        r = subprocess.run(args, capture_output=True, text=True, env=self.client_env())
         c1 = rounds.proc_cpu_seconds(self.proc.pid)
         if r.returncode != 0:
             raise RuntimeError(f"fio exited {r.returncode}: {r.stderr[-500:]}")
@@ -100,23 +110,27 @@ class NbdServer(rounds.Contender):
                 self.proc.wait()
 
 
-def aiolos_argv(image, engine, fdmon, java_opts):
+def aiolos_argv(image, engine, fdmon, java_opts, tls=None):
     def argv(port):
         a = java_command(java_opts) + ["org.aiolos.nbd.NbdMain", "--file", image, "--name", "bench",
                                        "--address", "127.0.0.1", "--port", str(port), "--direct",
                                        "--engine", engine]
+        a += ["--tls", "require", "--tls-creds", tls] if tls else []
         return a + (["--fdmon", fdmon] if fdmon else [])
     return argv
 
 
-def qemu_argv(image, aio):
+def qemu_argv(image, aio, tls=None):
+    t = ["--object", f"tls-creds-x509,id=tls0,endpoint=server,dir={tls},verify-peer=off",
+         "--tls-creds", "tls0"] if tls else []
     return lambda port: ["qemu-nbd", "-f", "raw", "--persistent", "--shared=8", "-t", "-b", "127.0.0.1",
-                         "-p", str(port), "-x", "bench", "--cache=none", f"--aio={aio}", image]
+                         "-p", str(port), "-x", "bench", "--cache=none", f"--aio={aio}"] + t + [image]
 
 
-def nbdkit_argv(image):
-    return lambda port: ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(port), "-e", "bench", "file", image,
-                         "cache=none"]
+def nbdkit_argv(image, tls=None):
+    t = ["--tls=require", f"--tls-certificates={tls}"] if tls else []
+    return lambda port: ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(port), "-e", "bench"] + t + [
+        "file", image, "cache=none"]
 
 
 def best_of(results, names):
@@ -142,6 +156,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--java-opt", action="append", default=[])
+    ap.add_argument("--tls", help="credentials directory: add a TLS-required twin of every server")
+    ap.add_argument("--tls-home", help="the TLS clients' HOME (HOME/.pki/libnbd/ca-cert.pem)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results", "nbd-rounds-" + time.strftime("%F-%H%M")))
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -152,7 +168,18 @@ def main():
         peers.append(NbdServer(f"qemu-nbd {q}", qemu_argv(a.image, q), "randread", 1, a.jobs))
     if a.nbdkit == "yes":
         peers.append(NbdServer("nbdkit file", nbdkit_argv(a.image), "randread", 1, a.jobs))
-    servers = ours + peers
+    ours_tls, peers_tls = [], []
+    if a.tls:
+        tls, home = os.path.abspath(a.tls), os.path.abspath(a.tls_home)
+        for e in filter(None, a.aiolos.split(",")):
+            ours_tls.append(NbdServer(f"aiolos {e} tls", aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls),
+                                      "randread", 1, a.jobs, home))
+        for q in filter(None, a.qemu.split(",")):
+            peers_tls.append(NbdServer(f"qemu-nbd {q} tls", qemu_argv(a.image, q, tls), "randread", 1, a.jobs,
+                                       home))
+        if a.nbdkit == "yes":
+            peers_tls.append(NbdServer("nbdkit file tls", nbdkit_argv(a.image, tls), "randread", 1, a.jobs, home))
+    servers = ours + peers + ours_tls + peers_tls
     command = "bench/lib/nbd_rounds.py " + " ".join(sys.argv[1:])
     table = rounds.Table(f"NBD servers, fio --ioengine=nbd 4 KiB, {a.jobs} connection(s), alternating rounds",
                          rounds.run_line(command, a.rounds, a.seconds)
@@ -173,6 +200,7 @@ def main():
             except RuntimeError as e:
                 print(f"warm-up {s.name}: {e}", flush=True)
         live_peers = [p.name for p in peers if p in started]
+        live_peers_tls = [p.name for p in peers_tls if p in started]
         for rw in a.rw.split(","):
             for qd in (int(q) for q in a.qd.split(",")):
                 cell = f"{rw} QD{qd}"
@@ -182,6 +210,23 @@ def main():
                 res = rounds.alternate(started, a.rounds, a.seconds, log=lambda m: print(m, flush=True))
                 if live_peers:
                     res["best peer"] = best_of(res, live_peers)
+                if live_peers_tls:
+                    res["best TLS peer"] = best_of(res, live_peers_tls)
+                for o in (x for x in ours_tls if x in started):
+                    if live_peers_tls:
+                        c = rounds.Comparison(cell, res, o.name, "best TLS peer")
+                        v = table.add(c, 1.0)
+                        print(f"   {o.name} / best TLS peer: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
+                    for p in (x for x in peers_tls if x in started):
+                        table.add(rounds.Comparison(cell, res, o.name, p.name), 1.0,
+                                  cpu_goal=1.0 if p.name.startswith("qemu-nbd") else None)
+                # TLS cost: each server's TLS twin over itself, in the same rounds.
+                for t in (x for x in ours_tls + peers_tls if x in started):
+                    plain = t.name[:-len(" tls")]
+                    if plain in res:
+                        c = rounds.Comparison(cell, res, t.name, plain)
+                        table.add(c, None, goal_text="TLS cost")
+                        print(f"   TLS cost {plain}: {rounds.fmt_ratio(c.rate_ratios)}", flush=True)
                 for o in (x for x in ours if x in started):
                     if live_peers:
                         c = rounds.Comparison(cell, res, o.name, "best peer")

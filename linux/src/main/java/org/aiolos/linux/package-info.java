@@ -1,6 +1,6 @@
 /**
  * FFM bindings to Linux: descriptors, eventfd, poll, epoll, io_uring, Linux AIO, files and
- * TCP sockets. The only package of Aiolos that touches {@code java.lang.foreign}; one
+ * TCP and Unix domain sockets. The only package of Aiolos that touches {@code java.lang.foreign}; one
  * internal class owns the {@link java.lang.foreign.Linker} and every downcall handle.
  *
  * <p>Conventions shared by every class:
@@ -22,6 +22,8 @@
  * <p>Native access must be enabled: {@code --enable-native-access=ALL-UNNAMED} on the class
  * path and in OSGi (bundles are unnamed modules), {@code --enable-native-access=org.aiolos.linux}
  * on the module path.
+ *
+ * <p>1.1.0: {@link org.aiolos.linux.UnixSockets} (listening Unix domain sockets).
  */
 @Export
 @Version("1.1.0")

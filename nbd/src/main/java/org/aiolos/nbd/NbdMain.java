@@ -29,6 +29,8 @@ public final class NbdMain {
               --name NAME            the export name clients ask for (required)
               --address ADDRESS      the address to listen on (default 127.0.0.1)
               --port PORT            the TCP port, 0..65535; 0 picks a free one (default 10809)
+              --socket PATH          listen on a Unix domain socket instead (nbd+unix:///NAME?socket=PATH)
+              --socket-mode MODE     the socket file's mode, octal (default 0600)
               --read-only            refuse writes, trims and zero writes
               --direct               open FILE with O_DIRECT (like qemu-nbd --cache=none)
               --engine ENGINE        disk-I/O engine: threads, native or io_uring (default: best available)
@@ -36,11 +38,15 @@ public final class NbdMain {
               --description TEXT     free text clients see (nbdinfo shows it)
               --iothreads N          serve the connections on N IOThreads, 1..64; each connection goes to
                                      the one with the fewest (default 1)
+              --tls MODE             off, on or require: NBD_OPT_STARTTLS (default off; like qemu-nbd --tls-creds)
+              --tls-creds DIR        server-cert.pem, server-key.pem [, ca-cert.pem] (QEMU tls-creds-x509 layout)
+              --tls-verify-peer      clients must present a certificate from a CA in ca-cert.pem
+              --tls-allow DN         accept only this client certificate subject (repeatable; like --tls-authz)
               --help, -h             print this and exit
             Every option with a value also takes the form --option=VALUE.""";
 
     private static final List<String> WITH_VALUE = List.of("--file", "--name", "--address", "--port", "--engine",
-            "--fdmon", "--description", "--iothreads");
+            "--fdmon", "--description", "--tls", "--tls-creds", "--tls-allow", "--socket", "--socket-mode", "--iothreads");
 
     private NbdMain() {
     }
@@ -62,6 +68,12 @@ public final class NbdMain {
         String fdmon = null;
         String description = null;
         int iothreads = 1;
+        String socket = null;
+        int socketMode = 0600;
+        TlsSettings.Mode tlsMode = TlsSettings.Mode.OFF;
+        String tlsCreds = null;
+        boolean verifyPeer = false;
+        java.util.Set<String> allowed = new java.util.LinkedHashSet<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             int eq = a.indexOf('=');
@@ -73,6 +85,7 @@ public final class NbdMain {
                 switch (a) {
                     case "--read-only" -> readOnly = true;
                     case "--direct" -> direct = true;
+                    case "--tls-verify-peer" -> verifyPeer = true;
                     case "--help", "-h" -> {
                         System.out.println(USAGE);
                         System.exit(0);
@@ -98,6 +111,22 @@ public final class NbdMain {
                 case "--engine" -> engine = v;
                 case "--fdmon" -> fdmon = v;
                 case "--iothreads" -> iothreads = iothreads(v);
+                case "--tls" -> {
+                    try {
+                        tlsMode = TlsSettings.Mode.parse(v);
+                    } catch (IllegalArgumentException e) {
+                        usage("--" + e.getMessage());
+                    }
+                }
+                case "--tls-creds" -> tlsCreds = v;
+                case "--tls-allow" -> allowed.add(v);
+                case "--socket" -> socket = v;
+                case "--socket-mode" -> {
+                    if (!v.matches("0?[0-7]{1,3}")) {
+                        usage("--socket-mode needs an octal mode 0..0777, got " + v);
+                    }
+                    socketMode = Integer.parseInt(v, 8);
+                }
                 default -> description = v;
             }
         }
@@ -117,6 +146,12 @@ public final class NbdMain {
         if (fdmon != null && !List.of("poll", "epoll", "io_uring").contains(fdmon)) {
             usage("--fdmon must be poll, epoll or io_uring, got " + fdmon);
         }
+        TlsSettings tls = TlsSettings.DISABLED;
+        try {
+            tls = new TlsSettings(tlsMode, tlsCreds == null ? null : Path.of(tlsCreds), verifyPeer, allowed);
+        } catch (IllegalArgumentException e) {
+            usage(e.getMessage());
+        }
         List<IOThread> threads = new ArrayList<>();
         List<AiolosContext> contexts = new ArrayList<>();
         for (int i = 0; i < iothreads; i++) {
@@ -131,7 +166,11 @@ public final class NbdMain {
         Runnable closeThreads = () -> threads.forEach(IOThread::close);
         NbdServer server = null;
         try {
-            server = NbdServer.start(contexts, address, port);
+            server = socket != null ? NbdServer.startUnix(ctx, Path.of(socket), socketMode, tls)
+                    : NbdServer.start(ctx, address, port, tls);
+            for (int i = 1; i < contexts.size(); i++) {
+                server.addContext(contexts.get(i));
+            }
             server.addExport(spec);
         } catch (Exception e) {
             if (server != null) {
@@ -152,9 +191,10 @@ public final class NbdMain {
             stopped.countDown();
         }, "nbd-shutdown"));
         String engineName = running.exports().get(0).engine();
-        System.out.println("listening on " + running.address() + ":" + running.port() + " export " + name + " (engine "
+        String where = running.socketPath() != null ? running.address() : running.address() + ":" + running.port();
+        System.out.println("listening on " + where + " export " + name + " (engine "
                 + engineName + ", fdmon " + ctx.fdMonitorName() + (iothreads > 1 ? ", iothreads " + iothreads : "")
-                + ")");
+                + ")" + (tls.mode() == TlsSettings.Mode.OFF ? "" : " tls " + tls.mode()));
         System.out.flush();
         stopped.await();
     }

@@ -1,6 +1,7 @@
 package org.aiolos.nbd;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,6 +125,53 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /**
+     * Like {@link #start(AiolosContext, String, int)}, offering TLS ({@code NBD_OPT_STARTTLS})
+     * as {@code tls} says. The credentials are read before the socket is bound.
+     *
+     * @throws IOException also when a credentials file cannot be read or parsed (the
+     *     message names the file)
+     * @since 0.3.0
+     */
+    public static NbdServer start(AiolosContext ctx, String address, int port, TlsSettings tls) throws IOException {
+        return new NbdServer(ServerCore.start(ctx, address, port, tls));
+    }
+
+    /**
+     * Listens on a Unix domain socket at {@code socket} (clients: {@code
+     * nbd+unix:///EXPORT?socket=PATH}, or {@code nbds+unix://} with TLS) and serves on
+     * {@code ctx}. The socket file gets {@code mode} (e.g. {@code 0600}: only this user may
+     * connect) before the server listens; a socket file left by an earlier run is replaced,
+     * any other file refused; {@link #close()} removes it.
+     *
+     * @throws IOException when the socket cannot be bound or listened on, or a credentials
+     *     file cannot be read
+     * @throws IllegalArgumentException for a path over 107 bytes, a mode outside 0..0777,
+     *     or a file at the path that is not a socket
+     * @since 0.3.0
+     */
+    public static NbdServer startUnix(AiolosContext ctx, Path socket, int mode, TlsSettings tls) throws IOException {
+        return new NbdServer(ServerCore.startUnix(ctx, socket, mode, tls));
+    }
+
+    /**
+     * The Unix socket listened on (absolute), or null for TCP.
+     *
+     * @since 0.3.0
+     */
+    public Path socketPath() {
+        return core.unixPath();
+    }
+
+    /**
+     * The listener's TLS settings ({@link TlsSettings#DISABLED} without TLS).
+     *
+     * @since 0.3.0
+     */
+    public TlsSettings tls() {
+        return core.tlsSettings();
+    }
+
+    /**
      * Opens {@code spec}'s file and serves it under its name; clients connected before see
      * it in later negotiations.
      *
@@ -161,12 +209,12 @@ public final class NbdServer implements AutoCloseable {
         return core.disconnectClients(name);
     }
 
-    /** The address given to {@link #start}. */
+    /** The address given to {@link #start}; {@code unix:PATH} for a Unix socket. */
     public String address() {
         return core.address();
     }
 
-    /** The bound port (the ephemeral one when 0 was given). */
+    /** The bound port (the ephemeral one when 0 was given); 0 for a Unix socket. */
     public int port() {
         return core.port();
     }

@@ -4,6 +4,10 @@
  * org.aiolos.nbd.ExportSpec exports} of regular files on an AioContext, and reports
  * {@link org.aiolos.nbd.ExportStats statistics}; {@link org.aiolos.nbd.NbdMain} runs one
  * standalone.
+ *
+ * <p>0.3.0: {@link org.aiolos.nbd.TlsSettings} and the {@code NbdServer.start} overload
+ * that takes it (NBD over TLS, client certificates); {@code NbdServer.startUnix} and
+ * {@code socketPath} (Unix domain socket listeners).
  */
 @Export
 @Version("0.3.0")

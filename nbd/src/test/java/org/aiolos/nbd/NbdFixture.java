@@ -30,6 +30,14 @@ final class NbdFixture implements AutoCloseable {
     final NbdServer server;
 
     NbdFixture(String engine, String fdmon) throws IOException {
+        this(engine, fdmon, TlsSettings.DISABLED);
+    }
+
+    NbdFixture(TlsSettings tls) throws IOException {
+        this(null, null, tls);
+    }
+
+    NbdFixture(String engine, String fdmon, TlsSettings tls) throws IOException {
         if (engine != null) {
             requireEngine(engine);
         }
@@ -39,7 +47,7 @@ final class NbdFixture implements AutoCloseable {
         ctx = (AiolosContext) io.context();
         NbdServer s;
         try {
-            s = NbdServer.start(ctx, "127.0.0.1", 0);
+            s = NbdServer.start(ctx, "127.0.0.1", 0, tls);
         } catch (IOException | RuntimeException e) {
             io.close();
             throw e;
@@ -110,12 +118,18 @@ final class NbdFixture implements AutoCloseable {
 
     /** Runs a command with a timeout, returning its exit status and merged output. */
     static Result run(int timeoutS, String... cmd) {
+        return run(java.util.Map.of(), timeoutS, cmd);
+    }
+
+    /** Like {@link #run(int, String...)}, with {@code env} added to the environment. */
+    static Result run(java.util.Map<String, String> env, int timeoutS, String... cmd) {
         requireTool(cmd[0]);
         // Run in the temp directory: tools may leave files in their working directory
         // (fio's verify state), and those must not land in the source tree.
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .directory(new java.io.File(System.getProperty("java.io.tmpdir")));
         pb.environment().put("LC_ALL", "C");
+        pb.environment().putAll(env);
         try {
             Process p = pb.start();
             p.getOutputStream().close();

@@ -156,6 +156,10 @@ class NbdLifecycleTest {
             {"--fdmon=kqueue", "--direct", "--fdmon must be poll, epoll or io_uring, got kqueue"},
             {"--iothreads", "0", "--iothreads needs a number 1..64, got 0"},
             {"--iothreads=65", "--direct", "--iothreads needs a number 1..64, got 65"},
+            {"--tls", "sometimes", "--tls must be off, on or require, got 'sometimes'"},
+            {"--tls=require", "--read-only", "tls=require needs a credentials directory (tls-creds)"},
+            {"--tls-allow", "CN=x", "verify-peer and allowed clients need tls=on or tls=require"},
+            {"--socket-mode", "999", "--socket-mode needs an octal mode 0..0777, got 999"},
         };
         for (String[] c : cases) {
             Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-exports",

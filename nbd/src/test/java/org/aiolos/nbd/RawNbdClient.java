@@ -21,8 +21,10 @@ final class RawNbdClient implements AutoCloseable {
     static final int STRUCTURED_MAGIC = 0x668e33ef;
 
     final Socket socket;
-    final DataInputStream in;
-    final DataOutputStream out;
+    DataInputStream in;
+    DataOutputStream out;
+    /** The TLS session after {@link #startTls}, else null. */
+    javax.net.ssl.SSLSocket tls;
     long size;
     int transmissionFlags;
 
@@ -81,6 +83,11 @@ final class RawNbdClient implements AutoCloseable {
     /** Fixed newstyle with NO_ZEROES, optional structured replies, then NBD_OPT_GO. */
     RawNbdClient go(String name, boolean structured) throws IOException {
         greet(3);
+        return goOnly(name, structured);
+    }
+
+    /** Optional structured replies, then NBD_OPT_GO (after the greeting, e.g. once TLS is up). */
+    RawNbdClient goOnly(String name, boolean structured) throws IOException {
         if (structured) {
             option(8, new byte[0]);
             assertEquals(1, optReply().type());
@@ -167,8 +174,32 @@ final class RawNbdClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends NBD_OPT_STARTTLS; on NBD_REP_ACK runs the TLS handshake with {@code tlsContext}
+     * and continues on the TLS stream.
+     *
+     * @return the reply type to STARTTLS
+     */
+    int startTls(javax.net.ssl.SSLContext tlsContext) throws IOException {
+        option(5, new byte[0]);
+        OptReply r = optReply();
+        if (r.type() != 1) {
+            return r.type();
+        }
+        tls = (javax.net.ssl.SSLSocket) tlsContext.getSocketFactory().createSocket(socket, "localhost",
+                socket.getPort(), true);
+        tls.setUseClientMode(true);
+        tls.startHandshake();
+        in = new DataInputStream(tls.getInputStream());
+        out = new DataOutputStream(new BufferedOutputStream(tls.getOutputStream(), 1 << 16));
+        return r.type();
+    }
+
     @Override
     public void close() throws IOException {
+        if (tls != null) {
+            tls.close();
+        }
         socket.close();
     }
 }

@@ -2,6 +2,8 @@ package org.aiolos.nbd.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,8 +24,10 @@ import org.aiolos.linux.Errno;
 import org.aiolos.linux.Fds;
 import org.aiolos.linux.Sockets;
 import org.aiolos.linux.SyscallException;
+import org.aiolos.linux.UnixSockets;
 import org.aiolos.nbd.ExportSpec;
 import org.aiolos.nbd.ServingContext;
+import org.aiolos.nbd.TlsSettings;
 
 /**
  * The server behind {@link org.aiolos.nbd.NbdServer}: the listening socket, the exports and
@@ -56,7 +60,11 @@ public final class ServerCore {
     private volatile Lane[] lanes;
     /** Where the next tie in the placement starts; home thread only. */
     private int placementCursor;
+    /** The listener's TLS, or null without. */
+    private final ServerTls tls;
     private final String address;
+    /** The Unix socket listened on, or null for TCP. */
+    private final Path unixPath;
     private final int listenFd;
     private final int port;
     /** Sorted by name, so NBD_OPT_LIST answers in a stable order. Written in the home thread, read anywhere. */
@@ -72,18 +80,66 @@ public final class ServerCore {
     private boolean closeDone;
     private long serial;
 
-    private ServerCore(AiolosContext ctx, String address, int listenFd) {
+    private ServerCore(AiolosContext ctx, String address, Path unixPath, int listenFd, ServerTls tls) {
         this.ctx = ctx;
         this.homeLane = new Lane(ctx, POOL_CACHE_BYTES);
         this.lanes = new Lane[] {homeLane};
+        this.tls = tls;
         this.address = address;
+        this.unixPath = unixPath;
         this.listenFd = listenFd;
-        this.port = Sockets.localPort(listenFd);
+        this.port = unixPath == null ? Sockets.localPort(listenFd) : 0;
+    }
+
+    /** Binds a Unix domain socket at {@code path} with file mode {@code mode} and starts accepting on {@code ctx}. */
+    public static ServerCore startUnix(AiolosContext ctx, Path path, int mode, TlsSettings tlsSettings)
+            throws IOException {
+        Objects.requireNonNull(ctx, "ctx");
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(tlsSettings, "tlsSettings");
+        ServerTls tls = ServerTls.open(tlsSettings);
+        Path abs = path.toAbsolutePath();
+        return hop(ctx, "start", () -> {
+            int fd;
+            try {
+                fd = UnixSockets.listen(abs, mode, BACKLOG);
+            } catch (SyscallException e) {
+                throw new IOException("NBD server: cannot listen on unix:" + abs + ": " + e.getMessage(), e);
+            }
+            try {
+                ServerCore s = new ServerCore(ctx, "unix:" + abs, abs, fd, tls);
+                ctx.setFdHandler(fd, s::acceptAll, null);
+                LOG.log(System.Logger.Level.DEBUG, () -> "NBD server listening on unix:" + abs);
+                return s;
+            } catch (RuntimeException e) {
+                Fds.close(fd);
+                Files.deleteIfExists(abs);
+                throw e;
+            }
+        });
+    }
+
+    /** The Unix socket listened on, or null for TCP. */
+    public Path unixPath() {
+        return unixPath;
+    }
+
+    /** Where clients connect, for messages: {@code address:port} or {@code unix:PATH}. */
+    private String endpoint() {
+        return unixPath != null ? address : address + ":" + port;
     }
 
     /** Binds, listens and starts accepting on {@code ctx}. */
     public static ServerCore start(AiolosContext ctx, String address, int port) throws IOException {
+        return start(ctx, address, port, TlsSettings.DISABLED);
+    }
+
+    /** Binds, listens and starts accepting on {@code ctx}, offering TLS as {@code tlsSettings} say. */
+    public static ServerCore start(AiolosContext ctx, String address, int port, TlsSettings tlsSettings)
+            throws IOException {
         Objects.requireNonNull(ctx, "ctx");
+        Objects.requireNonNull(tlsSettings, "tlsSettings");
+        ServerTls tls = ServerTls.open(tlsSettings); // reads the files now: bad ones refuse the start
         if (address == null || address.isEmpty()) {
             throw new IllegalArgumentException("address must not be empty");
         }
@@ -98,7 +154,7 @@ public final class ServerCore {
                 throw new IOException("NBD server: cannot listen on " + address + ":" + port + ": " + e.getMessage(), e);
             }
             try {
-                ServerCore s = new ServerCore(ctx, address, fd);
+                ServerCore s = new ServerCore(ctx, address, null, fd, tls);
                 ctx.setFdHandler(fd, s::acceptAll, null);
                 LOG.log(System.Logger.Level.DEBUG, () -> "NBD server listening on " + address + ":" + s.port);
                 return s;
@@ -257,6 +313,15 @@ public final class ServerCore {
         }
     }
 
+    ServerTls tls() {
+        return tls;
+    }
+
+    /** The listener's TLS mode. */
+    public TlsSettings tlsSettings() {
+        return tls == null ? TlsSettings.DISABLED : tls.settings();
+    }
+
     // ------------------------------------------------------------------ home-thread hops
 
     private static <T> T hop(AiolosContext ctx, String what, Callable<T> work) throws IOException {
@@ -317,7 +382,7 @@ public final class ServerCore {
         Objects.requireNonNull(spec, "spec");
         hop(ctx, "addExport", () -> {
             if (closing) {
-                throw new IllegalStateException("NBD server on " + address + ":" + port + " is closed");
+                throw new IllegalStateException("NBD server on " + endpoint() + " is closed");
             }
             if (exports.containsKey(spec.name())) {
                 throw new IllegalArgumentException("an export named '" + spec.name() + "' already exists");
@@ -326,7 +391,7 @@ public final class ServerCore {
             exports.put(spec.name(), e);
             LOG.log(System.Logger.Level.DEBUG, () -> "NBD export '" + spec.name() + "' of " + spec.file() + " ("
                     + e.size + " bytes" + (spec.readOnly() ? ", read-only" : "") + (spec.direct() ? ", O_DIRECT" : "")
-                    + ") on " + address + ":" + port);
+                    + ") on " + endpoint());
             return null;
         });
     }
@@ -403,7 +468,7 @@ public final class ServerCore {
             } catch (SyscallException e) {
                 // Out of descriptors (or worse): the pending connection stays pending, and a
                 // level-triggered monitor would report it again at once, so pause for a while.
-                LOG.log(System.Logger.Level.WARNING, "NBD server on " + address + ":" + port + ": " + e.getMessage()
+                LOG.log(System.Logger.Level.WARNING, "NBD server on " + endpoint() + ": " + e.getMessage()
                         + "; not accepting for " + ACCEPT_PAUSE_MS + " ms");
                 ctx.removeFdHandler(listenFd);
                 if (acceptRetry == null) {
@@ -426,16 +491,20 @@ public final class ServerCore {
                 Fds.close(fd);
                 continue;
             }
-            try {
-                Sockets.setNoDelay(fd);
-            } catch (SyscallException e) {
-                LOG.log(System.Logger.Level.DEBUG, () -> "NBD: " + e.getMessage());
-            }
             String peer;
-            try {
-                peer = Sockets.peerAddress(fd);
-            } catch (RuntimeException e) {
-                peer = "?"; // already reset by the peer; the connection will notice
+            if (unixPath != null) {
+                peer = "unix"; // Unix peers are anonymous; the serial tells them apart
+            } else {
+                try {
+                    Sockets.setNoDelay(fd);
+                } catch (SyscallException e) {
+                    LOG.log(System.Logger.Level.DEBUG, () -> "NBD: " + e.getMessage());
+                }
+                try {
+                    peer = Sockets.peerAddress(fd);
+                } catch (RuntimeException e) {
+                    peer = "?"; // already reset by the peer; the connection will notice
+                }
             }
             Lane lane = place();
             Connection c = new Connection(this, lane, fd, peer + " (#" + (++serial) + ")");
@@ -509,6 +578,13 @@ public final class ServerCore {
             }
             ctx.removeFdHandler(listenFd);
             Fds.close(listenFd);
+            if (unixPath != null) {
+                try {
+                    Files.deleteIfExists(unixPath);
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "NBD server: cannot remove " + unixPath + ": " + e.getMessage());
+                }
+            }
             for (Connection c : new ArrayList<>(connections)) {
                 stopOnLane(c);
             }
@@ -528,7 +604,7 @@ public final class ServerCore {
         try {
             long waitS = HOP_TIMEOUT_S + Connection.GRACE_MS / 1000;
             if (!closed.await(waitS, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("NBD server on " + address + ":" + port + ": context '" + ctx.name()
+                throw new IllegalStateException("NBD server on " + endpoint() + ": context '" + ctx.name()
                         + "' did not finish closing within " + waitS + " s; is its loop running?");
             }
         } catch (InterruptedException e) {
@@ -556,7 +632,7 @@ public final class ServerCore {
             }
         } finally {
             closed.countDown();
-            LOG.log(System.Logger.Level.DEBUG, () -> "NBD server on " + address + ":" + port + " closed");
+            LOG.log(System.Logger.Level.DEBUG, () -> "NBD server on " + endpoint() + " closed");
         }
     }
 }

@@ -59,4 +59,35 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(description = "The TCP port to listen on (10809 is NBD's); 0 picks a free one.",
             min = "0", max = "65535", required = false)
     int port() default 10809;
+
+    @AttributeDefinition(description = "TLS on the listener (NBD_OPT_STARTTLS): off; on (clients may upgrade);"
+            + " require (before the upgrade every option but STARTTLS and ABORT is refused, so no export name"
+            + " or size leaks). Exports sharing a listener must agree on every tls setting.",
+            options = {@Option(label = "off", value = "off"), @Option(label = "on", value = "on"),
+                    @Option(label = "require", value = "require")},
+            required = false)
+    String tls() default "off";
+
+    @AttributeDefinition(description = "The TLS credentials directory in QEMU's tls-creds-x509 layout:"
+            + " server-cert.pem, server-key.pem, and ca-cert.pem (needed with tls-verify-peer). Re-read when"
+            + " the files change. A relative path is resolved like file.", required = false)
+    String tls$_$creds() default "";
+
+    @AttributeDefinition(description = "Clients must present a certificate issued by a CA in ca-cert.pem"
+            + " (QEMU's verify-peer).", required = false)
+    boolean tls$_$verify$_$peer() default false;
+
+    @AttributeDefinition(description = "Distinguished names of the client certificates accepted, separated by"
+            + " ';' (e.g. CN=backup,O=Example;CN=admin,O=Example); empty: any certificate the CA vouches for."
+            + " Needs tls-verify-peer.", required = false)
+    String tls$_$allowed$_$clients() default "";
+
+    @AttributeDefinition(description = "A Unix domain socket to listen on instead of address and port"
+            + " (clients: nbd+unix:///NAME?socket=PATH); empty for TCP. A relative path is resolved like file.",
+            required = false)
+    String socket() default "";
+
+    @AttributeDefinition(description = "The Unix socket file's mode, in octal (0600: only the container's user"
+            + " may connect; 0660: its group too).", required = false)
+    String socket$_$mode() default "0600";
 }

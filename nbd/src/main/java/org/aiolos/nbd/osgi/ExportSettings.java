@@ -4,11 +4,14 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.aiolos.core.config.ConfigSchema;
 import org.aiolos.core.config.InvalidConfigurationException;
 import org.aiolos.nbd.ExportSpec;
+import org.aiolos.nbd.TlsSettings;
 
 /**
  * One export's validated settings, parsed from configuration properties. Everything is
@@ -19,7 +22,8 @@ import org.aiolos.nbd.ExportSpec;
  * {@link InvalidConfigurationException}, each starting with its field ({@code "port: ..."}).
  */
 record ExportSettings(String name, Path file, boolean readOnly, boolean direct, String description, String engine,
-                      String iothread, String address, int port, List<String> iothreads) {
+                      String iothread, String address, int port, TlsSettings tls, Path socket, int socketMode,
+                      List<String> iothreads) {
 
     private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
 
@@ -29,7 +33,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
 
     /** Where the listener is: exports with equal endpoints share one. */
     String endpoint() {
-        return address + ":" + port;
+        return socket != null ? "unix:" + socket : address + ":" + port;
     }
 
     /**
@@ -52,12 +56,35 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
             errors.add("iothread: must be letters, digits, '_', '.' or '-', got '" + iothread + "'");
         }
         List<String> iothreads = iothreads((String) c.get("iothreads"), iothread, errors);
+        TlsSettings tls = tls(c, home, errors);
+        Path socket = null;
+        String socketValue = (String) c.get("socket");
+        if (socketValue != null && !socketValue.isBlank()) {
+            try {
+                Path p = Path.of(socketValue.trim());
+                socket = (p.isAbsolute() ? p : home.resolve(p)).normalize();
+                if (socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
+                    errors.add("socket: " + socket + " is longer than the 107 bytes a Unix socket path may have");
+                }
+            } catch (InvalidPathException e) {
+                errors.add("socket: not a path: '" + socketValue + "'");
+            }
+        }
+        int socketMode = 0600;
+        String modeValue = (String) c.get("socket-mode");
+        if (modeValue != null && !modeValue.isBlank()) {
+            if (modeValue.trim().matches("0?[0-7]{1,3}")) {
+                socketMode = Integer.parseInt(modeValue.trim(), 8);
+            } else {
+                errors.add("socket-mode: must be an octal mode 0..0777 (e.g. 0600), got '" + modeValue + "'");
+            }
+        }
         if (!errors.isEmpty()) {
             throw new InvalidConfigurationException(null, errors);
         }
         ExportSettings s = new ExportSettings(name, file, (Boolean) c.get("read-only"), (Boolean) c.get("direct"),
                 (String) c.get("description"), (String) c.get("engine"), iothread, (String) c.get("address"),
-                (Integer) c.get("port"), iothreads);
+                (Integer) c.get("port"), tls, socket, socketMode, iothreads);
         s.toSpec(); // ExportSpec's own checks (readable, writable, lengths) before anything runs
         return s;
     }
@@ -107,6 +134,52 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         return all;
     }
 
+    /** The listener's TLS from tls, tls-creds, tls-verify-peer and tls-allowed-clients; null after an error. */
+    private static TlsSettings tls(ConfigSchema.Checked c, Path home, List<String> errors) {
+        TlsSettings.Mode mode;
+        try {
+            mode = TlsSettings.Mode.parse((String) c.get("tls"));
+        } catch (IllegalArgumentException e) {
+            errors.add("tls: " + e.getMessage());
+            return null;
+        }
+        String credsValue = (String) c.get("tls-creds");
+        Path creds = null;
+        if (credsValue != null && !credsValue.isBlank()) {
+            try {
+                Path p = Path.of(credsValue.trim());
+                creds = (p.isAbsolute() ? p : home.resolve(p)).normalize();
+            } catch (InvalidPathException e) {
+                errors.add("tls-creds: not a path: '" + credsValue + "'");
+                return null;
+            }
+        }
+        Set<String> allowed = new LinkedHashSet<>();
+        String list = (String) c.get("tls-allowed-clients");
+        if (list != null) {
+            for (String dn : list.split(";")) {
+                if (!dn.isBlank()) {
+                    try {
+                        allowed.add(TlsSettings.canonicalDn(dn.trim()));
+                    } catch (IllegalArgumentException e) {
+                        errors.add("tls-allowed-clients: " + e.getMessage());
+                        return null;
+                    }
+                }
+            }
+        }
+        boolean verifyPeer = Boolean.TRUE.equals(c.get("tls-verify-peer"));
+        try {
+            return new TlsSettings(mode, mode == TlsSettings.Mode.OFF ? null : creds, verifyPeer, allowed);
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage();
+            String field = m.contains("allow-list") ? "tls-allowed-clients" : m.startsWith("verify-peer")
+                    ? "tls-verify-peer" : "tls-creds";
+            errors.add(field + ": " + m);
+            return null;
+        }
+    }
+
     private static Path file(String value, Path home, List<String> errors) {
         Path p;
         try {
@@ -127,8 +200,11 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
     @Override
     public String toString() {
         return "name=" + name + " file=" + file + " read-only=" + readOnly + " direct=" + direct + " engine="
-                + (engine.isEmpty() ? "(the IOThread's)" : engine) + " iothread=" + iothread + (iothreads.isEmpty() ? "" : " iothreads=" + String.join(",", iothreads))
-                + " address=" + address
-                + " port=" + port;
+                + (engine.isEmpty() ? "(the IOThread's)" : engine) + " iothread=" + iothread
+                + (iothreads.isEmpty() ? "" : " iothreads=" + String.join(",", iothreads))
+                + (socket != null ? " socket=" + socket + " socket-mode=0" + Integer.toOctalString(socketMode)
+                : " address=" + address + " port=" + port) + " tls=" + tls.mode() + (tls.credentials() == null ? "" : " tls-creds="
+                + tls.credentials()) + (tls.verifyPeer() ? " tls-verify-peer" : "") + (tls.allowedClients().isEmpty()
+                ? "" : " tls-allowed-clients=" + String.join(";", tls.allowedClients()));
     }
 }

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.nbd.NbdServer;
+import org.aiolos.nbd.TlsSettings;
 
 /**
  * One listening {@link NbdServer} and the exports it serves. Exports that share an address
@@ -37,9 +38,16 @@ final class Listener {
         this.server = server;
     }
 
-    /** The address and the port actually bound (a configured port 0 is a free one). */
+    /** The address and the port actually bound (a configured port 0 is a free one), or {@code unix:PATH}. */
     String bound() {
-        return server.address() + ":" + server.port();
+        return server.socketPath() != null ? "unix:" + server.socketPath() : server.address() + ":" + server.port();
+    }
+
+    /** How a client names export {@code name} here (nbd://, nbds://, nbd+unix://, nbds+unix://). */
+    String uri(String name) {
+        String scheme = server.tls().mode() == TlsSettings.Mode.OFF ? "nbd" : "nbds";
+        return server.socketPath() != null ? scheme + "+unix:///" + name + "?socket=" + server.socketPath()
+                : scheme + "://" + bound() + "/" + name;
     }
 
     /** The IOThreads serving connections now ({@code io1,io2}): its own first, then the further ones present. */

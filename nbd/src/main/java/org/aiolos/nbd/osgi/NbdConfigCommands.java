@@ -147,7 +147,7 @@ public final class NbdConfigCommands {
         String verb = created ? "created" : "applied";
         if (now.serving()) {
             String on = now.listener().servingNames();
-            return name + ": " + verb + ", serving nbd://" + now.listener().bound() + "/" + name + " on IOThread"
+            return name + ": " + verb + ", serving " + now.listener().uri(name) + " on IOThread"
                     + (on.indexOf(',') < 0 ? " '" : "s '") + on + "'";
         }
         return name + ": " + verb + ", " + now.waiting();

@@ -319,11 +319,16 @@ public final class NbdExports {
         if (l != null && l.context != ctx) {
             return "iothread: " + s.endpoint() + " is served by IOThread '" + l.iothread + "'";
         }
+        if (l != null && !l.server.tls().equals(s.tls())) {
+            return "tls: " + s.endpoint() + " is served with tls=" + l.server.tls().mode()
+                    + " and other TLS settings; exports sharing a listener must agree on them";
+        }
         boolean fresh = l == null;
         if (fresh) {
             try {
-                l = new Listener(s.endpoint(), s.iothread(), s.iothreads(), ctx,
-                        NbdServer.start(ctx, s.address(), s.port()));
+                NbdServer server = s.socket() != null ? NbdServer.startUnix(ctx, s.socket(), s.socketMode(), s.tls())
+                        : NbdServer.start(ctx, s.address(), s.port(), s.tls());
+                l = new Listener(s.endpoint(), s.iothread(), s.iothreads(), ctx, server);
             } catch (IOException | RuntimeException ex) {
                 return listenFailure(s, ex);
             }
@@ -351,6 +356,12 @@ public final class NbdExports {
      * (the port's range is checked before, so an IllegalArgumentException is the address).
      */
     private static String listenFailure(ExportSettings s, Exception ex) {
+        if (String.valueOf(ex.getMessage()).startsWith("tls-creds ")) {
+            return "tls-creds: " + ex.getMessage().substring("tls-creds ".length());
+        }
+        if (s.socket() != null) {
+            return "socket: cannot listen on " + s.endpoint() + ": " + ex.getMessage();
+        }
         // The server's IOException repeats "cannot listen on A:P"; the root cause has the errno.
         Throwable root = ex;
         while (root.getCause() != null) {
@@ -395,9 +406,9 @@ public final class NbdExports {
     }
 
     private static void announce(ExportSettings s, Listener l) {
-        String msg = "nbd: export '" + s.name() + "' of " + s.file() + " at nbd://" + l.bound() + "/" + s.name()
+        String msg = "nbd: export '" + s.name() + "' of " + s.file() + " at " + l.uri(s.name())
                 + " on IOThread" + (l.serving.isEmpty() ? " '" + s.iothread() + "'" : "s '" + l.servingNames() + "'")
-                + " (try: nbdinfo nbd://" + l.bound() + "/" + s.name() + ")";
+                + " (try: nbdinfo " + l.uri(s.name()) + ")";
         LOG.log(System.Logger.Level.INFO, msg);
         if (Boolean.getBoolean("aiolos.nbd.announce")) {
             System.out.println(msg);

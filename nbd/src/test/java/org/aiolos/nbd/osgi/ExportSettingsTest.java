@@ -70,6 +70,43 @@ class ExportSettingsTest {
     }
 
     @Test
+    void tlsSettingsAreCheckedAndNamed() throws IOException {
+        assertEquals(org.aiolos.nbd.TlsSettings.DISABLED, parse(props(), "x").tls());
+        Path creds = Files.createDirectories(home.resolve("pki"));
+        Files.writeString(creds.resolve("server-cert.pem"), "x");
+        Files.writeString(creds.resolve("server-key.pem"), "x");
+        Files.writeString(creds.resolve("ca-cert.pem"), "x");
+        ExportSettings s = parse(props("tls", "require", "tls-creds", "pki", "tls-verify-peer", "true",
+                "tls-allowed-clients", "CN=a, O=Example; cn=b,o=Example"), "x");
+        assertEquals(org.aiolos.nbd.TlsSettings.Mode.REQUIRE, s.tls().mode());
+        assertEquals(creds, s.tls().credentials(), "relative to home");
+        assertEquals(java.util.Set.of("cn=a,o=example", "cn=b,o=example"), s.tls().allowedClients());
+        assertTrue(rejection("tls", "maybe").contains("tls: "), rejection("tls", "maybe"));
+        String m = rejection("tls", "on");
+        assertTrue(m.contains("tls-creds: ") && m.contains("needs a credentials directory"), m);
+        m = rejection("tls", "on", "tls-creds", "nowhere");
+        assertTrue(m.contains("tls-creds: ") && m.contains("is not a directory"), m);
+        m = rejection("tls", "on", "tls-creds", "pki", "tls-allowed-clients", "CN=a");
+        assertTrue(m.contains("tls-allowed-clients: ") && m.contains("verify-peer"), m);
+        m = rejection("tls", "on", "tls-creds", "pki", "tls-verify-peer", "true", "tls-allowed-clients", "no dn");
+        assertTrue(m.contains("tls-allowed-clients: ") && m.contains("not a distinguished name"), m);
+    }
+
+    @Test
+    void aUnixSocketReplacesAddressAndPort() throws IOException {
+        ExportSettings s = parse(props("socket", "run/nbd.sock", "socket-mode", "0660"), "x");
+        assertEquals(home.resolve("run/nbd.sock"), s.socket());
+        assertEquals(0660, s.socketMode());
+        assertEquals("unix:" + home.resolve("run/nbd.sock"), s.endpoint());
+        assertEquals(0600, parse(props("socket", "/tmp/a.sock"), "x").socketMode());
+        assertEquals(null, parse(props(), "x").socket());
+        String m = rejection("socket", "/tmp/s.sock", "socket-mode", "rw-------");
+        assertTrue(m.contains("socket-mode: must be an octal mode"), m);
+        m = rejection("socket", "/tmp/" + "s".repeat(120));
+        assertTrue(m.contains("socket: ") && m.contains("107 bytes"), m);
+    }
+
+    @Test
     void typedAndTextValuesAreAlike() throws IOException {
         ExportSettings typed = parse(props("port", 10810, "read-only", true), "x");
         ExportSettings text = parse(props("port", "10810", "read-only", "true"), "x");

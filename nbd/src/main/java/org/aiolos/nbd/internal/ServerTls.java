@@ -1,0 +1,237 @@
+package org.aiolos.nbd.internal;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.Date;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+import javax.security.auth.x500.X500Principal;
+import org.aiolos.nbd.TlsSettings;
+
+/**
+ * A listener's TLS: its settings and the credentials read from their directory (QEMU's
+ * {@code QCryptoTLSCredsX509} in {@code crypto/tlscredsx509.c}). {@link #newEngine()}
+ * notices when the files have changed and reads them again, so a renewed certificate is
+ * used by the next connection while the ones already up keep their session; files that
+ * do not load (say, half-written) leave the previous credentials in use, with one warning
+ * per change.
+ *
+ * <p>The allow-list of client names is checked in the handshake by the trust manager,
+ * after the CA check: a refused client gets a TLS alert, and the connection logs its
+ * name once.
+ */
+public final class ServerTls {
+    private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
+    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+    /** The handshake refused a client certificate whose subject is not on the allow-list. */
+    static final class ClientNotAllowed extends CertificateException {
+        final String dn;
+
+        ClientNotAllowed(String dn) {
+            super("client certificate " + dn + " is not on the allow-list");
+            this.dn = dn;
+        }
+    }
+
+    private record Loaded(SSLContext context, List<Stamp> stamps) {
+    }
+
+    private record Stamp(Path file, long modified, long size) {
+        static Stamp of(Path file) throws IOException {
+            return new Stamp(file, Files.getLastModifiedTime(file).toMillis(), Files.size(file));
+        }
+    }
+
+    private final TlsSettings settings;
+    /** Written by whichever thread reloads (a pool worker); read by the next. */
+    private volatile Loaded current;
+    /** The stamps of a change that failed to load, so it is reported once. */
+    private volatile List<Stamp> failedStamps;
+
+    private ServerTls(TlsSettings settings, Loaded first) {
+        this.settings = settings;
+        this.current = first;
+    }
+
+    /**
+     * Reads the credentials now, so a configuration with unreadable files is refused at
+     * once; null for {@link TlsSettings.Mode#OFF}.
+     *
+     * @throws IOException starting {@code "tls-creds "}, naming the file and what is wrong with it
+     */
+    public static ServerTls open(TlsSettings settings) throws IOException {
+        if (settings.mode() == TlsSettings.Mode.OFF) {
+            return null;
+        }
+        try {
+            return new ServerTls(settings, load(settings));
+        } catch (IOException e) {
+            throw new IOException("tls-creds " + e.getMessage(), e);
+        }
+    }
+
+    TlsSettings settings() {
+        return settings;
+    }
+
+    boolean required() {
+        return settings.mode() == TlsSettings.Mode.REQUIRE;
+    }
+
+    /**
+     * A server-side engine for one connection, on the credentials as the files are now.
+     * Reads files: call it on a pool thread.
+     */
+    SSLEngine newEngine() {
+        Loaded l = current;
+        List<Stamp> now = stamps(settings);
+        if (now != null && !now.equals(l.stamps()) && !now.equals(failedStamps)) {
+            try {
+                l = load(settings);
+                current = l;
+                LOG.log(System.Logger.Level.INFO, "NBD TLS: credentials in " + settings.credentials() + " reloaded");
+            } catch (IOException | RuntimeException e) {
+                failedStamps = now;
+                LOG.log(System.Logger.Level.WARNING, "NBD TLS: credentials in " + settings.credentials()
+                        + " changed but do not load (" + e.getMessage() + "); still using the previous ones");
+            }
+        }
+        SSLEngine engine = l.context().createSSLEngine();
+        engine.setUseClientMode(false);
+        engine.setEnabledProtocols(PROTOCOLS);
+        engine.setNeedClientAuth(settings.verifyPeer());
+        return engine;
+    }
+
+    private static List<Stamp> stamps(TlsSettings s) {
+        try {
+            Path d = s.credentials();
+            return List.of(Stamp.of(d.resolve(TlsSettings.SERVER_CERT)), Stamp.of(d.resolve(TlsSettings.SERVER_KEY)),
+                    Files.exists(d.resolve(TlsSettings.CA_CERT)) ? Stamp.of(d.resolve(TlsSettings.CA_CERT))
+                            : new Stamp(d.resolve(TlsSettings.CA_CERT), -1, -1));
+        } catch (IOException e) {
+            return null; // a file is missing for the moment (being replaced): keep what we have
+        }
+    }
+
+    private static Loaded load(TlsSettings s) throws IOException {
+        Path dir = s.credentials();
+        List<Stamp> stamps = stamps(s);
+        List<X509Certificate> chain = Pem.certificates(dir.resolve(TlsSettings.SERVER_CERT));
+        PrivateKey key = Pem.privateKey(dir.resolve(TlsSettings.SERVER_KEY));
+        X509Certificate leaf = chain.get(0);
+        if (leaf.getNotAfter().before(new Date())) {
+            LOG.log(System.Logger.Level.WARNING, "NBD TLS: " + dir.resolve(TlsSettings.SERVER_CERT)
+                    + " expired on " + leaf.getNotAfter() + "; clients will refuse it");
+        }
+        Path caFile = dir.resolve(TlsSettings.CA_CERT);
+        List<X509Certificate> cas = Files.exists(caFile) ? Pem.certificates(caFile) : List.of();
+        try {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            char[] none = new char[0];
+            ks.setKeyEntry("server", key, none, chain.toArray(new X509Certificate[0]));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
+            kmf.init(ks, none);
+            TrustManager[] tms = null;
+            if (!cas.isEmpty()) {
+                KeyStore ts = KeyStore.getInstance("PKCS12");
+                ts.load(null, null);
+                for (int i = 0; i < cas.size(); i++) {
+                    ts.setCertificateEntry("ca" + i, cas.get(i));
+                }
+                TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+                tmf.init(ts);
+                X509ExtendedTrustManager base = null;
+                for (TrustManager tm : tmf.getTrustManagers()) {
+                    if (tm instanceof X509ExtendedTrustManager x) {
+                        base = x;
+                    }
+                }
+                tms = new TrustManager[] {new AllowListTrustManager(base, s.allowedClients())};
+            }
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), tms, null);
+            return new Loaded(ctx, stamps);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("NBD TLS: the credentials in " + dir + " cannot be used: " + e.getMessage(), e);
+        }
+    }
+
+    /** The CA check, then the allow-list of subject names. */
+    private static final class AllowListTrustManager extends X509ExtendedTrustManager {
+        private final X509ExtendedTrustManager base;
+        private final Set<String> allowed;
+
+        AllowListTrustManager(X509ExtendedTrustManager base, Set<String> allowed) {
+            this.base = base;
+            this.allowed = allowed;
+        }
+
+        private void allow(X509Certificate[] chain) throws CertificateException {
+            if (allowed.isEmpty()) {
+                return;
+            }
+            String dn = chain[0].getSubjectX500Principal().getName(X500Principal.CANONICAL);
+            if (!allowed.contains(dn)) {
+                throw new ClientNotAllowed(chain[0].getSubjectX500Principal().getName());
+            }
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            base.checkClientTrusted(chain, authType, engine);
+            allow(chain);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            base.checkClientTrusted(chain, authType, socket);
+            allow(chain);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            base.checkClientTrusted(chain, authType);
+            allow(chain);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            throw new CertificateException("an NBD server does not check server certificates");
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            throw new CertificateException("an NBD server does not check server certificates");
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("an NBD server does not check server certificates");
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return base.getAcceptedIssuers();
+        }
+    }
+}

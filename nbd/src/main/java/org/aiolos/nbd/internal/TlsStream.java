@@ -1,0 +1,277 @@
+package org.aiolos.nbd.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import org.aiolos.api.coroutine.CoMutex;
+import org.aiolos.api.coroutine.Coroutines;
+import org.aiolos.api.threadpool.ThreadPool;
+
+/**
+ * A TLS session on a {@link CoSocket}, driven by the JDK's {@link SSLEngine} from the
+ * connection's coroutines in its home thread (QEMU's {@code QIOChannelTLS} in
+ * {@code io/channel-tls.c} over GnuTLS). No thread is blocked per connection: socket
+ * waits yield the coroutine as plaintext I/O does, and the engine's delegated tasks
+ * (certificate checks, key exchange) run on the context's thread pool while the coroutine
+ * yields, so a slow handshake never stalls the loop.
+ *
+ * <p>One reader (the receiver) unwraps; writers wrap under {@link #wrapLock}. The
+ * receiver takes that lock too when the peer's records ask the engine to answer (a TLS
+ * 1.3 key update), so two wraps never interleave their records on the socket.
+ */
+final class TlsStream implements NbdStream {
+    /** Records wrapped into one socket write. */
+    private static final int RECORDS_PER_WRITE = 4;
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+    private final CoSocket socket;
+    private final SSLEngine engine;
+    private final ThreadPool pool;
+    /** Ciphertext read from the socket, in write mode: [0, position) is not yet unwrapped. */
+    private final ByteBuffer netIn;
+    /** Plaintext unwrapped, in read mode: [position, limit) is not yet consumed. */
+    private final ByteBuffer appIn;
+    /** Ciphertext to send, filled by wrap and written out before the next wrap. */
+    private final ByteBuffer netOut;
+    private final int packetSize;
+    private final CoMutex wrapLock = Coroutines.newMutex();
+
+    private TlsStream(CoSocket socket, SSLEngine engine, ThreadPool pool, Arena arena) {
+        this.socket = socket;
+        this.engine = engine;
+        this.pool = pool;
+        this.packetSize = engine.getSession().getPacketBufferSize();
+        this.netIn = arena.allocate(2L * packetSize, 8).asByteBuffer();
+        this.appIn = arena.allocate(engine.getSession().getApplicationBufferSize(), 8).asByteBuffer().flip();
+        this.netOut = arena.allocate((long) RECORDS_PER_WRITE * packetSize, 8).asByteBuffer();
+    }
+
+    /**
+     * Runs the server side of the TLS handshake on {@code socket} (the STARTTLS reply has
+     * been sent) and returns the session. Receiver coroutine.
+     *
+     * @throws TlsFailure when the handshake fails (the alert has been sent where possible)
+     * @throws ConnectionClosed when the client goes away meanwhile
+     */
+    static TlsStream handshake(CoSocket socket, ServerTls tls, ThreadPool pool, Arena arena) {
+        SSLEngine engine;
+        try {
+            engine = pool.submitCo(tls::newEngine);
+        } catch (Exception e) {
+            throw new IllegalStateException("NBD TLS: no engine: " + e, e);
+        }
+        TlsStream s = new TlsStream(socket, engine, pool, arena);
+        s.runHandshake();
+        return s;
+    }
+
+    /** The handshake failed: the message says why, {@link #refusedDn} names a client refused by the allow-list. */
+    static final class TlsFailure extends RuntimeException {
+        final String refusedDn;
+
+        TlsFailure(String why, String refusedDn, Throwable cause) {
+            super(why, cause, false, false);
+            this.refusedDn = refusedDn;
+        }
+    }
+
+    /** The authenticated client certificate's subject, or null when the client sent none. */
+    String peerName() {
+        try {
+            var certs = engine.getSession().getPeerCertificates();
+            return certs.length == 0 ? null
+                    : ((java.security.cert.X509Certificate) certs[0]).getSubjectX500Principal().getName();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return null;
+        }
+    }
+
+    String protocol() {
+        return engine.getSession().getProtocol() + " " + engine.getSession().getCipherSuite();
+    }
+
+    private void runHandshake() {
+        try {
+            engine.beginHandshake();
+            while (true) {
+                switch (engine.getHandshakeStatus()) {
+                    case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> unwrapOnce();
+                    case NEED_WRAP -> wrapHandshake();
+                    case NEED_TASK -> runTasks();
+                    case FINISHED, NOT_HANDSHAKING -> {
+                        return;
+                    }
+                }
+            }
+        } catch (SSLException e) {
+            throw failure(e);
+        }
+    }
+
+    private TlsFailure failure(SSLException e) {
+        // The engine has an alert for the peer: send it if the socket still takes it.
+        try {
+            engine.closeOutbound();
+            wrapLock.lock();
+            try {
+                while (!engine.isOutboundDone()) {
+                    netOut.clear();
+                    SSLEngineResult r = engine.wrap(EMPTY, netOut);
+                    flushNetOut();
+                    if (r.bytesProduced() == 0) {
+                        break;
+                    }
+                }
+            } finally {
+                wrapLock.unlock();
+            }
+        } catch (SSLException | ConnectionClosed ignored) {
+            // the peer is told nothing more
+        }
+        String refused = null;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ServerTls.ClientNotAllowed n) {
+                refused = n.dn;
+            }
+        }
+        String why = refused != null ? "TLS client certificate '" + refused + "' is not on the allow-list; refused"
+                : "TLS handshake failed: " + e.getMessage();
+        return new TlsFailure(why, refused, e);
+    }
+
+    /** Runs the engine's delegated tasks on the thread pool while this coroutine yields. */
+    private void runTasks() {
+        List<Runnable> tasks = new ArrayList<>(2);
+        for (Runnable t = engine.getDelegatedTask(); t != null; t = engine.getDelegatedTask()) {
+            tasks.add(t);
+        }
+        try {
+            pool.submitCo(() -> {
+                for (Runnable t : tasks) {
+                    t.run();
+                }
+                return null;
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("NBD TLS: a handshake task failed: " + e, e);
+        }
+    }
+
+    /** Sends what the engine has to say in the handshake (no application data). */
+    private void wrapHandshake() throws SSLException {
+        wrapLock.lock();
+        try {
+            netOut.clear();
+            SSLEngineResult r = engine.wrap(EMPTY, netOut);
+            flushNetOut();
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                throw new ConnectionClosed("TLS session closed");
+            }
+        } finally {
+            wrapLock.unlock();
+        }
+    }
+
+    private void flushNetOut() {
+        netOut.flip();
+        if (netOut.hasRemaining()) {
+            socket.writeFully(MemorySegment.ofBuffer(netOut), netOut.remaining());
+        }
+        netOut.clear();
+    }
+
+    /**
+     * One unwrap into appIn, reading the socket until a whole record is there. Returns
+     * after the engine consumed a record (which may have produced no plaintext).
+     */
+    private SSLEngineResult unwrapOnce() throws SSLException {
+        while (true) {
+            netIn.flip();
+            appIn.compact();
+            SSLEngineResult r;
+            try {
+                r = engine.unwrap(netIn, appIn);
+            } finally {
+                appIn.flip();
+                netIn.compact();
+            }
+            switch (r.getStatus()) {
+                case OK -> {
+                    return r;
+                }
+                case CLOSED -> throw new ConnectionClosed("TLS session closed by the client");
+                case BUFFER_OVERFLOW -> throw new IllegalStateException(
+                        "NBD TLS: a record does not fit the session's application buffer");
+                case BUFFER_UNDERFLOW -> {
+                    if (!netIn.hasRemaining()) {
+                        throw new ProtocolError("TLS record larger than " + netIn.capacity() + " bytes");
+                    }
+                    int n = socket.readSome(MemorySegment.ofBuffer(netIn), netIn.remaining());
+                    netIn.position(netIn.position() + n);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void readFully(MemorySegment seg, long len) {
+        long done = 0;
+        try {
+            while (done < len) {
+                int avail = appIn.remaining();
+                if (avail > 0) {
+                    int n = (int) Math.min(avail, len - done);
+                    MemorySegment.copy(MemorySegment.ofBuffer(appIn), 0, seg, done, n);
+                    appIn.position(appIn.position() + n);
+                    done += n;
+                    continue;
+                }
+                if (socket.readingStopped()) {
+                    throw new ConnectionClosed("stopping");
+                }
+                SSLEngineResult r = unwrapOnce();
+                switch (r.getHandshakeStatus()) {
+                    case NEED_TASK -> runTasks();
+                    case NEED_WRAP -> wrapHandshake();
+                    default -> {
+                    }
+                }
+            }
+        } catch (SSLException e) {
+            throw failure(e);
+        }
+    }
+
+    @Override
+    public void writeFully(MemorySegment seg, long len) {
+        ByteBuffer src = seg.asSlice(0, len).asByteBuffer();
+        wrapLock.lock();
+        try {
+            while (src.hasRemaining()) {
+                if (socket.broken()) {
+                    throw new ConnectionClosed("abandoned");
+                }
+                netOut.clear();
+                while (src.hasRemaining() && netOut.remaining() >= packetSize) {
+                    SSLEngineResult r = engine.wrap(src, netOut);
+                    if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                        throw new ConnectionClosed("TLS session closed");
+                    }
+                    if (r.bytesConsumed() == 0) {
+                        break;
+                    }
+                }
+                flushNetOut();
+            }
+        } catch (SSLException e) {
+            throw new ConnectionClosed("TLS wrap failed: " + e.getMessage());
+        } finally {
+            wrapLock.unlock();
+        }
+    }
+}

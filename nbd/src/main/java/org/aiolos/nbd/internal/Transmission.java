@@ -1,0 +1,331 @@
+package org.aiolos.nbd.internal;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.aiolos.nbd.internal.Wire.U16;
+import static org.aiolos.nbd.internal.Wire.U32;
+import static org.aiolos.nbd.internal.Wire.U64;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import org.aiolos.api.AioContext;
+import org.aiolos.api.coroutine.CoMutex;
+import org.aiolos.api.coroutine.Coroutine;
+import org.aiolos.api.coroutine.Coroutines;
+import org.aiolos.nbd.jfr.NbdRequestEvent;
+
+/**
+ * The transmission phase of one connection on one export: the receiver's request loop,
+ * and one coroutine per request that does the disk I/O and sends the reply (QEMU's
+ * {@code nbd_trip}, {@code nbd_handle_request} and the reply senders in
+ * {@code nbd/server.c}).
+ *
+ * <p><b>Back-pressure.</b> At {@link Proto#MAX_REQUESTS} requests in flight the receiver
+ * stops reading until one completes, so a client cannot make the server queue unbounded
+ * work or memory: at most 16 payloads of at most 32 MiB per connection.
+ *
+ * <p>Replies take {@link #sendLock}, so a reply's header and payload go out together; a
+ * read's header is written into its buffer right in front of the data, so both leave in
+ * one write.
+ */
+final class Transmission {
+    private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
+
+    private final ServerCore server;
+    /** The context the connection was placed on, and its buffers. */
+    private final Lane lane;
+    private final AioContext ctx;
+    private final CoSocket socket;
+    private final NbdStream stream;
+    private final Export export;
+    private final boolean structured;
+    private final boolean blockStatus;
+    private final String peer;
+    private final MemorySegment in;
+    private final MemorySegment out;
+    private final Runnable requestDone;
+    private final CoMutex sendLock = Coroutines.newMutex();
+    private int inFlight;
+    /** The receiver, while it waits for a request slot; null otherwise. */
+    private Coroutine slotWaiter;
+
+    /**
+     * @param socket the connection's socket, asked whether reading has stopped and told
+     *     when a request failed in a way that leaves the stream unusable
+     * @param stream what requests are read from and replies written to (the socket, or TLS on it)
+     * @param requestDone run after each request has replied (or given up)
+     */
+    Transmission(ServerCore server, Lane lane, CoSocket socket, NbdStream stream, Export export,
+            boolean structured, boolean blockStatus, String peer, MemorySegment in, MemorySegment out,
+            Runnable requestDone) {
+        this.server = server;
+        this.lane = lane;
+        this.ctx = lane.ctx;
+        this.socket = socket;
+        this.stream = stream;
+        this.export = export;
+        this.structured = structured;
+        this.blockStatus = blockStatus;
+        this.peer = peer;
+        this.in = in;
+        this.out = out;
+        this.requestDone = requestDone;
+    }
+
+    int inFlight() {
+        return inFlight;
+    }
+
+    /** Wakes the receiver if it waits for a request slot (reading has been stopped). */
+    void wakeReceiver() {
+        Coroutine r = slotWaiter;
+        if (r != null) {
+            slotWaiter = null;
+            Coroutines.enter(ctx, r);
+        }
+    }
+
+    /** The request loop; returns on NBD_CMD_DISC or when reading stops. Receiver coroutine. */
+    void run() {
+        while (!socket.readingStopped()) {
+            while (inFlight >= Proto.MAX_REQUESTS && !socket.readingStopped()) {
+                Coroutine self = Coroutines.self();
+                slotWaiter = self;
+                while (slotWaiter == self) {
+                    Coroutines.yieldNow();
+                }
+            }
+            if (socket.readingStopped()) {
+                return;
+            }
+            stream.readFully(in, Proto.REQUEST_SIZE);
+            int magic = in.get(U32, 0);
+            if (magic != Proto.REQUEST_MAGIC) {
+                throw new ProtocolError("bad request magic 0x" + Integer.toHexString(magic));
+            }
+            int flags = Short.toUnsignedInt(in.get(U16, 4));
+            int type = Short.toUnsignedInt(in.get(U16, 6));
+            long cookie = in.get(U64, 8);
+            long offset = in.get(U64, 16);
+            long length = Integer.toUnsignedLong(in.get(U32, 24));
+            export.requests.incrementAndGet();
+            if (type == Proto.CMD_DISC) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "NBD client " + peer + ": soft disconnect");
+                socket.stopReading();
+                return;
+            }
+            int error = validate(type, flags, offset, length);
+            BufferPool.Buffer payload = null;
+            if (type == Proto.CMD_WRITE) {
+                if (length > Proto.MAX_PAYLOAD) {
+                    // The payload cannot be skipped without reading it: answer, then hard disconnect.
+                    spawn(new Request(type, flags, cookie, offset, length, Proto.EINVAL, null));
+                    throw new ProtocolError("NBD_CMD_WRITE of " + length + " bytes exceeds the "
+                            + Proto.MAX_PAYLOAD + "-byte maximum");
+                }
+                if (error != 0) {
+                    discard(length);
+                } else if (length > 0) {
+                    payload = lane.pool.get(export.writeBufferSize(offset, length));
+                    try {
+                        stream.readFully(payload.segment.asSlice(export.writePayloadPos(offset, length)), length);
+                    } catch (RuntimeException e) {
+                        lane.pool.put(payload);
+                        throw e;
+                    }
+                }
+            }
+            spawn(new Request(type, flags, cookie, offset, length, error, payload));
+        }
+    }
+
+    private void discard(long length) {
+        long left = length;
+        while (left > 0) {
+            long n = Math.min(left, in.byteSize());
+            stream.readFully(in, n);
+            left -= n;
+        }
+    }
+
+    /** 0, or the NBD error a request gets without touching the disk. */
+    private int validate(int type, int flags, long offset, long length) {
+        int allowed = Proto.CMD_FLAG_FUA;
+        if (type == Proto.CMD_WRITE_ZEROES) {
+            allowed |= Proto.CMD_FLAG_NO_HOLE | Proto.CMD_FLAG_FAST_ZERO;
+        } else if (type == Proto.CMD_BLOCK_STATUS) {
+            allowed |= Proto.CMD_FLAG_REQ_ONE;
+        }
+        boolean writes = type == Proto.CMD_WRITE || type == Proto.CMD_WRITE_ZEROES;
+        switch (type) {
+            case Proto.CMD_READ, Proto.CMD_WRITE, Proto.CMD_TRIM, Proto.CMD_WRITE_ZEROES, Proto.CMD_FLUSH -> {
+            }
+            case Proto.CMD_BLOCK_STATUS -> {
+                if (!blockStatus) {
+                    return Proto.EINVAL; // no metadata context was negotiated
+                }
+            }
+            default -> {
+                return Proto.EINVAL;
+            }
+        }
+        if ((flags & ~allowed) != 0) {
+            return Proto.EINVAL;
+        }
+        if (export.spec.readOnly() && (writes || type == Proto.CMD_TRIM)) {
+            return Proto.EPERM;
+        }
+        if (type == Proto.CMD_FLUSH) {
+            return 0;
+        }
+        if (type == Proto.CMD_READ && length > Proto.MAX_PAYLOAD) {
+            return Proto.EINVAL;
+        }
+        // offset is unsigned on the wire: anything at or past 2^63 is past the end too.
+        if (offset < 0 || offset > export.size || length > export.size - offset) {
+            return writes ? Proto.ENOSPC : Proto.EINVAL;
+        }
+        return 0;
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    private record Request(int type, int flags, long cookie, long offset, long length, int error,
+                           BufferPool.Buffer payload) {
+    }
+
+    private void spawn(Request r) {
+        inFlight++;
+        Coroutine co = Coroutines.create("nbd-req", () -> runRequest(r));
+        Coroutines.enter(ctx, co);
+    }
+
+    private void runRequest(Request r) {
+        jdk.jfr.Event timing = NbdRequestEvent.start(); // null unless a recording wants requests
+        BufferPool.Buffer buf = r.payload();
+        Export e = export;
+        int err = r.error();
+        try {
+            long dataPos = 0;
+            long[] extents = null;
+            boolean fua = (r.flags() & Proto.CMD_FLAG_FUA) != 0;
+            if (err == 0 && (r.length() > 0 || r.type() == Proto.CMD_FLUSH)) {
+                switch (r.type()) {
+                    case Proto.CMD_READ -> {
+                        buf = lane.pool.get(e.readBufferSize(r.offset(), r.length()));
+                        err = e.read(lane, r.offset(), r.length(), buf.segment);
+                        dataPos = e.readDataPos(r.offset(), r.length());
+                        if (err == 0) {
+                            e.bytesRead.addAndGet(r.length());
+                        }
+                    }
+                    case Proto.CMD_WRITE -> {
+                        err = e.write(lane, r.offset(), r.length(), buf.segment, fua);
+                        if (err == 0) {
+                            e.bytesWritten.addAndGet(r.length());
+                        }
+                    }
+                    case Proto.CMD_FLUSH -> err = e.flush(lane);
+                    case Proto.CMD_TRIM -> err = e.trim(lane, r.offset(), r.length(), fua);
+                    case Proto.CMD_WRITE_ZEROES -> err = e.writeZeroes(lane, r.offset(), r.length(),
+                            (r.flags() & Proto.CMD_FLAG_NO_HOLE) != 0, (r.flags() & Proto.CMD_FLAG_FAST_ZERO) != 0,
+                            fua);
+                    case Proto.CMD_BLOCK_STATUS -> {
+                        extents = e.extents(lane, r.offset(), r.length(),
+                                (r.flags() & Proto.CMD_FLAG_REQ_ONE) != 0 ? 1 : Proto.MAX_EXTENTS);
+                        err = extents == null ? Proto.EIO : 0;
+                    }
+                    default -> err = Proto.EINVAL;
+                }
+            }
+            if (err != 0) {
+                e.errors.incrementAndGet();
+            }
+            reply(r, err, buf, dataPos, extents);
+        } catch (ConnectionClosed c) {
+            // the reply could not be sent; the connection is going away
+        } catch (RuntimeException ex) {
+            LOG.log(System.Logger.Level.ERROR, "NBD client " + peer + ": " + Proto.commandName(r.type())
+                    + " failed unexpectedly", ex);
+            socket.markBroken();
+        } finally {
+            NbdRequestEvent.finish(timing, e.name(), peer, r.type(), r.offset(), r.length(), err);
+            if (buf != null) {
+                lane.pool.put(buf);
+            }
+            inFlight--;
+            wakeReceiver();
+            requestDone.run();
+        }
+    }
+
+    // ------------------------------------------------------------------ replies
+
+    private void reply(Request r, int err, BufferPool.Buffer buf, long dataPos, long[] extents) {
+        sendLock.lock();
+        try {
+            if (socket.broken()) {
+                throw new ConnectionClosed("abandoned");
+            }
+            boolean read = r.type() == Proto.CMD_READ;
+            boolean structuredOnly = read || r.type() == Proto.CMD_BLOCK_STATUS;
+            if (err == 0 && r.type() == Proto.CMD_BLOCK_STATUS && extents != null && extents.length > 0) {
+                int n = extents.length / 2;
+                structuredHeader(Proto.REPLY_TYPE_BLOCK_STATUS, r.cookie(), 4 + 8 * n);
+                out.set(U32, 20, Proto.BASE_ALLOCATION_ID);
+                for (int i = 0; i < n; i++) {
+                    out.set(U32, 24 + 8L * i, (int) extents[2 * i]);
+                    out.set(U32, 28 + 8L * i, (int) extents[2 * i + 1]);
+                }
+                stream.writeFully(out, 24 + 8L * n);
+            } else if (err == 0 && read && r.length() > 0) {
+                MemorySegment seg = buf.segment;
+                if (structured) {
+                    long h = dataPos - 28;
+                    seg.set(U32, h, Proto.STRUCTURED_REPLY_MAGIC);
+                    seg.set(U16, h + 4, (short) Proto.REPLY_FLAG_DONE);
+                    seg.set(U16, h + 6, (short) Proto.REPLY_TYPE_OFFSET_DATA);
+                    seg.set(U64, h + 8, r.cookie());
+                    seg.set(U32, h + 16, (int) (8 + r.length()));
+                    seg.set(U64, h + 20, r.offset());
+                    stream.writeFully(seg.asSlice(h), 28 + r.length());
+                } else {
+                    long h = dataPos - 16;
+                    simpleHeader(seg, h, 0, r.cookie());
+                    stream.writeFully(seg.asSlice(h), 16 + r.length());
+                }
+            } else if (structuredOnly && structured) {
+                if (err == 0) {
+                    structuredHeader(Proto.REPLY_TYPE_NONE, r.cookie(), 0);
+                    stream.writeFully(out, 20);
+                } else {
+                    byte[] msg = (Proto.commandName(r.type()) + " of " + r.length() + " bytes at " + r.offset()
+                            + " failed").getBytes(StandardCharsets.UTF_8);
+                    structuredHeader(Proto.REPLY_TYPE_ERROR, r.cookie(), 6 + msg.length);
+                    out.set(U32, 20, err);
+                    out.set(U16, 24, (short) msg.length);
+                    MemorySegment.copy(msg, 0, out, JAVA_BYTE, 26, msg.length);
+                    stream.writeFully(out, 26 + msg.length);
+                }
+            } else {
+                simpleHeader(out, 0, err, r.cookie());
+                stream.writeFully(out, 16);
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    private static void simpleHeader(MemorySegment seg, long h, int err, long cookie) {
+        seg.set(U32, h, Proto.SIMPLE_REPLY_MAGIC);
+        seg.set(U32, h + 4, err);
+        seg.set(U64, h + 8, cookie);
+    }
+
+    private void structuredHeader(int type, long cookie, int length) {
+        out.set(U32, 0, Proto.STRUCTURED_REPLY_MAGIC);
+        out.set(U16, 4, (short) Proto.REPLY_FLAG_DONE);
+        out.set(U16, 6, (short) type);
+        out.set(U64, 8, cookie);
+        out.set(U32, 16, length);
+    }
+}

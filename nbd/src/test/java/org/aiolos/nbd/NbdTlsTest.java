@@ -1,0 +1,525 @@
+package org.aiolos.nbd;
+
+import static org.aiolos.nbd.NbdFixture.image;
+import static org.aiolos.nbd.NbdFixture.ok;
+import static org.aiolos.nbd.NbdFixture.qemuIo;
+import static org.aiolos.nbd.NbdFixture.run;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManagerFactory;
+import org.aiolos.linux.Fds;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * NBD over TLS: STARTTLS with the JDK's SSLEngine, refusals before the upgrade, client
+ * certificates and the allow-list, bad handshakes, credential reload, and real clients
+ * (qemu-img, qemu-io, nbdinfo, nbdcopy, fio) with certificates openssl makes for the test.
+ */
+class NbdTlsTest {
+    private static final long SIZE = 8L << 20;
+    private static final int REP_ACK = 1;
+    private static final int REP_ERR_TLS_REQD = 0x80000005;
+
+    @TempDir
+    static Path pkiDir;
+    static TestPki pki;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void makeCertificates() throws IOException {
+        pki = new TestPki(pkiDir);
+    }
+
+    private static TlsSettings require() {
+        return TlsSettings.of(TlsSettings.Mode.REQUIRE, pki.server);
+    }
+
+    private static TlsSettings allowList() {
+        return new TlsSettings(TlsSettings.Mode.REQUIRE, pki.server, true, Set.of(TestPki.ALLOWED_DN));
+    }
+
+    private static String nbds(NbdFixture f, String export, Path certs) {
+        return "nbds://127.0.0.1:" + f.server.port() + "/" + export + "?tls-certificates=" + certs;
+    }
+
+    private static X509Certificate cert(Path pem) throws Exception {
+        try (InputStream in = Files.newInputStream(pem)) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+    }
+
+    /** A JDK client context trusting the test CA, presenting the client certificate in {@code clientDir} if any. */
+    private SSLContext javaClient(Path clientDir, String... protocols) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", cert(clientDir.resolve("ca-cert.pem")));
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        javax.net.ssl.KeyManager[] kms = null;
+        if (Files.exists(clientDir.resolve("client-cert.pem"))) {
+            Path p12 = dir.resolve("client-" + clientDir.getFileName() + ".p12");
+            ok(60, "openssl", "pkcs12", "-export", "-in", clientDir.resolve("client-cert.pem").toString(), "-inkey",
+                    clientDir.resolve("client-key.pem").toString(), "-out", p12.toString(), "-passout", "pass:t");
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(p12)) {
+                ks.load(in, "t".toCharArray());
+            }
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
+            kmf.init(ks, "t".toCharArray());
+            kms = kmf.getKeyManagers();
+        }
+        SSLContext c = SSLContext.getInstance(protocols.length == 1 ? protocols[0] : "TLS");
+        c.init(kms, tmf.getTrustManagers(), null);
+        return c;
+    }
+
+    /** The process's open fds once the server has no connection left (a baseline for {@link #assertSettled}). */
+    private static int settledFds(NbdFixture f) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (f.server.connectionCount() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return Fds.openFdCount();
+    }
+
+    /** Waits until the server has no connection and the process's fd count is back to {@code before}. */
+    private static void assertSettled(NbdFixture f, int fdsBefore) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while ((f.server.connectionCount() != 0 || Fds.openFdCount() != fdsBefore) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, f.server.connectionCount(), "connections left");
+        assertEquals(fdsBefore, Fds.openFdCount(), "open fds before/after");
+    }
+
+    /** One GO, a write and a read back over TLS with the JDK client. */
+    private void roundTrip(NbdFixture f, SSLContext client, byte seed) throws Exception {
+        try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+            c.greet(3);
+            assertEquals(REP_ACK, c.startTls(client));
+            c.goOnly("disk", false);
+            byte[] data = new byte[70_000];
+            new Random(seed).nextBytes(data);
+            c.write(1, 4096, data, 0);
+            assertEquals(0, c.simpleReply(1));
+            assertArrayEquals(data, c.read(2, 4096, data.length));
+            c.disconnect();
+        }
+    }
+
+    @Test
+    void plainClientAgainstRequireIsRefusedAndLearnsNothing() throws Exception {
+        Path img = image(dir, "img", SIZE, 1);
+        try (NbdFixture f = new NbdFixture(require())) {
+            f.server.addExport(new ExportSpec("secret-disk", img, false, false, "the secret description", null));
+            f.server.addExport(ExportSpec.of("disk", image(dir, "img2", SIZE, 11)));
+            try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                c.greet(3);
+                List<byte[]> seen = new ArrayList<>();
+                for (int[] opt : new int[][] {{3}, {6}, {7}, {8}, {9}, {10}}) {
+                    byte[] data = switch (opt[0]) {
+                        case 6, 7 -> RawNbdClient.goData("secret-disk", 1, 2);
+                        case 9, 10 -> new byte[] {0, 0, 0, 11, 's', 'e', 'c', 'r', 'e', 't', '-', 'd', 'i', 's', 'k',
+                            0, 0, 0, 0};
+                        default -> new byte[0];
+                    };
+                    c.option(opt[0], data);
+                    RawNbdClient.OptReply r = c.optReply();
+                    assertEquals(REP_ERR_TLS_REQD, r.type(), "option " + opt[0] + ": " + r.text());
+                    seen.add(r.data());
+                }
+                for (byte[] d : seen) {
+                    String text = new String(d, StandardCharsets.UTF_8);
+                    assertFalse(text.contains("secret"), text);
+                    assertFalse(text.contains(Long.toString(SIZE)), text);
+                }
+                c.option(2, new byte[0]); // ABORT is still answered
+                assertEquals(REP_ACK, c.optReply().type());
+            }
+            // NBD_OPT_EXPORT_NAME has no error reply: the connection closes, with no size sent.
+            try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                c.greet(3);
+                c.option(1, "secret-disk".getBytes(StandardCharsets.UTF_8));
+                assertTrue(c.closedByServer());
+            }
+            Path plainClient = pki.anonymousClient;
+            NbdFixture.Result r = run(30, "nbdinfo", "--list", f.uri(""));
+            assertNotEquals(0, r.exit(), r.output());
+            assertFalse(r.output().contains("secret"), r.output());
+            roundTrip(f, javaClient(plainClient), (byte) 1);
+        }
+    }
+
+    @Test
+    void tlsOnAlsoServesPlaintextAndForgetsOptionsBeforeTheUpgrade() throws Exception {
+        Path img = image(dir, "img", SIZE, 2);
+        try (NbdFixture f = new NbdFixture(TlsSettings.of(TlsSettings.Mode.ON, pki.server))) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            ok(30, "nbdinfo", f.uri("disk"));
+            try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                c.greet(3);
+                c.option(8, new byte[0]);
+                assertEquals(REP_ACK, c.optReply().type());
+                assertEquals(REP_ACK, c.startTls(javaClient(pki.anonymousClient)));
+                assertEquals("TLSv1.3", c.tls.getSession().getProtocol());
+                // structured replies were forgotten by the upgrade: a second request is accepted again
+                c.option(8, new byte[0]);
+                assertEquals(REP_ACK, c.optReply().type());
+                c.option(5, new byte[0]);
+                assertEquals(0x80000003, c.optReply().type(), "a second STARTTLS: ERR_INVALID");
+            }
+        }
+    }
+
+    @Test
+    void tls12IsServedAndOlderProtocolsAreNot() throws Exception {
+        Path img = image(dir, "img", SIZE, 3);
+        try (NbdFixture f = new NbdFixture(require())) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                c.greet(3);
+                SSLContext tls12 = javaClient(pki.anonymousClient, "TLSv1.2");
+                assertEquals(REP_ACK, c.startTls(tls12));
+                assertEquals("TLSv1.2", c.tls.getSession().getProtocol());
+                c.goOnly("disk", false);
+                assertEquals(0, c.flush(7));
+            }
+            try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                c.greet(3);
+                SSLContext old = javaClient(pki.anonymousClient, "TLSv1.1");
+                assertThrows(SSLException.class, () -> {
+                    c.option(5, new byte[0]);
+                    assertEquals(REP_ACK, c.optReply().type());
+                    javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) old.getSocketFactory()
+                            .createSocket(c.socket, "localhost", c.socket.getPort(), true);
+                    s.setEnabledProtocols(new String[] {"TLSv1.1"});
+                    s.startHandshake();
+                });
+            }
+        }
+    }
+
+    @Test
+    void qemuImgAndQemuIoOverTls() throws Exception {
+        Path target = dir.resolve("target");
+        Files.write(target, new byte[(int) SIZE]);
+        Path src = image(dir, "src", SIZE, 4);
+        Path back = dir.resolve("back.raw");
+        try (NbdFixture f = new NbdFixture(require())) {
+            f.server.addExport(ExportSpec.of("t", target));
+            String creds = "tls-creds-x509,id=tls0,endpoint=client,dir=" + pki.anonymousClient;
+            String opts = "driver=nbd,host=127.0.0.1,port=" + f.server.port() + ",export=t,tls-creds=tls0";
+            String info = ok(30, "qemu-img", "info", "--output=json", "--object", creds, "--image-opts", opts);
+            assertTrue(info.contains("\"virtual-size\": " + SIZE), info);
+            ok(60, "qemu-img", "convert", "-n", "--object", creds, "-f", "raw", "--target-image-opts", src.toString(),
+                    opts);
+            ok(60, "qemu-img", "compare", "--object", creds, "--image-opts", "driver=file,filename=" + src, opts);
+            ok(60, "qemu-img", "convert", "--object", creds, "--image-opts", opts, "-O", "raw", back.toString());
+            List<String> io = new ArrayList<>(qemuIo("x", "write -P 0x5a 1M 2M", "read -P 0x5a 1M 2M",
+                    "write -P 0x11 777 5555", "read -P 0x11 777 5555", "flush"));
+            io.remove(io.size() - 1); // the URI: qemu-io gets --image-opts instead
+            io.remove(2); // "raw" after -f
+            io.remove(1); // -f
+            io.addAll(1, List.of("--object", creds, "--image-opts"));
+            io.add(opts);
+            String out = ok(60, io.toArray(String[]::new));
+            assertFalse(out.contains("failed"), out);
+        }
+        assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back), "nbd -> file copy over TLS");
+    }
+
+    @Test
+    void libnbdToolsAndFioOverTls() throws Exception {
+        Path img = image(dir, "img", SIZE, 5);
+        Path copy = dir.resolve("copy.raw");
+        try (NbdFixture f = new NbdFixture(require())) {
+            f.server.addExport(new ExportSpec("disk", img, false, false, "over tls", null));
+            String uri = nbds(f, "disk", pki.anonymousClient);
+            String info = ok(30, "nbdinfo", uri);
+            assertTrue(info.contains("export-size: " + SIZE), info);
+            assertTrue(info.contains("over tls"), info);
+            assertTrue(ok(30, "nbdinfo", "--list", nbds(f, "", pki.anonymousClient)).contains("disk"));
+            ok(60, "nbdcopy", uri, copy.toString());
+            assertArrayEquals(Files.readAllBytes(img), Files.readAllBytes(copy));
+            // fio's nbd engine refuses tls-certificates in the URI (libnbd's local file access
+            // is off there), so libnbd finds the CA in its default place under $HOME.
+            Path home = Files.createDirectories(dir.resolve("home/.pki/libnbd"));
+            Files.copy(pki.anonymousClient.resolve("ca-cert.pem"), home.resolve("ca-cert.pem"));
+            NbdFixture.Result fio = run(java.util.Map.of("HOME", dir.resolve("home").toString()), 120, "fio",
+                    "--name=tls", "--ioengine=nbd", "--uri=nbds://127.0.0.1:" + f.server.port() + "/disk",
+                    "--rw=randrw", "--bs=4k", "--size=4M", "--iodepth=16", "--verify=crc32c",
+                    "--verify_state_save=0", "--do_verify=1", "--verify_fatal=1", "--output-format=terse");
+            assertEquals(0, fio.exit(), fio.output());
+            assertFalse(fio.output().toLowerCase().contains("verify: bad"), fio.output());
+            assertEquals(0, f.server.exports().get(0).errors());
+        }
+    }
+
+    @Test
+    void clientCertificatesAndTheAllowList() throws Exception {
+        Path img = image(dir, "img", SIZE, 6);
+        List<String> warnings = new ArrayList<>();
+        Logger log = Logger.getLogger("org.aiolos.nbd");
+        Handler h = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                synchronized (warnings) {
+                    warnings.add(r.getLevel() + " " + r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try (NbdFixture f = new NbdFixture(allowList())) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            ok(30, "nbdinfo", nbds(f, "disk", pki.allowedClient)); // warm up, the JDK's TLS client too
+            roundTrip(f, javaClient(pki.allowedClient), (byte) 1);
+            int fdsBefore = settledFds(f);
+            for (Path refused : List.of(pki.otherClient, pki.foreignClient, pki.anonymousClient)) {
+                NbdFixture.Result r = run(30, "nbdinfo", nbds(f, "disk", refused));
+                assertNotEquals(0, r.exit(), refused + ": " + r.output());
+                assertFalse(r.output().contains("export-size"), r.output());
+            }
+            assertThrows(IOException.class, () -> roundTrip(f, javaClient(pki.otherClient), (byte) 2));
+            roundTrip(f, javaClient(pki.allowedClient), (byte) 3);
+            assertTrue(ok(30, "nbdinfo", nbds(f, "disk", pki.allowedClient)).contains("export-size: " + SIZE));
+            assertSettled(f, fdsBefore);
+        } finally {
+            log.removeHandler(h);
+        }
+        synchronized (warnings) {
+            long otherDn = warnings.stream().filter(w -> w.contains("CN=other-client")).count();
+            assertTrue(otherDn >= 1, "the refused DN is logged: " + warnings);
+            assertTrue(warnings.stream().filter(w -> w.contains("CN=other-client")).allMatch(
+                    w -> w.startsWith("WARNING") && w.contains("not on the allow-list")), warnings.toString());
+            assertTrue(warnings.stream().anyMatch(w -> w.startsWith("WARNING") && w.contains("TLS handshake failed")),
+                    warnings.toString());
+        }
+    }
+
+    @Test
+    void expiredServerCertificateIsRefusedByClientsAndOthersAreStillServed() throws Exception {
+        Path img = image(dir, "img", SIZE, 7);
+        try (NbdFixture f = new NbdFixture(TlsSettings.of(TlsSettings.Mode.REQUIRE, pki.expiredServer))) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            SSLContext client = javaClient(pki.anonymousClient);
+            assertThrows(SSLException.class, () -> roundTrip(f, client, (byte) 4)); // warm up
+            int fdsBefore = settledFds(f);
+            NbdFixture.Result r = run(30, "nbdinfo", nbds(f, "disk", pki.anonymousClient));
+            assertNotEquals(0, r.exit(), r.output());
+            assertTrue(r.output().toLowerCase().contains("expired") || r.output().contains("certificate"), r.output());
+            assertThrows(SSLException.class, () -> roundTrip(f, client, (byte) 4));
+            assertSettled(f, fdsBefore);
+        }
+    }
+
+    @Test
+    void halfwayHandshakeAndGarbageAfterStarttlsCloseOnlyThatConnection() throws Exception {
+        Path img = image(dir, "img", SIZE, 8);
+        try (NbdFixture f = new NbdFixture(require())) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            f.server.setHandshakeTimeout(Duration.ofSeconds(1));
+            SSLContext client = javaClient(pki.anonymousClient);
+            roundTrip(f, client, (byte) 5); // warm up
+            int fdsBefore = settledFds(f);
+            // Stops half way: a TLS record header promising 300 bytes, then 20 of them.
+            try (RawNbdClient stalled = new RawNbdClient(f.server.port());
+                    RawNbdClient garbage = new RawNbdClient(f.server.port())) {
+                stalled.greet(3);
+                stalled.option(5, new byte[0]);
+                assertEquals(REP_ACK, stalled.optReply().type());
+                stalled.out.write(new byte[] {0x16, 0x03, 0x01, 0x01, 0x2c, 0x01, 0x00, 0x01, 0x28, 0x03, 0x03});
+                stalled.out.write(new byte[9]);
+                stalled.out.flush();
+                garbage.greet(3);
+                garbage.option(5, new byte[0]);
+                assertEquals(REP_ACK, garbage.optReply().type());
+                byte[] junk = new byte[4000];
+                new Random(99).nextBytes(junk);
+                garbage.out.write(junk);
+                garbage.out.flush();
+                roundTrip(f, client, (byte) 6); // others are served meanwhile
+                assertTrue(garbage.closedByServer(), "garbage after STARTTLS closes the connection");
+                assertTrue(stalled.closedByServer(), "a stalled handshake is cut by the handshake timeout");
+            }
+            roundTrip(f, client, (byte) 7);
+            assertSettled(f, fdsBefore);
+        }
+    }
+
+    @Test
+    void renewedCredentialsServeNewConnectionsWhileOldOnesContinue() throws Exception {
+        Path img = image(dir, "img", SIZE, 9);
+        Path creds = Files.createDirectories(dir.resolve("creds"));
+        for (String n : List.of("ca-cert.pem", "server-cert.pem", "server-key.pem")) {
+            Files.copy(pki.server.resolve(n), creds.resolve(n));
+        }
+        try (NbdFixture f = new NbdFixture(TlsSettings.of(TlsSettings.Mode.REQUIRE, creds))) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            SSLContext client = javaClient(pki.anonymousClient);
+            try (RawNbdClient old = new RawNbdClient(f.server.port())) {
+                old.greet(3);
+                old.startTls(client);
+                BigInteger first = ((X509Certificate) old.tls.getSession().getPeerCertificates()[0]).getSerialNumber();
+                old.goOnly("disk", false);
+                // Renew: the expired directory holds the same key with another certificate.
+                Path next = creds.resolve("server-cert.pem.new");
+                Files.copy(pki.expiredServer.resolve("server-cert.pem"), next);
+                Files.move(next, creds.resolve("server-cert.pem"), StandardCopyOption.REPLACE_EXISTING,
+                        StandardCopyOption.ATOMIC_MOVE);
+                Files.setLastModifiedTime(creds.resolve("server-cert.pem"),
+                        java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+                // A new client now gets the renewed certificate (the expired one, so the JDK client refuses it).
+                NbdFixture.Result r = run(30, "nbdinfo", nbds(f, "disk", pki.anonymousClient));
+                assertNotEquals(0, r.exit(), r.output());
+                // ... while the connection made before keeps its session.
+                assertEquals(0, old.flush(3));
+                assertArrayEquals(Files.readAllBytes(img), readAll(old, SIZE));
+                BigInteger still = ((X509Certificate) old.tls.getSession().getPeerCertificates()[0]).getSerialNumber();
+                assertEquals(first, still);
+            }
+            // Renew again with the good certificate: clients connect again.
+            Files.copy(pki.server.resolve("server-cert.pem"), creds.resolve("server-cert.pem"),
+                    StandardCopyOption.REPLACE_EXISTING);
+            Files.setLastModifiedTime(creds.resolve("server-cert.pem"),
+                    java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 10000));
+            ok(30, "nbdinfo", nbds(f, "disk", pki.anonymousClient));
+        }
+    }
+
+    private static byte[] readAll(RawNbdClient c, long size) throws IOException {
+        byte[] all = new byte[(int) size];
+        int chunk = 1 << 20;
+        for (int off = 0; off < size; off += chunk) {
+            System.arraycopy(c.read(100 + off, off, chunk), 0, all, off, chunk);
+        }
+        return all;
+    }
+
+    @Test
+    void settingsRejectWhatCannotWork() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TlsSettings.of(TlsSettings.Mode.REQUIRE, dir.resolve("nope")));
+        assertTrue(e.getMessage().contains("is not a directory"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new TlsSettings(TlsSettings.Mode.ON, pki.server, false, Set.of("CN=x")));
+        assertTrue(e.getMessage().contains("verify-peer"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new TlsSettings(TlsSettings.Mode.ON, pki.server, true, Set.of("not a dn")));
+        assertTrue(e.getMessage().contains("not a distinguished name"), e.getMessage());
+        assertEquals(TlsSettings.Mode.REQUIRE, TlsSettings.Mode.parse("Require"));
+        Path bad = Files.createDirectories(dir.resolve("bad"));
+        Files.copy(pki.server.resolve("server-cert.pem"), bad.resolve("server-cert.pem"));
+        Files.writeString(bad.resolve("server-key.pem"), "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n"
+                + "-----END ENCRYPTED PRIVATE KEY-----\n");
+        IOException io = assertThrows(IOException.class,
+                () -> new NbdFixture(TlsSettings.of(TlsSettings.Mode.ON, bad)).close());
+        assertTrue(io.getMessage().contains("encrypted private key"), io.getMessage());
+        // The three PEM key forms load: PKCS#1 (server), SEC1 (allowed client), PKCS#8 (other client).
+        for (Path keyDir : List.of(pki.allowedClient, pki.otherClient)) {
+            Path d = Files.createDirectories(dir.resolve("k-" + keyDir.getFileName()));
+            Files.copy(keyDir.resolve("client-cert.pem"), d.resolve("server-cert.pem"));
+            Files.copy(keyDir.resolve("client-key.pem"), d.resolve("server-key.pem"));
+            new NbdFixture(TlsSettings.of(TlsSettings.Mode.ON, d)).close();
+        }
+    }
+
+    @Test
+    void fuzzedTlsRecordsAfterStarttls() throws Exception {
+        Path img = image(dir, "img", SIZE, 10);
+        try (NbdFixture f = new NbdFixture(require())) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            f.server.setHandshakeTimeout(Duration.ofSeconds(1)); // records cut short wait for the rest until then
+            SSLContext client = javaClient(pki.anonymousClient);
+            roundTrip(f, client, (byte) 8); // warm up
+            int fdsBefore = settledFds(f);
+            Random rnd = new Random(20261202);
+            for (int i = 0; i < 200; i++) {
+                try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                    c.greet(3);
+                    c.option(5, new byte[0]);
+                    assertEquals(REP_ACK, c.optReply().type());
+                    c.out.write(tlsRecords(rnd));
+                    c.out.flush();
+                    if (rnd.nextBoolean()) {
+                        c.socket.shutdownOutput();
+                    }
+                    assertTrue(c.closedByServer(), "case " + i);
+                } catch (IOException e) {
+                    // the server reset the connection before we finished writing: also a close
+                }
+            }
+            roundTrip(f, client, (byte) 9);
+            assertSettled(f, fdsBefore);
+        }
+    }
+
+    /** One to four records: random or plausible content types and versions, lengths up to past the limit, some cut short. */
+    private static byte[] tlsRecords(Random rnd) {
+        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        int n = 1 + rnd.nextInt(4);
+        for (int r = 0; r < n; r++) {
+            int type = rnd.nextInt(4) == 0 ? rnd.nextInt(256) : 20 + rnd.nextInt(4);
+            int version = rnd.nextInt(4) == 0 ? rnd.nextInt(65536) : 0x0301 + rnd.nextInt(3);
+            int len = switch (rnd.nextInt(4)) {
+                case 0 -> rnd.nextInt(16);
+                case 1 -> rnd.nextInt(1 << 14);
+                case 2 -> (1 << 14) + rnd.nextInt(4096); // over the record limit
+                default -> rnd.nextInt(600);
+            };
+            byte[] body = new byte[rnd.nextInt(5) == 0 ? rnd.nextInt(len + 1) : len];
+            rnd.nextBytes(body);
+            if (type == 22 && body.length > 4 && rnd.nextBoolean()) {
+                body[0] = 1; // ClientHello
+                body[1] = 0;
+                body[2] = (byte) ((body.length - 4) >> 8);
+                body[3] = (byte) (body.length - 4);
+            }
+            o.write(type);
+            o.write(version >> 8);
+            o.write(version);
+            o.write(len >> 8);
+            o.write(len);
+            o.writeBytes(body);
+        }
+        return o.toByteArray();
+    }
+}
