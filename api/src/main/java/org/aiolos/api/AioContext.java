@@ -282,6 +282,20 @@ public interface AioContext extends AutoCloseable {
     /** The name of the fd monitor in use ({@code poll}, {@code epoll}, {@code io_uring}). */
     String fdMonitorName();
 
+    /**
+     * The fd monitor in use as {@code facet}, when it offers that facet, else null: how a
+     * backend reaches a capability of the monitor without core knowing it (the io_uring
+     * monitor lends its ring to the io_uring disk engine, QEMU 10.2's {@code aio_add_sqe} in
+     * {@code util/aio-posix.c}). Home thread only; the answer holds until the loop's next
+     * safe point, where the monitor may be swapped (the old one then finishes what it was
+     * lent before it closes).
+     *
+     * @since 0.3.0
+     */
+    default <T> T fdMonitorFacet(Class<T> facet) {
+        return null;
+    }
+
 
     /**
      * Asks for a specific fd monitor ({@code poll}, {@code epoll}, {@code io_uring}), or

@@ -225,6 +225,66 @@ public class NbdIT {
     }
 
     /**
+     * One export on two IOThreads ({@code iothreads}): served while the second is missing,
+     * spread over both once it comes (multi-conn clients copy and verify through it), and
+     * when the second goes, the connection it served closes while the other reads on.
+     */
+    @Test
+    public void oneExportServedByTwoIOThreads() throws Exception {
+        iothread("nbd-mq1");
+        int port = freePort();
+        Path disk = image("mq.img", 16, false);
+        export("mq", disk, "iothread", "nbd-mq1", "iothreads", "nbd-mq2", "port", port);
+        awaitServing("mq");
+        Await.until("mq waits for nbd-mq2", 5_000,
+                () -> run("nbd:list").contains("mq  served without IOThread 'nbd-mq2' (waiting for it)"));
+        Configuration second = iothread("nbd-mq2");
+        Pattern both = Pattern.compile("(?m)^mq\s+serving\s+nbd-mq1,nbd-mq2\s");
+        Await.until("mq on both IOThreads", 10_000, () -> both.matcher(run("nbd:list")).find());
+        String uri = uri(port, "mq");
+
+        Path source = image("mq-source.img", 16, true);
+        Tools.run(60, "nbdcopy", "--connections=4", source.toString(), uri);
+        String cmp = Tools.run(60, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri);
+        assertTrue(cmp, cmp.contains("Images are identical"));
+        String fio = Tools.run(120, "fio", "--name=mq", "--ioengine=nbd", "--uri=" + uri, "--rw=randwrite",
+                "--bs=4k", "--iodepth=8", "--size=4m", "--numjobs=2", "--offset_increment=4m", "--verify=crc32c",
+                "--do_verify=1", "--verify_fatal=1", "--randrepeat=0", "--verify_state_save=0");
+        assertTrue(fio, fio.contains("err= 0") && !fio.contains("verify: bad"));
+
+        // Two clients: one per IOThread (each goes to the one with fewer connections).
+        try (MiniNbdClient a = new MiniNbdClient(port, "mq"); MiniNbdClient b = new MiniNbdClient(port, "mq")) {
+            byte[] buf = new byte[4096];
+            for (MiniNbdClient c : List.of(a, b)) {
+                c.sendRead(1, 0, buf.length);
+                assertEquals(0, c.reply(buf)[1]);
+            }
+            second.delete();
+            rig.deleted(second);
+            Await.until("mq on nbd-mq1 only", 10_000,
+                    () -> Pattern.compile("(?m)^mq\\s+serving\\s+nbd-mq1\\s").matcher(run("nbd:list")).find());
+            // The client nbd-mq2 served finds its connection closed; the other is served on.
+            int closed = 0;
+            for (MiniNbdClient c : List.of(a, b)) {
+                long[] r;
+                try {
+                    c.sendRead(2, 4096, buf.length);
+                    r = c.reply(buf);
+                } catch (IOException gone) {
+                    r = null;
+                }
+                if (r == null) {
+                    closed++;
+                } else {
+                    assertEquals(0, r[1]);
+                }
+            }
+            assertEquals("exactly the connection on the withdrawn IOThread closed", 1, closed);
+        }
+        assertTrue(Tools.run(30, "nbdinfo", uri).contains("export-size: " + 16 * MIB));
+    }
+
+    /**
      * Reads, not writes: a read request is whole once its header is in, so "received" (the
      * export's request counter) means "in flight"; a write's payload may still be arriving.
      */

@@ -1,6 +1,7 @@
 package org.aiolos.nbd;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.aiolos.api.IOThread;
@@ -13,8 +14,9 @@ import org.aiolos.core.ContextOptions;
  * command line is {@link #USAGE}. Every option takes its value either as the next
  * argument ({@code --port 10810}) or after {@code =} ({@code --port=10810}).
  *
- * <p>It starts an IOThread, prints {@code listening on A:P export N (engine E, fdmon M)} and
- * serves until killed; SIGTERM/SIGINT close the server and the IOThread. {@code --help}
+ * <p>It starts an IOThread (or {@code --iothreads N} of them, which share the connections),
+ * prints {@code listening on A:P export N (engine E, fdmon M)} (with {@code , iothreads N}
+ * when more than one) and serves until killed; SIGTERM/SIGINT close the server and the IOThread. {@code --help}
  * prints the usage to stdout and exits 0; a bad argument prints what was wrong and the
  * usage to stderr and exits 2; a server that cannot start exits 1.
  */
@@ -34,6 +36,8 @@ public final class NbdMain {
               --engine ENGINE        disk-I/O engine: threads, native or io_uring (default: best available)
               --fdmon MONITOR        fd monitor: poll, epoll or io_uring (default: QEMU's policy)
               --description TEXT     free text clients see (nbdinfo shows it)
+              --iothreads N          serve the connections on N IOThreads, 1..64; each connection goes to
+                                     the one with the fewest (default 1)
               --tls MODE             off, on or require: NBD_OPT_STARTTLS (default off; like qemu-nbd --tls-creds)
               --tls-creds DIR        server-cert.pem, server-key.pem [, ca-cert.pem] (QEMU tls-creds-x509 layout)
               --tls-verify-peer      clients must present a certificate from a CA in ca-cert.pem
@@ -42,7 +46,7 @@ public final class NbdMain {
             Every option with a value also takes the form --option=VALUE.""";
 
     private static final List<String> WITH_VALUE = List.of("--file", "--name", "--address", "--port", "--engine",
-            "--fdmon", "--description", "--tls", "--tls-creds", "--tls-allow", "--socket", "--socket-mode");
+            "--fdmon", "--description", "--tls", "--tls-creds", "--tls-allow", "--socket", "--socket-mode", "--iothreads");
 
     private NbdMain() {
     }
@@ -63,6 +67,7 @@ public final class NbdMain {
         String engine = null;
         String fdmon = null;
         String description = null;
+        int iothreads = 1;
         String socket = null;
         int socketMode = 0600;
         TlsSettings.Mode tlsMode = TlsSettings.Mode.OFF;
@@ -105,6 +110,7 @@ public final class NbdMain {
                 case "--port" -> port = port(v);
                 case "--engine" -> engine = v;
                 case "--fdmon" -> fdmon = v;
+                case "--iothreads" -> iothreads = iothreads(v);
                 case "--tls" -> {
                     try {
                         tlsMode = TlsSettings.Mode.parse(v);
@@ -146,20 +152,31 @@ public final class NbdMain {
         } catch (IllegalArgumentException e) {
             usage(e.getMessage());
         }
-        ContextOptions options = ContextOptions.ioThreadDefaults("nbd").withFdMonitor(fdmon).withDiskEngine(engine);
-        IOThread io = Aiolos.newIOThread(options);
-        io.start();
-        AiolosContext ctx = (AiolosContext) io.context();
+        List<IOThread> threads = new ArrayList<>();
+        List<AiolosContext> contexts = new ArrayList<>();
+        for (int i = 0; i < iothreads; i++) {
+            ContextOptions options = ContextOptions.ioThreadDefaults(i == 0 ? "nbd" : "nbd-" + (i + 1))
+                    .withFdMonitor(fdmon).withDiskEngine(engine);
+            IOThread t = Aiolos.newIOThread(options);
+            threads.add(t);
+            t.start();
+            contexts.add((AiolosContext) t.context());
+        }
+        AiolosContext ctx = contexts.get(0);
+        Runnable closeThreads = () -> threads.forEach(IOThread::close);
         NbdServer server = null;
         try {
             server = socket != null ? NbdServer.startUnix(ctx, Path.of(socket), socketMode, tls)
                     : NbdServer.start(ctx, address, port, tls);
+            for (int i = 1; i < contexts.size(); i++) {
+                server.addContext(contexts.get(i));
+            }
             server.addExport(spec);
         } catch (Exception e) {
             if (server != null) {
                 server.close();
             }
-            io.close();
+            closeThreads.run();
             System.err.println("NbdMain: " + e.getMessage());
             System.exit(1);
         }
@@ -170,16 +187,24 @@ public final class NbdMain {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             running.close();
-            io.close();
+            closeThreads.run();
             stopped.countDown();
         }, "nbd-shutdown"));
         String engineName = running.exports().get(0).engine();
         String where = running.socketPath() != null ? running.address() : running.address() + ":" + running.port();
         System.out.println("listening on " + where + " export " + name + " (engine "
-                + engineName + ", fdmon " + ctx.fdMonitorName() + ")"
-                + (tls.mode() == TlsSettings.Mode.OFF ? "" : " tls " + tls.mode()));
+                + engineName + ", fdmon " + ctx.fdMonitorName() + (iothreads > 1 ? ", iothreads " + iothreads : "")
+                + ")" + (tls.mode() == TlsSettings.Mode.OFF ? "" : " tls " + tls.mode()));
         System.out.flush();
         stopped.await();
+    }
+
+    /** An IOThread count as written: digits only, 1..64. */
+    private static int iothreads(String v) {
+        if (!v.matches("[0-9]{1,2}") || Integer.parseInt(v) < 1 || Integer.parseInt(v) > 64) {
+            usage("--iothreads needs a number 1..64, got " + v);
+        }
+        return Integer.parseInt(v);
     }
 
     /** A port number as written: digits only, 0..65535. */

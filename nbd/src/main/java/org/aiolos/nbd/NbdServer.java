@@ -27,6 +27,14 @@ import org.aiolos.nbd.internal.ServerCore;
  * most 16 requests per connection are in flight; beyond that the server stops reading
  * that socket until one completes.
  *
+ * <p><b>Several IOThreads.</b> {@link #start(List, String, int)} (or {@link #addContext})
+ * spreads the connections over several contexts: the first listens, and each accepted
+ * connection is served, for its whole life, by the context with the fewest open
+ * connections. A client that opens several connections to one export (NBD multi-conn,
+ * which every export advertises) is then served by several threads at once; a flush on
+ * any connection covers the writes completed on all of them, since every context's engine
+ * flushes the one descriptor the export shares.
+ *
  * <p><b>Threads.</b> Every method may be called from any thread; those that change state
  * run in the context's home thread, whose loop must therefore be running (an IOThread, or
  * a caller that polls). {@link #close()} called from the home thread polls the context
@@ -50,6 +58,70 @@ public final class NbdServer implements AutoCloseable {
      */
     public static NbdServer start(AiolosContext ctx, String address, int port) throws IOException {
         return new NbdServer(ServerCore.start(ctx, address, port));
+    }
+
+    /**
+     * Like {@link #start(AiolosContext, String, int)}, with the connections spread over
+     * {@code contexts}: the first listens (and serves), every one serves connections.
+     *
+     * @throws IllegalArgumentException for an empty list, a null or a repeated context
+     * @since 0.3.0
+     */
+    public static NbdServer start(List<? extends AiolosContext> contexts, String address, int port)
+            throws IOException {
+        if (contexts == null || contexts.isEmpty()) {
+            throw new IllegalArgumentException("contexts must name at least one context");
+        }
+        for (int i = 0; i < contexts.size(); i++) {
+            if (contexts.get(i) == null) {
+                throw new IllegalArgumentException("contexts[" + i + "] is null");
+            }
+            for (int j = 0; j < i; j++) {
+                if (contexts.get(j) == contexts.get(i)) {
+                    throw new IllegalArgumentException("context '" + contexts.get(i).name() + "' is named twice");
+                }
+            }
+        }
+        ServerCore core = ServerCore.start(contexts.get(0), address, port);
+        for (int i = 1; i < contexts.size(); i++) {
+            core.addContext(contexts.get(i));
+        }
+        return new NbdServer(core);
+    }
+
+    /**
+     * Serves connections accepted from now on on {@code ctx} too (its loop must run).
+     *
+     * @return false if it serves already
+     * @throws IllegalStateException after {@link #close()}
+     * @since 0.3.0
+     */
+    public boolean addContext(AiolosContext ctx) {
+        return core.addContext(ctx);
+    }
+
+    /**
+     * Stops serving on {@code ctx} (before its IOThread goes): no connection is placed there
+     * any more, and those on it stop reading requests, let the ones in flight finish and
+     * reply, and close (clients that reconnect land on the other contexts). Called from
+     * another thread than the listening context's, it returns once they have closed.
+     *
+     * @return how many connections were stopped, or -1 if {@code ctx} did not serve
+     * @throws IllegalArgumentException for the listening context
+     * @since 0.3.0
+     */
+    public int removeContext(AiolosContext ctx) {
+        return core.removeContext(ctx);
+    }
+
+    /**
+     * The contexts serving connections, the listening one first, each with its open and
+     * accepted connections.
+     *
+     * @since 0.3.0
+     */
+    public List<ServingContext> servingContexts() {
+        return core.servingContexts();
     }
 
     /**

@@ -214,6 +214,45 @@ class NbdClientToolsTest {
         }
     }
 
+    /**
+     * The io_uring engine on the io_uring monitor's ring: the monitor and the engine are
+     * swapped in turn under a verifying fio, the monitor also with requests on its lent ring
+     * (its close hands them over); nothing is lost.
+     */
+    @Test
+    void monitorAndEngineSwapsOnTheSharedRingLoseNothing() throws Exception {
+        Path img = image(dir, "img", SIZE, 12);
+        try (NbdFixture f = new NbdFixture("io_uring", "io_uring");
+                ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            f.server.addExport(new ExportSpec("d", img, false, true, null, null));
+            String uri = f.uri("d");
+            Future<String> fio = pool.submit(() -> ok(90, "fio", "--name=swap", "--ioengine=nbd", "--uri=" + uri,
+                    "--rw=randrw", "--bs=4k", "--size=8M", "--iodepth=32", "--verify=crc32c", "--verify_state_save=0",
+                    "--verify_fatal=1", "--output-format=terse"));
+            String[][] steps = {{"fdmon", "epoll"}, {"fdmon", "io_uring"}, {"engine", "threads"}, {"fdmon", "poll"},
+                {"engine", "io_uring"}, {"fdmon", "io_uring"}, {"engine", "native"}, {"engine", "io_uring"},
+                {"fdmon", "epoll"}, {"fdmon", "io_uring"}};
+            long next = 300;
+            for (String[] step : steps) {
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (f.server.exports().get(0).requests() < next && !fio.isDone() && System.nanoTime() < deadline) {
+                    Thread.sleep(2);
+                }
+                if (step[0].equals("fdmon")) {
+                    f.ctx.useFdMonitor(step[1]);
+                } else {
+                    f.ctx.useDiskEngine(step[1]);
+                }
+                next += 300;
+            }
+            String out = fio.get();
+            assertFalse(out.toLowerCase().contains("verify: bad"), out);
+            assertEquals(0, f.server.exports().get(0).errors());
+            assertEquals("io_uring", f.ctx.fdMonitorName());
+            assertEquals("io_uring", f.server.exports().get(0).engine());
+        }
+    }
+
     @Test
     void closingUnderLoadEndsEveryConnection() throws Exception {
         Path img = image(dir, "img", SIZE, 9);

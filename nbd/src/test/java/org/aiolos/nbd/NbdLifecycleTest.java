@@ -154,6 +154,8 @@ class NbdLifecycleTest {
             {"--port=+5", "--read-only", "--port needs a number 0..65535, got +5"},
             {"--read-only=yes", "--direct", "--read-only takes no value"},
             {"--fdmon=kqueue", "--direct", "--fdmon must be poll, epoll or io_uring, got kqueue"},
+            {"--iothreads", "0", "--iothreads needs a number 1..64, got 0"},
+            {"--iothreads=65", "--direct", "--iothreads needs a number 1..64, got 65"},
             {"--tls", "sometimes", "--tls must be off, on or require, got 'sometimes'"},
             {"--tls=require", "--read-only", "tls=require needs a credentials directory (tls-creds)"},
             {"--tls-allow", "CN=x", "verify-peer and allowed clients need tls=on or tls=require"},
@@ -200,11 +202,12 @@ class NbdLifecycleTest {
                 "--module-path", String.join(File.pathSeparator, modules),
                 "-m", "org.aiolos.nbd/org.aiolos.nbd.NbdMain",
                 "--file=" + img, "--name", "m", "--port=0", "--engine", "threads", "--fdmon=epoll",
-                "--direct", "--description", "from main");
+                "--direct", "--description", "from main", "--iothreads=2");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
             BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            Pattern want = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) export m \\(engine threads, fdmon epoll\\)");
+            Pattern want = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) export m \\(engine threads, fdmon epoll,"
+                    + " iothreads 2\\)");
             StringBuilder seen = new StringBuilder();
             CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -233,6 +236,10 @@ class NbdLifecycleTest {
             String info = NbdFixture.ok(30, "nbdinfo", "nbd://127.0.0.1:" + portNo + "/m");
             assertTrue(info.contains("description: from main"), info);
             assertTrue(info.contains("export-size: " + (2 << 20)), info);
+            // two connections at once, one per IOThread
+            Path copy = dir.resolve("copy");
+            NbdFixture.ok(30, "nbdcopy", "--connections=2", "nbd://127.0.0.1:" + portNo + "/m", copy.toString());
+            assertArrayEquals(Files.readAllBytes(img), Files.readAllBytes(copy));
         } finally {
             p.destroy();
             if (!p.waitFor(30, TimeUnit.SECONDS)) {

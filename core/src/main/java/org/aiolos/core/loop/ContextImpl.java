@@ -15,6 +15,7 @@ import org.aiolos.api.PollParams;
 import org.aiolos.api.ReentrancyGuard;
 import org.aiolos.api.TimeScale;
 import org.aiolos.api.diskio.DiskIoEngine;
+import org.aiolos.api.fdmon.FdMonitor;
 import org.aiolos.api.threadpool.ThreadPool;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.api.BackendStatus;
@@ -383,6 +384,12 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
     @Override
     public String fdMonitorName() {
         return handlers.monitor().name();
+    }
+
+    @Override
+    public <T> T fdMonitorFacet(Class<T> facet) {
+        FdMonitor m = handlers.monitor();
+        return facet.isInstance(m) ? facet.cast(m) : null;
     }
 
     @Override

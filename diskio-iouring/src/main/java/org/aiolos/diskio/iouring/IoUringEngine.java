@@ -6,6 +6,7 @@ import org.aiolos.api.diskio.DiskIoEngineFactory;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.IoUring;
 import org.aiolos.linux.IocbArray;
+import org.aiolos.linux.SharedIoUring;
 import org.aiolos.diskio.DiskEngineBase;
 import org.aiolos.diskio.DiskRequest;
 import org.aiolos.diskio.DiskRequestPool;
@@ -13,14 +14,27 @@ import org.aiolos.diskio.IdQueue;
 
 /**
  * The {@code io_uring} engine (QEMU's {@code block/io_uring.c}): READV / WRITEV /
- * FSYNC(DATASYNC) on a ring of
- * its own, whose descriptor is registered in the context as an fd handler (readable when
- * the CQ holds completions; its poll callback reads the CQ tail, no syscall). QEMU 10.2
- * shares the fd monitor's ring instead; a private ring (QEMU before 10.2) makes the
- * engine independent of which fd monitor the context runs, at the cost of one more
- * descriptor in the monitor.
+ * FSYNC(DATASYNC) on one of two rings.
  *
- * <p><b>Submission.</b> Requests wait in {@code pending} and are turned into SQEs in
+ * <p><b>The monitor's ring</b> when the context's fd monitor is io_uring (QEMU 10.2's
+ * {@code aio_add_sqe}): the engine leases the monitor's ring ({@link SharedIoUring}) and
+ * queues its SQEs there; the monitor's next wait submits them with its own polls and
+ * sleeps in the same {@code io_uring_enter}, so a request costs no system call of its
+ * own. The monitor keeps the completions it reaps and hands them over in its dispatch,
+ * right after the wait, where the engine runs them (never inside the wait, and with no
+ * bottom half: one scheduled during the wait would cost an eventfd write). The ring is
+ * looked up at each submission, so after a monitor swap the next request goes to the new
+ * monitor's ring, or to the private ring when the new monitor is poll or epoll; the old monitor hands over everything it was lent before
+ * it closes ({@link SharedIoUring#drain}), so a swap loses nothing.
+ *
+ * <p><b>A private ring</b> otherwise (QEMU before 10.2), whose descriptor is registered in
+ * the context as an fd handler (readable when the CQ holds completions; its poll callback
+ * reads the CQ tail, no syscall). It stays open for the engine's life: requests submitted
+ * on it before a swap to an io_uring monitor complete there.
+ *
+ * <p><b>Submission.</b> On the monitor's ring a request becomes an SQE at once (the
+ * monitor's next wait submits everything queued, so batching is free). On the private
+ * ring requests wait in {@code pending} and are turned into SQEs in
  * batches of at most aio-max-batch (32 by default), at once when a batch is full,
  * otherwise from a bottom half at the end of the loop iteration. A full SQ is submitted
  * before taking more SQEs; {@code EBUSY}/{@code EAGAIN} from {@code io_uring_enter} (the
@@ -42,6 +56,18 @@ public final class IoUringEngine extends DiskEngineBase {
     static final int CAPACITY = 4096;
 
     private final IoUring ring;
+    /** The lent ring in use, or null (the private ring). */
+    private SharedIoUring shared;
+    private SharedIoUring.Lease lease;
+    /** Completions the monitor handed over, run by {@link #lentBh}. */
+    private final int[] lentIds = new int[CAPACITY];
+    private final int[] lentRes = new int[CAPACITY];
+    private int lentCount;
+    private final BottomHalf lentBh;
+    private long lentSubmissions;
+    /** Times the monitor handed completions over outside its dispatch (its close, at a swap). */
+    private long handedOverAtSwap;
+    private long privateSubmissions;
     private final IdQueue pending = new IdQueue(CAPACITY);
     private final long[] cqeData;
     private final int[] cqeRes;
@@ -52,12 +78,17 @@ public final class IoUringEngine extends DiskEngineBase {
     private long sqFullSubmits;
     private long overflowFlushes;
 
-    IoUringEngine(AioContext ctx, IoUring ring) {
+    /** Whether the engine may lease the monitor's ring (a diagnostic switch: see {@link IoUringEngineFactory}). */
+    private final boolean mayLease;
+
+    IoUringEngine(AioContext ctx, IoUring ring, boolean mayLease) {
         super(ctx, CAPACITY);
         this.ring = ring;
+        this.mayLease = mayLease;
         this.cqeData = new long[ring.cqEntries()];
         this.cqeRes = new int[ring.cqEntries()];
         this.submitBh = ctx.newBottomHalf("io_uring engine submit", this::submitPending);
+        this.lentBh = ctx.newBottomHalf("io_uring engine completions", this::runLent);
         ctx.setFdHandler(ring.fd(), this::onReadable, null, this::hasCompletions, this::onReadable);
     }
 
@@ -70,6 +101,22 @@ public final class IoUringEngine extends DiskEngineBase {
 
     @Override
     protected void start(DiskRequest r) {
+        if (pending.isEmpty()) {
+            SharedIoUring lent = lentRing();
+            if (lent != null) {
+                // Straight into the monitor's SQ (QEMU 10.2's luring_co_submit -> aio_add_sqe):
+                // the loop's next wait submits it with whatever else is queued, so there is
+                // nothing to batch and no bottom half to schedule (a scheduled one would make
+                // that wait non-blocking, and cost an io_uring_enter of its own).
+                long sqe = lent.sqe();
+                if (sqe >= 0) {
+                    prepare(lent.ring(), sqe, r, lease.userData(r.id()));
+                    lease.queued();
+                    lentSubmissions++;
+                    return;
+                }
+            }
+        }
         pending.add(r.id());
         long b = ctx.aioMaxBatch();
         int maxBatch = b == 0 ? DEFAULT_MAX_BATCH : (int) Math.min(b, CAPACITY);
@@ -80,18 +127,135 @@ public final class IoUringEngine extends DiskEngineBase {
         }
     }
 
-    private void prepare(long sqe, DiskRequest r) {
-        int id = r.id();
+    private static void prepare(IoUring on, long sqe, DiskRequest r, long userData) {
         switch (r.kind()) {
-            case READ -> ring.prepReadv(sqe, r.fd(), r.iovAddress(), r.iovCount(), r.position(), 0, id);
-            case WRITE -> ring.prepWritev(sqe, r.fd(), r.iovAddress(), r.iovCount(), r.position(),
-                    r.fua() ? IocbArray.RWF_DSYNC : 0, id);
-            case FLUSH -> ring.prepFsync(sqe, r.fd(), IoUring.IORING_FSYNC_DATASYNC, id);
+            case READ -> on.prepReadv(sqe, r.fd(), r.iovAddress(), r.iovCount(), r.position(), 0, userData);
+            case WRITE -> on.prepWritev(sqe, r.fd(), r.iovAddress(), r.iovCount(), r.position(),
+                    r.fua() ? IocbArray.RWF_DSYNC : 0, userData);
+            case FLUSH -> on.prepFsync(sqe, r.fd(), IoUring.IORING_FSYNC_DATASYNC, userData);
         }
     }
 
-    /** Moves pending requests into SQEs and submits them. */
+    /**
+     * The monitor's ring when the context's monitor lends one (leased on first use, and
+     * again after a swap), else null. Home thread; called per batch.
+     */
+    private SharedIoUring lentRing() {
+        SharedIoUring now = isClosed() || !mayLease ? null : ctx.fdMonitorFacet(SharedIoUring.class);
+        if (now != shared || (lease != null && !lease.valid())) {
+            if (lease != null && lease.valid()) {
+                shared.detach(lease); // hands over what it still holds first
+            }
+            shared = null;
+            lease = null;
+            if (now != null) {
+                try {
+                    lease = now.attach(lentDone);
+                    shared = now;
+                } catch (IllegalStateException full) {
+                    // no room on the monitor's ring: stay on the private one
+                }
+            }
+        }
+        return shared;
+    }
+
+    /** Moves pending requests into SQEs: onto the monitor's ring (its next wait submits them), else the private ring. */
     private void submitPending() {
+        SharedIoUring lent = lentRing();
+        if (lent != null) {
+            queueLent(lent);
+            if (ring.sqPending() > 0) {
+                enter(); // leftovers on the private ring from before the swap
+            }
+            return;
+        }
+        submitPrivate();
+    }
+
+    private void queueLent(SharedIoUring lent) {
+        IoUring on = lent.ring();
+        while (!pending.isEmpty()) {
+            long sqe = lent.sqe();
+            if (sqe < 0) {
+                // The kernel takes no more now: retried when lent completions come back, or
+                // from the bottom half when none is outstanding.
+                if (lease.outstanding() == 0 && lentCount == 0) {
+                    submitBh.schedule();
+                }
+                return;
+            }
+            DiskRequest r = requests.get(pending.poll());
+            prepare(on, sqe, r, lease.userData(r.id()));
+            lease.queued();
+            lentSubmissions++;
+        }
+        // No io_uring_enter here: the monitor's next wait submits the batch with its own SQEs.
+        submitBh.cancel();
+    }
+
+    /** Where the monitor hands this engine's completions: recorded, then run in its dispatch. */
+    private final SharedIoUring.Completions lentDone = new SharedIoUring.Completions() {
+        @Override
+        public void complete(int id, int res) {
+            lentIds[lentCount] = id;
+            lentRes[lentCount] = res;
+            lentCount++;
+        }
+
+        @Override
+        public void run() {
+            runLent();
+        }
+
+        @Override
+        public void runSoon() {
+            if (lentCount > 0) {
+                handedOverAtSwap++;
+                lentBh.schedule();
+            }
+        }
+    };
+
+    /** Runs the completions the monitor handed over; then submits what they queued or retried. */
+    private void runLent() {
+        if (processing) {
+            lentBh.schedule(); // inside one of this engine's own completions: after it
+            return;
+        }
+        if (lentCount == 0) {
+            return;
+        }
+        processing = true;
+        Throwable failure = null;
+        try {
+            failure = finishLent(null);
+        } finally {
+            processing = false;
+        }
+        if (!pending.isEmpty()) {
+            submitPending();
+        }
+        DiskRequestPool.rethrow(failure);
+    }
+
+    private Throwable finishLent(Throwable failure) {
+        // Completions run callbacks, which may submit (never reap: that is the monitor's
+        // wait), so the list does not grow meanwhile; the index keeps it safe regardless.
+        for (int i = 0; i < lentCount; i++) {
+            DiskRequest r = requests.get(lentIds[i]);
+            if (r.onResult(lentRes[i])) {
+                failure = requests.finish(r, failure);
+            } else {
+                pending.add(r.id());
+            }
+        }
+        lentCount = 0;
+        return failure;
+    }
+
+    /** Moves pending requests into SQEs of the private ring and submits them. */
+    private void submitPrivate() {
         while (!pending.isEmpty()) {
             long sqe = ring.nextSqe();
             if (sqe < 0) {
@@ -103,8 +267,10 @@ public final class IoUringEngine extends DiskEngineBase {
                 }
                 continue;
             }
-            prepare(sqe, requests.get(pending.poll()));
+            DiskRequest r = requests.get(pending.poll());
+            prepare(ring, sqe, r, r.id());
             kernelInFlight++;
+            privateSubmissions++;
         }
         if (enter()) {
             // Submitted early (full batch, or after completions): a still-scheduled submit
@@ -204,6 +370,21 @@ public final class IoUringEngine extends DiskEngineBase {
         return overflowFlushes;
     }
 
+    /** Requests queued on the fd monitor's ring (each submission of a retried request counts). */
+    public long lentSubmissions() {
+        return lentSubmissions;
+    }
+
+    /** Times a monitor handed completions over as it closed (a swap with lent requests outstanding). */
+    public long handedOverAtSwap() {
+        return handedOverAtSwap;
+    }
+
+    /** Requests submitted on the engine's private ring. */
+    public long privateSubmissions() {
+        return privateSubmissions;
+    }
+
     // ------------------------------------------------------------------ close
 
     /**
@@ -225,9 +406,17 @@ public final class IoUringEngine extends DiskEngineBase {
         try {
             while (true) {
                 submitPending();
+                if (lease != null && lease.valid() && lease.outstanding() > 0) {
+                    shared.drain(lease); // the monitor submits and hands every completion over
+                }
+                failure = finishLent(failure);
                 failure = reap(failure);
-                if (kernelInFlight == 0 && pending.isEmpty()) {
+                if (kernelInFlight == 0 && pending.isEmpty() && lentCount == 0
+                        && (lease == null || !lease.valid() || lease.outstanding() == 0)) {
                     break;
+                }
+                if (kernelInFlight == 0) {
+                    continue; // only lent requests (or retries) left: go round
                 }
                 int r = ring.submitAndWait(1);
                 if (r < 0 && r != -Errno.EINTR && r != -Errno.EBUSY && r != -Errno.EAGAIN && r != -Errno.ETIME) {
@@ -236,8 +425,18 @@ public final class IoUringEngine extends DiskEngineBase {
             }
         } finally {
             processing = false;
+            if (lease != null && lease.valid()) {
+                try {
+                    shared.detach(lease);
+                } catch (RuntimeException e) {
+                    failure = failure == null ? e : failure;
+                }
+            }
+            lease = null;
+            shared = null;
             ctx.removeFdHandler(ring.fd());
             submitBh.delete();
+            lentBh.delete();
             ring.close();
             requests.close();
         }

@@ -15,6 +15,11 @@ import org.osgi.service.component.annotations.Component;
  * ring cannot be set up (io_uring disabled by sysctl or seccomp, too old a kernel) or
  * lacks {@code IORING_FEAT_NODROP}, which the engine needs so that no completion is lost
  * when the CQ is full: {@link IoUring#probe()}, the probe the io_uring fd monitor makes too.
+ *
+ * <p>Engines queue their requests on the fd monitor's ring when the context's monitor is
+ * io_uring ({@link IoUringEngine}). The system property {@value #LEND_PROPERTY}{@code =false}
+ * keeps every engine on its private ring, as before QEMU 10.2: a switch for comparing the
+ * two (bench/nbd-ring.sh), read when an engine opens.
  */
 // Publishes the pre-1.0 name property too, for one version (see LEGACY_NAME_PROPERTY).
 @SuppressWarnings("deprecation")
@@ -23,6 +28,8 @@ import org.osgi.service.component.annotations.Component;
             DiskIoEngineFactory.LEGACY_NAME_PROPERTY + "=" + DiskIoEngineFactory.IO_URING,
             "service.ranking:Integer=20"})
 public final class IoUringEngineFactory implements DiskIoEngineFactory {
+    /** Set to {@code false} to keep engines off the monitor's ring. */
+    public static final String LEND_PROPERTY = "aiolos.io_uring.shared-ring";
     private final ProbeOnce availability = new ProbeOnce(IoUring::probe);
 
     @Override
@@ -50,7 +57,7 @@ public final class IoUringEngineFactory implements DiskIoEngineFactory {
             throw new IllegalStateException("cannot open the io_uring engine: " + e.getMessage(), e);
         }
         try {
-            return new IoUringEngine(ctx, ring);
+            return new IoUringEngine(ctx, ring, !"false".equals(System.getProperty(LEND_PROPERTY)));
         } catch (RuntimeException | Error e) {
             ring.close();
             throw e;

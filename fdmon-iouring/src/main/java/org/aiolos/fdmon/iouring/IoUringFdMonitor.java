@@ -11,6 +11,7 @@ import org.aiolos.api.fdmon.FdWatch;
 import org.aiolos.api.fdmon.ReadyList;
 import org.aiolos.linux.Errno;
 import org.aiolos.linux.IoUring;
+import org.aiolos.linux.SharedIoUring;
 
 /**
  * Waits with io_uring (QEMU {@code util/fdmon-io_uring.c}): each watch has one one-shot
@@ -27,12 +28,28 @@ import org.aiolos.linux.IoUring;
  * which no id can equal (its slot half would be negative). A retired watch's record stays
  * until the kernel has posted the completion of its last POLL_ADD (the cancelled poll, or
  * the one that fired first), so no completion ever names a forgotten id.
+ *
+ * <p><b>A lent ring</b> ({@link SharedIoUring}, QEMU 10.2's {@code aio_add_sqe}): the
+ * io_uring disk engine of the same context queues its SQEs here, with user data
+ * {@link #LENT} | lease index &lt;&lt; 32 | request id (registration ids never have bit 62 set:
+ * their slot half stays far below 2^30). The next wait submits them with the monitor's
+ * own in one {@code io_uring_enter}; {@link #needWait()} is true while any SQE waits in
+ * the SQ, so a busy-polling loop does not hold them back. The reap keeps their
+ * completions; {@link #dispatch()} (QEMU's {@code fdmon_io_uring_dispatch}) hands them to
+ * the leases' {@link SharedIoUring.Completions} and runs them, after the wait and before
+ * bottom halves. {@link #close()} first submits and waits for every lent request still
+ * outstanding and hands those completions over, so a monitor swap or a context closing
+ * loses none.
  */
-final class IoUringFdMonitor implements FdMonitor {
+final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
     /** QEMU's FDMON_IO_URING_ENTRIES. */
     static final int ENTRIES = 128;
     /** User data of completions nobody waits for: TIMEOUT and POLL_REMOVE. */
     static final long IGNORE = -1L;
+    /** Marks the user data of a lent SQE. */
+    static final long LENT = 1L << 62;
+    /** Borrowers at once (an engine per context, plus those exports open for themselves). */
+    static final int MAX_LEASES = 64;
 
     private final FdMonitorHost host;
     private final IoUring ring;
@@ -49,6 +66,57 @@ final class IoUringFdMonitor implements FdMonitor {
     /** Submits forced by a full SQ, and CQ overflow flushes: counters for tests and diagnostics. */
     private long forcedSubmits;
     private long overflowFlushes;
+    /** Borrowers by lease index; home thread. */
+    private final LeaseImpl[] leases = new LeaseImpl[MAX_LEASES];
+    /** Lent SQEs whose completion was handed over: a counter for tests and diagnostics. */
+    private long lentCompletions;
+    /** Lent completions reaped and not yet handed over: user data and result; [donePos, doneCount). */
+    private long[] doneData = new long[256];
+    private int[] doneRes = new int[256];
+    private int doneCount;
+    private int donePos;
+    /** Leases that received completions in the current hand-over. */
+    private final boolean[] touched = new boolean[MAX_LEASES];
+
+    /** One borrower's lease: its index in the user data and its outstanding count. Home thread. */
+    private final class LeaseImpl implements Lease {
+        final int index;
+        final Completions completions;
+        final long base;
+        int outstanding;
+        boolean valid = true;
+
+        LeaseImpl(int index, Completions completions) {
+            this.index = index;
+            this.completions = completions;
+            this.base = LENT | (long) index << 32;
+        }
+
+        @Override
+        public long userData(int id) {
+            return base | (id & 0xffff_ffffL);
+        }
+
+        @Override
+        public void queued() {
+            outstanding++;
+        }
+
+        @Override
+        public int outstanding() {
+            return outstanding;
+        }
+
+        @Override
+        public boolean valid() {
+            return valid;
+        }
+
+        @Override
+        public String toString() {
+            return "lease " + index + " of " + IoUringFdMonitor.this + " (" + outstanding + " outstanding)";
+        }
+    }
 
     IoUringFdMonitor(FdMonitorHost host, IoUring ring) {
         this.host = host;
@@ -109,7 +177,7 @@ final class IoUringFdMonitor implements FdMonitor {
         }
         r.removing = true;
         if (r.armed) {
-            long sqe = sqe();
+            long sqe = sqe0();
             if (sqe < 0) {
                 submitList.mark(r, PollRegistration.REMOVE); // SQ still full: next wait
                 return;
@@ -139,7 +207,7 @@ final class IoUringFdMonitor implements FdMonitor {
         if (events == 0 || r.watch.isDeleted()) {
             return; // nothing to wait for; a deleted watch's REMOVE is already queued
         }
-        long sqe = mayForceSubmit ? sqe() : ring.nextSqe();
+        long sqe = mayForceSubmit ? sqe0() : ring.nextSqe();
         if (sqe < 0) {
             submitList.mark(r, PollRegistration.ADD); // SQ still full: next wait
             return;
@@ -149,7 +217,7 @@ final class IoUringFdMonitor implements FdMonitor {
     }
 
     /** QEMU {@code get_sqe}: a free SQE, submitting first when the SQ is full; -1 if the kernel takes none. */
-    private long sqe() {
+    private long sqe0() {
         long sqe = ring.nextSqe();
         if (sqe >= 0) {
             return sqe;
@@ -175,7 +243,7 @@ final class IoUringFdMonitor implements FdMonitor {
         if (timeoutNs == 0 || ring.cqReady() > 0) {
             waitNr = 0; // just look (completions already waiting need no sleep)
         } else if (timeoutNs > 0) {
-            long sqe = sqe();
+            long sqe = sqe0();
             if (sqe >= 0) {
                 // Completes on the first other completion or at the deadline (-ETIME). Its
                 // timespec lives in a per-SQE slot the ring owns, valid until the SQE is reused.
@@ -224,6 +292,10 @@ final class IoUringFdMonitor implements FdMonitor {
         if (userData == IGNORE) {
             return 0;
         }
+        if ((userData & LENT) != 0) {
+            keep(userData, res);
+            return 0;
+        }
         PollRegistration r = table.get(userData);
         if (r == null) {
             return 0;
@@ -252,9 +324,192 @@ final class IoUringFdMonitor implements FdMonitor {
         return 1;
     }
 
+    /** A lent SQE completed (in a reap): no longer outstanding; kept for the dispatch. */
+    private void keep(long userData, int res) {
+        LeaseImpl l = leases[(int) (userData >>> 32) & (MAX_LEASES - 1)];
+        if (l == null || l.outstanding == 0) {
+            return; // not ours to hand (cannot happen: leases drain before they go)
+        }
+        l.outstanding--;
+        if (doneCount == doneData.length) {
+            // Grows only beyond what a burst ever needed before: steady state allocates nothing.
+            doneData = java.util.Arrays.copyOf(doneData, doneCount * 2);
+            doneRes = java.util.Arrays.copyOf(doneRes, doneCount * 2);
+        }
+        doneData[doneCount] = userData;
+        doneRes[doneCount] = res;
+        doneCount++;
+    }
+
+    /**
+     * Hands the kept completions to their leases; true if there were any. The index is a
+     * field so that a nested loop iteration (a completion that polls the context) carries
+     * on where this one is, and nothing is handed over twice.
+     */
+    private boolean handOverKept() {
+        if (donePos == doneCount) {
+            return false;
+        }
+        while (donePos < doneCount) {
+            long userData = doneData[donePos];
+            int res = doneRes[donePos];
+            donePos++;
+            LeaseImpl l = leases[(int) (userData >>> 32) & (MAX_LEASES - 1)];
+            if (l != null) {
+                lentCompletions++;
+                touched[l.index] = true;
+                l.completions.complete((int) userData, res);
+            }
+        }
+        donePos = 0;
+        doneCount = 0;
+        return true;
+    }
+
+    /** QEMU {@code fdmon_io_uring_dispatch}: lent completions are handed over and run here, at a safe point. */
+    @Override
+    public boolean dispatch() {
+        if (!handOverKept()) {
+            return false;
+        }
+        for (int i = 0; i < MAX_LEASES; i++) {
+            if (touched[i]) {
+                touched[i] = false;
+                LeaseImpl l = leases[i];
+                if (l != null) {
+                    l.completions.run();
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Hands kept completions over outside the dispatch: each borrower but {@code except} runs them soon. */
+    private void handOverOutsideDispatch(LeaseImpl except) {
+        if (!handOverKept()) {
+            return;
+        }
+        for (int i = 0; i < MAX_LEASES; i++) {
+            if (touched[i]) {
+                touched[i] = false;
+                LeaseImpl l = leases[i];
+                if (l != null && l != except) {
+                    l.completions.runSoon();
+                }
+            }
+        }
+    }
+
+    // ---- home thread: the lent ring
+
+    @Override
+    public IoUring ring() {
+        return ring;
+    }
+
+    @Override
+    public Lease attach(Completions completions) {
+        if (closed) {
+            throw new IllegalStateException(this + " is closed");
+        }
+        for (int i = 0; i < MAX_LEASES; i++) {
+            if (leases[i] == null) {
+                LeaseImpl l = new LeaseImpl(i, java.util.Objects.requireNonNull(completions, "completions"));
+                leases[i] = l;
+                return l;
+            }
+        }
+        throw new IllegalStateException(this + " has lent its ring to " + MAX_LEASES + " borrowers already");
+    }
+
+    @Override
+    public void detach(Lease lease) {
+        LeaseImpl l = own(lease);
+        if (!l.valid) {
+            return;
+        }
+        drain(l);
+        l.valid = false;
+        leases[l.index] = null;
+    }
+
+    @Override
+    public long sqe() {
+        if (closed) {
+            return -1;
+        }
+        return sqe0();
+    }
+
+    @Override
+    public void drain(Lease lease) {
+        LeaseImpl l = own(lease);
+        handOverOutsideDispatch(l);
+        while (l.outstanding > 0) {
+            int r = ring.submitAndWait(1);
+            if (r < 0 && r != -Errno.EINTR && r != -Errno.EBUSY && r != -Errno.EAGAIN) {
+                throw new IllegalStateException(this + ": io_uring_enter failed while draining " + l + ": "
+                        + Errno.describe(-r));
+            }
+            reapKeepingPolls();
+            handOverOutsideDispatch(l);
+        }
+    }
+
+    private LeaseImpl own(Lease lease) {
+        if (lease instanceof LeaseImpl l && leases[l.index] == l) {
+            return l;
+        }
+        if (lease instanceof LeaseImpl l && !l.valid) {
+            return l;
+        }
+        throw new IllegalArgumentException(lease + " is not a lease of " + this);
+    }
+
+    /**
+     * Reaps outside a wait (a drain): lent completions are handed over; a poll that fired is
+     * disarmed and queued to be armed again by the next wait (one-shot polls are
+     * level-triggered: an fd still ready completes again at once, so nothing is lost and
+     * nothing is reported twice).
+     */
+    private void reapKeepingPolls() {
+        if (ring.cqOverflowFlagged()) {
+            overflowFlushes++;
+            ring.flushOverflow();
+        }
+        int n = ring.cqReady();
+        for (int i = 0; i < n; i++) {
+            long userData = ring.cqeUserData(i);
+            if (userData == IGNORE) {
+                continue;
+            }
+            if ((userData & LENT) != 0) {
+                keep(userData, ring.cqeRes(i));
+                continue;
+            }
+            PollRegistration r = table.get(userData);
+            if (r == null) {
+                continue;
+            }
+            r.armed = false;
+            if (r.removing) {
+                forget(r);
+            } else {
+                submitList.mark(r, PollRegistration.ADD);
+            }
+        }
+        ring.cqAdvance(n);
+    }
+
+    /** Lent SQEs whose completions were handed over; for tests. */
+    long lentCompletions() {
+        return lentCompletions;
+    }
+
     @Override
     public boolean needWait() {
-        return ring.cqReady() > 0 || ring.sqPending() > 0 || !submitList.isEmpty() || ring.cqOverflowFlagged();
+        return ring.cqReady() > 0 || ring.sqPending() > 0 || !submitList.isEmpty() || ring.cqOverflowFlagged()
+                || donePos < doneCount;
     }
 
     @Override
@@ -303,14 +558,31 @@ final class IoUringFdMonitor implements FdMonitor {
             if (closed) {
                 return;
             }
-            closed = true;
             updatesClosed = true;
             registered.clear();
         }
-        // Closing the ring fd cancels every outstanding poll in the kernel; the mappings and
-        // the fd are released here, the kernel's own ring memory when its teardown ends.
-        ring.close();
-        table.clear();
+        // Lent requests first: they are disk I/O a borrower waits for, not polls. Submit
+        // what is queued and hand every completion over before the ring goes.
+        try {
+            for (LeaseImpl l : leases) {
+                if (l != null) {
+                    try {
+                        drain(l);
+                        l.completions.runSoon();
+                    } finally {
+                        l.valid = false;
+                        leases[l.index] = null;
+                    }
+                }
+            }
+        } finally {
+            closed = true;
+            // Closing the ring fd cancels every outstanding poll in the kernel; the mappings
+            // and the fd are released here (even when a drain failed), the kernel's own ring
+            // memory when its teardown ends.
+            ring.close();
+            table.clear();
+        }
     }
 
     @Override

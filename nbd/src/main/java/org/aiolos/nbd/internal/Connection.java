@@ -30,6 +30,8 @@ final class Connection {
     private static final int IO_BUFFER = Proto.MAX_OPTION_LENGTH + 4096;
 
     private final ServerCore server;
+    /** The context this connection was placed on, and its buffers. */
+    private final Lane lane;
     private final AioContext ctx;
     final String peer;
     private final Arena arena = Arena.ofShared();
@@ -43,12 +45,16 @@ final class Connection {
     private Transmission transmission;
     private boolean receiverDone;
     private boolean finished;
+    private boolean started;
+    /** A stop that came before the start (from another thread, through the lane's queue). */
+    private boolean stoppedBeforeStart;
     private AioTimer graceTimer;
     private AioTimer handshakeTimer;
 
-    Connection(ServerCore server, AioContext ctx, int fd, String peer) {
+    Connection(ServerCore server, Lane lane, int fd, String peer) {
         this.server = server;
-        this.ctx = ctx;
+        this.lane = lane;
+        this.ctx = lane.ctx;
         this.peer = peer;
         this.socket = new CoSocket(ctx, fd, arena);
         this.in = arena.allocate(IO_BUFFER, 8);
@@ -59,8 +65,29 @@ final class Connection {
         return export;
     }
 
-    /** Starts the receiver; called from the accept handler (outside any coroutine). */
+    Lane lane() {
+        return lane;
+    }
+
+    /** Closes a connection that was never started (its lane's context closed first). */
+    void discard() {
+        finished = true;
+        socket.close();
+        arena.close();
+    }
+
+    /**
+     * Starts the receiver; in the lane's home thread, outside any coroutine (the accept
+     * handler, or a bottom half the listener scheduled on another lane). A stop that came
+     * first ends the connection at once.
+     */
     void start(long handshakeTimeoutNs) {
+        started = true;
+        if (stoppedBeforeStart) {
+            receiverDone = true;
+            maybeFinish();
+            return;
+        }
         if (handshakeTimeoutNs > 0) {
             handshakeTimer = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, () -> {
                 if (export == null && !finished) {
@@ -81,9 +108,8 @@ final class Connection {
             OptionHandshake handshake = new OptionHandshake(server, socket, peer, in, out,
                     tls == null ? null : () -> startTls(tls), tls != null && tls.required());
             Export e = handshake.run();
-            if (e != null) {
-                attach(e);
-                transmission = new Transmission(server, ctx, socket, handshake.stream(), e, handshake.structured(),
+            if (e != null && attach(e)) {
+                transmission = new Transmission(server, lane, socket, handshake.stream(), e, handshake.structured(),
                         handshake.blockStatusFor(e), peer, in, out, this::maybeFinish);
                 transmission.run();
             }
@@ -119,13 +145,17 @@ final class Connection {
         return transmission == null ? 0 : transmission.inFlight();
     }
 
-    private void attach(Export e) {
+    /** False when the export was removed meanwhile (by another lane's thread): the connection then ends. */
+    private boolean attach(Export e) {
         if (handshakeTimer != null) {
             handshakeTimer.cancel();
             handshakeTimer = null;
         }
+        if (!e.attach(this)) {
+            return false;
+        }
         export = e;
-        e.attach(this);
+        return true;
     }
 
     // ------------------------------------------------------------------ ending
@@ -137,6 +167,10 @@ final class Connection {
      */
     void stop() {
         if (finished) {
+            return;
+        }
+        if (!started) {
+            stoppedBeforeStart = true; // start() ends it
             return;
         }
         armGrace();
@@ -195,6 +229,6 @@ final class Connection {
         // This may run inside a disk completion (the last request coroutine resumed from it);
         // closing an export's engine there is not allowed, so the server hears of it from a
         // bottom half.
-        ctx.scheduleOneshot("nbd-connection-finished", () -> server.connectionFinished(this));
+        server.connectionClosed(this);
     }
 }

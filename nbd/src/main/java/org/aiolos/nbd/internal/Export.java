@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.aiolos.api.AioContext;
 import org.aiolos.api.coroutine.CoRwLock;
@@ -33,6 +34,15 @@ import org.aiolos.nbd.ExportSpec;
  * the block size also gets a second, buffered descriptor for requests that reach into
  * its last partial block, since O_DIRECT cannot write part of a block and writing the
  * whole block would grow the file.
+ *
+ * <p><b>Several contexts.</b> A server may spread its connections over several contexts
+ * ({@link Lane}s). The descriptors, the counters and the read-modify-write lock are the
+ * export's, shared by every lane (the lock is a {@code CoRwLock}, which like QEMU's may be
+ * taken by coroutines of different contexts); the engine, the thread pool and the buffers
+ * a request uses are its lane's: each I/O method takes the lane of the connection asking.
+ * An export that names its own engine opens one per lane, on first use there (an engine
+ * belongs to one context). Every lane's flush is {@code fdatasync} on the one shared
+ * descriptor, so it covers every write completed before it on any lane.
  */
 public final class Export {
     private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
@@ -41,8 +51,8 @@ public final class Export {
     private static final long ZERO_CHUNK = 1 << 20;
 
     public final ExportSpec spec;
-    private final AioContext ctx;
-    private final BufferPool pool;
+    /** The server's home context: the export is opened and closed there. */
+    private final AiolosContext ctx;
     private final int fd;
     private final DiskFile file;
     /** Buffered descriptor for the tail of a direct export whose size is not block-aligned; -1 if none. */
@@ -53,7 +63,8 @@ public final class Export {
     final long align;
     /** Requests ending at or below this use the direct descriptor. */
     private final long alignedSize;
-    private final DiskIoEngine ownEngine;
+    /** The export's own engine on each lane's context, when the spec names one; opened on first use. */
+    private final ConcurrentHashMap<AioContext, DiskIoEngine> ownEngines = new ConcurrentHashMap<>();
     private final CoRwLock rmwLock;
     private final byte[] nameBytes;
     private final byte[] descriptionBytes;
@@ -67,11 +78,13 @@ public final class Export {
      */
     static final long PAYLOAD_BUDGET = 256L << 20;
 
-    /** Home thread only. */
-    final List<Connection> connections = new ArrayList<>();
+    /** Guarded by this export's monitor: connections of every lane attach and detach. */
+    private final List<Connection> connections = new ArrayList<>();
+    /** Guarded by this export's monitor, like the payload count: receivers of every lane wait here. */
     private final List<Transmission> budgetWaiters = new ArrayList<>();
     private long payloadInFlight;
-    boolean removed;
+    /** Set under the monitor, read by negotiations on any lane. */
+    private volatile boolean removed;
     private boolean closed;
     private volatile int connectionCount;
     final AtomicLong requests = new AtomicLong();
@@ -79,11 +92,10 @@ public final class Export {
     final AtomicLong bytesWritten = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
 
-    private Export(ExportSpec spec, AioContext ctx, BufferPool pool, int fd, DiskFile file, int tailFd, long size,
+    private Export(ExportSpec spec, AiolosContext ctx, int fd, DiskFile file, int tailFd, long size,
             long align, DiskIoEngine ownEngine) {
         this.spec = spec;
         this.ctx = ctx;
-        this.pool = pool;
         this.fd = fd;
         this.file = file;
         this.tailFd = tailFd;
@@ -91,7 +103,9 @@ public final class Export {
         this.size = size;
         this.align = align;
         this.alignedSize = size & -align;
-        this.ownEngine = ownEngine;
+        if (ownEngine != null) {
+            ownEngines.put(ctx, ownEngine);
+        }
         this.rmwLock = spec.direct() ? Coroutines.newRwLock() : null;
         this.nameBytes = spec.name().getBytes(StandardCharsets.UTF_8);
         this.descriptionBytes = spec.description() == null ? new byte[0]
@@ -105,7 +119,7 @@ public final class Export {
      *
      * @throws IOException naming the export, the file and the errno when the file cannot be opened
      */
-    static Export open(ExportSpec spec, AiolosContext ctx, BufferPool pool) throws IOException {
+    static Export open(ExportSpec spec, AiolosContext ctx) throws IOException {
         int flags = (spec.readOnly() ? Files.O_RDONLY : Files.O_RDWR) | (spec.direct() ? Files.O_DIRECT : 0);
         String path = spec.file().toString();
         int fd;
@@ -134,7 +148,7 @@ public final class Export {
             if (spec.engine() != null) {
                 own = ctx.openDiskIo(spec.engine(), "export '" + spec.name() + "'");
             }
-            return new Export(spec, ctx, pool, fd, file, tailFd, size, align, own);
+            return new Export(spec, ctx, fd, file, tailFd, size, align, own);
         } catch (IOException | RuntimeException e) {
             if (own != null) {
                 own.close();
@@ -184,11 +198,22 @@ public final class Export {
 
     /** The engine's name ({@code threads}, {@code native}, {@code io_uring}). */
     public String engineName(String contextEngine) {
-        return ownEngine != null ? ownEngine.name() : contextEngine;
+        DiskIoEngine own = ownEngines.get(ctx);
+        return own != null ? own.name() : contextEngine;
     }
 
-    private DiskIoEngine engine() {
-        return ownEngine != null ? ownEngine : ctx.diskIo();
+    /** The engine a request of {@code lane} uses; in that lane's home thread. */
+    private DiskIoEngine engine(Lane lane) {
+        if (spec.engine() == null) {
+            return lane.ctx.diskIo();
+        }
+        DiskIoEngine own = ownEngines.get(lane.ctx);
+        if (own == null) {
+            // First request of this export on this lane: its own engine there (once per lane).
+            own = lane.ctx.openDiskIo(spec.engine(), "export '" + spec.name() + "'");
+            ownEngines.put(lane.ctx, own);
+        }
+        return own;
     }
 
     /** The NBD transmission flags this export advertises. */
@@ -207,14 +232,37 @@ public final class Export {
         return (int) Math.max(4096, align);
     }
 
-    void attach(Connection c) {
+    /** Adds a connection entering transmission; false when the export was removed meanwhile. Any lane. */
+    synchronized boolean attach(Connection c) {
+        if (removed) {
+            return false;
+        }
         connections.add(c);
+        connectionCount = connections.size();
+        return true;
+    }
+
+    synchronized void detach(Connection c) {
+        connections.remove(c);
         connectionCount = connections.size();
     }
 
-    void detach(Connection c) {
-        connections.remove(c);
-        connectionCount = connections.size();
+    boolean removed() {
+        return removed;
+    }
+
+    /** Marks the export removed (no connection attaches from now on) and returns those attached. */
+    synchronized List<Connection> markRemoved() {
+        removed = true;
+        return new ArrayList<>(connections);
+    }
+
+    synchronized List<Connection> attached() {
+        return new ArrayList<>(connections);
+    }
+
+    synchronized boolean idle() {
+        return connections.isEmpty();
     }
 
     // ------------------------------------------------------------------ payload budget
@@ -224,35 +272,40 @@ public final class Export {
      * budget: always when none of its connections has payload in flight, so that the
      * largest request always goes through.
      */
-    boolean payloadFits(long bytes) {
+    synchronized boolean payloadFits(long bytes) {
         return payloadInFlight == 0 || payloadInFlight + bytes <= PAYLOAD_BUDGET;
     }
 
-    void takePayload(long bytes) {
+    synchronized void takePayload(long bytes) {
         payloadInFlight += bytes;
     }
 
     /** Gives {@code bytes} back and wakes the receivers waiting for room. */
     void releasePayload(long bytes) {
-        payloadInFlight -= bytes;
-        if (!budgetWaiters.isEmpty()) {
-            List<Transmission> waiting = new ArrayList<>(budgetWaiters); // a woken receiver may wait again
-            budgetWaiters.clear();
-            for (Transmission c : waiting) {
-                c.budgetReleased();
+        List<Transmission> waiting;
+        synchronized (this) {
+            payloadInFlight -= bytes;
+            if (budgetWaiters.isEmpty()) {
+                return;
             }
+            waiting = new ArrayList<>(budgetWaiters); // a woken receiver may wait again
+            budgetWaiters.clear();
+        }
+        // Outside the monitor: each receiver is woken in its own IOThread.
+        for (Transmission c : waiting) {
+            c.budgetReleased();
         }
     }
 
     /** {@code c}'s receiver waits for payload to be released, by any of the export's connections. */
-    void awaitBudget(Transmission c) {
+    synchronized void awaitBudget(Transmission c) {
         if (!budgetWaiters.contains(c)) {
             budgetWaiters.add(c);
         }
     }
 
     /** Payload bytes of this export's requests in flight, over all its connections. */
-    long payloadInFlight() {
+    synchronized long payloadInFlight() {
         return payloadInFlight;
     }
 
@@ -297,9 +350,9 @@ public final class Export {
         return r < 0 ? Proto.nbdError((int) -r) : 0;
     }
 
-    private int readv(DiskFile f, long off, MemorySegment seg) {
+    private int readv(Lane lane, DiskFile f, long off, MemorySegment seg) {
         try {
-            long r = engine().coReadv(f, off, new MemorySegment[] {seg});
+            long r = engine(lane).coReadv(f, off, new MemorySegment[] {seg});
             return engineError(r);
         } catch (RuntimeException e) {
             failures.log(() -> "export '" + name() + "': read of " + seg.byteSize() + " bytes at " + off
@@ -308,9 +361,9 @@ public final class Export {
         }
     }
 
-    private int writev(DiskFile f, long off, MemorySegment seg, boolean fua) {
+    private int writev(Lane lane, DiskFile f, long off, MemorySegment seg, boolean fua) {
         try {
-            long r = engine().coWritev(f, off, new MemorySegment[] {seg}, fua);
+            long r = engine(lane).coWritev(f, off, new MemorySegment[] {seg}, fua);
             return engineError(r);
         } catch (RuntimeException e) {
             failures.log(() -> "export '" + name() + "': write of " + seg.byteSize() + " bytes at " + off
@@ -320,17 +373,17 @@ public final class Export {
     }
 
     /** Reads [off, off+len) into {@code buf} at {@link #readDataPos}; returns an NBD error or 0. */
-    int read(long off, long len, MemorySegment buf) {
+    int read(Lane lane, long off, long len, MemorySegment buf) {
         long s = spanStart(off, len);
         long e = spanEnd(off, len);
-        return readv(useDirect(off, len) ? file : tailFile, s, buf.asSlice(READ_HEADROOM, e - s));
+        return readv(lane, useDirect(off, len) ? file : tailFile, s, buf.asSlice(READ_HEADROOM, e - s));
     }
 
     /**
      * Writes the payload held in {@code buf} at {@link #writePayloadPos} to [off, off+len);
      * returns an NBD error or 0.
      */
-    int write(long off, long len, MemorySegment buf, boolean fua) {
+    int write(Lane lane, long off, long len, MemorySegment buf, boolean fua) {
         boolean direct = useDirect(off, len);
         long s = spanStart(off, len);
         long e = spanEnd(off, len);
@@ -346,12 +399,12 @@ public final class Export {
         }
         try {
             if (rmw) {
-                int err = mergeEdges(off, len, s, e, buf);
+                int err = mergeEdges(lane, off, len, s, e, buf);
                 if (err != 0) {
                     return err;
                 }
             }
-            return writev(direct ? file : tailFile, s, buf.asSlice(0, e - s), fua);
+            return writev(lane, direct ? file : tailFile, s, buf.asSlice(0, e - s), fua);
         } finally {
             if (rmwLock != null) {
                 rmwLock.unlock();
@@ -360,14 +413,14 @@ public final class Export {
     }
 
     /** Fills the parts of the head and tail blocks of [s, e) that [off, off+len) does not cover from the file. */
-    private int mergeEdges(long off, long len, long s, long e, MemorySegment buf) {
-        BufferPool.Buffer tmp = pool.get(align);
+    private int mergeEdges(Lane lane, long off, long len, long s, long e, MemorySegment buf) {
+        BufferPool.Buffer tmp = lane.pool.get(align);
         try {
             MemorySegment block = tmp.segment.asSlice(0, align);
             long end = off + len;
             long headBlockRead = -1;
             if (s != off) {
-                int err = readv(file, s, block);
+                int err = readv(lane, file, s, block);
                 if (err != 0) {
                     return err;
                 }
@@ -377,7 +430,7 @@ public final class Export {
             if (e != end) {
                 long tailBlock = e - align;
                 if (tailBlock != headBlockRead) {
-                    int err = readv(file, tailBlock, block);
+                    int err = readv(lane, file, tailBlock, block);
                     if (err != 0) {
                         return err;
                     }
@@ -387,13 +440,13 @@ public final class Export {
             }
             return 0;
         } finally {
-            pool.put(tmp);
+            lane.pool.put(tmp);
         }
     }
 
-    int flush() {
+    int flush(Lane lane) {
         try {
-            return engineError(engine().coFlush(file));
+            return engineError(engine(lane).coFlush(file));
         } catch (RuntimeException e) {
             failures.log(() -> "export '" + name() + "': flush failed: " + e);
             return Proto.EIO;
@@ -401,9 +454,9 @@ public final class Export {
     }
 
     /** fallocate on a thread-pool worker; returns 0 or a positive errno. */
-    private int fallocate(int mode, long off, long len) {
+    private int fallocate(Lane lane, int mode, long off, long len) {
         try {
-            ctx.threadPool().submitCo(() -> {
+            lane.ctx.threadPool().submitCo(() -> {
                 Files.fallocate(fd, mode, off, len);
                 return null;
             });
@@ -418,13 +471,13 @@ public final class Export {
     }
 
     /** Punches a hole (NBD_CMD_TRIM); a file system without hole punching makes it a no-op, as trim allows. */
-    int trim(long off, long len, boolean fua) {
+    int trim(Lane lane, long off, long len, boolean fua) {
         if (rmwLock != null) {
             rmwLock.readLock();
         }
         int errno;
         try {
-            errno = fallocate(Files.FALLOC_FL_PUNCH_HOLE | Files.FALLOC_FL_KEEP_SIZE, off, len);
+            errno = fallocate(lane, Files.FALLOC_FL_PUNCH_HOLE | Files.FALLOC_FL_KEEP_SIZE, off, len);
         } finally {
             if (rmwLock != null) {
                 rmwLock.unlock();
@@ -433,7 +486,7 @@ public final class Export {
         if (errno != 0 && errno != Errno.EOPNOTSUPP) {
             return Proto.nbdError(errno);
         }
-        return fua ? flush() : 0;
+        return fua ? flush(lane) : 0;
     }
 
     /**
@@ -441,7 +494,7 @@ public final class Export {
      * FALLOC_FL_ZERO_RANGE; when the file system has neither, zeros are written unless the
      * client asked for a fast zero, which then fails with NBD_ENOTSUP.
      */
-    int writeZeroes(long off, long len, boolean noHole, boolean fast, boolean fua) {
+    int writeZeroes(Lane lane, long off, long len, boolean noHole, boolean fast, boolean fua) {
         if (rmwLock != null) {
             rmwLock.readLock();
         }
@@ -449,10 +502,10 @@ public final class Export {
         try {
             errno = Errno.EOPNOTSUPP;
             if (!noHole) {
-                errno = fallocate(Files.FALLOC_FL_PUNCH_HOLE | Files.FALLOC_FL_KEEP_SIZE, off, len);
+                errno = fallocate(lane, Files.FALLOC_FL_PUNCH_HOLE | Files.FALLOC_FL_KEEP_SIZE, off, len);
             }
             if (errno == Errno.EOPNOTSUPP) {
-                errno = fallocate(Files.FALLOC_FL_ZERO_RANGE | Files.FALLOC_FL_KEEP_SIZE, off, len);
+                errno = fallocate(lane, Files.FALLOC_FL_ZERO_RANGE | Files.FALLOC_FL_KEEP_SIZE, off, len);
             }
         } finally {
             if (rmwLock != null) {
@@ -463,30 +516,30 @@ public final class Export {
             if (fast) {
                 return Proto.ENOTSUP;
             }
-            int err = writeZeroBuffers(off, len);
+            int err = writeZeroBuffers(lane, off, len);
             if (err != 0) {
                 return err;
             }
         } else if (errno != 0) {
             return Proto.nbdError(errno);
         }
-        return fua ? flush() : 0;
+        return fua ? flush(lane) : 0;
     }
 
-    private int writeZeroBuffers(long off, long len) {
+    private int writeZeroBuffers(Lane lane, long off, long len) {
         long pos = off;
         long end = off + len;
         while (pos < end) {
             long n = Math.min(ZERO_CHUNK - (pos & (align - 1)), end - pos);
-            BufferPool.Buffer b = pool.get(writeBufferSize(pos, n));
+            BufferPool.Buffer b = lane.pool.get(writeBufferSize(pos, n));
             try {
                 b.segment.fill((byte) 0);
-                int err = write(pos, n, b.segment, false);
+                int err = write(lane, pos, n, b.segment, false);
                 if (err != 0) {
                     return err;
                 }
             } finally {
-                pool.put(b);
+                lane.pool.put(b);
             }
             pos += n;
         }
@@ -499,9 +552,9 @@ public final class Export {
      * prefix of the range; holes read as zeros. Returns null and sets nothing on failure
      * (the caller answers NBD_EIO). A file system without hole tracking reports all data.
      */
-    long[] extents(long off, long len, int max) {
+    long[] extents(Lane lane, long off, long len, int max) {
         try {
-            return ctx.threadPool().submitCo(() -> {
+            return lane.ctx.threadPool().submitCo(() -> {
                 long[] out = new long[2 * max];
                 int n = 0;
                 long pos = off;
@@ -540,7 +593,35 @@ public final class Export {
         }
     }
 
-    /** Closes the own engine and the descriptors; home thread, with no request in flight. Idempotent. */
+    /**
+     * Closes the export's own engine on {@code lane}'s context, once that lane serves none
+     * of its requests any more (the lane was withdrawn). Any thread; the engine closes in
+     * its own home thread.
+     */
+    void closeEngineOf(AioContext laneCtx) {
+        DiskIoEngine own = ownEngines.remove(laneCtx);
+        if (own != null) {
+            closeInHome(laneCtx, own);
+        }
+    }
+
+    private void closeInHome(AioContext owner, DiskIoEngine engine) {
+        if (owner.inHomeThread()) {
+            engine.close();
+            return;
+        }
+        try {
+            owner.scheduleOneshot("nbd-export-engine-close", engine::close);
+        } catch (IllegalStateException gone) {
+            // The context is closed, and its engines with it.
+            LOG.log(System.Logger.Level.DEBUG, () -> "export '" + name() + "': " + gone.getMessage());
+        }
+    }
+
+    /**
+     * Closes the own engines and the descriptors; the server's home thread, with no request
+     * in flight on any lane. Idempotent.
+     */
     void close() {
         if (closed) {
             return;
@@ -548,9 +629,10 @@ public final class Export {
         closed = true;
         failures.flush();
         try {
-            if (ownEngine != null) {
-                ownEngine.close();
+            for (var own : ownEngines.entrySet()) {
+                closeInHome(own.getKey(), own.getValue());
             }
+            ownEngines.clear();
         } finally {
             if (tailFd >= 0) {
                 Fds.close(tailFd);

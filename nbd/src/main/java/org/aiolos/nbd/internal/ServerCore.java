@@ -26,12 +26,23 @@ import org.aiolos.linux.Sockets;
 import org.aiolos.linux.SyscallException;
 import org.aiolos.linux.UnixSockets;
 import org.aiolos.nbd.ExportSpec;
+import org.aiolos.nbd.ServingContext;
 import org.aiolos.nbd.TlsSettings;
 
 /**
  * The server behind {@link org.aiolos.nbd.NbdServer}: the listening socket, the exports and
  * the connections, all owned by one context's home thread. Public entry points hop to
  * the home thread and wait there for the answer.
+ *
+ * <p><b>Serving contexts.</b> The home context listens and always serves; further contexts
+ * ({@link #addContext}) serve connections too, so one export's clients are spread over
+ * several IOThreads (QEMU's multiqueue idea, over NBD multi-conn). Each accepted connection
+ * is placed, for its whole life, on the lane with the fewest open connections (ties in
+ * turn): a connection's load is unknown when it arrives and connections come and go, so a
+ * plain rotation can leave two live clients on one thread after churn, while counting
+ * cannot. The connection's socket, coroutines, engine and buffers are then its lane's;
+ * this class keeps the bookkeeping in the home thread, and a connection reports its end
+ * there ({@link #connectionClosed}).
  */
 public final class ServerCore {
     private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
@@ -43,6 +54,12 @@ public final class ServerCore {
     static final long POOL_CACHE_BYTES = 32L << 20;
 
     private final AiolosContext ctx;
+    /** The home context's lane. */
+    private final Lane homeLane;
+    /** Every serving lane, the home one first; replaced whole in the home thread, read anywhere. */
+    private volatile Lane[] lanes;
+    /** Where the next tie in the placement starts; home thread only. */
+    private int placementCursor;
     /** The listener's TLS, or null without. */
     private final ServerTls tls;
     private final String address;
@@ -54,7 +71,6 @@ public final class ServerCore {
     private final ConcurrentSkipListMap<String, Export> exports = new ConcurrentSkipListMap<>();
     /** Home thread only. */
     private final Set<Connection> connections = new LinkedHashSet<>();
-    private final BufferPool pool = new BufferPool(POOL_CACHE_BYTES);
     private final CountDownLatch closed = new CountDownLatch(1);
     private boolean closing;
     /** QEMU's handshake-max-seconds default. */
@@ -66,6 +82,8 @@ public final class ServerCore {
 
     private ServerCore(AiolosContext ctx, String address, Path unixPath, int listenFd, ServerTls tls) {
         this.ctx = ctx;
+        this.homeLane = new Lane(ctx, POOL_CACHE_BYTES);
+        this.lanes = new Lane[] {homeLane};
         this.tls = tls;
         this.address = address;
         this.unixPath = unixPath;
@@ -155,6 +173,146 @@ public final class ServerCore {
         return port;
     }
 
+    // ------------------------------------------------------------------ serving contexts
+
+    /**
+     * Adds a context that serves connections accepted from now on.
+     *
+     * @return false if it serves already
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public boolean addContext(AiolosContext serving) {
+        Objects.requireNonNull(serving, "serving");
+        return hopUnchecked("addContext", () -> {
+            if (closing) {
+                throw new IllegalStateException("NBD server on " + address + ":" + port + " is closed");
+            }
+            for (Lane l : lanes) {
+                if (l.ctx == serving) {
+                    return false;
+                }
+            }
+            Lane[] next = java.util.Arrays.copyOf(lanes, lanes.length + 1);
+            next[lanes.length] = new Lane(serving, POOL_CACHE_BYTES / 2);
+            lanes = next;
+            LOG.log(System.Logger.Level.DEBUG, () -> "NBD server on " + address + ":" + port + ": context '"
+                    + serving.name() + "' serves connections");
+            return true;
+        });
+    }
+
+    /**
+     * Withdraws a serving context: no connection is placed there any more, and the ones on
+     * it are stopped (their requests in flight finish and reply, then they close; clients
+     * reconnect and land on the other lanes). From another thread, waits until they have
+     * closed (at most the hop timeout plus the stop's grace period).
+     *
+     * @return the connections that were stopped, or -1 if the context did not serve
+     * @throws IllegalArgumentException for the home context, which listens
+     */
+    public int removeContext(AiolosContext serving) {
+        Objects.requireNonNull(serving, "serving");
+        Object[] out = hopUnchecked("removeContext", () -> {
+            if (serving == ctx) {
+                throw new IllegalArgumentException("context '" + ctx.name() + "' listens for this server on "
+                        + address + ":" + port + "; it cannot stop serving while the server runs");
+            }
+            Lane lane = null;
+            List<Lane> keep = new ArrayList<>();
+            for (Lane l : lanes) {
+                if (l.ctx == serving) {
+                    lane = l;
+                } else {
+                    keep.add(l);
+                }
+            }
+            if (lane == null) {
+                return new Object[] {-1, null};
+            }
+            lanes = keep.toArray(new Lane[0]);
+            lane.drained = new CompletableFuture<>();
+            int stopped = 0;
+            for (Connection c : connections) {
+                if (c.lane() == lane) {
+                    stopOnLane(c);
+                    stopped++;
+                }
+            }
+            if (lane.connections == 0) {
+                retire(lane);
+            }
+            return new Object[] {stopped, lane.drained};
+        });
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Void> drained = (CompletableFuture<Void>) out[1];
+        if (drained != null && !ctx.inHomeThread()) {
+            long waitS = HOP_TIMEOUT_S + Connection.GRACE_MS / 1000;
+            try {
+                drained.get(waitS, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("NBD server on " + address + ":" + port + ": the connections on context '"
+                        + serving.name() + "' did not close within " + waitS + " s");
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("NBD server: interrupted while withdrawing context '"
+                        + serving.name() + "'");
+            }
+        }
+        return (Integer) out[0];
+    }
+
+    /** The serving contexts, the home one first; any thread. */
+    public List<ServingContext> servingContexts() {
+        return hopUnchecked("servingContexts", () -> {
+            List<ServingContext> out = new ArrayList<>();
+            for (Lane l : lanes) {
+                out.add(new ServingContext(l.name(), l.connections, l.placed));
+            }
+            return out;
+        });
+    }
+
+    /** Home thread: the lane with the fewest open connections; ties go round in turn. */
+    private Lane place() {
+        Lane[] ls = lanes;
+        int start = Math.floorMod(placementCursor++, ls.length);
+        Lane best = null;
+        for (int i = 0; i < ls.length; i++) {
+            Lane l = ls[(start + i) % ls.length];
+            if (best == null || l.connections < best.connections) {
+                best = l;
+            }
+        }
+        return best;
+    }
+
+    /** Home thread: a withdrawn lane has no connection left; its buffers and engines go. */
+    private void retire(Lane lane) {
+        for (Export e : exports.values()) {
+            e.closeEngineOf(lane.ctx);
+        }
+        lane.pool.close();
+        lane.drained.complete(null);
+    }
+
+    /** Home thread: tells {@code c} to stop, in its lane's thread. */
+    private void stopOnLane(Connection c) {
+        AiolosContext owner = c.lane().ctx;
+        if (owner.inHomeThread()) {
+            c.stop();
+            return;
+        }
+        try {
+            owner.scheduleOneshot("nbd-connection-stop", c::stop);
+        } catch (IllegalStateException closedCtx) {
+            // Its context is closed under it: nothing runs the connection any more.
+            LOG.log(System.Logger.Level.WARNING, "NBD client " + c.peer + ": its context '" + owner.name()
+                    + "' is closed; the connection is lost");
+        }
+    }
+
     ServerTls tls() {
         return tls;
     }
@@ -162,10 +320,6 @@ public final class ServerCore {
     /** The listener's TLS mode. */
     public TlsSettings tlsSettings() {
         return tls == null ? TlsSettings.DISABLED : tls.settings();
-    }
-
-    BufferPool pool() {
-        return pool;
     }
 
     // ------------------------------------------------------------------ home-thread hops
@@ -233,7 +387,7 @@ public final class ServerCore {
             if (exports.containsKey(spec.name())) {
                 throw new IllegalArgumentException("an export named '" + spec.name() + "' already exists");
             }
-            Export e = Export.open(spec, ctx, pool);
+            Export e = Export.open(spec, ctx);
             exports.put(spec.name(), e);
             LOG.log(System.Logger.Level.DEBUG, () -> "NBD export '" + spec.name() + "' of " + spec.file() + " ("
                     + e.size + " bytes" + (spec.readOnly() ? ", read-only" : "") + (spec.direct() ? ", O_DIRECT" : "")
@@ -249,12 +403,12 @@ public final class ServerCore {
             if (e == null) {
                 return false;
             }
-            e.removed = true;
-            if (e.connections.isEmpty()) {
+            List<Connection> attached = e.markRemoved();
+            if (attached.isEmpty()) {
                 e.close();
             } else {
-                for (Connection c : new ArrayList<>(e.connections)) {
-                    c.stop();
+                for (Connection c : attached) {
+                    stopOnLane(c);
                 }
             }
             return true;
@@ -276,9 +430,9 @@ public final class ServerCore {
                 throw new IllegalArgumentException("no export named '" + name + "'; exports: "
                         + String.join(", ", exports.keySet()));
             }
-            List<Connection> clients = new ArrayList<>(e.connections);
+            List<Connection> clients = e.attached();
             for (Connection c : clients) {
-                c.stop();
+                stopOnLane(c);
             }
             return clients.size();
         });
@@ -297,7 +451,7 @@ public final class ServerCore {
     /** Home thread: the export a client asks for, or null. */
     Export findExport(String name) {
         Export e = exports.get(name);
-        return e == null || e.removed ? null : e;
+        return e == null || e.removed() ? null : e;
     }
 
     List<Export> listExports() {
@@ -352,17 +506,46 @@ public final class ServerCore {
                     peer = "?"; // already reset by the peer; the connection will notice
                 }
             }
-            Connection c = new Connection(this, ctx, fd, peer + " (#" + (++serial) + ")");
+            Lane lane = place();
+            Connection c = new Connection(this, lane, fd, peer + " (#" + (++serial) + ")");
             connections.add(c);
-            c.start(handshakeTimeoutNs);
+            lane.connections++;
+            lane.placed++;
+            long timeoutNs = handshakeTimeoutNs;
+            if (lane == homeLane) {
+                c.start(timeoutNs);
+            } else {
+                try {
+                    lane.ctx.scheduleOneshot("nbd-connection-start", () -> c.start(timeoutNs));
+                } catch (IllegalStateException closedCtx) {
+                    // The lane's context closed before the server heard: serve it here.
+                    connections.remove(c);
+                    lane.connections--;
+                    c.discard();
+                    LOG.log(System.Logger.Level.WARNING, "NBD server on " + address + ":" + port + ": context '"
+                            + lane.name() + "' is closed; withdraw it with removeContext; dropped " + c.peer);
+                }
+            }
         }
     }
 
+    /** A connection has closed its socket; its lane's thread. The bookkeeping is the home thread's. */
+    void connectionClosed(Connection c) {
+        // From a bottom half even in the home thread: this may run inside a disk completion,
+        // where an export's engine cannot be closed.
+        ctx.scheduleOneshot("nbd-connection-finished", () -> connectionFinished(c));
+    }
+
     /** Home thread: a connection has closed its socket. */
-    void connectionFinished(Connection c) {
+    private void connectionFinished(Connection c) {
         connections.remove(c);
+        Lane lane = c.lane();
+        lane.connections--;
+        if (lane.drained != null && lane.connections == 0) {
+            retire(lane);
+        }
         Export e = c.export();
-        if (e != null && e.removed && e.connections.isEmpty()) {
+        if (e != null && e.removed() && e.idle()) {
             e.close();
         }
         maybeCompleteClose();
@@ -412,7 +595,7 @@ public final class ServerCore {
                 }
             }
             for (Connection c : new ArrayList<>(connections)) {
-                c.stop();
+                stopOnLane(c);
             }
             maybeCompleteClose();
         };
@@ -453,7 +636,9 @@ public final class ServerCore {
                 }
             }
             exports.clear();
-            pool.close();
+            for (Lane l : lanes) {
+                l.pool.close();
+            }
         } finally {
             closed.countDown();
             LOG.log(System.Logger.Level.DEBUG, () -> "NBD server on " + endpoint() + " closed");

@@ -34,6 +34,8 @@ final class Transmission {
     private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
 
     private final ServerCore server;
+    /** The context the connection was placed on, and its buffers. */
+    private final Lane lane;
     private final AioContext ctx;
     private final CoSocket socket;
     private final NbdStream stream;
@@ -63,11 +65,12 @@ final class Transmission {
      * @param stream what requests are read from and replies written to (the socket, or TLS on it)
      * @param requestDone run after each request has replied (or given up)
      */
-    Transmission(ServerCore server, AioContext ctx, CoSocket socket, NbdStream stream, Export export,
+    Transmission(ServerCore server, Lane lane, CoSocket socket, NbdStream stream, Export export,
             boolean structured, boolean blockStatus, String peer, MemorySegment in, MemorySegment out,
             Runnable requestDone) {
         this.server = server;
-        this.ctx = ctx;
+        this.lane = lane;
+        this.ctx = lane.ctx;
         this.socket = socket;
         this.stream = stream;
         this.export = export;
@@ -137,11 +140,11 @@ final class Transmission {
                 if (error != 0) {
                     discard(length);
                 } else if (length > 0) {
-                    payload = server.pool().get(export.writeBufferSize(offset, length));
+                    payload = lane.pool.get(export.writeBufferSize(offset, length));
                     try {
                         stream.readFully(payload.segment.asSlice(export.writePayloadPos(offset, length)), length);
                     } catch (RuntimeException e) {
-                        server.pool().put(payload);
+                        lane.pool.put(payload);
                         throw e;
                     }
                 }
@@ -222,6 +225,11 @@ final class Transmission {
             Coroutine self = Coroutines.self();
             slotWaiter = self;
             export.awaitBudget(this);
+            if (export.payloadFits(bytes) && (inFlight == 0 || payloadInFlight + bytes <= PAYLOAD_BUDGET)) {
+                // Released on another IOThread between the test and the registration.
+                slotWaiter = null;
+                continue;
+            }
             while (slotWaiter == self) {
                 Coroutines.yieldNow();
             }
@@ -236,7 +244,13 @@ final class Transmission {
 
     /** From the export: payload was released; a receiver waiting for room looks again. */
     void budgetReleased() {
-        wakeReceiver();
+        // Export payload is released by connections of any IOThread; the receiver's state
+        // belongs to its own.
+        if (ctx.inHomeThread()) {
+            wakeReceiver();
+        } else {
+            ctx.scheduleOneshot("nbd-budget-released", this::wakeReceiver);
+        }
     }
 
     private void spawn(Request r) {
@@ -257,26 +271,26 @@ final class Transmission {
             if (err == 0 && (r.length() > 0 || r.type() == Proto.CMD_FLUSH)) {
                 switch (r.type()) {
                     case Proto.CMD_READ -> {
-                        buf = server.pool().get(e.readBufferSize(r.offset(), r.length()));
-                        err = e.read(r.offset(), r.length(), buf.segment);
+                        buf = lane.pool.get(e.readBufferSize(r.offset(), r.length()));
+                        err = e.read(lane, r.offset(), r.length(), buf.segment);
                         dataPos = e.readDataPos(r.offset(), r.length());
                         if (err == 0) {
                             e.bytesRead.addAndGet(r.length());
                         }
                     }
                     case Proto.CMD_WRITE -> {
-                        err = e.write(r.offset(), r.length(), buf.segment, fua);
+                        err = e.write(lane, r.offset(), r.length(), buf.segment, fua);
                         if (err == 0) {
                             e.bytesWritten.addAndGet(r.length());
                         }
                     }
-                    case Proto.CMD_FLUSH -> err = e.flush();
-                    case Proto.CMD_TRIM -> err = e.trim(r.offset(), r.length(), fua);
-                    case Proto.CMD_WRITE_ZEROES -> err = e.writeZeroes(r.offset(), r.length(),
+                    case Proto.CMD_FLUSH -> err = e.flush(lane);
+                    case Proto.CMD_TRIM -> err = e.trim(lane, r.offset(), r.length(), fua);
+                    case Proto.CMD_WRITE_ZEROES -> err = e.writeZeroes(lane, r.offset(), r.length(),
                             (r.flags() & Proto.CMD_FLAG_NO_HOLE) != 0, (r.flags() & Proto.CMD_FLAG_FAST_ZERO) != 0,
                             fua);
                     case Proto.CMD_BLOCK_STATUS -> {
-                        extents = e.extents(r.offset(), r.length(),
+                        extents = e.extents(lane, r.offset(), r.length(),
                                 (r.flags() & Proto.CMD_FLAG_REQ_ONE) != 0 ? 1 : Proto.MAX_EXTENTS);
                         err = extents == null ? Proto.EIO : 0;
                     }
@@ -296,7 +310,7 @@ final class Transmission {
         } finally {
             NbdRequestEvent.finish(timing, e.name(), peer, r.type(), r.offset(), r.length(), err);
             if (buf != null) {
-                server.pool().put(buf);
+                lane.pool.put(buf);
             }
             inFlight--;
             long budgeted = r.budgeted();

@@ -46,6 +46,13 @@ import org.osgi.service.metatype.annotations.Option;
             + " name the same IOThread.")
     String iothread();
 
+    @AttributeDefinition(description = "Further IOThreads that serve the export's connections beside iothread,"
+            + " comma-separated (io2,io3): each connection is served by the one with the fewest open connections"
+            + " (NBD multi-conn clients then use several threads). One that does not exist (yet) is waited for;"
+            + " one that goes has its connections closed, and clients reconnect to the others. Exports sharing"
+            + " an address and port must name the same list.", required = false)
+    String iothreads() default "";
+
     @AttributeDefinition(description = "The address to listen on.", required = false)
     String address() default "127.0.0.1";
 

@@ -26,7 +26,8 @@ final class ExportListing {
             }
             ExportStats st = e.serving() ? stats(e) : null;
             String state = e.serving() ? "serving" : e.waiting();
-            rows.add(new String[] {s.name(), e.serving() ? "serving" : "waiting", s.iothread(),
+            String iothreads = e.serving() ? e.listener().servingNames() : String.join(",", s.servingIothreads());
+            rows.add(new String[] {s.name(), e.serving() ? "serving" : "waiting", iothreads,
                 e.serving() ? e.listener().bound() : s.endpoint(),
                 st != null ? st.engine() : s.engine().isEmpty() ? "(iothread's)" : s.engine(),
                 s.readOnly() ? "yes" : "no", st != null ? Long.toString(st.size()) : "-",
@@ -36,6 +37,11 @@ final class ExportListing {
                 s.file().toString()});
             if (!e.serving()) {
                 notes.add(s.name() + "  " + state);
+            } else if (!iothreads.equals(String.join(",", s.servingIothreads()))) {
+                List<String> missing = new ArrayList<>(s.iothreads());
+                missing.removeAll(List.of(iothreads.split(",")));
+                notes.add(s.name() + "  served without IOThread" + (missing.size() == 1 ? " '" : "s '")
+                        + String.join(",", missing) + "' (waiting for " + (missing.size() == 1 ? "it" : "them") + ")");
             }
             if (e.lastRejection() != null) {
                 notes.add(s.name() + "  last update " + e.lastRejection());

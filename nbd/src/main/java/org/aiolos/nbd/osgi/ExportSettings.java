@@ -22,9 +22,14 @@ import org.aiolos.nbd.TlsSettings;
  * {@link InvalidConfigurationException}, each starting with its field ({@code "port: ..."}).
  */
 record ExportSettings(String name, Path file, boolean readOnly, boolean direct, String description, String engine,
-                      String iothread, String address, int port, TlsSettings tls, Path socket, int socketMode) {
+                      String iothread, String address, int port, TlsSettings tls, Path socket, int socketMode,
+                      List<String> iothreads) {
 
     private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
+
+    ExportSettings {
+        iothreads = List.copyOf(iothreads);
+    }
 
     /** Where the listener is: exports with equal endpoints share one. */
     String endpoint() {
@@ -50,6 +55,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         if (iothread != null && !iothread.matches(NAME_PATTERN)) {
             errors.add("iothread: must be letters, digits, '_', '.' or '-', got '" + iothread + "'");
         }
+        List<String> iothreads = iothreads((String) c.get("iothreads"), iothread, errors);
         TlsSettings tls = tls(c, home, errors);
         Path socket = null;
         String socketValue = (String) c.get("socket");
@@ -78,7 +84,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         }
         ExportSettings s = new ExportSettings(name, file, (Boolean) c.get("read-only"), (Boolean) c.get("direct"),
                 (String) c.get("description"), (String) c.get("engine"), iothread, (String) c.get("address"),
-                (Integer) c.get("port"), tls, socket, socketMode);
+                (Integer) c.get("port"), tls, socket, socketMode, iothreads);
         s.toSpec(); // ExportSpec's own checks (readable, writable, lengths) before anything runs
         return s;
     }
@@ -95,6 +101,37 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
             String field = m.startsWith("file") ? "file" : m.startsWith("description") ? "description" : "name";
             throw new IllegalArgumentException(field + ": " + m, e);
         }
+    }
+
+    /**
+     * The further serving IOThreads: names separated by commas (blanks around them allowed),
+     * in order, without {@code iothread} itself (naming it is allowed: it serves anyway).
+     */
+    private static List<String> iothreads(String value, String iothread, List<String> errors) {
+        List<String> out = new ArrayList<>();
+        if (value == null || value.isBlank()) {
+            return out;
+        }
+        for (String part : value.split(",", -1)) {
+            String n = part.strip();
+            if (!n.matches(NAME_PATTERN)) {
+                errors.add("iothreads: each name must be letters, digits, '_', '.' or '-', got '" + n + "' in '"
+                        + value + "'");
+            } else if (out.contains(n)) {
+                errors.add("iothreads: '" + n + "' is named twice in '" + value + "'");
+            } else if (!n.equals(iothread)) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    /** Every IOThread serving connections: {@code iothread} first, then the others. */
+    List<String> servingIothreads() {
+        List<String> all = new ArrayList<>();
+        all.add(iothread);
+        all.addAll(iothreads);
+        return all;
     }
 
     /** The listener's TLS from tls, tls-creds, tls-verify-peer and tls-allowed-clients; null after an error. */
@@ -164,6 +201,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
     public String toString() {
         return "name=" + name + " file=" + file + " read-only=" + readOnly + " direct=" + direct + " engine="
                 + (engine.isEmpty() ? "(the IOThread's)" : engine) + " iothread=" + iothread
+                + (iothreads.isEmpty() ? "" : " iothreads=" + String.join(",", iothreads))
                 + (socket != null ? " socket=" + socket + " socket-mode=0" + Integer.toOctalString(socketMode)
                 : " address=" + address + " port=" + port) + " tls=" + tls.mode() + (tls.credentials() == null ? "" : " tls-creds="
                 + tls.credentials()) + (tls.verifyPeer() ? " tls-verify-peer" : "") + (tls.allowedClients().isEmpty()

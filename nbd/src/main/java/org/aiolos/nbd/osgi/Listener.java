@@ -1,5 +1,8 @@
 package org.aiolos.nbd.osgi;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.aiolos.core.AiolosContext;
@@ -9,19 +12,28 @@ import org.aiolos.nbd.TlsSettings;
 /**
  * One listening {@link NbdServer} and the exports it serves. Exports that share an address
  * and port share it (one socket, and NBD_OPT_LIST shows all of them); it runs on one
- * IOThread, so they must share that too. Closed when its last export goes.
+ * IOThread, so they must share that too, and the further IOThreads that serve their
+ * connections ({@code iothreads}). Closed when its last export goes.
  */
 final class Listener {
     final String endpoint;
     final String iothread;
     final AiolosContext context;
     final NbdServer server;
+    /** The further IOThreads its exports name, in order. */
+    final List<String> iothreads;
+    /** Those of them serving now, by name; guarded by the {@link NbdExports} lock. */
+    final Map<String, AiolosContext> serving = new LinkedHashMap<>();
+    /** {@link #servingNames()}: written under the {@link NbdExports} lock, read by the shell. */
+    private volatile String servingNames;
     /** Export names, guarded by the {@link NbdExports} lock. */
     final Set<String> exports = new TreeSet<>();
 
-    Listener(String endpoint, String iothread, AiolosContext context, NbdServer server) {
+    Listener(String endpoint, String iothread, List<String> iothreads, AiolosContext context, NbdServer server) {
         this.endpoint = endpoint;
         this.iothread = iothread;
+        this.iothreads = List.copyOf(iothreads);
+        this.servingNames = iothread;
         this.context = context;
         this.server = server;
     }
@@ -36,5 +48,19 @@ final class Listener {
         String scheme = server.tls().mode() == TlsSettings.Mode.OFF ? "nbd" : "nbds";
         return server.socketPath() != null ? scheme + "+unix:///" + name + "?socket=" + server.socketPath()
                 : scheme + "://" + bound() + "/" + name;
+    }
+
+    /** The IOThreads serving connections now ({@code io1,io2}): its own first, then the further ones present. */
+    String servingNames() {
+        return servingNames;
+    }
+
+    /** After {@link #serving} changed; under the {@link NbdExports} lock. */
+    void servingChanged() {
+        StringBuilder b = new StringBuilder(iothread);
+        for (String n : serving.keySet()) {
+            b.append(',').append(n);
+        }
+        servingNames = b.toString();
     }
 }

@@ -36,7 +36,8 @@ public final class NbdConfigCommands {
     static final String EXPORT_USAGE = """
             usage: nbd:export <name>                                shows the export's configuration
                    nbd:export <name> <file> [key=value|key= ...]    creates or updates it
-            key=value sets a field, key= takes it back to its default; a new export needs iothread=.
+            key=value sets a field, key= takes it back to its default; a new export needs iothread=,
+            and iothreads=io2,io3 spreads its connections over further IOThreads.
             An update with any error is refused whole, with every error, and nothing is stored.""";
     static final String CLOSE_USAGE = "usage: nbd:close <name>   deletes the export's configuration (and its .cfg"
             + " file): the export is withdrawn";
@@ -145,8 +146,9 @@ public final class NbdConfigCommands {
         store.commit(stored);
         String verb = created ? "created" : "applied";
         if (now.serving()) {
-            return name + ": " + verb + ", serving " + now.listener().uri(name) + " on IOThread '"
-                    + now.settings().iothread() + "'";
+            String on = now.listener().servingNames();
+            return name + ": " + verb + ", serving " + now.listener().uri(name) + " on IOThread"
+                    + (on.indexOf(',') < 0 ? " '" : "s '") + on + "'";
         }
         return name + ": " + verb + ", " + now.waiting();
     }

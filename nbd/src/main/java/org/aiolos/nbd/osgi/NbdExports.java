@@ -33,7 +33,11 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * finish first: {@link NbdServer#removeExport}) and waits for it to come back.
  *
  * <p>Exports sharing an address and port share one {@link Listener}, so they must name the
- * same IOThread. Export names are unique in the container, so {@code nbd:close <name>}
+ * same IOThread and the same further IOThreads ({@code iothreads}). The further ones serve
+ * the listener's connections while they exist: one that appears is added to the server
+ * ({@link NbdServer#addContext}), one that goes is withdrawn from it first
+ * ({@link NbdServer#removeContext}: its connections finish their requests and close, and
+ * their clients reconnect to the others) while its loop still runs. Export names are unique in the container, so {@code nbd:close <name>}
  * means one export.
  *
  * <p>A configuration that is invalid, clashes with another, or cannot be served (the port
@@ -209,13 +213,21 @@ public final class NbdExports {
                         + s.iothread() + "' (export '" + s.name() + "'); exports sharing an address and port share"
                         + " its IOThread");
             }
+            if (s.endpoint().equals(next.endpoint()) && !s.iothreads().equals(next.iothreads())) {
+                throw new IllegalArgumentException("iothreads: " + next.endpoint() + " is also served by IOThreads '"
+                        + String.join(",", s.iothreads()) + "' (export '" + s.name() + "'); exports sharing an"
+                        + " address and port name the same ones");
+            }
         }
     }
 
     // ---------------------------------------------------------------- serving
 
-    /** Serves what can be served, stops what lost its IOThread. */
+    /** Serves what can be served, stops what lost its IOThread, and follows the further IOThreads. */
     private void reconcile() {
+        for (Listener l : listeners.values()) {
+            syncServing(l);
+        }
         for (ExportEntry e : entries.values()) {
             if (e.settings == null) {
                 continue;
@@ -234,6 +246,53 @@ public final class NbdExports {
                 }
             }
         }
+    }
+
+    /**
+     * Makes the listener's further serving contexts those of its {@code iothreads} that exist:
+     * withdraws first (waiting for their connections to close, while their loops still run),
+     * then adds.
+     */
+    private void syncServing(Listener l) {
+        for (var it = l.serving.entrySet().iterator(); it.hasNext();) {
+            var s = it.next();
+            if (contexts.get(s.getKey()) != s.getValue()) {
+                it.remove();
+                try {
+                    int closed = l.server.removeContext(s.getValue());
+                    LOG.log(System.Logger.Level.INFO, "NBD listener {0}: IOThread ''{1}'' no longer serves ({2}"
+                            + " connections closed)", l.endpoint, s.getKey(), Math.max(closed, 0));
+                } catch (RuntimeException ex) {
+                    LOG.log(System.Logger.Level.WARNING, "NBD listener {0}: withdrawing IOThread ''{1}'': {2}",
+                            l.endpoint, s.getKey(), ex.toString());
+                }
+            }
+        }
+        for (String name : l.iothreads) {
+            AiolosContext c = contexts.get(name);
+            if (c != null && !l.serving.containsKey(name)) {
+                try {
+                    l.server.addContext(c);
+                    l.serving.put(name, c);
+                } catch (RuntimeException ex) {
+                    LOG.log(System.Logger.Level.WARNING, "NBD listener {0}: adding IOThread ''{1}'': {2}",
+                            l.endpoint, name, ex.toString());
+                }
+            }
+        }
+        // keep the configured order
+        if (l.serving.size() > 1) {
+            Map<String, AiolosContext> ordered = new java.util.LinkedHashMap<>();
+            for (String name : l.iothreads) {
+                AiolosContext c = l.serving.get(name);
+                if (c != null) {
+                    ordered.put(name, c);
+                }
+            }
+            l.serving.clear();
+            l.serving.putAll(ordered);
+        }
+        l.servingChanged();
     }
 
     private boolean stillBacked(ExportEntry e) {
@@ -269,11 +328,12 @@ public final class NbdExports {
             try {
                 NbdServer server = s.socket() != null ? NbdServer.startUnix(ctx, s.socket(), s.socketMode(), s.tls())
                         : NbdServer.start(ctx, s.address(), s.port(), s.tls());
-                l = new Listener(s.endpoint(), s.iothread(), ctx, server);
+                l = new Listener(s.endpoint(), s.iothread(), s.iothreads(), ctx, server);
             } catch (IOException | RuntimeException ex) {
                 return listenFailure(s, ex);
             }
             listeners.put(s.endpoint(), l);
+            syncServing(l);
         }
         try {
             l.server.addExport(s.toSpec());
@@ -347,7 +407,8 @@ public final class NbdExports {
 
     private static void announce(ExportSettings s, Listener l) {
         String msg = "nbd: export '" + s.name() + "' of " + s.file() + " at " + l.uri(s.name())
-                + " on IOThread '" + s.iothread() + "' (try: nbdinfo " + l.uri(s.name()) + ")";
+                + " on IOThread" + (l.serving.isEmpty() ? " '" + s.iothread() + "'" : "s '" + l.servingNames() + "'")
+                + " (try: nbdinfo " + l.uri(s.name()) + ")";
         LOG.log(System.Logger.Level.INFO, msg);
         if (Boolean.getBoolean("aiolos.nbd.announce")) {
             System.out.println(msg);

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.io.InputStream;
 import org.aiolos.core.config.ConfigSchema;
@@ -149,7 +150,20 @@ class ExportSettingsTest {
                 () -> parse(props("port", "70000", "read-only", "maybe", "frobnicate", "3", "iothread", ""), "x"));
         assertEquals(4, e.errors().size(), e.errors().toString());
         assertTrue(e.getMessage().startsWith("4 errors: frobnicate: unknown key; the known keys are address,"
-                + " description, direct, engine, file, iothread, name, port, read-only"), e.getMessage());
+                + " description, direct, engine, file, iothread, iothreads, name, port, read-only"), e.getMessage());
+    }
+
+    @Test
+    void furtherIOThreadsAreAListWithoutTheListeningOne() throws IOException {
+        assertEquals(List.of(), parse(props(), "x").iothreads());
+        ExportSettings s = parse(props("iothreads", " io2 , io1,io3"), "x");
+        assertEquals(List.of("io2", "io3"), s.iothreads(), "io1 listens and serves anyway");
+        assertEquals(List.of("io1", "io2", "io3"), s.servingIothreads());
+        assertTrue(s.toString().contains("iothreads=io2,io3"), s.toString());
+        assertEquals(parse(props("iothreads", "io2"), "x"), parse(props("iothreads", "io1, io2"), "x"));
+        assertTrue(rejection("iothreads", "io2,,io3").startsWith("iothreads: each name must be letters"));
+        assertTrue(rejection("iothreads", "io2,io 3").contains("got 'io 3'"));
+        assertTrue(rejection("iothreads", "io2,io2").startsWith("iothreads: 'io2' is named twice"));
     }
 
     @Test
