@@ -21,9 +21,12 @@ public interface BackendFactory<B, H> {
     /**
      * {@code null} when this factory can open backends on this system, otherwise why not in
      * one line (with the errno where a system call refused), so a context can skip it and
-     * say why.
+     * say why. By default {@code null}: a factory that needs no kernel facility beyond
+     * what every supported Linux has (poll(2), threads) need not say so.
      */
-    String unavailableReason();
+    default String unavailableReason() {
+        return null;
+    }
 
     /** Whether {@link #unavailableReason()} is {@code null}. */
     default boolean isAvailable() {

@@ -25,9 +25,6 @@ public interface DiskIoEngineFactory extends BackendFactory<DiskIoEngine, AioCon
     @Override
     String name();
 
-    /** Null when engines can be opened here, otherwise why not (with the errno). */
-    @Override
-    String unavailableReason();
 
     /** Opens an engine whose completions run in {@code ctx}'s home thread. */
     @Override

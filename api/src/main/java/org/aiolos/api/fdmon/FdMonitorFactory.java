@@ -19,9 +19,6 @@ public interface FdMonitorFactory extends BackendFactory<FdMonitor, FdMonitorHos
     @Override
     String name();
 
-    /** Null when monitors can be opened here, otherwise why not (with the errno). */
-    @Override
-    String unavailableReason();
 
     /**
      * Opens a monitor for one context. The context then registers each live watch with

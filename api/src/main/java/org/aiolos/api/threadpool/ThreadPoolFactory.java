@@ -17,14 +17,6 @@ public interface ThreadPoolFactory extends BackendFactory<ThreadPool, AioContext
     @Override
     String name();
 
-    /**
-     * Null when pools can be opened here, otherwise why not. Threads can be started on any
-     * system, so by default a pool provider is always available.
-     */
-    @Override
-    default String unavailableReason() {
-        return null;
-    }
 
     /**
      * Opens a pool whose completions run in {@code ctx}'s home thread, with the

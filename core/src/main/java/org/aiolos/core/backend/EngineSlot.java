@@ -125,11 +125,6 @@ public final class EngineSlot extends WorkSlot<DiskIoEngineFactory, DiskIoEngine
     }
 
     @Override
-    protected DiskIoEngine openBackend(DiskIoEngineFactory factory) {
-        return factory.open(ctx);
-    }
-
-    @Override
     protected int inFlight(DiskIoEngine e) {
         return e.inFlight();
     }

@@ -123,11 +123,6 @@ public final class PoolSlot extends WorkSlot<ThreadPoolFactory, ThreadPool, Pool
     }
 
     @Override
-    protected ThreadPool openBackend(ThreadPoolFactory factory) {
-        return factory.open(ctx);
-    }
-
-    @Override
     protected int inFlight(ThreadPool pool) {
         return pool.inFlight();
     }

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.aiolos.api.AioContext;
 import org.aiolos.api.AioTimer;
 import org.aiolos.api.BackendFactory;
 import org.aiolos.api.ClockType;
@@ -26,7 +27,7 @@ import org.aiolos.core.BackendProviders;
  * @param <B> the backend type
  * @param <W> a held request
  */
-public abstract class WorkSlot<F extends BackendFactory<?, ?>, B, W> extends BackendSlot<F, B> {
+public abstract class WorkSlot<F extends BackendFactory<B, AioContext>, B, W> extends BackendSlot<F, B> {
     /** Requests waiting for a backend, oldest first. Guarded by this. */
     private final ArrayDeque<W> held = new ArrayDeque<>();
     private final AioTimer giveUp;
@@ -37,6 +38,12 @@ public abstract class WorkSlot<F extends BackendFactory<?, ?>, B, W> extends Bac
     protected WorkSlot(SlotHost host, String kind, String owner, BackendProviders<F> providers, String configured) {
         super(host, kind, owner, providers, configured);
         this.giveUp = host.context().newTimer(ClockType.REALTIME, TimeScale.NS, this::giveUp);
+    }
+
+    /** Pools and engines are opened for the context they serve (the SPIs' shared open shape). */
+    @Override
+    protected final B openBackend(F factory) {
+        return factory.open(host.context());
     }
 
     /**

@@ -19,7 +19,10 @@ final class JavaReference {
     private static final Pattern SHAPE = Pattern.compile(
             "(new\\s+)?([A-Za-z_$][\\w$]*(?:\\.[A-Za-z_$][\\w$]*)*)(?:\\(([^()]*)\\))?");
 
-    /** The outcome: the modules of the types it named, or why it does not resolve. */
+    /**
+     * The outcome: the modules of the types it named ({@code "core (tests)"} for a test
+     * type), or why it does not resolve.
+     */
     record Resolution(String reference, Set<String> modules, String error) {
         boolean ok() {
             return error == null;
@@ -97,7 +100,8 @@ final class JavaReference {
             type = index.byQualifiedName(type.qualifiedName() + "." + parts.get(i));
             i++;
         }
-        Set<String> modules = Set.of(type.module());
+        // a test type is no Java home: the mapping's module check then fails for it
+        Set<String> modules = Set.of(type.test() ? type.module() + " (tests)" : type.module());
         if (constructor) {
             if (i != parts.size()) {
                 return new Resolution(text, modules, "no nested type " + parts.get(i) + " in "
@@ -224,6 +228,9 @@ final class JavaReference {
             "int", "long", "float", "double");
 
     private static boolean looksLikeType(String arg) {
+        if (arg.endsWith(".class")) {
+            return false;
+        }
         String base = arg.replaceAll("(\\[\\]|\\.\\.\\.)+$", "");
         return PRIMITIVES.contains(base) || base.matches("([a-z]\\w*\\.)*[A-Z][\\w$.]*(<.*>)?");
     }

@@ -30,7 +30,8 @@ import javax.tools.StandardJavaFileManager;
 import javax.tools.ToolProvider;
 
 /**
- * Every type declared in the repository's main sources ({@code <module>/src/main/java}),
+ * Every type declared in the repository's sources ({@code <module>/src/main/java}, and
+ * {@code src/test/java} for the tests documents cite as evidence),
  * parsed with javac's own parser (no compilation, no class loading), with its methods,
  * constructors, fields and supertypes: enough to tell whether a name such as
  * {@code AioContext.setFdHandler(int, Runnable, Runnable)} written in a document still
@@ -39,7 +40,7 @@ import javax.tools.ToolProvider;
 final class SourceIndex {
 
     /** One declared type. {@code module} is the repository directory it lives in. */
-    record Type(String module, String packageName, String qualifiedName, String simpleName,
+    record Type(String module, boolean test, String packageName, String qualifiedName, String simpleName,
                 Map<String, List<List<String>>> methods, List<List<String>> constructors,
                 Set<String> fields, Set<String> nested, List<String> supertypes,
                 Map<String, String> imports) {
@@ -64,7 +65,7 @@ final class SourceIndex {
     private static final Map<Path, SourceIndex> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * Parses every {@code *.java} under {@code root/<module>/src/main/java}, once per test
+     * Parses every {@code *.java} under {@code root/<module>/src/{main,test}/java}, once per test
      * JVM: the sources do not change while the tests run.
      */
     static SourceIndex of(Path root) {
@@ -73,16 +74,24 @@ final class SourceIndex {
 
     private static SourceIndex parse(Path root) {
         Map<Path, String> moduleOf = new LinkedHashMap<>();
+        Set<Path> testFiles = new java.util.HashSet<>();
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path dir : dirs.sorted().toList()) {
-                Path src = dir.resolve("src/main/java");
-                if (!Files.isDirectory(src)) {
-                    continue;
-                }
-                try (Stream<Path> files = Files.walk(src)) {
-                    files.filter(f -> f.toString().endsWith(".java"))
-                            .filter(f -> !f.getFileName().toString().equals("module-info.java"))
-                            .forEach(f -> moduleOf.put(f, dir.getFileName().toString()));
+                for (String tree : List.of("src/main/java", "src/test/java")) {
+                    Path src = dir.resolve(tree);
+                    if (!Files.isDirectory(src)) {
+                        continue;
+                    }
+                    try (Stream<Path> files = Files.walk(src)) {
+                        files.filter(f -> f.toString().endsWith(".java"))
+                                .filter(f -> !f.getFileName().toString().equals("module-info.java"))
+                                .forEach(f -> {
+                                    moduleOf.put(f, dir.getFileName().toString());
+                                    if (tree.startsWith("src/test")) {
+                                        testFiles.add(f);
+                                    }
+                                });
+                    }
                 }
             }
         } catch (IOException e) {
@@ -97,7 +106,9 @@ final class SourceIndex {
             JavacTask task = (JavacTask) javac.getTask(null, files, diagnostics,
                     List.of("-proc:none"), null, files.getJavaFileObjectsFromPaths(moduleOf.keySet()));
             for (CompilationUnitTree unit : task.parse()) {
-                String module = moduleOf.get(Path.of(unit.getSourceFile().toUri()));
+                Path file = Path.of(unit.getSourceFile().toUri());
+                String module = moduleOf.get(file);
+                boolean test = testFiles.contains(file);
                 String pkg = unit.getPackageName() == null ? "" : unit.getPackageName().toString();
                 Map<String, String> imports = new HashMap<>();
                 for (ImportTree imp : unit.getImports()) {
@@ -106,7 +117,7 @@ final class SourceIndex {
                         imports.put(name.substring(name.lastIndexOf('.') + 1), name);
                     }
                 }
-                unit.accept(new TreeScanner<Void, Void>() {
+                TreeScanner<Void, Void> literalsOfMain = new TreeScanner<>() {
                     @Override
                     public Void visitLiteral(LiteralTree node, Void unused) {
                         if (node.getValue() instanceof String text) {
@@ -114,10 +125,13 @@ final class SourceIndex {
                         }
                         return null;
                     }
-                }, null);
+                };
+                if (!test) {
+                    unit.accept(literalsOfMain, null);
+                }
                 for (Tree decl : unit.getTypeDecls()) {
                     if (decl instanceof ClassTree c) {
-                        collect(c, module, pkg, pkg.isEmpty() ? "" : pkg + ".", imports, types);
+                        collect(c, module, test, pkg, pkg.isEmpty() ? "" : pkg + ".", imports, types);
                     }
                 }
             }
@@ -133,7 +147,7 @@ final class SourceIndex {
         return new SourceIndex(types, Set.copyOf(moduleOf.values()), literals);
     }
 
-    private static void collect(ClassTree c, String module, String pkg, String prefix,
+    private static void collect(ClassTree c, String module, boolean test, String pkg, String prefix,
                                 Map<String, String> imports, List<Type> out) {
         String simple = c.getSimpleName().toString();
         Map<String, List<List<String>>> methods = new LinkedHashMap<>();
@@ -172,7 +186,7 @@ final class SourceIndex {
                 }
                 case ClassTree inner -> {
                     nested.add(inner.getSimpleName().toString());
-                    collect(inner, module, pkg, prefix + simple + ".", imports, out);
+                    collect(inner, module, test, pkg, prefix + simple + ".", imports, out);
                 }
                 default -> { }
             }
@@ -186,7 +200,7 @@ final class SourceIndex {
         if (constructors.isEmpty() && c.getKind() == Tree.Kind.CLASS) {
             constructors.add(List.of());
         }
-        out.add(new Type(module, pkg, prefix + simple, simple, methods, constructors, fields,
+        out.add(new Type(module, test, pkg, prefix + simple, simple, methods, constructors, fields,
                 nested, supertypes, imports));
     }
 
@@ -251,8 +265,11 @@ final class SourceIndex {
         return byQualifiedName.get(name);
     }
 
+    /** Main types of that name; test types only when no main type has it. */
     List<Type> bySimpleName(String name) {
-        return bySimpleName.getOrDefault(name, List.of());
+        List<Type> all = bySimpleName.getOrDefault(name, List.of());
+        List<Type> main = all.stream().filter(t -> !t.test()).toList();
+        return main.isEmpty() ? all : main;
     }
 
     /** The indexed supertypes of {@code t} by the names its declaration uses. */

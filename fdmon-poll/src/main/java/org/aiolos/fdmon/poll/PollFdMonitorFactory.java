@@ -19,11 +19,6 @@ public final class PollFdMonitorFactory implements FdMonitorFactory {
     }
 
     @Override
-    public String unavailableReason() {
-        return null;
-    }
-
-    @Override
     public FdMonitor open(FdMonitorHost host) {
         return new PollFdMonitor(host);
     }

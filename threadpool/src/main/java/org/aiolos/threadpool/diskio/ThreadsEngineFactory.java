@@ -23,11 +23,6 @@ public final class ThreadsEngineFactory implements DiskIoEngineFactory {
     }
 
     @Override
-    public String unavailableReason() {
-        return null;
-    }
-
-    @Override
     public DiskIoEngine open(AioContext ctx) {
         if (ctx == null) {
             throw new NullPointerException("ctx");

@@ -20,11 +20,6 @@ public final class BuiltinPollFactory implements FdMonitorFactory {
     }
 
     @Override
-    public String unavailableReason() {
-        return null;
-    }
-
-    @Override
     public FdMonitor open(FdMonitorHost host) {
         return new PollFdMonitor(host);
     }
