@@ -126,7 +126,9 @@ public final class NbdServer implements AutoCloseable {
 
     /**
      * Like {@link #start(AiolosContext, String, int)}, offering TLS ({@code NBD_OPT_STARTTLS})
-     * as {@code tls} says. The credentials are read before the socket is bound.
+     * as {@code tls} says. The credentials are read before the socket is bound, on the
+     * calling thread, and one in-memory handshake with them loads the JDK's TLS code there
+     * (a few hundred milliseconds on a quiet machine), so the first client does not pay for it.
      *
      * @throws IOException also when a credentials file cannot be read or parsed (the
      *     message names the file)

@@ -33,8 +33,14 @@ final class NbdFixture implements AutoCloseable {
         this(engine, fdmon, TlsSettings.DISABLED);
     }
 
+    /**
+     * A server offering TLS. The handshake timeout is a minute: a JVM's first TLS handshakes
+     * run the JDK's crypto code uncompiled, which on a machine other work keeps busy can take
+     * longer than the 10 s default. Tests of the timeout set their own.
+     */
     NbdFixture(TlsSettings tls) throws IOException {
         this(null, null, tls);
+        server.setHandshakeTimeout(java.time.Duration.ofMinutes(1));
     }
 
     NbdFixture(String engine, String fdmon, TlsSettings tls) throws IOException {

@@ -356,9 +356,9 @@ class NbdTlsTest {
         Path img = image(dir, "img", SIZE, 8);
         try (NbdFixture f = new NbdFixture(require())) {
             f.server.addExport(ExportSpec.of("disk", img));
-            f.server.setHandshakeTimeout(Duration.ofSeconds(1));
             SSLContext client = javaClient(pki.anonymousClient);
-            roundTrip(f, client, (byte) 5); // warm up
+            roundTrip(f, client, (byte) 5); // warm up (the fixture's one-minute handshake timeout)
+            f.server.setHandshakeTimeout(Duration.ofSeconds(2)); // for the stalled client below
             int fdsBefore = settledFds(f);
             // Stops half way: a TLS record header promising 300 bytes, then 20 of them.
             try (RawNbdClient stalled = new RawNbdClient(f.server.port());
@@ -380,6 +380,7 @@ class NbdTlsTest {
                 assertTrue(garbage.closedByServer(), "garbage after STARTTLS closes the connection");
                 assertTrue(stalled.closedByServer(), "a stalled handshake is cut by the handshake timeout");
             }
+            f.server.setHandshakeTimeout(Duration.ofMinutes(1));
             roundTrip(f, client, (byte) 7);
             assertSettled(f, fdsBefore);
         }
@@ -467,9 +468,9 @@ class NbdTlsTest {
         Path img = image(dir, "img", SIZE, 10);
         try (NbdFixture f = new NbdFixture(require())) {
             f.server.addExport(ExportSpec.of("disk", img));
-            f.server.setHandshakeTimeout(Duration.ofSeconds(1)); // records cut short wait for the rest until then
             SSLContext client = javaClient(pki.anonymousClient);
             roundTrip(f, client, (byte) 8); // warm up
+            f.server.setHandshakeTimeout(Duration.ofSeconds(1)); // records cut short wait for the rest until then
             int fdsBefore = settledFds(f);
             Random rnd = new Random(20261202);
             for (int i = 0; i < 200; i++) {
@@ -487,6 +488,7 @@ class NbdTlsTest {
                     // the server reset the connection before we finished writing: also a close
                 }
             }
+            f.server.setHandshakeTimeout(Duration.ofMinutes(1));
             roundTrip(f, client, (byte) 9);
             assertSettled(f, fdsBefore);
         }

@@ -82,6 +82,7 @@ class NbdUnixSocketTest {
         IOThread io = io();
         try (NbdServer s = NbdServer.startUnix((AiolosContext) io.context(), sock, 0600,
                 TlsSettings.of(TlsSettings.Mode.REQUIRE, pki.server))) {
+            s.setHandshakeTimeout(java.time.Duration.ofMinutes(1)); // a cold JVM's first TLS handshake, under load
             s.addExport(ExportSpec.of("disk", img));
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
             // libnbd checks the server certificate against "localhost" on a Unix socket.

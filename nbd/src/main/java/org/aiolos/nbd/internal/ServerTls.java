@@ -166,9 +166,73 @@ public final class ServerTls {
             }
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(kmf.getKeyManagers(), tms, null);
+            warmUp(ctx, leaf);
             return new Loaded(ctx, stamps);
         } catch (GeneralSecurityException e) {
             throw new IOException("NBD TLS: the credentials in " + dir + " cannot be used: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * One handshake between two in-memory engines with these credentials, so the JDK's TLS
+     * classes are loaded and initialised before the first client arrives: on a busy machine
+     * a cold first handshake can outlast the handshake timeout. Best effort: a failure here
+     * only means the first client pays for it.
+     */
+    private static void warmUp(SSLContext server, X509Certificate leaf) {
+        try {
+            KeyStore anchor = KeyStore.getInstance("PKCS12");
+            anchor.load(null, null);
+            anchor.setCertificateEntry("leaf", leaf);
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+            tmf.init(anchor);
+            SSLContext clientCtx = SSLContext.getInstance("TLS");
+            clientCtx.init(null, tmf.getTrustManagers(), null);
+            SSLEngine c = clientCtx.createSSLEngine();
+            c.setUseClientMode(true);
+            c.setEnabledProtocols(PROTOCOLS);
+            SSLEngine s = server.createSSLEngine();
+            s.setUseClientMode(false);
+            s.setEnabledProtocols(PROTOCOLS);
+            int packet = Math.max(c.getSession().getPacketBufferSize(), s.getSession().getPacketBufferSize());
+            int app = Math.max(c.getSession().getApplicationBufferSize(), s.getSession().getApplicationBufferSize());
+            java.nio.ByteBuffer toServer = java.nio.ByteBuffer.allocate(4 * packet);
+            java.nio.ByteBuffer toClient = java.nio.ByteBuffer.allocate(4 * packet);
+            java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(app);
+            java.nio.ByteBuffer empty = java.nio.ByteBuffer.allocate(0);
+            c.beginHandshake();
+            s.beginHandshake();
+            for (int i = 0; i < 200 && !(done(c) && done(s)); i++) {
+                step(c, toClient, toServer, empty, sink);
+                step(s, toServer, toClient, empty, sink);
+            }
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "NBD TLS: warm-up handshake failed: " + e);
+        }
+    }
+
+    private static boolean done(SSLEngine e) {
+        var h = e.getHandshakeStatus();
+        return h == javax.net.ssl.SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
+                || h == javax.net.ssl.SSLEngineResult.HandshakeStatus.FINISHED;
+    }
+
+    /** What {@code e} can do now: run its tasks, send into {@code out}, or take from {@code in}. */
+    private static void step(SSLEngine e, java.nio.ByteBuffer in, java.nio.ByteBuffer out, java.nio.ByteBuffer empty,
+            java.nio.ByteBuffer sink) throws IOException {
+        for (Runnable t = e.getDelegatedTask(); t != null; t = e.getDelegatedTask()) {
+            t.run();
+        }
+        switch (e.getHandshakeStatus()) {
+            case NEED_WRAP -> e.wrap(empty, out);
+            case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+                in.flip();
+                sink.clear();
+                e.unwrap(in, sink);
+                in.compact();
+            }
+            default -> {
+            }
         }
     }
 

@@ -34,10 +34,13 @@ final class TlsStream implements NbdStream {
     private final ThreadPool pool;
     /** Ciphertext read from the socket, in write mode: [0, position) is not yet unwrapped. */
     private final ByteBuffer netIn;
+    private final MemorySegment netInSeg;
     /** Plaintext unwrapped, in read mode: [position, limit) is not yet consumed. */
     private final ByteBuffer appIn;
+    private final MemorySegment appInSeg;
     /** Ciphertext to send, filled by wrap and written out before the next wrap. */
     private final ByteBuffer netOut;
+    private final MemorySegment netOutSeg;
     private final int packetSize;
     private final CoMutex wrapLock = Coroutines.newMutex();
 
@@ -46,9 +49,13 @@ final class TlsStream implements NbdStream {
         this.engine = engine;
         this.pool = pool;
         this.packetSize = engine.getSession().getPacketBufferSize();
-        this.netIn = arena.allocate(2L * packetSize, 8).asByteBuffer();
-        this.appIn = arena.allocate(engine.getSession().getApplicationBufferSize(), 8).asByteBuffer().flip();
-        this.netOut = arena.allocate((long) RECORDS_PER_WRITE * packetSize, 8).asByteBuffer();
+        // Each buffer keeps its segment, so copies and socket calls need no view per call.
+        this.netInSeg = arena.allocate(2L * packetSize, 8);
+        this.netIn = netInSeg.asByteBuffer();
+        this.appInSeg = arena.allocate(engine.getSession().getApplicationBufferSize(), 8);
+        this.appIn = appInSeg.asByteBuffer().flip();
+        this.netOutSeg = arena.allocate((long) RECORDS_PER_WRITE * packetSize, 8);
+        this.netOut = netOutSeg.asByteBuffer();
     }
 
     /**
@@ -178,9 +185,9 @@ final class TlsStream implements NbdStream {
     }
 
     private void flushNetOut() {
-        netOut.flip();
-        if (netOut.hasRemaining()) {
-            socket.writeFully(MemorySegment.ofBuffer(netOut), netOut.remaining());
+        // wrap fills netOut from 0, so its bytes are netOutSeg[0, position).
+        if (netOut.position() > 0) {
+            socket.writeFully(netOutSeg, netOut.position());
         }
         netOut.clear();
     }
@@ -211,7 +218,7 @@ final class TlsStream implements NbdStream {
                     if (!netIn.hasRemaining()) {
                         throw new ProtocolError("TLS record larger than " + netIn.capacity() + " bytes");
                     }
-                    int n = socket.readSome(MemorySegment.ofBuffer(netIn), netIn.remaining());
+                    int n = socket.readSome(netInSeg.asSlice(netIn.position()), netIn.remaining());
                     netIn.position(netIn.position() + n);
                 }
             }
@@ -226,7 +233,7 @@ final class TlsStream implements NbdStream {
                 int avail = appIn.remaining();
                 if (avail > 0) {
                     int n = (int) Math.min(avail, len - done);
-                    MemorySegment.copy(MemorySegment.ofBuffer(appIn), 0, seg, done, n);
+                    MemorySegment.copy(appInSeg, appIn.position(), seg, done, n);
                     appIn.position(appIn.position() + n);
                     done += n;
                     continue;
