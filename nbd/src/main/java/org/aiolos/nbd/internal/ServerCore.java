@@ -552,12 +552,22 @@ public final class ServerCore {
     }
 
     /**
-     * The request buffers' memory now, read in the home thread: {live bytes, peak live
-     * bytes, cached bytes, cache limit}. Any thread.
+     * The request buffers' memory now, summed over every IOThread's pool: {live bytes, peak
+     * live bytes (the sum of each pool's peak), cached bytes, cache limit}. Any thread; the
+     * figures of pools other than the home thread's are a monitoring snapshot, read without
+     * stopping their IOThreads.
      */
     public long[] bufferMemory() {
-        return hopUnchecked("bufferMemory", () -> new long[] {pool.liveBytes(), pool.peakLiveBytes(),
-                pool.cachedBytes(), pool.maxCachedBytes()});
+        return hopUnchecked("bufferMemory", () -> {
+            long[] sum = new long[4];
+            for (Lane l : lanes) {
+                sum[0] += l.pool.liveBytes();
+                sum[1] += l.pool.peakLiveBytes();
+                sum[2] += l.pool.cachedBytes();
+                sum[3] += l.pool.maxCachedBytes();
+            }
+            return sum;
+        });
     }
 
     /** Connections open now (handshake or transmission); any thread. */
