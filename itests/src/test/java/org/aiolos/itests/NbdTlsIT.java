@@ -144,6 +144,23 @@ public class NbdTlsIT {
         assertTrue("the allowed client is still served",
                 Tools.run(30, "nbdinfo", allowed).contains("export-size: " + 16 * MIB));
 
+        // Each export on the listener names its own clients: 'audit' serves the other client only.
+        org.osgi.service.cm.Configuration audit = rig.export("audit", disk, "iothread", "nbd-tls", "port", port, "read-only", true, "tls", "require",
+                "tls-creds", root.resolve("server").toString(), "tls-verify-peer", true, "tls-allowed-clients",
+                "CN=other,O=IT");
+        rig.awaitServing("audit");
+        String auditByOther = "nbds://127.0.0.1:" + port + "/audit?tls-certificates=" + root.resolve("other");
+        assertTrue(Tools.run(30, "nbdinfo", auditByOther).contains("export-size: " + 16 * MIB));
+        Tools.Result auditByAllowed = Tools.exec(30, "nbdinfo", "nbds://127.0.0.1:" + port
+                + "/audit?tls-certificates=" + root.resolve("allowed"));
+        assertTrue(auditByAllowed.output(), auditByAllowed.exit() != 0
+                && !auditByAllowed.output().contains("export-size"));
+        String listed = Tools.run(30, "nbdinfo", "--list", "nbds://127.0.0.1:" + port + "/?tls-certificates="
+                + root.resolve("allowed"));
+        assertTrue(listed, listed.contains("secure") && !listed.contains("audit"));
+        audit.delete();
+        rig.deleted(audit);
+
         // A listener's exports agree on TLS: a plaintext export on the same port is refused, naming the field.
         String out = Gogo.run(gogo, "nbd:export plain " + disk + " iothread=nbd-tls read-only=true port=" + port);
         assertTrue(out, out.contains("plain: configuration rejected: tls: 127.0.0.1:" + port + " is served with"

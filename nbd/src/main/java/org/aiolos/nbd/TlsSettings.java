@@ -112,7 +112,7 @@ public record TlsSettings(Mode mode, Path credentials, boolean verifyPeer, Set<S
         }
     }
 
-    private static Set<String> canonical(Set<String> dns) {
+    static Set<String> canonical(Set<String> dns) {
         Set<String> out = new LinkedHashSet<>();
         for (String dn : dns) {
             out.add(canonicalDn(dn));

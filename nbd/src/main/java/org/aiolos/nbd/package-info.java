@@ -8,9 +8,13 @@
  * <p>0.3.0: {@link org.aiolos.nbd.TlsSettings} and the {@code NbdServer.start} overload
  * that takes it (NBD over TLS, client certificates); {@code NbdServer.startUnix} and
  * {@code socketPath} (Unix domain socket listeners).
+ *
+ * <p>0.5.0: {@link org.aiolos.nbd.ExportSpec#allowedClients()} (client certificates per
+ * export), {@code ExportSpec.withAllowedClients} and {@code ExportSpec.admits}; the
+ * six-argument constructor stays.
  */
 @Export
-@Version("0.4.0")
+@Version("0.5.0")
 package org.aiolos.nbd;
 
 import org.osgi.annotation.bundle.Export;

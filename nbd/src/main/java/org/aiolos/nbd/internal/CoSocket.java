@@ -215,6 +215,23 @@ final class CoSocket implements NbdStream {
         }
     }
 
+    /**
+     * One non-blocking write outside coroutines, for a last word before {@link #close()}
+     * (a TLS close_notify): whatever the socket does not take at once is dropped.
+     *
+     * @return bytes written; 0 when the socket is full, broken or failed
+     */
+    int writeNow(MemorySegment seg, long len) {
+        if (broken || closed) {
+            return 0;
+        }
+        try {
+            return Math.max(0, Fds.write(fd, seg, len));
+        } catch (SyscallException e) {
+            return 0; // the client is gone: nothing to tell it
+        }
+    }
+
     // ------------------------------------------------------------------ ending
 
     /** No more reads: a reader waiting for the socket is woken and gets ConnectionClosed. */

@@ -50,6 +50,8 @@ final class Connection {
     private boolean stoppedBeforeStart;
     private AioTimer graceTimer;
     private AioTimer handshakeTimer;
+    /** The TLS session once STARTTLS succeeded; it says goodbye at the end. */
+    private TlsStream tlsStream;
 
     Connection(ServerCore server, Lane lane, int fd, String peer) {
         this.server = server;
@@ -134,8 +136,9 @@ final class Connection {
         }
     }
 
-    private NbdStream startTls(ServerTls tls) {
+    private TlsStream startTls(ServerTls tls) {
         TlsStream s = TlsStream.handshake(socket, tls, ctx.threadPool(), arena);
+        tlsStream = s;
         LOG.log(System.Logger.Level.DEBUG, () -> "NBD client " + peer + ": " + s.protocol()
                 + (s.peerName() == null ? "" : ", client " + s.peerName()));
         return s;
@@ -219,6 +222,9 @@ final class Connection {
         if (handshakeTimer != null) {
             handshakeTimer.cancel();
             handshakeTimer = null;
+        }
+        if (tlsStream != null) {
+            tlsStream.closeNotify(); // no request, reply or handshake is running any more
         }
         socket.close();
         if (export != null) {

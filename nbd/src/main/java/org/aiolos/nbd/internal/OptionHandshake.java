@@ -28,6 +28,10 @@ final class OptionHandshake {
     private final boolean tlsRequired;
     private NbdStream stream;
     private boolean tlsActive;
+    /** The verified client certificate's subject (RFC 2253 canonical) once TLS is up; null without one. */
+    private String clientDn;
+    /** A refusal by an export's allow-list was logged at WARNING: later ones in this connection log at DEBUG. */
+    private boolean refusalLogged;
     private boolean structured;
     private boolean noZeroes;
     /** The export NBD_OPT_SET_META_CONTEXT selected base:allocation for, or null. */
@@ -62,7 +66,7 @@ final class OptionHandshake {
 
     /** Runs the TLS handshake once the STARTTLS reply is out, and returns the TLS stream. */
     interface TlsUpgrade {
-        NbdStream upgrade();
+        TlsStream upgrade();
     }
 
     /** The stream transmission continues on. */
@@ -155,7 +159,9 @@ final class OptionHandshake {
             error(option, Proto.REP_ERR_INVALID, "TLS is already active");
         } else {
             reply(option, Proto.REP_ACK, 0);
-            stream = tls.upgrade();
+            TlsStream s = tls.upgrade();
+            stream = s;
+            clientDn = s.peerCanonicalName();
             tlsActive = true;
             structured = false;
             metaExport = null;
@@ -168,6 +174,10 @@ final class OptionHandshake {
         Export e = server.findExport(name);
         if (e == null) {
             throw new ProtocolError("NBD_OPT_EXPORT_NAME for unknown export " + printable(name));
+        }
+        if (!e.spec.admits(clientDn)) {
+            throw new ProtocolError("NBD_OPT_EXPORT_NAME for export " + printable(name) + ", which "
+                    + (clientDn == null ? "needs a verified client certificate" : "does not allow client " + clientDn));
         }
         out.set(U64, 0, e.size);
         out.set(U16, 8, (short) e.transmissionFlags());
@@ -186,6 +196,9 @@ final class OptionHandshake {
             return;
         }
         for (Export e : server.listExports()) {
+            if (!e.spec.admits(clientDn)) {
+                continue; // an export this client may not use is not its business
+            }
             byte[] name = e.nameBytes();
             byte[] description = e.descriptionBytes();
             out.set(U32, 20, name.length);
@@ -218,6 +231,9 @@ final class OptionHandshake {
         Export e = server.findExport(name);
         if (e == null) {
             error(option, Proto.REP_ERR_UNKNOWN, "export " + printable(name) + " not found");
+            return null;
+        }
+        if (refused(option, e)) {
             return null;
         }
         boolean wantName = false;
@@ -297,8 +313,12 @@ final class OptionHandshake {
             error(option, Proto.REP_ERR_INVALID, "option length " + len + " does not match its queries");
             return;
         }
-        if (server.findExport(name) == null) {
+        Export e = server.findExport(name);
+        if (e == null) {
             error(option, Proto.REP_ERR_UNKNOWN, "export " + printable(name) + " not found");
+            return;
+        }
+        if (refused(option, e)) {
             return;
         }
         if (set) {
@@ -311,6 +331,31 @@ final class OptionHandshake {
             reply(option, Proto.REP_META_CONTEXT, 4 + b.length);
         }
         reply(option, Proto.REP_ACK, 0);
+    }
+
+    /**
+     * The export's allow-list (QEMU's {@code tls-authz}, checked per export here): a client
+     * without TLS is told to start it ({@code NBD_REP_ERR_TLS_REQD}, the NBD protocol's
+     * answer for an export that needs TLS on a listener where it is optional), one whose
+     * certificate is not on the list gets {@code NBD_REP_ERR_POLICY}, logged with its name.
+     *
+     * @return true when the option was refused (the error reply is sent)
+     */
+    private boolean refused(int option, Export e) {
+        if (e.spec.admits(clientDn)) {
+            return false;
+        }
+        if (!tlsActive) {
+            error(option, Proto.REP_ERR_TLS_REQD, "export " + printable(e.name()) + " requires TLS (NBD_OPT_STARTTLS)");
+            return true;
+        }
+        String who = clientDn == null ? "a client without a certificate" : "client certificate '" + clientDn + "'";
+        error(option, Proto.REP_ERR_POLICY, who + " is not allowed to use export " + printable(e.name()));
+        System.Logger.Level level = refusalLogged ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING;
+        refusalLogged = true;
+        LOG.log(level, () -> "NBD client " + peer + ": " + who + " refused for export " + printable(e.name())
+                + " (not on its allow-list)");
+        return true;
     }
 
     /** Sends an option reply whose {@code dataLen} bytes of data are already at out[20..]. */

@@ -387,6 +387,11 @@ public final class ServerCore {
             if (exports.containsKey(spec.name())) {
                 throw new IllegalArgumentException("an export named '" + spec.name() + "' already exists");
             }
+            if (!spec.allowedClients().isEmpty() && (tls == null || !tls.settings().verifyPeer())) {
+                throw new IllegalArgumentException("export '" + spec.name() + "' allows only some client certificates, "
+                        + "but " + endpoint() + " does not verify client certificates (needs tls=on or require with "
+                        + "verify-peer)");
+            }
             Export e = Export.open(spec, ctx);
             exports.put(spec.name(), e);
             LOG.log(System.Logger.Level.DEBUG, () -> "NBD export '" + spec.name() + "' of " + spec.file() + " ("

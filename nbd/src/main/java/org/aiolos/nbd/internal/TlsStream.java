@@ -3,11 +3,14 @@ package org.aiolos.nbd.internal;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.security.auth.x500.X500Principal;
 import org.aiolos.api.coroutine.CoMutex;
 import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.api.threadpool.ThreadPool;
@@ -87,13 +90,23 @@ final class TlsStream implements NbdStream {
         }
     }
 
-    /** The authenticated client certificate's subject, or null when the client sent none. */
+    /** The authenticated client certificate's subject (RFC 2253), or null when the client sent none. */
     String peerName() {
+        X500Principal p = peerPrincipal();
+        return p == null ? null : p.getName();
+    }
+
+    /** {@link #peerName()} in RFC 2253 canonical form, as allow-lists hold names; or null. */
+    String peerCanonicalName() {
+        X500Principal p = peerPrincipal();
+        return p == null ? null : p.getName(X500Principal.CANONICAL);
+    }
+
+    private X500Principal peerPrincipal() {
         try {
             var certs = engine.getSession().getPeerCertificates();
-            return certs.length == 0 ? null
-                    : ((java.security.cert.X509Certificate) certs[0]).getSubjectX500Principal().getName();
-        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return certs.length == 0 ? null : ((X509Certificate) certs[0]).getSubjectX500Principal();
+        } catch (SSLPeerUnverifiedException e) {
             return null;
         }
     }
@@ -223,6 +236,31 @@ final class TlsStream implements NbdStream {
                 }
             }
         }
+    }
+
+    /**
+     * Ends the session with a close_notify alert (what GnuTLS's {@code gnutls_bye} sends
+     * when QEMU or nbdkit end a TLS connection), so the client can tell a finished session
+     * from a truncated one. Best effort, outside coroutines, once no writer is left: one
+     * non-blocking write, dropped if the socket does not take it.
+     */
+    void closeNotify() {
+        engine.closeOutbound();
+        netOut.clear();
+        try {
+            while (!engine.isOutboundDone()) {
+                if (engine.wrap(EMPTY, netOut).bytesProduced() == 0) {
+                    break;
+                }
+            }
+        } catch (SSLException e) {
+            netOut.clear();
+            return; // the session is already broken: nothing to send
+        }
+        if (netOut.position() > 0) {
+            socket.writeNow(netOutSeg, netOut.position());
+        }
+        netOut.clear();
     }
 
     @Override

@@ -62,7 +62,7 @@ import org.osgi.service.metatype.annotations.Option;
 
     @AttributeDefinition(description = "TLS on the listener (NBD_OPT_STARTTLS): off; on (clients may upgrade);"
             + " require (before the upgrade every option but STARTTLS and ABORT is refused, so no export name"
-            + " or size leaks). Exports sharing a listener must agree on every tls setting.",
+            + " or size leaks). Exports sharing a listener must agree on tls, tls-creds and tls-verify-peer.",
             options = {@Option(label = "off", value = "off"), @Option(label = "on", value = "on"),
                     @Option(label = "require", value = "require")},
             required = false)
@@ -77,10 +77,17 @@ import org.osgi.service.metatype.annotations.Option;
             + " (QEMU's verify-peer).", required = false)
     boolean tls$_$verify$_$peer() default false;
 
-    @AttributeDefinition(description = "Distinguished names of the client certificates accepted, separated by"
-            + " ';' (e.g. CN=backup,O=Example;CN=admin,O=Example); empty: any certificate the CA vouches for."
-            + " Needs tls-verify-peer.", required = false)
+    @AttributeDefinition(description = "Distinguished names of the client certificates that may use this"
+            + " export, separated by ';' (e.g. CN=backup,O=Example;CN=admin,O=Example); empty: any certificate"
+            + " the CA vouches for. Per export: others on the same listener may list other names; a client not"
+            + " on the list is refused (NBD_REP_ERR_POLICY) and does not see the export in a listing. Needs"
+            + " tls-verify-peer.", required = false)
     String tls$_$allowed$_$clients() default "";
+
+    @AttributeDefinition(description = "Seconds a client may take from connecting to choosing an export,"
+            + " TLS handshake included (qemu-nbd's --handshake-limit); then it is disconnected. 0: no limit."
+            + " Exports sharing a listener must agree.", min = "0", max = "3600", required = false)
+    int handshake$_$limit() default 10;
 
     @AttributeDefinition(description = "A Unix domain socket to listen on instead of address and port"
             + " (clients: nbd+unix:///NAME?socket=PATH); empty for TCP. A relative path is resolved like file.",

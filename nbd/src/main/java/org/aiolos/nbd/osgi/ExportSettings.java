@@ -23,7 +23,7 @@ import org.aiolos.nbd.TlsSettings;
  */
 record ExportSettings(String name, Path file, boolean readOnly, boolean direct, String description, String engine,
                       String iothread, String address, int port, TlsSettings tls, Path socket, int socketMode,
-                      List<String> iothreads) {
+                      List<String> iothreads, int handshakeLimitSeconds) {
 
     private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
 
@@ -84,7 +84,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         }
         ExportSettings s = new ExportSettings(name, file, (Boolean) c.get("read-only"), (Boolean) c.get("direct"),
                 (String) c.get("description"), (String) c.get("engine"), iothread, (String) c.get("address"),
-                (Integer) c.get("port"), tls, socket, socketMode, iothreads);
+                (Integer) c.get("port"), tls, socket, socketMode, iothreads, (Integer) c.get("handshake-limit"));
         s.toSpec(); // ExportSpec's own checks (readable, writable, lengths) before anything runs
         return s;
     }
@@ -93,7 +93,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
     ExportSpec toSpec() {
         try {
             return new ExportSpec(name, file, readOnly, direct, description.isEmpty() ? null : description,
-                    engine.isEmpty() ? null : engine);
+                    engine.isEmpty() ? null : engine, tls.allowedClients());
         } catch (IllegalArgumentException e) {
             // ExportSpec names its field first ("file ... is not writable"); keep that field
             // as the prefix, in this class's "field: ..." form.
@@ -124,6 +124,15 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
             }
         }
         return out;
+    }
+
+    /**
+     * The listener's TLS: mode, credentials and verify-peer, which every export on the
+     * listener must agree on. The allow-list is the export's own ({@link #toSpec()}): it is
+     * checked when the client names the export, so exports sharing a listener may differ.
+     */
+    TlsSettings listenerTls() {
+        return new TlsSettings(tls.mode(), tls.credentials(), tls.verifyPeer(), Set.of());
     }
 
     /** Every IOThread serving connections: {@code iothread} first, then the others. */
@@ -205,6 +214,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
                 + (socket != null ? " socket=" + socket + " socket-mode=0" + Integer.toOctalString(socketMode)
                 : " address=" + address + " port=" + port) + " tls=" + tls.mode() + (tls.credentials() == null ? "" : " tls-creds="
                 + tls.credentials()) + (tls.verifyPeer() ? " tls-verify-peer" : "") + (tls.allowedClients().isEmpty()
-                ? "" : " tls-allowed-clients=" + String.join(";", tls.allowedClients()));
+                ? "" : " tls-allowed-clients=" + String.join(";", tls.allowedClients())) + " handshake-limit="
+                + handshakeLimitSeconds;
     }
 }

@@ -28,8 +28,12 @@ final class Listener {
     private volatile String servingNames;
     /** Export names, guarded by the {@link NbdExports} lock. */
     final Set<String> exports = new TreeSet<>();
+    /** Seconds a client may negotiate (handshake-limit); every export here names the same. */
+    final int handshakeLimitSeconds;
 
-    Listener(String endpoint, String iothread, List<String> iothreads, AiolosContext context, NbdServer server) {
+    Listener(String endpoint, String iothread, List<String> iothreads, AiolosContext context, NbdServer server,
+            int handshakeLimitSeconds) {
+        this.handshakeLimitSeconds = handshakeLimitSeconds;
         this.endpoint = endpoint;
         this.iothread = iothread;
         this.iothreads = List.copyOf(iothreads);

@@ -319,16 +319,23 @@ public final class NbdExports {
         if (l != null && l.context != ctx) {
             return "iothread: " + s.endpoint() + " is served by IOThread '" + l.iothread + "'";
         }
-        if (l != null && !l.server.tls().equals(s.tls())) {
+        if (l != null && !l.server.tls().equals(s.listenerTls())) {
             return "tls: " + s.endpoint() + " is served with tls=" + l.server.tls().mode()
-                    + " and other TLS settings; exports sharing a listener must agree on them";
+                    + " and other TLS settings; exports sharing a listener must agree on tls, tls-creds and"
+                    + " tls-verify-peer (tls-allowed-clients may differ)";
+        }
+        if (l != null && l.handshakeLimitSeconds != s.handshakeLimitSeconds()) {
+            return "handshake-limit: " + s.endpoint() + " is served with handshake-limit="
+                    + l.handshakeLimitSeconds + "; exports sharing a listener must agree on it";
         }
         boolean fresh = l == null;
         if (fresh) {
             try {
-                NbdServer server = s.socket() != null ? NbdServer.startUnix(ctx, s.socket(), s.socketMode(), s.tls())
-                        : NbdServer.start(ctx, s.address(), s.port(), s.tls());
-                l = new Listener(s.endpoint(), s.iothread(), s.iothreads(), ctx, server);
+                NbdServer server = s.socket() != null
+                        ? NbdServer.startUnix(ctx, s.socket(), s.socketMode(), s.listenerTls())
+                        : NbdServer.start(ctx, s.address(), s.port(), s.listenerTls());
+                server.setHandshakeTimeout(java.time.Duration.ofSeconds(s.handshakeLimitSeconds()));
+                l = new Listener(s.endpoint(), s.iothread(), s.iothreads(), ctx, server, s.handshakeLimitSeconds());
             } catch (IOException | RuntimeException ex) {
                 return listenFailure(s, ex);
             }

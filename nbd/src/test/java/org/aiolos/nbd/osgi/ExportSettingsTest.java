@@ -81,6 +81,14 @@ class ExportSettingsTest {
         assertEquals(org.aiolos.nbd.TlsSettings.Mode.REQUIRE, s.tls().mode());
         assertEquals(creds, s.tls().credentials(), "relative to home");
         assertEquals(java.util.Set.of("cn=a,o=example", "cn=b,o=example"), s.tls().allowedClients());
+        assertEquals(java.util.Set.of("cn=a,o=example", "cn=b,o=example"), s.toSpec().allowedClients(),
+                "the allow-list is the export's");
+        assertEquals(java.util.Set.of(), s.listenerTls().allowedClients(), "not the listener's");
+        assertEquals(s.tls().verifyPeer(), s.listenerTls().verifyPeer());
+        assertEquals(10, s.handshakeLimitSeconds(), "qemu-nbd's default");
+        assertEquals(0, parse(props("handshake-limit", "0"), "x").handshakeLimitSeconds(), "0: no limit");
+        String h = rejection("handshake-limit", "-1");
+        assertTrue(h.contains("handshake-limit"), h);
         assertTrue(rejection("tls", "maybe").contains("tls: "), rejection("tls", "maybe"));
         String m = rejection("tls", "on");
         assertTrue(m.contains("tls-creds: ") && m.contains("needs a credentials directory"), m);
@@ -150,7 +158,8 @@ class ExportSettingsTest {
                 () -> parse(props("port", "70000", "read-only", "maybe", "frobnicate", "3", "iothread", ""), "x"));
         assertEquals(4, e.errors().size(), e.errors().toString());
         assertTrue(e.getMessage().startsWith("4 errors: frobnicate: unknown key; the known keys are address,"
-                + " description, direct, engine, file, iothread, iothreads, name, port, read-only"), e.getMessage());
+                + " description, direct, engine, file, handshake-limit, iothread, iothreads, name, port, read-only"),
+                e.getMessage());
     }
 
     @Test
