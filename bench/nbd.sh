@@ -34,9 +34,17 @@
 # The other modes below are the survey (every engine and fd monitor, one run per cell).
 #
 #   bench/nbd.sh memory [IMAGE] [ROUNDS, default 3] [SECONDS, default 3]
+#   bench/nbd.sh multiconn [IMAGE] [ROUNDS, default 7] [SECONDS, default 1]
+#   bench/nbd.sh ring [IMAGE] [ROUNDS, default 7] [SECONDS, default 1]
 #
 # memory: each server's RSS idle and with 1, 16 and 64 connections at QD32, and the cost
 # of each connection beyond the first (bench/lib/nbd_memory.py; goal <= 1 MiB).
+# multiconn: one export over 1, 2 and 4 connections (QD32 in total), Aiolos with 1 and 2
+# IOThreads beside qemu-nbd and nbdkit (bench/lib/nbd_multiconn.py; goal: 2 IOThreads
+# >= 1.3x one from 2 connections). ring: the io_uring engine on the monitor's ring against
+# its private ring, with the server's system calls per request counted by perf
+# (bench/lib/nbd_ring.py; goals: fewer system calls, IOPS not lower). Both in alternating
+# rounds, like rounds.
 #
 # quick: one round of 5 s runs after 2 s of ramp, after a 5 s unmeasured warm-up of each
 # server; thorough: three rounds of 10 s runs after 2 s, after 15 s, and the table and
@@ -47,7 +55,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
 image=${2:-bench/target/nbd-bench.img}
-if [ "$mode" = rounds ] || [ "$mode" = memory ]; then
+if [ "$mode" = rounds ] || [ "$mode" = memory ] || [ "$mode" = multiconn ] || [ "$mode" = ring ]; then
   for tool in fio qemu-nbd nbdkit nbdinfo python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "nbd.sh: $tool is missing; run bin/install-test-tools" >&2; exit 1; }
   done
@@ -64,6 +72,17 @@ if [ "$mode" = rounds ] || [ "$mode" = memory ]; then
   if [ "$mode" = memory ]; then
     python3 bench/lib/nbd_memory.py --image "$image" --rounds "${3:-3}" --seconds "${4:-3}" --out "$out" \
       | tee "$out/nbd-memory-console.txt"
+    exit 0
+  fi
+  if [ "$mode" = multiconn ]; then
+    python3 bench/lib/nbd_multiconn.py --image "$image" --rounds "${3:-7}" --seconds "${4:-1}" --out "$out" \
+      | tee "$out/nbd-multiconn-console.txt"
+    exit 0
+  fi
+  if [ "$mode" = ring ]; then
+    command -v perf >/dev/null 2>&1 || { echo "nbd.sh ring: perf is missing (apt-get install linux-perf)" >&2; exit 1; }
+    python3 bench/lib/nbd_ring.py --image "$image" --rounds "${3:-7}" --seconds "${4:-1}" --out "$out" \
+      | tee "$out/nbd-ring-console.txt"
     exit 0
   fi
   tls=()
@@ -92,7 +111,7 @@ case "$mode" in
   brief) secs=2; ramp=1; warmup=3; rounds=1; phases=1 ;;
   thorough) secs=10; ramp=2; warmup=15; rounds=3; phases=2 ;;
   tls) secs=5; ramp=2; warmup=5; rounds=2; phases=0 ;;
-  *) echo "usage: bench/nbd.sh [quick|brief|thorough|tls|rounds|memory] [IMAGE]" >&2; exit 2 ;;
+  *) echo "usage: bench/nbd.sh [quick|brief|thorough|tls|rounds|memory|multiconn|ring] [IMAGE]" >&2; exit 2 ;;
 esac
 # NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
 secs=${NBD_BENCH_SECS:-$secs}

@@ -125,7 +125,10 @@ def main():
     ap.add_argument("--goal", type=float, default=0.95)
     ap.add_argument("--baseline", help="a directory of earlier Aiolos jars: adds that build as a third contender "
                                        "(before/after in the same rounds)")
-    ap.add_argument("--no-fio", action="store_true", help="with --baseline: only the two builds")
+    ap.add_argument("--no-fio", action="store_true", help="with --baseline or --variant: only the Aiolos ones")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=OPTS",
+                    help="one more Aiolos contender with further JVM options (space-separated), e.g. "
+                         "'nopoll=-Daiolos.pollMaxNs=0': a setting against the default in the same rounds")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     command = "bench/lib/disk_rounds.py " + " ".join(sys.argv[1:])
@@ -140,6 +143,13 @@ def main():
                 ours = AiolosDisk(engine, rw, qd, a.file, a.java_opt, a.fdmon)
                 theirs = Fio(FIO_ENGINE[engine], rw, qd, a.file)
                 contenders = [ours] + ([] if a.no_fio else [theirs])
+                variants = []
+                for v in a.variant:
+                    vname, _, vopts = v.partition("=")
+                    d = AiolosDisk(engine, rw, qd, a.file, a.java_opt + vopts.split(), a.fdmon)
+                    d.name = f"aiolos {engine} {vname}"
+                    variants.append(d)
+                contenders += variants
                 before = None
                 if a.baseline:
                     before = AiolosDisk(engine, rw, qd, a.file, a.java_opt, a.fdmon, a.baseline)
@@ -159,6 +169,11 @@ def main():
                     v = table.add(c, a.goal)
                     print(f"   {cell}: {rounds.fmt_ratio(c.rate_ratios)} of {theirs.name}, CPU/op "
                           f"{rounds.fmt_ratio(c.cpu_ratios)}: goal >= {a.goal}x {v}", flush=True)
+                for d in variants:
+                    c = rounds.Comparison(cell, res, d.name, ours.name)
+                    table.add(c, None)
+                    print(f"   {cell}: {d.name} {rounds.fmt_ratio(c.rate_ratios)} of the default, CPU/op "
+                          f"{rounds.fmt_ratio(c.cpu_ratios)}", flush=True)
                 if before:
                     c = rounds.Comparison(cell, res, ours.name, before.name)
                     table.add(c, None)

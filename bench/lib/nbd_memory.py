@@ -32,7 +32,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rounds  # noqa: E402
 from disk_rounds import ROOT  # noqa: E402
-from nbd_rounds import NbdServer, aiolos_argv, nbdkit_argv  # noqa: E402
+from nbd_rounds import NbdServer, aiolos_argv, nbdkit_argv, start_all  # noqa: E402
 
 
 def rss_kib(pid):
@@ -99,12 +99,7 @@ def main():
     data = {s.name: [] for s in servers}
     started = []
     try:
-        for s in servers:
-            try:
-                s.start()
-                started.append(s)
-            except RuntimeError as e:
-                print(f"left out: {e}", flush=True)
+        start_all(servers, 0, started)
         for r in range(a.rounds):
             for s in started:
                 data[s.name].append([])

@@ -14,7 +14,10 @@ CPU per request at most qemu-nbd's (<= 1.0x, against each qemu-nbd variant).
 
     nbd_rounds.py --image F [--seconds 1] [--rounds 7] [--aiolos io_uring[,threads,...]]
                   [--qemu io_uring[,threads,native]] [--nbdkit yes|no] [--fdmon M]
-                  [--jobs 1] [--tls CREDS --tls-home HOME] [--out DIR]
+                  [--jobs 1] [--buffered] [--tls CREDS --tls-home HOME] [--out DIR]
+
+--buffered adds Aiolos without O_DIRECT (through the page cache, as nbdkit's file plugin
+writes): the like-for-like contender for nbdkit.
 
 --tls adds a twin of every server with TLS required (Aiolos --tls require --tls-creds
 CREDS, qemu-nbd --object tls-creds-x509,dir=CREDS,verify-peer=off --tls-creds, nbdkit
@@ -48,8 +51,11 @@ class NbdServer(rounds.Contender):
 
     next_port = 10950
 
-    def __init__(self, name, argv_for_port, rw, qd, jobs, client_home=None):
+    def __init__(self, name, argv_for_port, rw, qd, jobs, client_home=None, perf_events=None):
         self.name = name
+        # perf events counted over the server's threads during each round (e.g. system
+        # calls); the counts land in Sample.extra.
+        self.perf_events = perf_events
         self.client_home = client_home  # set for a TLS server: its clients' HOME, and nbds://
         self.argv_for_port = argv_for_port
         self.rw = rw
@@ -84,21 +90,37 @@ class NbdServer(rounds.Contender):
     def client_env(self):
         return dict(os.environ, HOME=self.client_home) if self.client_home else None
 
-    def set_cell(self, rw, qd):
+    def set_cell(self, rw, qd, jobs=None):
+        """The next rounds' workload; qd is per connection (fio job)."""
         self.rw, self.qd = rw, qd
+        if jobs is not None:
+            self.jobs = jobs
 
     def round(self, seconds):
         args = ["fio", "--name=bench", "--ioengine=nbd", f"--uri={self.uri()}", f"--rw={self.rw}", "--bs=4k",
                 f"--iodepth={self.qd}", f"--numjobs={self.jobs}", "--group_reporting", "--time_based",
                 f"--runtime={round(seconds * 1000)}ms", "--randrepeat=0", "--norandommap", "--output-format=json"]
+        perf = None
+        if self.perf_events:
+            perf_out = os.path.join(ROOT, f"bench/target/nbd-perf-{self.port}.csv")
+            # SIGINT ends perf stat and makes it write its counts; started before the load.
+            perf = subprocess.Popen(["perf", "stat", "-x,", "-e", ",".join(self.perf_events), "-p",
+                                     str(self.proc.pid), "-o", perf_out], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(0.3)
         c0 = rounds.proc_cpu_seconds(self.proc.pid)
         r = subprocess.run(args, capture_output=True, text=True, env=self.client_env())
         c1 = rounds.proc_cpu_seconds(self.proc.pid)
+        extra = None
+        if perf:
+            perf.send_signal(2)
+            perf.wait(timeout=20)
+            extra = perf_counts(perf_out)
         if r.returncode != 0:
             raise RuntimeError(f"fio exited {r.returncode}: {r.stderr[-500:]}")
         out = r.stdout
         job = json.loads(out[out.index("{"):])["jobs"][0]["write" if "write" in self.rw else "read"]
-        return rounds.Sample(job["total_ios"], job["runtime"] / 1000.0, c1 - c0)
+        return rounds.Sample(job["total_ios"], job["runtime"] / 1000.0, c1 - c0, extra)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -110,12 +132,24 @@ class NbdServer(rounds.Contender):
                 self.proc.wait()
 
 
-def aiolos_argv(image, engine, fdmon, java_opts, tls=None):
+def perf_counts(path):
+    """{event: count} from perf stat -x, output."""
+    counts = {}
+    with open(path) as f:
+        for line in f:
+            fields = line.strip().split(",")
+            if len(fields) > 2 and fields[0].replace(".", "").isdigit():
+                counts[fields[2]] = int(float(fields[0]))
+    return counts
+
+
+def aiolos_argv(image, engine, fdmon, java_opts, tls=None, iothreads=None, direct=True):
     def argv(port):
         a = java_command(java_opts) + ["org.aiolos.nbd.NbdMain", "--file", image, "--name", "bench",
-                                       "--address", "127.0.0.1", "--port", str(port), "--direct",
-                                       "--engine", engine]
+                                       "--address", "127.0.0.1", "--port", str(port), "--engine", engine]
+        a += ["--direct"] if direct else []
         a += ["--tls", "require", "--tls-creds", tls] if tls else []
+        a += ["--iothreads", str(iothreads)] if iothreads else []
         return a + (["--fdmon", fdmon] if fdmon else [])
     return argv
 
@@ -133,6 +167,65 @@ def nbdkit_argv(image, tls=None):
         "file", image, "cache=none"]
 
 
+def common_args(ap, stem):
+    """The options every NBD comparison takes: image, rounds, their length, warm-up, JVM
+    options, and the output folder (bench/results/STEM-<date>)."""
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--rw", default="randread,randwrite")
+    # Under load the JVM's JIT needs more than 3 s (2026-12-02, load 15-25: the server's CPU
+    # per request still fell from 1.4 ms to 0.26 ms over the next five 1 s rounds).
+    ap.add_argument("--warmup", type=float, default=6.0)
+    ap.add_argument("--java-opt", action="append", default=[])
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench/results", stem + "-" + time.strftime("%F-%H%M")))
+
+
+def start_all(servers, warmup_seconds, started, jobs=1):
+    """Starts the servers into started (one that fails is left out, with its log), so the
+    caller's finally stops whatever did start, and gives each the same unmeasured mixed
+    run, in which the JIT compiles Aiolos' hot paths (none with warmup_seconds 0)."""
+    for s in servers:
+        try:
+            s.start()
+            started.append(s)
+        except RuntimeError as e:
+            print(f"left out: {e}", flush=True)
+    for s in started if warmup_seconds > 0 else []:
+        s.set_cell("randrw", 16 if jobs == 1 else 8, jobs)
+        try:
+            s.round(warmup_seconds)
+        except RuntimeError as e:
+            print(f"warm-up {s.name}: {e}", flush=True)
+
+
+def qd_cells(a):
+    """(name, rw, qd, jobs) of every --rw and --qd, one connection."""
+    return [(f"{rw} QD{qd}", rw, int(qd), None) for rw in a.rw.split(",") for qd in a.qd.split(",")]
+
+
+def run_cells(started, a, cells):
+    """For each (name, rw, qd, jobs) of cells: every server set to it, then the alternating
+    rounds; yields (name, jobs, {server: [Sample per round]})."""
+    for cell, rw, qd, jobs in cells:
+        print(f"== {cell} (load {rounds.loadavg()})", flush=True)
+        for s in started:
+            s.set_cell(rw, qd, jobs)
+        yield cell, jobs, rounds.alternate(started, a.rounds, a.seconds, log=lambda m: print(m, flush=True))
+
+
+def finish(table, started, out, stem, more=""):
+    """Stops the servers, writes OUT/STEM.md and .json (and appends more to the .md), prints it."""
+    for s in started:
+        s.stop()
+    table.run_line += f"; load after {rounds.loadavg()}"
+    table.write(os.path.join(out, stem + ".md"), os.path.join(out, stem + ".json"))
+    if more:
+        with open(os.path.join(out, stem + ".md"), "a") as f:
+            f.write("\n" + more)
+    print(table.render() + ("\n" + more if more else ""))
+
+
 def best_of(results, names):
     """Per round, the sample of the fastest of names: the 'best peer' of that round."""
     best = []
@@ -144,28 +237,26 @@ def best_of(results, names):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--image", required=True)
-    ap.add_argument("--seconds", type=float, default=1.0)
-    ap.add_argument("--rounds", type=int, default=7)
+    common_args(ap, "nbd-rounds")
     ap.add_argument("--aiolos", default="io_uring")
     ap.add_argument("--qemu", default="io_uring")
     ap.add_argument("--nbdkit", default="yes")
     ap.add_argument("--fdmon", default=os.environ.get("AIOLOS_FDMON"))
-    ap.add_argument("--rw", default="randread,randwrite")
     ap.add_argument("--qd", default="1,32")
     ap.add_argument("--jobs", type=int, default=1)
-    # Under load the JVM's JIT needs more than 3 s (2026-12-02, load 15-25: the server's CPU
-    # per request still fell from 1.4 ms to 0.26 ms over the next five 1 s rounds).
-    ap.add_argument("--warmup", type=float, default=6.0)
-    ap.add_argument("--java-opt", action="append", default=[])
+    ap.add_argument("--buffered", action="store_true",
+                    help="also Aiolos without O_DIRECT (page cache, as nbdkit's file plugin writes)")
     ap.add_argument("--tls", help="credentials directory: add a TLS-required twin of every server")
     ap.add_argument("--tls-home", help="the TLS clients' HOME (HOME/.pki/libnbd/ca-cert.pem)")
-    ap.add_argument("--out", default=os.path.join(ROOT, "bench/results", "nbd-rounds-" + time.strftime("%F-%H%M")))
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     ours, peers = [], []
     for e in filter(None, a.aiolos.split(",")):
         ours.append(NbdServer(f"aiolos {e}", aiolos_argv(a.image, e, a.fdmon, a.java_opt), "randread", 1, a.jobs))
+    if a.buffered:
+        for e in filter(None, a.aiolos.split(",")):
+            ours.append(NbdServer(f"aiolos {e} buffered", aiolos_argv(a.image, e, a.fdmon, a.java_opt, direct=False),
+                                  "randread", 1, a.jobs))
     for q in filter(None, a.qemu.split(",")):
         peers.append(NbdServer(f"qemu-nbd {q}", qemu_argv(a.image, q), "randread", 1, a.jobs))
     if a.nbdkit == "yes":
@@ -188,62 +279,40 @@ def main():
                          + f"; Aiolos fd monitor {a.fdmon or 'QEMU policy'}")
     started = []
     try:
-        for s in servers:
-            try:
-                s.start()
-                started.append(s)
-            except RuntimeError as e:
-                print(f"left out: {e}", flush=True)
-        # The JIT compiles Aiolos' hot paths here; every server gets the same unmeasured run.
-        for s in started:
-            s.set_cell("randrw", 16)
-            try:
-                s.round(a.warmup)
-            except RuntimeError as e:
-                print(f"warm-up {s.name}: {e}", flush=True)
+        start_all(servers, a.warmup, started)
         live_peers = [p.name for p in peers if p in started]
         live_peers_tls = [p.name for p in peers_tls if p in started]
-        for rw in a.rw.split(","):
-            for qd in (int(q) for q in a.qd.split(",")):
-                cell = f"{rw} QD{qd}"
-                print(f"== {cell} (load {rounds.loadavg()})", flush=True)
-                for s in started:
-                    s.set_cell(rw, qd)
-                res = rounds.alternate(started, a.rounds, a.seconds, log=lambda m: print(m, flush=True))
-                if live_peers:
-                    res["best peer"] = best_of(res, live_peers)
+        for cell, _, res in run_cells(started, a, qd_cells(a)):
+            if live_peers:
+                res["best peer"] = best_of(res, live_peers)
+            if live_peers_tls:
+                res["best TLS peer"] = best_of(res, live_peers_tls)
+            for o in (x for x in ours_tls if x in started):
                 if live_peers_tls:
-                    res["best TLS peer"] = best_of(res, live_peers_tls)
-                for o in (x for x in ours_tls if x in started):
-                    if live_peers_tls:
-                        c = rounds.Comparison(cell, res, o.name, "best TLS peer")
-                        v = table.add(c, 1.0)
-                        print(f"   {o.name} / best TLS peer: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
-                    for p in (x for x in peers_tls if x in started):
-                        table.add(rounds.Comparison(cell, res, o.name, p.name), 1.0,
-                                  cpu_goal=1.0 if p.name.startswith("qemu-nbd") else None)
-                # TLS cost: each server's TLS twin over itself, in the same rounds.
-                for t in (x for x in ours_tls + peers_tls if x in started):
-                    plain = t.name[:-len(" tls")]
-                    if plain in res:
-                        c = rounds.Comparison(cell, res, t.name, plain)
-                        table.add(c, None, goal_text="TLS cost")
-                        print(f"   TLS cost {plain}: {rounds.fmt_ratio(c.rate_ratios)}", flush=True)
-                for o in (x for x in ours if x in started):
-                    if live_peers:
-                        c = rounds.Comparison(cell, res, o.name, "best peer")
-                        v = table.add(c, 1.0)
-                        print(f"   {o.name} / best peer: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
-                    for p in (x for x in peers if x in started):
-                        c = rounds.Comparison(cell, res, o.name, p.name)
-                        qemu = p.name.startswith("qemu-nbd")
-                        table.add(c, 1.0, cpu_goal=1.0 if qemu else None)
+                    c = rounds.Comparison(cell, res, o.name, "best TLS peer")
+                    v = table.add(c, 1.0)
+                    print(f"   {o.name} / best TLS peer: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
+                for p in (x for x in peers_tls if x in started):
+                    table.add(rounds.Comparison(cell, res, o.name, p.name), 1.0,
+                              cpu_goal=1.0 if p.name.startswith("qemu-nbd") else None)
+            # TLS cost: each server's TLS twin over itself, in the same rounds.
+            for t in (x for x in ours_tls + peers_tls if x in started):
+                plain = t.name[:-len(" tls")]
+                if plain in res:
+                    c = rounds.Comparison(cell, res, t.name, plain)
+                    table.add(c, None, goal_text="TLS cost")
+                    print(f"   TLS cost {plain}: {rounds.fmt_ratio(c.rate_ratios)}", flush=True)
+            for o in (x for x in ours if x in started):
+                if live_peers:
+                    c = rounds.Comparison(cell, res, o.name, "best peer")
+                    v = table.add(c, 1.0)
+                    print(f"   {o.name} / best peer: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
+                for p in (x for x in peers if x in started):
+                    c = rounds.Comparison(cell, res, o.name, p.name)
+                    qemu = p.name.startswith("qemu-nbd")
+                    table.add(c, 1.0, cpu_goal=1.0 if qemu else None)
     finally:
-        for s in started:
-            s.stop()
-    table.run_line += f"; load after {rounds.loadavg()}"
-    table.write(os.path.join(a.out, "nbd-rounds.md"), os.path.join(a.out, "nbd-rounds.json"))
-    print(table.render())
+        finish(table, started, a.out, "nbd-rounds")
 
 
 if __name__ == "__main__":

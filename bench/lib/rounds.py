@@ -50,14 +50,20 @@ def loadavg():
 
 class Sample:
     """One contender's result in one round: operations done, the seconds they took, the
-    CPU seconds its process used meanwhile."""
+    CPU seconds its process used meanwhile, and any further counts (extra: {name: count},
+    e.g. system calls counted by perf)."""
 
-    __slots__ = ("ops", "secs", "cpu")
+    __slots__ = ("ops", "secs", "cpu", "extra")
 
-    def __init__(self, ops, secs, cpu):
+    def __init__(self, ops, secs, cpu, extra=None):
         self.ops = ops
         self.secs = secs
         self.cpu = cpu
+        self.extra = extra or {}
+
+    def per_op(self, name):
+        """extra[name] per operation (nan when not counted)."""
+        return self.extra[name] / self.ops if self.ops > 0 and name in self.extra else float("nan")
 
     @property
     def rate(self):
@@ -244,6 +250,37 @@ class Table:
         with open(json_path, "w") as f:
             json.dump({"title": self.title, "run": self.run_line, "comparisons": self.raw, "notes": self.notes},
                       f, indent=1)
+
+
+class MetricTable:
+    """Per-operation counts (Sample.extra, e.g. system calls per request) of A over B, per
+    round, with a goal "A/B <= g" (fewer is better): rendered after a Table."""
+
+    HEADER = ("| cell | A | B | per op | A (median) | B (median) | A/B, median [min-max] | A/B 95% CI "
+              "| goal | verdict |")
+
+    def __init__(self, title):
+        self.title = title
+        self.rows = []
+        self.raw = []
+
+    def add(self, cell, results, a, b, name, goal=None):
+        ra = [s.per_op(name) for s in results[a] if s is not None]
+        rb = [s.per_op(name) for s in results[b] if s is not None]
+        rr = ratios(results, a, b, key=lambda s: s.per_op(name))
+        c = Comparison(cell, results, a, b)
+        verdict = c.verdict(goal, False, rr) if goal is not None else "(no goal)"
+        ci = bootstrap_median_interval(rr) if rr else (float("nan"),) * 2
+        self.rows.append(f"| {cell} | {a} | {b} | {name} | {fmt_median(ra, 2)} | {fmt_median(rb, 2)} "
+                         f"| {fmt_ratio(rr)} | {ci[0]:.2f}-{ci[1]:.2f} "
+                         f"| {'-' if goal is None else f'<= {goal:.2f}x'} | {verdict} |")
+        self.raw.append({"cell": cell, "a": a, "b": b, "metric": name, "a_per_op": ra, "b_per_op": rb,
+                         "ratios": rr, "goal": goal, "verdict": verdict})
+        return verdict
+
+    def render(self):
+        lines = [f"## {self.title}", "", self.HEADER, "|" + "---|" * (self.HEADER.count("|") - 1)] + self.rows
+        return "\n".join(lines) + "\n"
 
 
 def run_line(command, rounds, seconds):

@@ -27,6 +27,7 @@ import org.aiolos.linux.Files;
  * IOThread-style one (adaptive polling up to 32768 ns, QEMU's IOThread default) on QEMU's
  * fd-monitor policy, or the monitor named by {@code -Daiolos.fdmon=poll|epoll|io_uring};
  * {@code -Daiolos.pollMaxNs=N} sets the adaptive-polling limit (0 = off);
+ * {@code -Daiolos.aioMaxBatch=N} the context's aio-max-batch (0 = the engine's default);
  * one second of warm-up precedes each measured run.
  *
  * <pre>
@@ -141,6 +142,7 @@ public final class DiskEngineBench {
         if (pollNs != null) {
             o = o.withPollParams(new PollParams(Long.parseLong(pollNs), 0, 0));
         }
+        o = o.withAioMaxBatch(Long.getLong("aiolos.aioMaxBatch", 0L));
         try (Arena arena = Arena.ofShared()) {
             AiolosContext ctx = Aiolos.newContext(o);
             ctx.poll(false);

@@ -13,6 +13,7 @@ import org.aiolos.linux.UserRing;
 import org.aiolos.diskio.DiskEngineBase;
 import org.aiolos.diskio.DiskRequest;
 import org.aiolos.diskio.DiskRequestPool;
+import org.aiolos.diskio.SubmitPolicy;
 import org.aiolos.diskio.IdQueue;
 
 /**
@@ -75,7 +76,7 @@ final class LinuxAioEngine extends DiskEngineBase {
     protected void start(DiskRequest r) {
         prepare(r);
         pending.add(r.id());
-        if (pending.size() >= maxBatch()) {
+        if (pending.size() >= maxBatch() || SubmitPolicy.submitNow(pending.size(), kernelInFlight, 1)) {
             submitPending();
         } else {
             submitBh.schedule();

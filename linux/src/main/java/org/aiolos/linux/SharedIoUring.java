@@ -72,6 +72,13 @@ public interface SharedIoUring {
     long sqe();
 
     /**
+     * Submits the SQEs queued so far without waiting, for a borrower whose device would
+     * otherwise idle until the owner's next wait. Completions still come through the
+     * owner's wait and dispatch. Nothing happens once the owner is closed.
+     */
+    void submitNow();
+
+    /**
      * Submits and waits until {@code lease} has nothing outstanding, handing its completions
      * over as they come (without {@link Completions#run()}: the caller runs them).
      * Completions of the owner's own requests met meanwhile are kept for the owner
