@@ -12,7 +12,7 @@ import java.security.cert.X509Certificate;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
-import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
@@ -141,12 +141,7 @@ public final class ServerTls {
         Path caFile = dir.resolve(TlsSettings.CA_CERT);
         List<X509Certificate> cas = Files.exists(caFile) ? Pem.certificates(caFile) : List.of();
         try {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            char[] none = new char[0];
-            ks.setKeyEntry("server", key, none, chain.toArray(new X509Certificate[0]));
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
-            kmf.init(ks, none);
+            KeyManager[] kms = {new ServerKeyManager(chain.toArray(new X509Certificate[0]), key)};
             TrustManager[] tms = null;
             if (!cas.isEmpty()) {
                 KeyStore ts = KeyStore.getInstance("PKCS12");
@@ -165,7 +160,7 @@ public final class ServerTls {
                 tms = new TrustManager[] {new AllowListTrustManager(base, s.allowedClients())};
             }
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf.getKeyManagers(), tms, null);
+            ctx.init(kms, tms, null);
             warmUp(ctx, leaf);
             return new Loaded(ctx, stamps);
         } catch (GeneralSecurityException e) {
