@@ -90,7 +90,12 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     conns = [int(c) for c in a.conns.split(",")]
-    servers = [NbdServer("aiolos io_uring", aiolos_argv(a.image, "io_uring", None, a.java_opt), "randread", 32, 1),
+    # The heap the distribution's launchers give the server (bin/aiolos, bin/aiolos-jpms); a
+    # --java-opt -Xmx comes later and wins. Without it the JVM may take a quarter of the
+    # machine's memory, and RSS measures the collector's sizing, not the server.
+    heap = ["-Xms32m", "-Xmx256m"]
+    servers = [NbdServer("aiolos io_uring", aiolos_argv(a.image, "io_uring", None, heap + a.java_opt), "randread", 32,
+                         1),
                NbdServer("qemu-nbd io_uring", qemu_many_argv(a.image, "io_uring"), "randread", 32, 1),
                NbdServer("nbdkit file", nbdkit_argv(a.image), "randread", 32, 1)]
     run = rounds.run_line("bench/lib/nbd_memory.py " + " ".join(sys.argv[1:]), a.rounds, a.seconds)
