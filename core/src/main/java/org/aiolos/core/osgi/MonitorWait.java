@@ -31,8 +31,8 @@ final class MonitorWait {
 
     /**
      * Waits for the context's next safe point to apply a change of {@code kind}: until
-     * {@code want} serves, a note says why it cannot, or nothing is open (the next request
-     * opens the new choice). For {@code want} null (the best available) the current one
+     * {@code want} serves, a note says why it cannot, or nothing is open and nothing
+     * retiring (the next request opens the new choice). For {@code want} null (the best available) the current one
      * may already be it, so the wait is short.
      */
     static BackendStatus applied(AiolosContext ctx, String kind, String want, long timeoutMs)
@@ -41,7 +41,10 @@ final class MonitorWait {
         BackendStatus s = status(ctx, kind);
         while (System.nanoTime() < deadline) {
             s = status(ctx, kind);
-            boolean settled = s.note() != null || s.serving() == null
+            // Nothing serving counts as settled only with nothing retiring: at the safe point the
+            // slot retires the old backend (serving null, one draining) an instant before the
+            // new one opens, and a status read in between is not the outcome.
+            boolean settled = s.note() != null || (s.serving() == null && s.draining() == 0)
                     || (want != null && want.equals(s.serving()));
             if (settled && java.util.Objects.equals(s.configured(), want)) {
                 return s;
