@@ -17,7 +17,7 @@ CPU per request at most qemu-nbd's (<= 1.0x, against each qemu-nbd variant).
                   [--jobs 1] [--buffered] [--tls CREDS --tls-home HOME] [--out DIR]
 
 --buffered adds Aiolos without O_DIRECT (through the page cache, as nbdkit's file plugin
-writes): the like-for-like contender for nbdkit.
+writes): the like-for-like contender for nbdkit; with --tls also its TLS twin.
 
 --tls adds a twin of every server with TLS required (Aiolos --tls require --tls-creds
 CREDS, qemu-nbd --object tls-creds-x509,dir=CREDS,verify-peer=off --tls-creds, nbdkit
@@ -267,6 +267,10 @@ def main():
         for e in filter(None, a.aiolos.split(",")):
             ours_tls.append(NbdServer(f"aiolos {e} tls", aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls),
                                       "randread", 1, a.jobs, home))
+            if a.buffered:
+                ours_tls.append(NbdServer(f"aiolos {e} buffered tls",
+                                          aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, direct=False),
+                                          "randread", 1, a.jobs, home))
         for q in filter(None, a.qemu.split(",")):
             peers_tls.append(NbdServer(f"qemu-nbd {q} tls", qemu_argv(a.image, q, tls), "randread", 1, a.jobs,
                                        home))
