@@ -575,6 +575,15 @@ class NbdTlsTest {
         IOException io = assertThrows(IOException.class,
                 () -> new NbdFixture(TlsSettings.of(TlsSettings.Mode.ON, bad)).close());
         assertTrue(io.getMessage().contains("encrypted private key"), io.getMessage());
+        // The RSA certificate beside a key that is not its own: an EC key, and another RSA key.
+        for (Path otherKey : List.of(pki.allowedClient.resolve("client-key.pem"), pki.otherClient.resolve("client-key.pem"))) {
+            Path mismatch = Files.createDirectories(dir.resolve("mismatch-" + otherKey.getParent().getFileName()));
+            Files.copy(pki.server.resolve("server-cert.pem"), mismatch.resolve("server-cert.pem"));
+            Files.copy(otherKey, mismatch.resolve("server-key.pem"));
+            IOException m = assertThrows(IOException.class,
+                    () -> new NbdFixture(TlsSettings.of(TlsSettings.Mode.ON, mismatch)).close());
+            assertTrue(m.getMessage().contains("is not the key of the certificate in"), m.getMessage());
+        }
         // The three PEM key forms load: PKCS#1 (server), SEC1 (allowed client), PKCS#8 (other client).
         for (Path keyDir : List.of(pki.allowedClient, pki.otherClient)) {
             Path d = Files.createDirectories(dir.resolve("k-" + keyDir.getFileName()));

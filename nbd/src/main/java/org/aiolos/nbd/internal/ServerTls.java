@@ -2,13 +2,17 @@ package org.aiolos.nbd.internal;
 
 import java.io.IOException;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.security.spec.MGF1ParameterSpec;
+import java.security.spec.PSSParameterSpec;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -134,6 +138,7 @@ public final class ServerTls {
         List<X509Certificate> chain = Pem.certificates(dir.resolve(TlsSettings.SERVER_CERT));
         PrivateKey key = Pem.privateKey(dir.resolve(TlsSettings.SERVER_KEY));
         X509Certificate leaf = chain.get(0);
+        checkPair(dir, leaf, key);
         if (leaf.getNotAfter().before(new Date())) {
             LOG.log(System.Logger.Level.WARNING, "NBD TLS: " + dir.resolve(TlsSettings.SERVER_CERT)
                     + " expired on " + leaf.getNotAfter() + "; clients will refuse it");
@@ -165,6 +170,48 @@ public final class ServerTls {
             return new Loaded(ctx, stamps);
         } catch (GeneralSecurityException e) {
             throw new IOException("NBD TLS: the credentials in " + dir + " cannot be used: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The key must be the one the certificate was issued for: a renewed certificate beside
+     * the old key (or the reverse) would load and then fail every handshake, telling
+     * clients only that the signature did not verify. Checked by signing with the key and
+     * verifying with the certificate.
+     *
+     * @throws IOException naming both files
+     */
+    private static void checkPair(Path dir, X509Certificate leaf, PrivateKey key) throws IOException {
+        String alg = switch (key.getAlgorithm()) {
+            case "EC" -> "SHA256withECDSA";
+            case "RSA" -> "SHA256withRSA";
+            case "RSASSA-PSS" -> "RSASSA-PSS";
+            case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
+            default -> null;
+        };
+        boolean matches = key.getAlgorithm().equals(leaf.getPublicKey().getAlgorithm());
+        if (matches && alg != null) {
+            try {
+                byte[] probe = "aiolos key check".getBytes(StandardCharsets.US_ASCII);
+                Signature sign = Signature.getInstance(alg);
+                if (alg.equals("RSASSA-PSS")) {
+                    sign.setParameter(new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, 32, 1));
+                }
+                sign.initSign(key);
+                sign.update(probe);
+                byte[] signature = sign.sign();
+                sign.initVerify(leaf.getPublicKey());
+                sign.update(probe);
+                matches = sign.verify(signature);
+            } catch (GeneralSecurityException e) {
+                matches = false;
+            }
+        }
+        if (!matches) {
+            throw new IOException(dir.resolve(TlsSettings.SERVER_KEY) + " is not the key of the certificate in "
+                    + dir.resolve(TlsSettings.SERVER_CERT) + " (" + key.getAlgorithm() + " key, certificate for "
+                    + leaf.getSubjectX500Principal().getName() + " with a " + leaf.getPublicKey().getAlgorithm()
+                    + " key)");
         }
     }
 
