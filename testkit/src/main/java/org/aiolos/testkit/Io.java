@@ -93,6 +93,27 @@ public final class Io {
         return n;
     }
 
+    /**
+     * Open descriptors of this process that are the kernel object {@code target} (the link
+     * text in {@code /proc/self/fd}, e.g. {@code anon_inode:[eventpoll]}).
+     */
+    public static int openFdsTo(String target) {
+        java.io.File[] fds = new java.io.File("/proc/self/fd").listFiles();
+        int n = 0;
+        if (fds != null) {
+            for (java.io.File fd : fds) {
+                try {
+                    if (java.nio.file.Files.readSymbolicLink(fd.toPath()).toString().equals(target)) {
+                        n++;
+                    }
+                } catch (java.io.IOException gone) {
+                    // closed while we listed
+                }
+            }
+        }
+        return n;
+    }
+
     /** Process tasks (threads of every kind), from /proc/self/task. */
     public static int processThreadCount() {
         String[] tasks = new java.io.File("/proc/self/task").list();

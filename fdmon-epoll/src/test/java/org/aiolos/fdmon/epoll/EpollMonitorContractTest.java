@@ -1,5 +1,7 @@
 package org.aiolos.fdmon.epoll;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import org.aiolos.api.AioContext;
 import org.aiolos.api.fdmon.FdMonitorFactory;
 import org.aiolos.core.Aiolos;
@@ -7,6 +9,8 @@ import org.aiolos.core.ContextOptions;
 import org.aiolos.core.FdMonitorProviders;
 import org.aiolos.testkit.ContextSpec;
 import org.aiolos.testkit.FdMonitorContract;
+import org.aiolos.testkit.Io;
+import org.junit.jupiter.api.Test;
 
 /** The shared fd-monitor suite (testkit) on the epoll(7) monitor, in a core context where it is the only provider. */
 class EpollMonitorContractTest extends FdMonitorContract {
@@ -35,5 +39,21 @@ class EpollMonitorContractTest extends FdMonitorContract {
     @Override
     protected ClosedFdReport closedFdReport() {
         return ClosedFdReport.NEVER;
+    }
+
+    /**
+     * The suite above runs on a real epoll instance of the kernel: a context on this monitor holds
+     * one more {@code anon_inode:[eventpoll]} descriptor, and gives it back when it closes.
+     */
+    @Test
+    void theMonitorIsTheKernelsOwnAndLeavesWithItsContext() {
+        int before = Io.openFdsTo("anon_inode:[eventpoll]");
+        AioContext extra = newContext(new ContextSpec("kernel-object", FACTORY, null, failures));
+        try {
+            assertEquals(before + 1, Io.openFdsTo("anon_inode:[eventpoll]"), "one anon_inode:[eventpoll] for the new context");
+        } finally {
+            extra.close();
+        }
+        assertEquals(before, Io.openFdsTo("anon_inode:[eventpoll]"), "closed with its context");
     }
 }

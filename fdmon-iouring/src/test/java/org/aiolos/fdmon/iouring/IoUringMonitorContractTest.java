@@ -1,5 +1,7 @@
 package org.aiolos.fdmon.iouring;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import org.aiolos.api.AioContext;
 import org.aiolos.api.fdmon.FdMonitorFactory;
 import org.aiolos.core.Aiolos;
@@ -7,6 +9,8 @@ import org.aiolos.core.ContextOptions;
 import org.aiolos.core.FdMonitorProviders;
 import org.aiolos.testkit.ContextSpec;
 import org.aiolos.testkit.FdMonitorContract;
+import org.aiolos.testkit.Io;
+import org.junit.jupiter.api.Test;
 
 /** The shared fd-monitor suite (testkit) on the io_uring monitor, in a core context where it is the only provider. */
 class IoUringMonitorContractTest extends FdMonitorContract {
@@ -41,5 +45,21 @@ class IoUringMonitorContractTest extends FdMonitorContract {
     @Override
     protected boolean reportsReadinessAsSeenEarlier() {
         return true;
+    }
+
+    /**
+     * The suite above runs on a real io_uring instance of the kernel: a context on this monitor holds
+     * one more {@code anon_inode:[io_uring]} descriptor, and gives it back when it closes.
+     */
+    @Test
+    void theMonitorIsTheKernelsOwnAndLeavesWithItsContext() {
+        int before = Io.openFdsTo("anon_inode:[io_uring]");
+        AioContext extra = newContext(new ContextSpec("kernel-object", FACTORY, null, failures));
+        try {
+            assertEquals(before + 1, Io.openFdsTo("anon_inode:[io_uring]"), "one anon_inode:[io_uring] for the new context");
+        } finally {
+            extra.close();
+        }
+        assertEquals(before, Io.openFdsTo("anon_inode:[io_uring]"), "closed with its context");
     }
 }
