@@ -24,7 +24,8 @@ import org.aiolos.diskio.IdQueue;
  * completion ring, so busy polling notices completions without a system call.
  *
  * <p>Requests wait in {@code pending} and go to {@code io_submit} in batches of at most
- * the context's aio-max-batch (32 by default): at once when a batch is full, otherwise
+ * the context's aio-max-batch (32 by default): at once when a batch is full or when the
+ * device has fewer requests in flight than are waiting ({@link SubmitPolicy}), otherwise
  * from a bottom half at the end of the loop iteration (QEMU's {@code defer_call}). An
  * {@code EAGAIN} from {@code io_submit} leaves them queued for the next completion (or, with
  * nothing in flight, the next iteration). Iocb {@code i} belongs to request id {@code i},

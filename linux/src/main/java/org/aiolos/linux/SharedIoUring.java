@@ -6,7 +6,8 @@ package org.aiolos.linux;
  * io_uring (QEMU 10.2's {@code aio_add_sqe} in {@code util/aio-posix.c} and
  * {@code util/fdmon-io_uring.c}, used by {@code block/io_uring.c}). The monitor's next wait
  * submits them together with its own and sleeps in the same {@code io_uring_enter}, so a
- * request costs no system call of its own.
+ * request costs no system call of its own; a borrower whose device would idle meanwhile
+ * may submit early ({@link #submitNow()}).
  *
  * <p><b>Protocol.</b> A borrower {@link #attach}es once and gets a {@link Lease}; per
  * request it takes an SQE with {@link #sqe}, prepares it on {@link #ring()} with user data

@@ -21,7 +21,8 @@ import org.aiolos.diskio.SubmitPolicy;
  * {@code aio_add_sqe}): the engine leases the monitor's ring ({@link SharedIoUring}) and
  * queues its SQEs there; the monitor's next wait submits them with its own polls and
  * sleeps in the same {@code io_uring_enter}, so a request costs no system call of its
- * own. The monitor keeps the completions it reaps and hands them over in its dispatch,
+ * own, unless the device has fewer requests than the engine holds there (then the batch,
+ * from 4 requests, goes at once: {@link SubmitPolicy}). The monitor keeps the completions it reaps and hands them over in its dispatch,
  * right after the wait, where the engine runs them (never inside the wait, and with no
  * bottom half: one scheduled during the wait would cost an eventfd write). The ring is
  * looked up at each submission, so after a monitor swap the next request goes to the new
@@ -34,10 +35,10 @@ import org.aiolos.diskio.SubmitPolicy;
  * on it before a swap to an io_uring monitor complete there.
  *
  * <p><b>Submission.</b> On the monitor's ring a request becomes an SQE at once (the
- * monitor's next wait submits everything queued, so batching is free). On the private
- * ring requests wait in {@code pending} and are turned into SQEs in
- * batches of at most aio-max-batch (32 by default), at once when a batch is full,
- * otherwise from a bottom half at the end of the loop iteration. A full SQ is submitted
+ * monitor's next wait submits everything queued). On the private ring requests wait in
+ * {@code pending} and are turned into SQEs in batches of at most aio-max-batch (32 by
+ * default), at once when a batch is full or the device holds fewer than are waiting
+ * ({@link SubmitPolicy}), otherwise from a bottom half at the end of the loop iteration. A full SQ is submitted
  * before taking more SQEs; {@code EBUSY}/{@code EAGAIN} from {@code io_uring_enter} (the
  * kernel is backed up on completions) leaves the SQEs in the ring, retried after the next
  * completions are reaped.

@@ -65,8 +65,6 @@ final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
     private boolean closed;
     /** Submits forced by a full SQ, and CQ overflow flushes: counters for tests and diagnostics. */
     private long forcedSubmits;
-    /** A borrower's submissions ahead of the wait ({@link #submitNow()}). */
-    private long lentEarlySubmits;
     private long overflowFlushes;
     /** Borrowers by lease index; home thread. */
     private final LeaseImpl[] leases = new LeaseImpl[MAX_LEASES];
@@ -446,7 +444,6 @@ final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
     @Override
     public void submitNow() {
         if (!closed) {
-            lentEarlySubmits++;
             submit();
         }
     }
@@ -552,10 +549,6 @@ final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
     /** Live records, for tests: watches known to the home thread plus retired ones the kernel still holds. */
     int trackedRegistrations() {
         return table.size();
-    }
-
-    long lentEarlySubmits() {
-        return lentEarlySubmits;
     }
 
     long forcedSubmits() {
