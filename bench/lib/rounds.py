@@ -137,6 +137,20 @@ def ratios(results, a, b, key=lambda s: s.rate):
     return out
 
 
+def quotient(results, a, b):
+    """Per round, a's sample over b's as a pseudo-sample: its rate is a's rate over b's and
+    its CPU per operation a's over b's (e.g. a server with TLS over itself without: the
+    share of its plaintext rate TLS leaves). Two quotients compare like contenders."""
+    out = []
+    for sa, sb in zip(results[a], results[b]):
+        if sa is None or sb is None or sb.rate <= 0 or not sb.cpu_us_per_op > 0:
+            out.append(None)
+            continue
+        ops = sa.rate / sb.rate
+        out.append(Sample(ops, 1.0, ops * 1e-6 * sa.cpu_us_per_op / sb.cpu_us_per_op))
+    return out
+
+
 class Comparison:
     """A over B in one cell: the per-round ratios of rate and of CPU per operation."""
 
@@ -211,9 +225,10 @@ class Table:
         self.raw = []
         self.notes = []
 
-    def add(self, comparison, goal, goal_text=None, cpu_goal=None):
+    def add(self, comparison, goal, goal_text=None, cpu_goal=None, rate_digits=0):
         """One row; goal is for A/B rate (>=), cpu_goal, when given, for A/B CPU per
-        operation (<=). Returns the verdict text."""
+        operation (<=); rate_digits for rates that are themselves ratios (a quotient's).
+        Returns the verdict text."""
         c = comparison
         verdict = c.verdict(goal) if goal is not None else "(no goal)"
         if goal is None:
@@ -223,7 +238,7 @@ class Table:
             goal_text = (goal_text or f">= {goal:.2f}x") + f", CPU/op <= {cpu_goal:.2f}x"
         ci = bootstrap_median_interval(c.rate_ratios) if c.rate_ratios else (float("nan"),) * 2
         self.rows.append(
-            f"| {c.cell} | {c.a} | {c.b} | {fmt_median(c.a_rates)} | {fmt_median(c.b_rates)} "
+            f"| {c.cell} | {c.a} | {c.b} | {fmt_median(c.a_rates, rate_digits)} | {fmt_median(c.b_rates, rate_digits)} "
             f"| {fmt_ratio(c.rate_ratios)} | {ci[0]:.2f}-{ci[1]:.2f} | {fmt_median(c.a_cpu, 2)} "
             f"| {fmt_median(c.b_cpu, 2)} | {fmt_ratio(c.cpu_ratios)} | {goal_text or f'>= {goal:.2f}x'} | {verdict} |")
         d = c.as_dict()

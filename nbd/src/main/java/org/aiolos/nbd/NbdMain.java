@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.aiolos.api.IOThread;
+import org.aiolos.api.PollParams;
 import org.aiolos.core.Aiolos;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.core.ContextOptions;
@@ -38,6 +39,8 @@ public final class NbdMain {
               --description TEXT     free text clients see (nbdinfo shows it)
               --iothreads N          serve the connections on N IOThreads, 1..64; each connection goes to
                                      the one with the fewest (default 1)
+              --poll-max-ns NS       the IOThreads' adaptive polling limit in ns, 0 turns it off
+                                     (default 32768; like -object iothread,poll-max-ns=NS)
               --tls MODE             off, on or require: NBD_OPT_STARTTLS (default off; like qemu-nbd --tls-creds)
               --tls-creds DIR        server-cert.pem, server-key.pem [, ca-cert.pem] (QEMU tls-creds-x509 layout)
               --tls-verify-peer      clients must present a certificate from a CA in ca-cert.pem
@@ -46,7 +49,8 @@ public final class NbdMain {
             Every option with a value also takes the form --option=VALUE.""";
 
     private static final List<String> WITH_VALUE = List.of("--file", "--name", "--address", "--port", "--engine",
-            "--fdmon", "--description", "--tls", "--tls-creds", "--tls-allow", "--socket", "--socket-mode", "--iothreads");
+            "--fdmon", "--description", "--tls", "--tls-creds", "--tls-allow", "--socket", "--socket-mode", "--iothreads",
+            "--poll-max-ns");
 
     private NbdMain() {
     }
@@ -68,6 +72,7 @@ public final class NbdMain {
         String fdmon = null;
         String description = null;
         int iothreads = 1;
+        long pollMaxNs = PollParams.IOTHREAD_POLL_MAX_NS;
         String socket = null;
         int socketMode = 0600;
         TlsSettings.Mode tlsMode = TlsSettings.Mode.OFF;
@@ -111,6 +116,7 @@ public final class NbdMain {
                 case "--engine" -> engine = v;
                 case "--fdmon" -> fdmon = v;
                 case "--iothreads" -> iothreads = iothreads(v);
+                case "--poll-max-ns" -> pollMaxNs = pollMaxNs(v);
                 case "--tls" -> {
                     try {
                         tlsMode = TlsSettings.Mode.parse(v);
@@ -156,7 +162,7 @@ public final class NbdMain {
         List<AiolosContext> contexts = new ArrayList<>();
         for (int i = 0; i < iothreads; i++) {
             ContextOptions options = ContextOptions.ioThreadDefaults(i == 0 ? "nbd" : "nbd-" + (i + 1))
-                    .withFdMonitor(fdmon).withDiskEngine(engine);
+                    .withPollParams(new PollParams(pollMaxNs, 0, 0)).withFdMonitor(fdmon).withDiskEngine(engine);
             IOThread t = Aiolos.newIOThread(options);
             threads.add(t);
             t.start();
@@ -205,6 +211,14 @@ public final class NbdMain {
             usage("--iothreads needs a number 1..64, got " + v);
         }
         return Integer.parseInt(v);
+    }
+
+    /** A polling limit as written: digits only, 0..1 s (polling longer than a second is never a gain). */
+    private static long pollMaxNs(String v) {
+        if (!v.matches("[0-9]{1,10}") || Long.parseLong(v) > 1_000_000_000L) {
+            usage("--poll-max-ns needs a number of nanoseconds 0..1000000000, got " + v);
+        }
+        return Long.parseLong(v);
     }
 
     /** A port number as written: digits only, 0..65535. */

@@ -156,6 +156,8 @@ class NbdLifecycleTest {
             {"--fdmon=kqueue", "--direct", "--fdmon must be poll, epoll or io_uring, got kqueue"},
             {"--iothreads", "0", "--iothreads needs a number 1..64, got 0"},
             {"--iothreads=65", "--direct", "--iothreads needs a number 1..64, got 65"},
+            {"--poll-max-ns", "-1", "--poll-max-ns needs a number of nanoseconds 0..1000000000, got -1"},
+            {"--poll-max-ns=2000000000", "--direct", "--poll-max-ns needs a number of nanoseconds 0..1000000000, got 2000000000"},
             {"--tls", "sometimes", "--tls must be off, on or require, got 'sometimes'"},
             {"--tls=require", "--read-only", "tls=require needs a credentials directory (tls-creds)"},
             {"--tls-allow", "CN=x", "verify-peer and allowed clients need tls=on or tls=require"},
@@ -202,7 +204,7 @@ class NbdLifecycleTest {
                 "--module-path", String.join(File.pathSeparator, modules),
                 "-m", "org.aiolos.nbd/org.aiolos.nbd.NbdMain",
                 "--file=" + img, "--name", "m", "--port=0", "--engine", "threads", "--fdmon=epoll",
-                "--direct", "--description", "from main", "--iothreads=2");
+                "--direct", "--description", "from main", "--iothreads=2", "--poll-max-ns", "0");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
             BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
