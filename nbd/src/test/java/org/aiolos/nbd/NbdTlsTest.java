@@ -292,6 +292,66 @@ class NbdTlsTest {
         }
     }
 
+    /**
+     * The TLS sessions of one IOThread pass their ciphertext to the socket through one
+     * native stage. Three clients each ask for 16 MiB and read nothing until all of it is
+     * asked, so the server's writers of all three block on full sockets at once; then the
+     * replies are read a request at a time from each client in turn. A stage held across a
+     * yield would put one session's records on another's socket, which the client's AEAD
+     * check refuses; every byte must come back as the image has it.
+     */
+    @Test
+    void sessionsBlockedOnFullSocketsAtOnceKeepTheirRecords() throws Exception {
+        int chunk = 1 << 20;
+        int requests = 16;
+        Path img = image(dir, "img", (long) requests * chunk, 12);
+        SSLContext client = javaClient(pki.anonymousClient);
+        try (NbdFixture f = new NbdFixture(require())) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            roundTrip(f, client, (byte) 12); // the first session opens what the JDK's TLS keeps (its random source)
+            byte[] want = Files.readAllBytes(img); // with what the round trip wrote
+            int fdsBefore = settledFds(f);
+            List<RawNbdClient> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    RawNbdClient c = new RawNbdClient(f.server.port());
+                    clients.add(c);
+                    c.greet(3);
+                    assertEquals(REP_ACK, c.startTls(client));
+                    c.goOnly("disk", false);
+                }
+                for (RawNbdClient c : clients) {
+                    for (int j = 0; j < requests; j++) {
+                        c.request(0, 0, j, (long) j * chunk, chunk);
+                    }
+                    c.out.flush();
+                }
+                byte[] got = new byte[chunk];
+                for (int j = 0; j < requests; j++) {
+                    for (RawNbdClient c : clients) {
+                        // Replies may overtake each other: the cookie says which request this is.
+                        assertEquals(RawNbdClient.SIMPLE_MAGIC, c.in.readInt());
+                        assertEquals(0, c.in.readInt());
+                        long cookie = c.in.readLong();
+                        c.in.readFully(got);
+                        int off = (int) cookie * chunk;
+                        assertArrayEquals(java.util.Arrays.copyOfRange(want, off, off + chunk), got,
+                                "request " + cookie);
+                    }
+                }
+                for (RawNbdClient c : clients) {
+                    c.disconnect();
+                }
+            } finally {
+                for (RawNbdClient c : clients) {
+                    c.close();
+                }
+            }
+            assertEquals(0, f.server.exports().get(0).errors());
+            assertSettled(f, fdsBefore);
+        }
+    }
+
     @Test
     void clientCertificatesAndTheAllowList() throws Exception {
         Path img = image(dir, "img", SIZE, 6);

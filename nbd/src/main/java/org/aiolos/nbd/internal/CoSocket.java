@@ -145,7 +145,9 @@ final class CoSocket implements NbdStream {
 
     /**
      * Reads at least one and at most {@code max} bytes into {@code seg}, taking bytes
-     * already read ahead first (the TLS layer's ciphertext source).
+     * already read ahead first (the TLS layer's ciphertext source). A heap {@code seg}
+     * (which read(2) cannot take through a non-critical downcall) is filled through the
+     * read-ahead buffer, empty at that point.
      *
      * @return how many bytes were read
      */
@@ -158,8 +160,11 @@ final class CoSocket implements NbdStream {
                 readPos += n;
                 return n;
             }
-            int n = read(seg, max);
+            int n = seg.isNative() ? read(seg, max) : read(readAhead, Math.min(max, READ_AHEAD));
             if (n > 0) {
+                if (!seg.isNative()) {
+                    MemorySegment.copy(readAhead, 0, seg, 0, n);
+                }
                 return n;
             }
             if (n == 0) {
@@ -189,29 +194,47 @@ final class CoSocket implements NbdStream {
     public void writeFully(MemorySegment seg, long len) {
         long done = 0;
         while (done < len) {
-            if (broken) {
-                throw new ConnectionClosed("abandoned");
+            int n = writeSome(done == 0 ? seg : seg.asSlice(done), len - done);
+            if (n > 0) {
+                done += n;
+            } else {
+                awaitWritable();
             }
-            int n;
+        }
+    }
+
+    /**
+     * One write(2) of up to {@code len} bytes of {@code seg}, without yielding.
+     *
+     * @return bytes written; 0 when the socket takes none now
+     * @throws ConnectionClosed once the connection is abandoned, or when the write fails
+     */
+    int writeSome(MemorySegment seg, long len) {
+        if (broken) {
+            throw new ConnectionClosed("abandoned");
+        }
+        int n;
+        do {
             try {
-                n = Fds.write(fd, done == 0 ? seg : seg.asSlice(done), Math.min(len - done, Integer.MAX_VALUE));
+                n = Fds.write(fd, seg, Math.min(len, Integer.MAX_VALUE));
             } catch (SyscallException e) {
                 broken = true;
                 throw new ConnectionClosed("write failed: " + e.errnoName());
             }
-            if (n >= 0) {
-                done += n;
-            } else if (n == -Errno.EAGAIN) {
-                Coroutine self = Coroutines.self();
-                writeWaiter = self;
-                if (!regWrite) {
-                    regWrite = true;
-                    applyInterest();
-                }
-                while (writeWaiter == self) {
-                    Coroutines.yieldNow();
-                }
-            }
+        } while (n == -Errno.EINTR);
+        return Math.max(n, 0); // -EAGAIN: nothing written
+    }
+
+    /** Yields until the socket takes bytes again (or the connection is abandoned). */
+    void awaitWritable() {
+        Coroutine self = Coroutines.self();
+        writeWaiter = self;
+        if (!regWrite) {
+            regWrite = true;
+            applyInterest();
+        }
+        while (writeWaiter == self) {
+            Coroutines.yieldNow();
         }
     }
 

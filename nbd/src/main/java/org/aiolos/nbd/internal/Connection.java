@@ -137,7 +137,7 @@ final class Connection {
     }
 
     private TlsStream startTls(ServerTls tls) {
-        TlsStream s = TlsStream.handshake(socket, tls, ctx.threadPool(), arena);
+        TlsStream s = TlsStream.handshake(socket, tls, ctx.threadPool(), lane);
         tlsStream = s;
         LOG.log(System.Logger.Level.DEBUG, () -> "NBD client " + peer + ": " + s.protocol()
                 + (s.peerName() == null ? "" : ", client " + s.peerName()));

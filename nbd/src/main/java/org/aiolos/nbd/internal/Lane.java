@@ -1,5 +1,7 @@
 package org.aiolos.nbd.internal;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 import org.aiolos.core.AiolosContext;
 
@@ -18,10 +20,26 @@ final class Lane {
     long placed;
     /** Set when the lane is withdrawn: completed when its last connection has finished. */
     CompletableFuture<Void> drained;
+    /** What TLS sessions hand their ciphertext to write(2) through; the home thread only. */
+    private MemorySegment tlsWriteStage;
 
     Lane(AiolosContext ctx, long poolCacheBytes) {
         this.ctx = ctx;
         this.pool = new BufferPool(poolCacheBytes);
+    }
+
+    /**
+     * Native memory of at least {@code size} bytes through which this lane's TLS sessions
+     * pass their ciphertext to the socket ({@link TlsStream} keeps its own in heap buffers).
+     * One per lane is enough: a session copies into it and writes without yielding, so no
+     * two sessions ever hold it at once. Home thread only; freed with the last session that
+     * holds it.
+     */
+    MemorySegment tlsWriteStage(long size) {
+        if (tlsWriteStage == null || tlsWriteStage.byteSize() < size) {
+            tlsWriteStage = Arena.ofAuto().allocate(size, 8);
+        }
+        return tlsWriteStage;
     }
 
     String name() {
