@@ -31,6 +31,7 @@ Writes DIR/nbd-rounds.md and DIR/nbd-rounds.json.
 import argparse
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -218,7 +219,8 @@ def finish(table, started, out, stem, more=""):
     """Stops the servers, writes OUT/STEM.md and .json (and appends more to the .md), prints it."""
     for s in started:
         s.stop()
-    table.run_line += f"; load after {rounds.loadavg()}"
+    if started:
+        table.run_line += f"; load after {rounds.loadavg()}"
     table.write(os.path.join(out, stem + ".md"), os.path.join(out, stem + ".json"))
     if more:
         with open(os.path.join(out, stem + ".md"), "a") as f:
@@ -235,6 +237,73 @@ def best_of(results, names):
     return best
 
 
+def judge_cell(table, cell, res, ours, peers, ours_tls, peers_tls, variant_pairs):
+    """Every comparison of one cell into table; the lists name the servers that ran,
+    variant_pairs are (variant, its default)."""
+    if peers:
+        res["best peer"] = best_of(res, peers)
+    if peers_tls:
+        res["best TLS peer"] = best_of(res, peers_tls)
+    for o in ours_tls:
+        if peers_tls:
+            c = rounds.Comparison(cell, res, o, "best TLS peer")
+            v = table.add(c, 1.0)
+            print(f"   {o} / best TLS peer: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
+        for p in peers_tls:
+            table.add(rounds.Comparison(cell, res, o, p), 1.0, cpu_goal=1.0 if p.startswith("qemu-nbd") else None)
+    # TLS cost: each server's TLS twin over itself, in the same rounds.
+    for t in ours_tls + peers_tls:
+        plain = t[:-len(" tls")]
+        if plain in res:
+            c = rounds.Comparison(cell, res, t, plain)
+            table.add(c, None, goal_text="TLS cost")
+            print(f"   TLS cost {plain}: {rounds.fmt_ratio(c.rate_ratios)}", flush=True)
+            res[f"TLS cost of {plain}"] = rounds.quotient(res, t, plain)
+    # The goal: TLS leaves Aiolos at least the share of its plaintext rate it leaves
+    # qemu-nbd, round by round (the issue's goal for TLS).
+    for o in ours_tls:
+        for p in (x for x in peers_tls if x.startswith("qemu-nbd")):
+            ours_cost, peer_cost = f"TLS cost of {o[:-4]}", f"TLS cost of {p[:-4]}"
+            if ours_cost in res and peer_cost in res:
+                c = rounds.Comparison(cell, res, ours_cost, peer_cost)
+                v = table.add(c, 1.0, "TLS keeps >= qemu-nbd's share", rate_digits=2)
+                print(f"   {ours_cost} / {peer_cost}: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
+    for v, base in variant_pairs:
+        if v in res and base in res:
+            c = rounds.Comparison(cell, res, v, base)
+            table.add(c, None, goal_text="variant")
+            print(f"   {v} / {base}: {rounds.fmt_ratio(c.rate_ratios)}", flush=True)
+    for o in ours:
+        if peers:
+            c = rounds.Comparison(cell, res, o, "best peer")
+            v = table.add(c, 1.0)
+            print(f"   {o} / best peer: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
+        for p in peers:
+            table.add(rounds.Comparison(cell, res, o, p), 1.0, cpu_goal=1.0 if p.startswith("qemu-nbd") else None)
+
+
+def read_console(path):
+    """{cell: {server: [Sample per round]}} from the console output of a run (the lines
+    run_cells and rounds.alternate print), for --from-console. A sample's operations are
+    its rate over one second: ratios, rates and CPU per operation come out as measured."""
+    cells, cur = {}, None
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"== (\S+ QD\d+(?: x\d+)?)", line)
+            if m:
+                cur = cells.setdefault(m.group(1), {})
+                continue
+            m = re.match(r"\s+round\s+\d+ (.+?)\s+(\d+) ops/s\s+([\d.]+) us CPU/op", line)
+            if m and cur is not None:
+                ops, cpu_us = float(m.group(2)), float(m.group(3))
+                cur.setdefault(m.group(1).strip(), []).append(rounds.Sample(ops, 1.0, cpu_us * ops / 1e6))
+                continue
+            m = re.match(r"\s+round\s+\d+ (.+?): failed", line)
+            if m and cur is not None:
+                cur.setdefault(m.group(1).strip(), []).append(None)
+    return cells
+
+
 def main():
     ap = argparse.ArgumentParser()
     common_args(ap, "nbd-rounds")
@@ -248,6 +317,9 @@ def main():
                     help="also Aiolos without O_DIRECT (page cache, as nbdkit's file plugin writes)")
     ap.add_argument("--tls", help="credentials directory: add a TLS-required twin of every server")
     ap.add_argument("--tls-home", help="the TLS clients' HOME (HOME/.pki/libnbd/ca-cert.pem)")
+    ap.add_argument("--from-console", metavar="LOG",
+                    help="judge the rounds a run printed (its console output) instead of running: for a run "
+                         "that ended before it wrote its tables; the other options must be the run's")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=ARGS",
                     help="also Aiolos with these NbdMain arguments (and its TLS twin), against the default")
     a = ap.parse_args()
@@ -292,61 +364,29 @@ def main():
     table = rounds.Table(f"NBD servers, fio --ioengine=nbd 4 KiB, {a.jobs} connection(s), alternating rounds",
                          rounds.run_line(command, a.rounds, a.seconds)
                          + f"; Aiolos fd monitor {a.fdmon or 'QEMU policy'}")
+    if a.from_console:
+        table.run_line = (f"Judged afterwards from the rounds the run printed ({a.from_console}; the run ended "
+                          f"before writing its tables): `{command}`")
+    variant_pairs = [(f"aiolos {e} {name}{suffix}", f"aiolos {e}{suffix}") for name, _ in variants
+                     for e in filter(None, a.aiolos.split(",")) for suffix in ("", " tls")]
     started = []
     try:
-        start_all(servers, a.warmup, started)
-        live_peers = [p.name for p in peers if p in started]
-        live_peers_tls = [p.name for p in peers_tls if p in started]
-        for cell, _, res in run_cells(started, a, qd_cells(a)):
-            if live_peers:
-                res["best peer"] = best_of(res, live_peers)
-            if live_peers_tls:
-                res["best TLS peer"] = best_of(res, live_peers_tls)
-            for o in (x for x in ours_tls if x in started):
-                if live_peers_tls:
-                    c = rounds.Comparison(cell, res, o.name, "best TLS peer")
-                    v = table.add(c, 1.0)
-                    print(f"   {o.name} / best TLS peer: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
-                for p in (x for x in peers_tls if x in started):
-                    table.add(rounds.Comparison(cell, res, o.name, p.name), 1.0,
-                              cpu_goal=1.0 if p.name.startswith("qemu-nbd") else None)
-            # TLS cost: each server's TLS twin over itself, in the same rounds.
-            for t in (x for x in ours_tls + peers_tls if x in started):
-                plain = t.name[:-len(" tls")]
-                if plain in res:
-                    c = rounds.Comparison(cell, res, t.name, plain)
-                    table.add(c, None, goal_text="TLS cost")
-                    print(f"   TLS cost {plain}: {rounds.fmt_ratio(c.rate_ratios)}", flush=True)
-                    res[f"TLS cost of {plain}"] = rounds.quotient(res, t.name, plain)
-            # The goal: TLS leaves Aiolos at least the share of its plaintext rate it leaves
-            # qemu-nbd, round by round (the issue's goal for TLS).
-            for o in (x for x in ours_tls if x in started):
-                for p in (x for x in peers_tls if x in started and x.name.startswith("qemu-nbd")):
-                    a, b = f"TLS cost of {o.name[:-4]}", f"TLS cost of {p.name[:-4]}"
-                    if a in res and b in res:
-                        c = rounds.Comparison(cell, res, a, b)
-                        v = table.add(c, 1.0, "TLS keeps >= qemu-nbd's share", rate_digits=2)
-                        print(f"   {a} / {b}: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
-            # Variants: each over the default build of the same engine (and TLS setting).
-            for name, _ in variants:
-                for e in filter(None, a.aiolos.split(",")):
-                    for suffix in ("", " tls"):
-                        v, base = f"aiolos {e} {name}{suffix}", f"aiolos {e}{suffix}"
-                        if v in res and base in res:
-                            c = rounds.Comparison(cell, res, v, base)
-                            table.add(c, None, goal_text="variant")
-                            print(f"   {v} / {base}: {rounds.fmt_ratio(c.rate_ratios)}", flush=True)
-            for o in (x for x in ours if x in started):
-                if live_peers:
-                    c = rounds.Comparison(cell, res, o.name, "best peer")
-                    v = table.add(c, 1.0)
-                    print(f"   {o.name} / best peer: {rounds.fmt_ratio(c.rate_ratios)} {v}", flush=True)
-                for p in (x for x in peers if x in started):
-                    c = rounds.Comparison(cell, res, o.name, p.name)
-                    qemu = p.name.startswith("qemu-nbd")
-                    table.add(c, 1.0, cpu_goal=1.0 if qemu else None)
+        if a.from_console:
+            cells = read_console(a.from_console)
+            seen = {n for res in cells.values() for n in res}
+            started = [x for x in servers if x.name in seen]
+            cell_results = ((cell, None, res) for cell, res in cells.items())
+        else:
+            start_all(servers, a.warmup, started)
+            cell_results = run_cells(started, a, qd_cells(a))
+
+        def ran(group):
+            return [x.name for x in group if x in started]
+
+        for cell, _, res in cell_results:
+            judge_cell(table, cell, res, ran(ours), ran(peers), ran(ours_tls), ran(peers_tls), variant_pairs)
     finally:
-        finish(table, started, a.out, "nbd-rounds")
+        finish(table, [] if a.from_console else started, a.out, "nbd-rounds")
 
 
 if __name__ == "__main__":
