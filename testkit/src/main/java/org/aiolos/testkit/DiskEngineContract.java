@@ -72,19 +72,8 @@ public abstract class DiskEngineContract {
     }
 
     @AfterEach
-    void close() throws IOException {
-        if (engine != null) {
-            engine.close();
-        }
-        if (ctx != null) {
-            ctx.close();
-        }
-        if (file != null) {
-            file.close();
-        }
-        if (arena != null) {
-            arena.close();
-        }
+    void close() throws Exception {
+        Closing.all(engine, ctx, file, arena);
         failures.assertNone();
     }
 

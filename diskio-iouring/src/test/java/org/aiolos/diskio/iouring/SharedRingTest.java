@@ -19,6 +19,7 @@ import org.aiolos.fdmon.epoll.EpollFdMonitorFactory;
 import org.aiolos.fdmon.iouring.IoUringFdMonitorFactory;
 import org.aiolos.fdmon.poll.PollFdMonitorFactory;
 import org.aiolos.testkit.CallbackFailures;
+import org.aiolos.testkit.Closing;
 import org.aiolos.testkit.DiskEngineContract;
 import org.aiolos.testkit.TestFile;
 import org.junit.jupiter.api.AfterEach;
@@ -67,19 +68,8 @@ class SharedRingTest {
     }
 
     @AfterEach
-    void close() throws IOException {
-        if (engine != null) {
-            engine.close();
-        }
-        if (ctx != null) {
-            ctx.close();
-        }
-        if (file != null) {
-            file.close();
-        }
-        if (arena != null) {
-            arena.close();
-        }
+    void close() throws Exception {
+        Closing.all(engine, ctx, file, arena);
         failures.assertNone();
     }
 
