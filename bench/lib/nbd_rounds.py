@@ -365,8 +365,7 @@ def main():
                          rounds.run_line(command, a.rounds, a.seconds)
                          + f"; Aiolos fd monitor {a.fdmon or 'QEMU policy'}")
     if a.from_console:
-        table.run_line = (f"Judged afterwards from the rounds the run printed ({a.from_console}; the run ended "
-                          f"before writing its tables): `{command}`")
+        table.run_line = f"Judged afterwards from the rounds the run printed ({a.from_console}): `{command}`"
     variant_pairs = [(f"aiolos {e} {name}{suffix}", f"aiolos {e}{suffix}") for name, _ in variants
                      for e in filter(None, a.aiolos.split(",")) for suffix in ("", " tls")]
     started = []

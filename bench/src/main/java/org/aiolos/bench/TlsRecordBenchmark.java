@@ -76,7 +76,9 @@ public class TlsRecordBenchmark {
     private ByteBuffer serverOut;
     private ByteBuffer serverReply;
     private ByteBuffer wire;
-    private boolean staged;
+    /** Socket reads and writes are copied through native memory (the engine's buffer of that side is heap). */
+    private boolean stagedIn;
+    private boolean stagedOut;
     /** The socket side of a staged session (what read(2) fills and write(2) sends). */
     private ByteBuffer socketIn;
     private ByteBuffer socketOut;
@@ -119,7 +121,8 @@ public class TlsRecordBenchmark {
             default -> throw new IllegalArgumentException(
                     "serverBuffers: heap, direct, heap-no-copy or heap-inbound, not " + serverBuffers);
         };
-        staged = kind[2];
+        stagedIn = kind[2] && kind[0];
+        stagedOut = kind[2] && kind[1];
         serverIn = buffer(kind[0], 2 * packet);
         serverApp = buffer(kind[0], app);
         serverOut = buffer(kind[1], 4 * packet);
@@ -215,7 +218,7 @@ public class TlsRecordBenchmark {
         client.wrap(clientApp, clientNet);
         clientNet.flip();
         serverIn.clear();
-        if (staged) {
+        if (stagedIn) {
             socketIn.clear();
             socketIn.put(clientNet).flip(); // the kernel's copy
             serverIn.put(socketIn).flip();
@@ -233,7 +236,7 @@ public class TlsRecordBenchmark {
         server.wrap(serverReply, serverOut);
         serverOut.flip();
         ByteBuffer sent = serverOut;
-        if (staged && serverOut.hasArray()) {
+        if (stagedOut) {
             socketOut.clear();
             socketOut.put(serverOut).flip();
             sent = socketOut;

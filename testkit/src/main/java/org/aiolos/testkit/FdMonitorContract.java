@@ -62,6 +62,22 @@ public abstract class FdMonitorContract {
         return newContext(new ContextSpec("contract-" + name, factory(), null, failures));
     }
 
+    /**
+     * For a monitor that is a kernel object: a context on it holds one more descriptor to
+     * {@code target} (its link text in /proc/self/fd, e.g. {@code anon_inode:[eventpoll]})
+     * and gives it back when it closes.
+     */
+    protected final void assertEachContextHoldsOne(String target) {
+        int before = Io.openFdsTo(target);
+        AioContext extra = newContext("kernel-object");
+        try {
+            assertEquals(before + 1, Io.openFdsTo(target), "one " + target + " for the new context");
+        } finally {
+            extra.close();
+        }
+        assertEquals(before, Io.openFdsTo(target), "closed with its context");
+    }
+
     @AfterEach
     void closeAndCheck() {
         tick.cancel();

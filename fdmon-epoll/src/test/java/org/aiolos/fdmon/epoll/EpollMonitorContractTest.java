@@ -1,7 +1,5 @@
 package org.aiolos.fdmon.epoll;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import org.aiolos.api.AioContext;
 import org.aiolos.api.fdmon.FdMonitorFactory;
 import org.aiolos.core.Aiolos;
@@ -9,7 +7,6 @@ import org.aiolos.core.ContextOptions;
 import org.aiolos.core.FdMonitorProviders;
 import org.aiolos.testkit.ContextSpec;
 import org.aiolos.testkit.FdMonitorContract;
-import org.aiolos.testkit.Io;
 import org.junit.jupiter.api.Test;
 
 /** The shared fd-monitor suite (testkit) on the epoll(7) monitor, in a core context where it is the only provider. */
@@ -47,13 +44,6 @@ class EpollMonitorContractTest extends FdMonitorContract {
      */
     @Test
     void theMonitorIsTheKernelsOwnAndLeavesWithItsContext() {
-        int before = Io.openFdsTo("anon_inode:[eventpoll]");
-        AioContext extra = newContext(new ContextSpec("kernel-object", FACTORY, null, failures));
-        try {
-            assertEquals(before + 1, Io.openFdsTo("anon_inode:[eventpoll]"), "one anon_inode:[eventpoll] for the new context");
-        } finally {
-            extra.close();
-        }
-        assertEquals(before, Io.openFdsTo("anon_inode:[eventpoll]"), "closed with its context");
+        assertEachContextHoldsOne("anon_inode:[eventpoll]");
     }
 }

@@ -1,7 +1,5 @@
 package org.aiolos.fdmon.iouring;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import org.aiolos.api.AioContext;
 import org.aiolos.api.fdmon.FdMonitorFactory;
 import org.aiolos.core.Aiolos;
@@ -9,7 +7,6 @@ import org.aiolos.core.ContextOptions;
 import org.aiolos.core.FdMonitorProviders;
 import org.aiolos.testkit.ContextSpec;
 import org.aiolos.testkit.FdMonitorContract;
-import org.aiolos.testkit.Io;
 import org.junit.jupiter.api.Test;
 
 /** The shared fd-monitor suite (testkit) on the io_uring monitor, in a core context where it is the only provider. */
@@ -53,13 +50,6 @@ class IoUringMonitorContractTest extends FdMonitorContract {
      */
     @Test
     void theMonitorIsTheKernelsOwnAndLeavesWithItsContext() {
-        int before = Io.openFdsTo("anon_inode:[io_uring]");
-        AioContext extra = newContext(new ContextSpec("kernel-object", FACTORY, null, failures));
-        try {
-            assertEquals(before + 1, Io.openFdsTo("anon_inode:[io_uring]"), "one anon_inode:[io_uring] for the new context");
-        } finally {
-            extra.close();
-        }
-        assertEquals(before, Io.openFdsTo("anon_inode:[io_uring]"), "closed with its context");
+        assertEachContextHoldsOne("anon_inode:[io_uring]");
     }
 }
