@@ -36,6 +36,7 @@
 #   bench/nbd.sh memory [IMAGE] [ROUNDS, default 3] [SECONDS, default 3]
 #   bench/nbd.sh multiconn [IMAGE] [ROUNDS, default 7] [SECONDS, default 1]
 #   bench/nbd.sh ring [IMAGE] [ROUNDS, default 7] [SECONDS, default 1]
+#   bench/nbd.sh trace [IMAGE] [ROUNDS, default 5] [SECONDS, default 4]
 #
 # memory: each server's RSS idle and with 1, 16 and 64 connections at QD32, and the cost
 # of each connection beyond the first (bench/lib/nbd_memory.py; goal <= 1 MiB).
@@ -44,7 +45,10 @@
 # >= 1.3x one from 2 connections). ring: the io_uring engine on the monitor's ring against
 # its private ring, with the server's system calls per request counted by perf
 # (bench/lib/nbd_ring.py; goals: fewer system calls, IOPS not lower). Both in alternating
-# rounds, like rounds.
+# rounds, like rounds. trace: where a QD1 request's time goes (client send, server, disk,
+# reply, client) for Aiolos and qemu-nbd, each plain and over TLS, cut from a perf trace of
+# their system calls (bench/lib/nbd_trace.py; NBD_TRACE_RW=randread for reads). A diagnosis,
+# not a goal.
 #
 # quick: one round of 5 s runs after 2 s of ramp, after a 5 s unmeasured warm-up of each
 # server; thorough: three rounds of 10 s runs after 2 s, after 15 s, and the table and
@@ -55,7 +59,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}
 image=${2:-bench/target/nbd-bench.img}
-if [ "$mode" = rounds ] || [ "$mode" = memory ] || [ "$mode" = multiconn ] || [ "$mode" = ring ]; then
+pki=bench/target/nbd-pki
+
+# The TLS servers' credentials, made afresh with openssl: a CA and an EC P-256 server
+# certificate for 127.0.0.1 in $pki/server (qemu's tls-creds-x509 layout), and the CA
+# under $pki/home/.pki/libnbd, where libnbd looks when HOME is $pki/home.
+make_pki() {
+  command -v openssl >/dev/null || { echo "nbd.sh: openssl is missing" >&2; exit 1; }
+  rm -rf "$pki" && mkdir -p "$pki/server" "$pki/home/.pki/libnbd"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/ca-key.pem" \
+    -out "$pki/server/ca-cert.pem" -subj "/CN=bench CA" -days 2 -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/server/server-key.pem" \
+    -out "$pki/server.csr" -subj "/CN=localhost" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$pki/ext.cnf"
+  openssl x509 -req -in "$pki/server.csr" -CA "$pki/server/ca-cert.pem" -CAkey "$pki/ca-key.pem" \
+    -CAcreateserial -days 2 -extfile "$pki/ext.cnf" -out "$pki/server/server-cert.pem" 2>/dev/null
+  cp "$pki/server/ca-cert.pem" "$pki/home/.pki/libnbd/ca-cert.pem"
+}
+if [ "$mode" = rounds ] || [ "$mode" = memory ] || [ "$mode" = multiconn ] || [ "$mode" = ring ] \
+    || [ "$mode" = trace ]; then
   for tool in fio qemu-nbd nbdkit nbdinfo python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "nbd.sh: $tool is missing; run bin/install-test-tools" >&2; exit 1; }
   done
@@ -85,19 +107,17 @@ if [ "$mode" = rounds ] || [ "$mode" = memory ] || [ "$mode" = multiconn ] || [ 
       | tee "$out/nbd-ring-console.txt"
     exit 0
   fi
+  if [ "$mode" = trace ]; then
+    command -v perf >/dev/null 2>&1 || { echo "nbd.sh trace: perf is missing (apt-get install linux-perf)" >&2; exit 1; }
+    make_pki
+    python3 bench/lib/nbd_trace.py --image "$image" --rounds "${3:-5}" --seconds "${4:-4}" --out "$out" \
+      --tls "$pki/server" --tls-home "$pki/home" --rw "${NBD_TRACE_RW:-randwrite}" | tee "$out/nbd-trace-console.txt"
+    exit 0
+  fi
   tls=()
   if [ -n "${NBD_ROUNDS_TLS:-}" ]; then
     # NBD_ROUNDS_TLS=1: every server also runs with TLS required, on certificates made here.
-    pki=bench/target/nbd-pki
-    rm -rf "$pki" && mkdir -p "$pki/server" "$pki/home/.pki/libnbd"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/ca-key.pem" \
-      -out "$pki/server/ca-cert.pem" -subj "/CN=bench CA" -days 2 -addext basicConstraints=critical,CA:TRUE 2>/dev/null
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/server/server-key.pem" \
-      -out "$pki/server.csr" -subj "/CN=localhost" 2>/dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$pki/ext.cnf"
-    openssl x509 -req -in "$pki/server.csr" -CA "$pki/server/ca-cert.pem" -CAkey "$pki/ca-key.pem" \
-      -CAcreateserial -days 2 -extfile "$pki/ext.cnf" -out "$pki/server/server-cert.pem" 2>/dev/null
-    cp "$pki/server/ca-cert.pem" "$pki/home/.pki/libnbd/ca-cert.pem"
+    make_pki
     tls=(--tls "$pki/server" --tls-home "$pki/home")
   fi
   python3 bench/lib/nbd_rounds.py --image "$image" --rounds "${3:-7}" --seconds "${4:-1}" --out "$out" \
@@ -111,7 +131,7 @@ case "$mode" in
   brief) secs=2; ramp=1; warmup=3; rounds=1; phases=1 ;;
   thorough) secs=10; ramp=2; warmup=15; rounds=3; phases=2 ;;
   tls) secs=5; ramp=2; warmup=5; rounds=2; phases=0 ;;
-  *) echo "usage: bench/nbd.sh [quick|brief|thorough|tls|rounds|memory|multiconn|ring] [IMAGE]" >&2; exit 2 ;;
+  *) echo "usage: bench/nbd.sh [quick|brief|thorough|tls|rounds|memory|multiconn|ring|trace] [IMAGE]" >&2; exit 2 ;;
 esac
 # NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
 secs=${NBD_BENCH_SECS:-$secs}
@@ -155,7 +175,6 @@ port=10900
 names=() variants=() ports=() pids=() schemes=()
 # What the next launch speaks: nbd, or nbds for a TLS server.
 scheme=nbd
-pki=bench/target/nbd-pki
 # nbd://127.0.0.1:PORT/bench, or nbds:// (libnbd finds the CA under $pki/home when HOME points there).
 uri_of() { # SCHEME PORT
   echo "$1://127.0.0.1:$2/bench"
@@ -284,16 +303,7 @@ nbdkit_file() {
 # The TLS head to head: certificates (a CA, a server for 127.0.0.1), then each server
 # plain and with TLS, measured side by side.
 if [ "$mode" = tls ]; then
-  command -v openssl >/dev/null || { echo "nbd.sh: openssl is missing" >&2; exit 1; }
-  rm -rf "$pki" && mkdir -p "$pki/server" "$pki/home/.pki/libnbd"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/ca-key.pem" \
-    -out "$pki/server/ca-cert.pem" -subj "/CN=bench CA" -days 2 -addext basicConstraints=critical,CA:TRUE 2>/dev/null
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/server/server-key.pem" \
-    -out "$pki/server.csr" -subj "/CN=localhost" 2>/dev/null
-  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$pki/ext.cnf"
-  openssl x509 -req -in "$pki/server.csr" -CA "$pki/server/ca-cert.pem" -CAkey "$pki/ca-key.pem" \
-    -CAcreateserial -days 2 -extfile "$pki/ext.cnf" -out "$pki/server/server-cert.pem" 2>/dev/null
-  cp "$pki/server/ca-cert.pem" "$pki/home/.pki/libnbd/ca-cert.pem"
+  make_pki
   engine=${NBD_BENCH_ENGINE:-io_uring}
   echo "== tls: each server in plaintext and with TLS required (engine / --aio $engine)" | tee -a "$txt"
   for scheme in nbd nbds; do
