@@ -46,7 +46,7 @@
 # its private ring, with the server's system calls per request counted by perf
 # (bench/lib/nbd_ring.py; goals: fewer system calls, IOPS not lower). Both in alternating
 # rounds, like rounds. trace: where a QD1 request's time goes (client send, server, disk,
-# reply, client) for Aiolos and qemu-nbd, each plain and over TLS, cut from a perf trace of
+# reply, client) for Aiolos, qemu-nbd and nbdkit, each plain and over TLS, cut from a perf trace of
 # their system calls (bench/lib/nbd_trace.py; NBD_TRACE_RW=randread for reads). A diagnosis,
 # not a goal.
 #

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Where one NBD request's time goes, server by server, from the kernel's system-call
-tracepoints: no server is instrumented, so Aiolos and qemu-nbd are cut the same way.
+tracepoints: no server is instrumented, so every server is cut the same way.
 
-Each server in turn (alternating rounds, the first rotating) gets a fio --ioengine=nbd job
+Aiolos (io_uring engine, O_DIRECT), qemu-nbd (--aio=io_uring, --cache=none) and nbdkit's
+file plugin (through the page cache), each plain and with TLS required. Each server in turn
+(alternating rounds, the first rotating) gets a fio --ioengine=nbd job
 at QD1; a second into it, `perf record` takes raw_syscalls:sys_enter/sys_exit and
 sched:sched_switch of the server's and fio's threads for --trace seconds. Every request
 the client makes is then cut at five instants:
@@ -29,7 +31,7 @@ system call, so absolute times are inflated; the servers pay it alike per system
 (they do not make equally many: the count per request is listed).
 
     nbd_trace.py --image F --tls CREDS --tls-home HOME [--rw randwrite] [--rounds 5]
-                 [--seconds 4] [--trace 1] [--out DIR]
+                 [--seconds 4] [--trace 1] [--nbdkit yes|no] [--out DIR]
 
 Needs perf with tracepoint access (root). Writes DIR/nbd-trace.md and DIR/nbd-trace.json.
 """
@@ -47,7 +49,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rounds  # noqa: E402
 from disk_rounds import ROOT  # noqa: E402
-from nbd_rounds import NbdServer, aiolos_argv, qemu_argv, start_all  # noqa: E402
+from nbd_rounds import NbdServer, aiolos_argv, nbdkit_argv, qemu_argv, start_all  # noqa: E402
 
 # x86_64 system call numbers (asm/unistd_64.h).
 SOCK_READ = {0, 19, 45, 47}          # read, readv, recvfrom, recvmsg
@@ -266,6 +268,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--trace", type=float, default=1.0)
     ap.add_argument("--warmup", type=float, default=6.0)
+    ap.add_argument("--nbdkit", default="yes", help="also nbdkit's file plugin (page cache, pwrite in its threads)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results", "nbd-trace-" + time.strftime("%F-%H%M")))
     a = ap.parse_args()
     if a.trace + 1.5 > a.seconds:
@@ -277,6 +280,9 @@ def main():
                             home, **kw),
                TracedServer("qemu-nbd io_uring", qemu_argv(a.image, "io_uring"), a.rw, 1, 1, **kw),
                TracedServer("qemu-nbd io_uring tls", qemu_argv(a.image, "io_uring", tls), a.rw, 1, 1, home, **kw)]
+    if a.nbdkit == "yes":
+        servers += [TracedServer("nbdkit file", nbdkit_argv(a.image), a.rw, 1, 1, **kw),
+                    TracedServer("nbdkit file tls", nbdkit_argv(a.image, tls), a.rw, 1, 1, home, **kw)]
     os.makedirs(a.out, exist_ok=True)
     command = "bench/lib/nbd_trace.py " + " ".join(sys.argv[1:])
     load_before = rounds.loadavg()
