@@ -14,7 +14,8 @@ CPU per request at most qemu-nbd's (<= 1.0x, against each qemu-nbd variant).
 
     nbd_rounds.py --image F [--seconds 1] [--rounds 7] [--aiolos io_uring[,threads,...]]
                   [--qemu io_uring[,threads,native]] [--nbdkit yes|no] [--fdmon M]
-                  [--jobs 1] [--buffered] [--tls CREDS --tls-home HOME] [--out DIR]
+                  [--jobs 1] [--buffered] [--tls CREDS --tls-home HOME] [--variant NAME=ARGS]
+                  [--baseline DIR] [--syscalls] [--out DIR]
 
 --buffered adds Aiolos without O_DIRECT (through the page cache, as nbdkit's file plugin
 writes): the like-for-like contender for nbdkit; with --tls also its TLS twin.
@@ -24,6 +25,11 @@ CREDS, qemu-nbd --object tls-creds-x509,dir=CREDS,verify-peer=off --tls-creds, n
 --tls=require --tls-certificates=CREDS), reached at nbds:// by clients whose HOME is HOME
 (libnbd finds the CA in HOME/.pki/libnbd). The TLS twins are compared like the plaintext
 servers, and each server's TLS cost (its TLS twin over itself, per round) is listed.
+
+--variant adds Aiolos with extra NbdMain arguments, --baseline DIR an earlier build (its
+Aiolos jars in DIR, as disk_rounds.py takes them), each judged against the default build in
+the same rounds (with TLS, their twins too); --syscalls counts every Aiolos server's system
+calls per request with perf and compares them for those pairs.
 
 Writes DIR/nbd-rounds.md and DIR/nbd-rounds.json.
 """
@@ -144,9 +150,9 @@ def perf_counts(path):
     return counts
 
 
-def aiolos_argv(image, engine, fdmon, java_opts, tls=None, iothreads=None, direct=True, extra=()):
+def aiolos_argv(image, engine, fdmon, java_opts, tls=None, iothreads=None, direct=True, extra=(), baseline_dir=None):
     def argv(port):
-        a = java_command(java_opts) + ["org.aiolos.nbd.NbdMain", "--file", image, "--name", "bench",
+        a = java_command(java_opts, baseline_dir) + ["org.aiolos.nbd.NbdMain", "--file", image, "--name", "bench",
                                        "--address", "127.0.0.1", "--port", str(port), "--engine", engine]
         a += ["--direct"] if direct else []
         a += ["--tls", "require", "--tls-creds", tls] if tls else []
@@ -322,16 +328,28 @@ def main():
                          "that ended before it wrote its tables; the other options must be the run's")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=ARGS",
                     help="also Aiolos with these NbdMain arguments (and its TLS twin), against the default")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="a directory of earlier Aiolos jars: that build too (and its TLS twin), this one against it")
+    ap.add_argument("--syscalls", action="store_true",
+                    help="count the Aiolos servers' system calls per request (perf stat), for --variant/--baseline")
     a = ap.parse_args()
+    ours_events = ["raw_syscalls:sys_enter"] if a.syscalls else None
     variants = [(v.split("=", 1)[0], v.split("=", 1)[1].split()) for v in a.variant]
     os.makedirs(a.out, exist_ok=True)
     ours, peers = [], []
     for e in filter(None, a.aiolos.split(",")):
-        ours.append(NbdServer(f"aiolos {e}", aiolos_argv(a.image, e, a.fdmon, a.java_opt), "randread", 1, a.jobs))
+        ours.append(NbdServer(f"aiolos {e}", aiolos_argv(a.image, e, a.fdmon, a.java_opt), "randread", 1, a.jobs,
+                              perf_events=ours_events))
     for name, extra in variants:
         for e in filter(None, a.aiolos.split(",")):
             ours.append(NbdServer(f"aiolos {e} {name}", aiolos_argv(a.image, e, a.fdmon, a.java_opt, extra=extra),
-                                  "randread", 1, a.jobs))
+                                  "randread", 1, a.jobs, perf_events=ours_events))
+    # The earlier build runs in the rounds but is judged only against this one.
+    baselines = []
+    for e in filter(None, a.aiolos.split(",")) if a.baseline else ():
+        baselines.append(NbdServer(f"aiolos {e} baseline", aiolos_argv(a.image, e, a.fdmon, a.java_opt,
+                                                                       baseline_dir=a.baseline),
+                                   "randread", 1, a.jobs, perf_events=ours_events))
     if a.buffered:
         for e in filter(None, a.aiolos.split(",")):
             ours.append(NbdServer(f"aiolos {e} buffered", aiolos_argv(a.image, e, a.fdmon, a.java_opt, direct=False),
@@ -345,11 +363,15 @@ def main():
         tls, home = os.path.abspath(a.tls), os.path.abspath(a.tls_home)
         for e in filter(None, a.aiolos.split(",")):
             ours_tls.append(NbdServer(f"aiolos {e} tls", aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls),
-                                      "randread", 1, a.jobs, home))
+                                      "randread", 1, a.jobs, home, perf_events=ours_events))
             for name, extra in variants:
                 ours_tls.append(NbdServer(f"aiolos {e} {name} tls",
                                           aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, extra=extra),
-                                          "randread", 1, a.jobs, home))
+                                          "randread", 1, a.jobs, home, perf_events=ours_events))
+            if a.baseline:
+                baselines.append(NbdServer(f"aiolos {e} baseline tls",
+                                           aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, baseline_dir=a.baseline),
+                                           "randread", 1, a.jobs, home, perf_events=ours_events))
             if a.buffered:
                 ours_tls.append(NbdServer(f"aiolos {e} buffered tls",
                                           aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, direct=False),
@@ -359,7 +381,7 @@ def main():
                                        home))
         if a.nbdkit == "yes":
             peers_tls.append(NbdServer("nbdkit file tls", nbdkit_argv(a.image, tls), "randread", 1, a.jobs, home))
-    servers = ours + peers + ours_tls + peers_tls
+    servers = ours + peers + ours_tls + peers_tls + baselines
     command = "bench/lib/nbd_rounds.py " + " ".join(sys.argv[1:])
     table = rounds.Table(f"NBD servers, fio --ioengine=nbd 4 KiB, {a.jobs} connection(s), alternating rounds",
                          rounds.run_line(command, a.rounds, a.seconds)
@@ -368,6 +390,9 @@ def main():
         table.run_line = f"Judged afterwards from the rounds the run printed ({a.from_console}): `{command}`"
     variant_pairs = [(f"aiolos {e} {name}{suffix}", f"aiolos {e}{suffix}") for name, _ in variants
                      for e in filter(None, a.aiolos.split(",")) for suffix in ("", " tls")]
+    variant_pairs += [(f"aiolos {e}{suffix}", f"aiolos {e} baseline{suffix}") for e in filter(None, a.aiolos.split(","))
+                      for suffix in ("", " tls")] if a.baseline else []
+    calls = rounds.MetricTable("System calls per request (perf, all the server's threads)")
     started = []
     try:
         if a.from_console:
@@ -384,8 +409,11 @@ def main():
 
         for cell, _, res in cell_results:
             judge_cell(table, cell, res, ran(ours), ran(peers), ran(ours_tls), ran(peers_tls), variant_pairs)
+            for v, base in variant_pairs if a.syscalls and not a.from_console else ():
+                if v in res and base in res:
+                    calls.add(cell, res, v, base, "raw_syscalls:sys_enter")
     finally:
-        finish(table, [] if a.from_console else started, a.out, "nbd-rounds")
+        finish(table, [] if a.from_console else started, a.out, "nbd-rounds", calls.render() if calls.rows else "")
 
 
 if __name__ == "__main__":
