@@ -192,23 +192,28 @@ class TracedServer(NbdServer):
         c0 = rounds.proc_cpu_seconds(self.proc.pid)
         fio = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=self.client_env())
-        time.sleep(1.0)
-        jobs = fio_job_pids(fio.pid)
-        server_port = self.port
-        server_fds = connection_fds(self.proc.pid, server_port)
-        client_fds = set().union(*(connection_fds(p, server_port) for p in jobs))
-        client_tids = set().union(*(tids(p) for p in jobs))
-        server_tids = tids(self.proc.pid)
-        with tempfile.TemporaryDirectory() as d:
-            data = os.path.join(d, "perf.data")
-            subprocess.run(["perf", "record", "-q", "-e", "raw_syscalls:sys_enter,raw_syscalls:sys_exit,"
-                            "sched:sched_switch", "-p", ",".join(str(p) for p in [self.proc.pid] + jobs),
-                            "-o", data, "--", "sleep", str(self.trace_seconds)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-            out, err = fio.communicate()
-            c1 = rounds.proc_cpu_seconds(self.proc.pid)
-            script = subprocess.run(["perf", "script", "-i", data, "-F", "tid,cpu,time,event,trace"],
-                                    capture_output=True, text=True).stdout
+        try:
+            time.sleep(1.0)
+            jobs = fio_job_pids(fio.pid)
+            server_fds = connection_fds(self.proc.pid, self.port)
+            client_fds = set().union(*(connection_fds(p, self.port) for p in jobs))
+            client_tids = set().union(*(tids(p) for p in jobs))
+            server_tids = tids(self.proc.pid)
+            with tempfile.TemporaryDirectory() as d:
+                data = os.path.join(d, "perf.data")
+                subprocess.run(["perf", "record", "-q", "-e", "raw_syscalls:sys_enter,raw_syscalls:sys_exit,"
+                                "sched:sched_switch", "-p", ",".join(str(p) for p in [self.proc.pid] + jobs),
+                                "-o", data, "--", "sleep", str(self.trace_seconds)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+                out, err = fio.communicate()
+                c1 = rounds.proc_cpu_seconds(self.proc.pid)
+                script = subprocess.run(["perf", "script", "-i", data, "-F", "tid,cpu,time,event,trace"],
+                                        capture_output=True, text=True).stdout
+        finally:
+            # a round that failed (perf refused, fio gone) leaves no fio behind for the next
+            if fio.poll() is None:
+                fio.kill()
+                fio.wait()
         if fio.returncode != 0:
             raise RuntimeError(f"fio exited {fio.returncode}: {err[-500:]}")
         job = json.loads(out[out.index("{"):])["jobs"][0]["write" if "write" in self.rw else "read"]

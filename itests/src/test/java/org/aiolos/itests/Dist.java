@@ -30,6 +30,14 @@ import java.util.stream.Stream;
  */
 final class Dist implements AutoCloseable {
     static final long START_S = 120;
+    /*
+     * The distribution starts with SIGINT at its default, as from a terminal. A shell starts
+     * a background job with SIGINT ignored; that survives fork and exec down to this JVM's
+     * children, and a JVM that finds SIGINT ignored installs no handler for it (the Ctrl-C
+     * and SIGINT cases would then test how the build was started). coreutils' env undoes it;
+     * where it cannot (older than 8.31), nothing is prefixed.
+     */
+    private static final List<String> DEFAULT_SIGINT = defaultSigintPrefix();
     final Path home = Path.of(System.getProperty("aiolos.dist"));
     final Path tmp;
     final Path conf;
@@ -68,7 +76,9 @@ final class Dist implements AutoCloseable {
     }
 
     Run start(List<String> cmd) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(cmd);
+        List<String> argv = new ArrayList<>(DEFAULT_SIGINT);
+        argv.addAll(cmd);
+        ProcessBuilder pb = new ProcessBuilder(argv);
         pb.environment().put("AIOLOS_CONF", conf.toString());
         pb.environment().put("AIOLOS_JAVA_OPTS", "-Daiolos.cache=" + cache);
         pb.environment().put("TERM", "xterm-256color"); // for the pty run: a terminal JLine knows
@@ -76,6 +86,21 @@ final class Dist implements AutoCloseable {
         Run r = new Run(pb.start(), String.join(" ", cmd));
         runs.add(r);
         return r;
+    }
+
+    private static List<String> defaultSigintPrefix() {
+        List<String> prefix = List.of("env", "--default-signal=INT");
+        try {
+            Process p = new ProcessBuilder(Stream.concat(prefix.stream(), Stream.of("true")).toList())
+                    .redirectErrorStream(true).start();
+            p.getInputStream().transferTo(OutputStream.nullOutputStream());
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? prefix : List.of();
+        } catch (IOException e) {
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
     }
 
     /** A JVM of this distribution still running (its command line names this cache)? */
