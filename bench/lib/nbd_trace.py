@@ -10,13 +10,13 @@ sched:sched_switch of the server's and fio's threads for --trace seconds. Every 
 the client makes is then cut at five instants:
 
     send     the client's first send(2)/sendmsg(2) of the request
-    in       the server's read that completes it (bytes read on the connection since
-             `send` reach what the client sent in this request)
+    in       the server's read that completes it (bytes read on the connection reach
+             everything the client sent before its next request)
     submit   the server's first disk submission after `in` (io_uring_enter with
              to_submit > 0, io_submit, or a pread/pwrite family call in any thread)
-    reply    the server's write that completes the reply
-    recv     the client's read that completes the reply (bytes received since `reply`
-             reach what the server wrote)
+    reply    the server's first write of the reply (its enter: the client, on the other
+             CPU, may have the reply before the server's write(2) returns)
+    recv     the client's last read before its next request
 
 and the phases between them: request (send -> in: the client's sends, the wake-up, the
 reads; over TLS the client may send a request as several records), server (in -> submit),
@@ -126,47 +126,64 @@ class Syscalls:
 
 
 def cut_requests(trace, server_tids, server_fds, client_tids, client_fds):
-    """Per request the five instants and the counts; requests the trace cut short are dropped."""
-    reqs, cur = [], None
-    for ts, tid, cpu, kind, nr, val in trace.events:
-        client, server = tid in client_tids, tid in server_tids
-        if not (client or server):
+    """Per request the five instants and the counts; requests the trace cut short, or whose
+    instants are out of order, are dropped.
+
+    A request's span is bounded by the client alone: it starts at the client's first send
+    after it received data, and ends at the next such send. Only then are the server's
+    instants placed, against the span's totals: the client may send a request in several
+    writes (a TLS client sends header and payload as two records), so the server has the
+    request only when its reads reach everything the client sent in the span; and the client
+    may read the reply before the server's write(2) returns, so the reply's instant is the
+    write's enter."""
+    spans, cur, received = [], None, False
+    for ev in trace.events:
+        ts, tid, cpu, kind, nr, val = ev
+        client = tid in client_tids
+        if not (client or tid in server_tids):
             continue
-        if client and kind == "enter" and nr in SOCK_WRITE and val[1] in client_fds:
-            if cur is None or cur.get("recv") is not None:
-                if cur is not None:
-                    cur["next"] = ts
-                    reqs.append(cur)
-                cur = dict(send=ts, sent=0, got=0, wrote=0, received=0, sleeps=0, syscalls=0, cpus=set())
+        if client and kind == "enter" and nr in SOCK_WRITE and val[1] in client_fds and (cur is None or received):
+            if cur is not None:
+                spans.append((cur, ts))
+            cur, received = [], False
         if cur is None:
             continue
-        cur["cpus"].add(cpu)
-        if server and kind == "sleep":
-            cur["sleeps"] += 1
-        if server and kind == "enter":
-            cur["syscalls"] += 1
-            # a submission's instant is its enter: io_uring_enter may also wait for the completion
-            if "in" in cur and "submit" not in cur and (
-                    nr in DISK_SUBMIT or (nr == IO_URING_ENTER and val[2] > 0)):
-                cur["submit"] = ts
-        if kind != "exit":
+        cur.append(ev)
+        if client and kind == "exit" and nr in SOCK_READ and val[1] in client_fds and val[0] > 0:
+            received = True
+    return [r for r in (place(events, end, server_tids, server_fds, client_tids, client_fds)
+                        for events, end in spans) if r is not None]
+
+
+def place(events, end, server_tids, server_fds, client_tids, client_fds):
+    """The instants of one request span (its events, the next span's start), or None."""
+    sent = sum(val[0] for ts, tid, cpu, kind, nr, val in events if tid in client_tids and kind == "exit"
+               and nr in SOCK_WRITE and val[1] in client_fds and val[0] > 0)
+    r = dict(send=events[0][0], next=end, sleeps=0, syscalls=0, cpus=set())
+    got = 0
+    for ts, tid, cpu, kind, nr, val in events:
+        r["cpus"].add(cpu)
+        if tid not in server_tids:
+            if kind == "exit" and nr in SOCK_READ and val[1] in client_fds and val[0] > 0 and "reply" in r:
+                r["recv"] = ts  # the last read of the span completes the reply
             continue
-        ret, fd, _ = val
-        if client and nr in SOCK_WRITE and fd in client_fds and ret > 0:
-            cur["sent"] += ret
-        elif server and nr in SOCK_READ and fd in server_fds and ret > 0 and "in" not in cur:
-            cur["got"] += ret
-            if cur["got"] >= cur["sent"] > 0:
-                cur["in"] = ts
-        elif server and nr in SOCK_WRITE and fd in server_fds and ret > 0 and "submit" in cur:
-            cur["wrote"] += ret
-            cur.setdefault("reply_start", ts)
-        elif client and nr in SOCK_READ and fd in client_fds and ret > 0 and cur["wrote"] > 0:
-            cur["received"] += ret
-            if cur["received"] >= cur["wrote"] and cur.get("recv") is None:
-                cur["recv"] = ts
-                cur["reply"] = cur["reply_start"]
-    return [r for r in reqs if all(k in r for k in ("in", "submit", "reply", "recv", "next"))]
+        if kind == "sleep":
+            r["sleeps"] += 1
+        elif kind == "enter":
+            r["syscalls"] += 1
+            # a submission's instant is its enter: io_uring_enter may also wait for the completion
+            if "in" in r and "submit" not in r and (nr in DISK_SUBMIT or (nr == IO_URING_ENTER and val[2] > 0)):
+                r["submit"] = ts
+            elif "submit" in r and "reply" not in r and nr in SOCK_WRITE and val[1] in server_fds:
+                r["reply"] = ts
+        elif nr in SOCK_READ and val[1] in server_fds and val[0] > 0 and "in" not in r:
+            got += val[0]
+            if got >= sent > 0:
+                r["in"] = ts
+    keys = ("send", "in", "submit", "reply", "recv", "next")
+    if not all(k in r for k in keys) or any(r[a] > r[b] for a, b in zip(keys, keys[1:])):
+        return None
+    return r
 
 
 def phases(req):
@@ -201,7 +218,8 @@ class TracedServer(NbdServer):
             server_tids = tids(self.proc.pid)
             with tempfile.TemporaryDirectory() as d:
                 data = os.path.join(d, "perf.data")
-                subprocess.run(["perf", "record", "-q", "-e", "raw_syscalls:sys_enter,raw_syscalls:sys_exit,"
+                # 4 MiB of buffer per CPU: a JIT burst in the server must not make perf drop events
+                subprocess.run(["perf", "record", "-q", "-m", "1024", "-e", "raw_syscalls:sys_enter,raw_syscalls:sys_exit,"
                                 "sched:sched_switch", "-p", ",".join(str(p) for p in [self.proc.pid] + jobs),
                                 "-o", data, "--", "sleep", str(self.trace_seconds)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
@@ -241,13 +259,15 @@ def report(res, names, rw, command, load_before, load_after):
              f"Run: `{command}`; load before {load_before}, after {load_after}.", "",
              "Per server: the median of each round's per-request medians [min-max over rounds], µs; "
              "IOPS and CPU/request are of the whole (traced) fio run.", "",
-             "| server | " + " | ".join(PHASES) + " | sleeps/req | syscalls/req | one CPU | IOPS | CPU/req µs |",
-             "|---" * (len(PHASES) + 6) + "|"]
+             "| server | " + " | ".join(PHASES) + " | sleeps/req | syscalls/req | one CPU | requests cut | IOPS "
+             "| CPU/req µs |",
+             "|---" * (len(PHASES) + 7) + "|"]
     for n in names:
         ss = [s for s in res[n] if s is not None and s.extra]
         lines.append(f"| {n} | " + " | ".join(span([s.extra[p] for s in ss]) for p in PHASES)
                      + f" | {span([s.extra['sleeps'] for s in ss], 2)} | {span([s.extra['syscalls'] for s in ss], 1)}"
-                     + f" | {span([100 * s.extra['one CPU'] for s in ss])} % | {span([s.rate for s in ss])}"
+                     + f" | {span([100 * s.extra['one CPU'] for s in ss])} %"
+                     + f" | {span([s.extra['requests traced'] for s in ss])} | {span([s.rate for s in ss])}"
                      + f" | {span([s.cpu_us_per_op for s in ss], 1)} |")
     twins = [(n, n + " tls") for n in names if n + " tls" in names]
     if twins:
