@@ -59,11 +59,13 @@ public final class IOThreadImpl implements IOThread {
         AioContext.setCurrent(ctx);
         started.countDown();
         try {
+            // This frame is entered once and stays interpreted until the JIT replaces it on
+            // the stack, which at a few thousand iterations a second takes tens of seconds
+            // (a profile of a QD1 NBD server 12 s after start: 1.4 % of the IOThread's CPU in
+            // the interpreter). The loop's body is a method of its own, compiled as soon as
+            // it is hot, so the interpreter runs only this loop's test and call.
             while (running) {
-                ctx.poll(true);
-                // An IOThread stops through stop(), never by an interrupt: one would only
-                // keep every later wait from blocking.
-                Thread.interrupted();
+                iterate();
             }
         } catch (Throwable t) {
             crash = t;
@@ -73,6 +75,13 @@ public final class IOThreadImpl implements IOThread {
         } finally {
             AioContext.setCurrent(null);
         }
+    }
+
+    private void iterate() {
+        ctx.poll(true);
+        // An IOThread stops through stop(), never by an interrupt: one would only keep every
+        // later wait from blocking.
+        Thread.interrupted();
     }
 
     @Override
