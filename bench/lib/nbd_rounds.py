@@ -103,10 +103,18 @@ class NbdServer(rounds.Contender):
         if jobs is not None:
             self.jobs = jobs
 
-    def round(self, seconds):
-        args = ["fio", "--name=bench", "--ioengine=nbd", f"--uri={self.uri()}", f"--rw={self.rw}", "--bs=4k",
+    def fio_args(self, seconds):
+        """The fio command of one round of the current cell against this server."""
+        return ["fio", "--name=bench", "--ioengine=nbd", f"--uri={self.uri()}", f"--rw={self.rw}", "--bs=4k",
                 f"--iodepth={self.qd}", f"--numjobs={self.jobs}", "--group_reporting", "--time_based",
                 f"--runtime={round(seconds * 1000)}ms", "--randrepeat=0", "--norandommap", "--output-format=json"]
+
+    def fio_job(self, out):
+        """The measured direction's figures from fio's JSON output (libnbd prints a line before it)."""
+        return json.loads(out[out.index("{"):])["jobs"][0]["write" if "write" in self.rw else "read"]
+
+    def round(self, seconds):
+        args = self.fio_args(seconds)
         perf = None
         if self.perf_events:
             perf_out = os.path.join(ROOT, f"bench/target/nbd-perf-{self.port}.csv")
@@ -126,7 +134,7 @@ class NbdServer(rounds.Contender):
         if r.returncode != 0:
             raise RuntimeError(f"fio exited {r.returncode}: {r.stderr[-500:]}")
         out = r.stdout
-        job = json.loads(out[out.index("{"):])["jobs"][0]["write" if "write" in self.rw else "read"]
+        job = self.fio_job(out)
         return rounds.Sample(job["total_ios"], job["runtime"] / 1000.0, c1 - c0, extra)
 
     def stop(self):

@@ -203,9 +203,7 @@ class TracedServer(NbdServer):
         self.trace_seconds = trace_seconds
 
     def round(self, seconds):
-        args = ["fio", "--name=trace", "--ioengine=nbd", f"--uri={self.uri()}", f"--rw={self.rw}", "--bs=4k",
-                f"--iodepth={self.qd}", "--numjobs=1", "--time_based", f"--runtime={round(seconds * 1000)}ms",
-                "--randrepeat=0", "--norandommap", "--output-format=json"]
+        args = self.fio_args(seconds)
         c0 = rounds.proc_cpu_seconds(self.proc.pid)
         fio = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=self.client_env())
@@ -234,7 +232,7 @@ class TracedServer(NbdServer):
                 fio.wait()
         if fio.returncode != 0:
             raise RuntimeError(f"fio exited {fio.returncode}: {err[-500:]}")
-        job = json.loads(out[out.index("{"):])["jobs"][0]["write" if "write" in self.rw else "read"]
+        job = self.fio_job(out)
         reqs = cut_requests(Syscalls(script), server_tids, server_fds, client_tids, client_fds)
         extra = {}
         if reqs:

@@ -93,7 +93,9 @@ final class Dist implements AutoCloseable {
         try {
             Process p = new ProcessBuilder(Stream.concat(prefix.stream(), Stream.of("true")).toList())
                     .redirectErrorStream(true).start();
-            p.getInputStream().transferTo(OutputStream.nullOutputStream());
+            try (InputStream out = p.getInputStream()) {
+                out.transferTo(OutputStream.nullOutputStream());
+            }
             return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? prefix : List.of();
         } catch (IOException e) {
             return List.of();
