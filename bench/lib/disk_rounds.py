@@ -12,6 +12,12 @@ fio has its round); fio is one process per round. CPU per operation: the Aiolos 
 
     disk_rounds.py --file F [--seconds 1] [--rounds 7] [--engines threads,native,io_uring]
                    [--rw randread,randwrite] [--qd 1,32] [--out DIR] [--fdmon M] [--java-opt O]...
+                   [--qemu-img]
+
+--qemu-img adds QEMU itself on the same engine (`qemu-img bench -i ENGINE -t none`, its block
+layer and thread pool or AIO code) and Aiolos walking the same stride as qemu-img bench
+does (it has no random mode): whether a gap to fio is the design's, which QEMU shares, or
+this implementation's.
 
 Writes DIR/disk-rounds.md and DIR/disk-rounds.json; the goal per cell is Aiolos >= 0.95x fio.
 """
@@ -19,6 +25,7 @@ Writes DIR/disk-rounds.md and DIR/disk-rounds.json; the goal per cell is Aiolos 
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -29,6 +36,11 @@ import rounds  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIO_ENGINE = {"threads": "psync", "native": "libaio", "io_uring": "io_uring"}
+BLOCK = 4096
+# The stride of the qemu-img bench comparison, in blocks: a prime, so on an image of 2^k
+# blocks the walk visits every block once before it repeats, far apart from one request to
+# the next (no read-ahead, no merging).
+STRIDE_BLOCKS = 104729
 
 
 def java_command(java_opts, baseline_dir=None):
@@ -47,9 +59,9 @@ def java_command(java_opts, baseline_dir=None):
 
 
 class AiolosDisk(rounds.Contender):
-    def __init__(self, engine, rw, qd, file, java_opts, fdmon, baseline_dir=None):
-        self.spec = f"{engine}:{rw}:{qd}"
-        self.name = f"aiolos {engine}" + (" (baseline)" if baseline_dir else "")
+    def __init__(self, engine, rw, qd, file, java_opts, fdmon, baseline_dir=None, stride_blocks=None):
+        self.spec = f"{engine}:{rw}:{qd}" + (f":stride={stride_blocks}" if stride_blocks else "")
+        self.name = f"aiolos {engine}" + (" (baseline)" if baseline_dir else "") + (" strided" if stride_blocks else "")
         opts = list(java_opts)
         if fdmon:
             opts.append(f"-Daiolos.fdmon={fdmon}")
@@ -85,6 +97,52 @@ class AiolosDisk(rounds.Contender):
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class QemuImgBench(rounds.Contender):
+    """QEMU's own block layer on the same engine: `qemu-img bench -t none -i AIO`, one
+    process per round. qemu-img bench has no random mode; it walks the image in a fixed
+    stride (offset += STRIDE mod size, qemu-img.c's bench_cb), so it is compared with Aiolos
+    walking the same stride (AiolosDisk with stride), each round continuing where the last
+    one stopped. Its rate is its own "Run completed in" time (the request loop only); its
+    CPU is the process's rusage less the start-up cost of a one-request run (calibrated once
+    per cell, the least of three), so opening the image is not billed to the requests. It
+    runs QEMU's main loop, which does not busy-poll."""
+    needs_warmup = False
+
+    def __init__(self, aio, rw, qd, file, stride_blocks):
+        self.name = f"qemu-img bench {aio}"
+        self.base = ["qemu-img", "bench", "-f", "raw", "-t", "none", "-i", aio, "-d", str(qd), "-s", str(BLOCK),
+                     "-S", str(stride_blocks * BLOCK)] + (["-w"] if "write" in rw else [])
+        self.file = file
+        self.size = os.path.getsize(file)
+        self.step = stride_blocks * BLOCK
+        self.offset = 0
+        self.rate = 10000.0
+        self.startup_cpu = 0.0
+
+    def _run(self, count):
+        p = subprocess.Popen(self.base + ["-c", str(count), "-o", str(self.offset), self.file],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out = p.stdout.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"qemu-img bench exited {os.waitstatus_to_exitcode(status)}: {out.strip()}")
+        m = re.search(r"Run completed in ([\d.]+) seconds", out)
+        if not m:
+            raise RuntimeError(f"qemu-img bench: no run time in {out.strip()!r}")
+        self.offset = (self.offset + count * self.step) % self.size
+        return float(m.group(1)), ru.ru_utime + ru.ru_stime
+
+    def start(self):
+        self.startup_cpu = min(self._run(1)[1] for _ in range(3))
+
+    def round(self, seconds):
+        count = max(1000, int(self.rate * seconds))
+        secs, cpu = self._run(count)
+        secs = max(secs, 1e-3)  # it prints milliseconds
+        self.rate = count / secs
+        return rounds.Sample(count, secs, max(0.0, cpu - self.startup_cpu))
 
 
 class Fio(rounds.Contender):
@@ -125,6 +183,9 @@ def main():
     ap.add_argument("--goal", type=float, default=0.95)
     ap.add_argument("--baseline", help="a directory of earlier Aiolos jars: adds that build as a third contender "
                                        "(before/after in the same rounds)")
+    ap.add_argument("--qemu-img", action="store_true",
+                    help="also QEMU's block layer on the same engine (qemu-img bench) against Aiolos walking "
+                         "the same stride: the design against its origin")
     ap.add_argument("--no-fio", action="store_true", help="with --baseline or --variant: only the Aiolos ones")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=OPTS",
                     help="one more Aiolos contender with further JVM options (space-separated), e.g. "
@@ -150,6 +211,11 @@ def main():
                     d.name = f"aiolos {engine} {vname}"
                     variants.append(d)
                 contenders += variants
+                strided = qemu = None
+                if a.qemu_img:
+                    strided = AiolosDisk(engine, rw, qd, a.file, a.java_opt, a.fdmon, stride_blocks=STRIDE_BLOCKS)
+                    qemu = QemuImgBench(engine, rw, qd, a.file, STRIDE_BLOCKS)
+                    contenders += [strided, qemu]
                 before = None
                 if a.baseline:
                     before = AiolosDisk(engine, rw, qd, a.file, a.java_opt, a.fdmon, a.baseline)
@@ -169,6 +235,14 @@ def main():
                     v = table.add(c, a.goal)
                     print(f"   {cell}: {rounds.fmt_ratio(c.rate_ratios)} of {theirs.name}, CPU/op "
                           f"{rounds.fmt_ratio(c.cpu_ratios)}: goal >= {a.goal}x {v}", flush=True)
+                if qemu:
+                    for x, y in ((strided.name, qemu.name), (qemu.name, theirs.name), (strided.name, ours.name)):
+                        if a.no_fio and y == theirs.name:
+                            continue
+                        c = rounds.Comparison(cell, res, x, y)
+                        table.add(c, None)
+                        print(f"   {cell}: {x} {rounds.fmt_ratio(c.rate_ratios)} of {y}, CPU/op "
+                              f"{rounds.fmt_ratio(c.cpu_ratios)}", flush=True)
                 for d in variants:
                     c = rounds.Comparison(cell, res, d.name, ours.name)
                     table.add(c, None)

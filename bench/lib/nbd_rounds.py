@@ -14,11 +14,17 @@ CPU per request at most qemu-nbd's (<= 1.0x, against each qemu-nbd variant).
 
     nbd_rounds.py --image F [--seconds 1] [--rounds 7] [--aiolos io_uring[,threads,...]]
                   [--qemu io_uring[,threads,native]] [--nbdkit yes|no] [--fdmon M]
-                  [--jobs 1] [--buffered] [--tls CREDS --tls-home HOME] [--variant NAME=ARGS]
+                  [--jobs 1] [--buffered] [--cache none|writeback] [--tls CREDS --tls-home HOME] [--variant NAME=ARGS]
                   [--baseline DIR] [--syscalls] [--out DIR]
 
 --buffered adds Aiolos without O_DIRECT (through the page cache, as nbdkit's file plugin
 writes): the like-for-like contender for nbdkit; with --tls also its TLS twin.
+
+--cache writeback runs every server through the page cache instead (Aiolos without
+--direct, qemu-nbd --cache=writeback, nbdkit cache=default): the like-for-like
+configuration for all three, since nbdkit's file plugin has no O_DIRECT mode. Reads then
+come from memory once the image is cached, so a cell measures the servers and the
+transport, not the disk.
 
 --tls adds a twin of every server with TLS required (Aiolos --tls require --tls-creds
 CREDS, qemu-nbd --object tls-creds-x509,dir=CREDS,verify-peer=off --tls-creds, nbdkit
@@ -26,9 +32,9 @@ CREDS, qemu-nbd --object tls-creds-x509,dir=CREDS,verify-peer=off --tls-creds, n
 (libnbd finds the CA in HOME/.pki/libnbd). The TLS twins are compared like the plaintext
 servers, and each server's TLS cost (its TLS twin over itself, per round) is listed.
 
---variant adds Aiolos with extra NbdMain arguments, --baseline DIR an earlier build (its
-Aiolos jars in DIR, as disk_rounds.py takes them), each judged against the default build in
-the same rounds (with TLS, their twins too); --syscalls counts every Aiolos server's system
+--variant adds Aiolos with extra NbdMain arguments (-JOPTION passes OPTION to its JVM),
+--baseline DIR an earlier build (its Aiolos jars in DIR, as disk_rounds.py takes them), each
+judged against the default build in the same rounds (with TLS, their twins too); --syscalls counts every Aiolos server's system
 calls per request with perf and compares them for those pairs.
 
 Writes DIR/nbd-rounds.md and DIR/nbd-rounds.json.
@@ -159,8 +165,12 @@ def perf_counts(path):
 
 
 def aiolos_argv(image, engine, fdmon, java_opts, tls=None, iothreads=None, direct=True, extra=(), baseline_dir=None):
+    # -JOPTION in extra is a JVM option of this server (javac's convention), the rest NbdMain's.
+    jvm = list(java_opts) + [x[2:] for x in extra if x.startswith("-J")]
+    extra = [x for x in extra if not x.startswith("-J")]
+
     def argv(port):
-        a = java_command(java_opts, baseline_dir) + ["org.aiolos.nbd.NbdMain", "--file", image, "--name", "bench",
+        a = java_command(jvm, baseline_dir) + ["org.aiolos.nbd.NbdMain", "--file", image, "--name", "bench",
                                        "--address", "127.0.0.1", "--port", str(port), "--engine", engine]
         a += ["--direct"] if direct else []
         a += ["--tls", "require", "--tls-creds", tls] if tls else []
@@ -169,17 +179,17 @@ def aiolos_argv(image, engine, fdmon, java_opts, tls=None, iothreads=None, direc
     return argv
 
 
-def qemu_argv(image, aio, tls=None):
+def qemu_argv(image, aio, tls=None, cache="none"):
     t = ["--object", f"tls-creds-x509,id=tls0,endpoint=server,dir={tls},verify-peer=off",
          "--tls-creds", "tls0"] if tls else []
     return lambda port: ["qemu-nbd", "-f", "raw", "--persistent", "--shared=8", "-t", "-b", "127.0.0.1",
-                         "-p", str(port), "-x", "bench", "--cache=none", f"--aio={aio}"] + t + [image]
+                         "-p", str(port), "-x", "bench", f"--cache={cache}", f"--aio={aio}"] + t + [image]
 
 
-def nbdkit_argv(image, tls=None):
+def nbdkit_argv(image, tls=None, cache="none"):
     t = ["--tls=require", f"--tls-certificates={tls}"] if tls else []
     return lambda port: ["nbdkit", "-f", "-i", "127.0.0.1", "-p", str(port), "-e", "bench"] + t + [
-        "file", image, "cache=none"]
+        "file", image, "cache=" + ("none" if cache == "none" else "default")]
 
 
 def common_args(ap, stem):
@@ -329,6 +339,9 @@ def main():
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--buffered", action="store_true",
                     help="also Aiolos without O_DIRECT (page cache, as nbdkit's file plugin writes)")
+    ap.add_argument("--cache", choices=("none", "writeback"), default="none",
+                    help="none: Aiolos --direct, qemu-nbd --cache=none, nbdkit cache=none (default); "
+                         "writeback: every server through the page cache")
     ap.add_argument("--tls", help="credentials directory: add a TLS-required twin of every server")
     ap.add_argument("--tls-home", help="the TLS clients' HOME (HOME/.pki/libnbd/ca-cert.pem)")
     ap.add_argument("--from-console", metavar="LOG",
@@ -344,56 +357,66 @@ def main():
     ours_events = ["raw_syscalls:sys_enter"] if a.syscalls else None
     variants = [(v.split("=", 1)[0], v.split("=", 1)[1].split()) for v in a.variant]
     os.makedirs(a.out, exist_ok=True)
+    direct = a.cache == "none"
     ours, peers = [], []
     for e in filter(None, a.aiolos.split(",")):
-        ours.append(NbdServer(f"aiolos {e}", aiolos_argv(a.image, e, a.fdmon, a.java_opt), "randread", 1, a.jobs,
+        ours.append(NbdServer(f"aiolos {e}", aiolos_argv(a.image, e, a.fdmon, a.java_opt, direct=direct),
+                              "randread", 1, a.jobs,
                               perf_events=ours_events))
     for name, extra in variants:
         for e in filter(None, a.aiolos.split(",")):
-            ours.append(NbdServer(f"aiolos {e} {name}", aiolos_argv(a.image, e, a.fdmon, a.java_opt, extra=extra),
+            ours.append(NbdServer(f"aiolos {e} {name}",
+                                  aiolos_argv(a.image, e, a.fdmon, a.java_opt, direct=direct, extra=extra),
                                   "randread", 1, a.jobs, perf_events=ours_events))
     # The earlier build runs in the rounds but is judged only against this one.
     baselines = []
     for e in filter(None, a.aiolos.split(",")) if a.baseline else ():
-        baselines.append(NbdServer(f"aiolos {e} baseline", aiolos_argv(a.image, e, a.fdmon, a.java_opt,
+        baselines.append(NbdServer(f"aiolos {e} baseline", aiolos_argv(a.image, e, a.fdmon, a.java_opt, direct=direct,
                                                                        baseline_dir=a.baseline),
                                    "randread", 1, a.jobs, perf_events=ours_events))
     if a.buffered:
+        if a.cache != "none":
+            ap.error("--buffered adds a page-cache Aiolos to the O_DIRECT run; "
+                     "with --cache writeback every server is one")
         for e in filter(None, a.aiolos.split(",")):
             ours.append(NbdServer(f"aiolos {e} buffered", aiolos_argv(a.image, e, a.fdmon, a.java_opt, direct=False),
                                   "randread", 1, a.jobs))
     for q in filter(None, a.qemu.split(",")):
-        peers.append(NbdServer(f"qemu-nbd {q}", qemu_argv(a.image, q), "randread", 1, a.jobs))
+        peers.append(NbdServer(f"qemu-nbd {q}", qemu_argv(a.image, q, cache=a.cache), "randread", 1, a.jobs))
     if a.nbdkit == "yes":
-        peers.append(NbdServer("nbdkit file", nbdkit_argv(a.image), "randread", 1, a.jobs))
+        peers.append(NbdServer("nbdkit file", nbdkit_argv(a.image, cache=a.cache), "randread", 1, a.jobs))
     ours_tls, peers_tls = [], []
     if a.tls:
         tls, home = os.path.abspath(a.tls), os.path.abspath(a.tls_home)
         for e in filter(None, a.aiolos.split(",")):
-            ours_tls.append(NbdServer(f"aiolos {e} tls", aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls),
+            ours_tls.append(NbdServer(f"aiolos {e} tls",
+                                      aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, direct=direct),
                                       "randread", 1, a.jobs, home, perf_events=ours_events))
             for name, extra in variants:
                 ours_tls.append(NbdServer(f"aiolos {e} {name} tls",
-                                          aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, extra=extra),
+                                          aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, direct=direct, extra=extra),
                                           "randread", 1, a.jobs, home, perf_events=ours_events))
             if a.baseline:
                 baselines.append(NbdServer(f"aiolos {e} baseline tls",
-                                           aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, baseline_dir=a.baseline),
+                                           aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, direct=direct,
+                                                       baseline_dir=a.baseline),
                                            "randread", 1, a.jobs, home, perf_events=ours_events))
             if a.buffered:
                 ours_tls.append(NbdServer(f"aiolos {e} buffered tls",
                                           aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, direct=False),
                                           "randread", 1, a.jobs, home))
         for q in filter(None, a.qemu.split(",")):
-            peers_tls.append(NbdServer(f"qemu-nbd {q} tls", qemu_argv(a.image, q, tls), "randread", 1, a.jobs,
+            peers_tls.append(NbdServer(f"qemu-nbd {q} tls", qemu_argv(a.image, q, tls, a.cache), "randread", 1, a.jobs,
                                        home))
         if a.nbdkit == "yes":
-            peers_tls.append(NbdServer("nbdkit file tls", nbdkit_argv(a.image, tls), "randread", 1, a.jobs, home))
+            peers_tls.append(NbdServer("nbdkit file tls", nbdkit_argv(a.image, tls, a.cache), "randread", 1, a.jobs,
+                                       home))
     servers = ours + peers + ours_tls + peers_tls + baselines
     command = "bench/lib/nbd_rounds.py " + " ".join(sys.argv[1:])
     table = rounds.Table(f"NBD servers, fio --ioengine=nbd 4 KiB, {a.jobs} connection(s), alternating rounds",
                          rounds.run_line(command, a.rounds, a.seconds)
-                         + f"; Aiolos fd monitor {a.fdmon or 'QEMU policy'}")
+                         + f"; Aiolos fd monitor {a.fdmon or 'QEMU policy'}"
+                         + ("; every server through the page cache" if a.cache == "writeback" else ""))
     if a.from_console:
         table.run_line = f"Judged afterwards from the rounds the run printed ({a.from_console}): `{command}`"
     variant_pairs = [(f"aiolos {e} {name}{suffix}", f"aiolos {e}{suffix}") for name, _ in variants

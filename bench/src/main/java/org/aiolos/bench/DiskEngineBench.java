@@ -31,13 +31,16 @@ import org.aiolos.linux.Files;
  * one second of warm-up precedes each measured run.
  *
  * <pre>
- * DiskEngineBench FILE --serve ENGINE:RW:QD
+ * DiskEngineBench FILE --serve ENGINE:RW:QD[:stride=BLOCKS]
  * </pre>
  * The alternating-rounds mode (bench/lib/disk_rounds.py): one context and engine for the
  * process's life; prints {@code ready ENGINE}, then for every line {@code SECONDS} read on
  * stdin runs one round (fills the queue, runs, drains: idle between rounds, so the other
  * contender's round has the machine) and prints {@code ops nanoseconds errors engine}. The harness
- * reads the process's CPU time around each round from /proc.
+ * reads the process's CPU time around each round from /proc. With {@code stride=BLOCKS} the
+ * requests walk the file as {@code qemu-img bench -S} does ({@code bench_cb} in
+ * {@code qemu-img.c}: each request {@code BLOCKS} blocks after the previous one, modulo the
+ * file) instead of at random blocks, so the two can be compared on the same offsets.
  */
 public final class DiskEngineBench {
     private static final int BLOCK = 4096;
@@ -50,13 +53,18 @@ public final class DiskEngineBench {
     private final MemorySegment[][] buffers;
     private final DiskIoEngine.IoCompletion[] completions;
     private long seed = 0x9E3779B97F4A7C15L;
+    /** Blocks from one request to the next, or 0 for random blocks. */
+    private final long strideBlocks;
+    private long strideCursor;
     private long completed;
     private long errors;
     private boolean stopping;
     private int inFlight;
 
-    private DiskEngineBench(AiolosContext ctx, DiskFile file, long fileSize, boolean write, int qd, Arena arena) {
+    private DiskEngineBench(AiolosContext ctx, DiskFile file, long fileSize, boolean write, int qd, long strideBlocks,
+            Arena arena) {
         this.ctx = ctx;
+        this.strideBlocks = strideBlocks;
         this.engine = ctx.diskIo();
         this.file = file;
         this.blocks = fileSize / BLOCK;
@@ -72,8 +80,13 @@ public final class DiskEngineBench {
         }
     }
 
-    /** xorshift64: cheap, allocation-free random block numbers. */
+    /** xorshift64: cheap, allocation-free random block numbers; or the next block of the stride walk. */
     private long nextBlock() {
+        if (strideBlocks > 0) {
+            long b = strideCursor;
+            strideCursor = (strideCursor + strideBlocks) % blocks;
+            return b;
+        }
         long x = seed;
         x ^= x << 13;
         x ^= x >>> 7;
@@ -146,8 +159,18 @@ public final class DiskEngineBench {
         try (Arena arena = Arena.ofShared()) {
             AiolosContext ctx = Aiolos.newContext(o);
             ctx.poll(false);
+            long stride = 0;
+            if (p.length > 3) {
+                if (!p[3].startsWith("stride=")) {
+                    throw new IllegalArgumentException("unknown pattern '" + p[3] + "' (stride=BLOCKS)");
+                }
+                stride = Long.parseLong(p[3].substring("stride=".length()));
+                if (stride <= 0) {
+                    throw new IllegalArgumentException("stride must be at least one block: " + p[3]);
+                }
+            }
             DiskEngineBench b = new DiskEngineBench(ctx, file, size, p[1].equals("randwrite"),
-                    Integer.parseInt(p[2]), arena);
+                    Integer.parseInt(p[2]), stride, arena);
             System.out.println("ready");
             System.out.flush();
             java.io.BufferedReader in = new java.io.BufferedReader(
@@ -199,7 +222,7 @@ public final class DiskEngineBench {
                     }
                     AiolosContext ctx = Aiolos.newContext(o);
                     ctx.poll(false);
-                    DiskEngineBench b = new DiskEngineBench(ctx, file, size, write, qd, arena);
+                    DiskEngineBench b = new DiskEngineBench(ctx, file, size, write, qd, 0, arena);
                     for (int s = 0; s < qd; s++) {
                         b.submit(s);
                     }
