@@ -424,6 +424,73 @@ class WorkerPoolTest {
         fx.assertNoFailures();
     }
 
+    /**
+     * Each submission wakes an idle worker of its own: bursts of 4 jobs that can only
+     * finish together (each waits for the other three to start) run on the 4 idle workers
+     * at once. The idle timeout is a minute, so a wake-up that got lost, or that waited for
+     * another worker to run first, would leave a job queued far beyond the test's patience.
+     */
+    @Test
+    void aBurstOfSubmissionsWakesOneIdleWorkerEach() {
+        AiolosContext ctx = fx.open(fx.options("burst").withThreadPool(4, 4));
+        AtomicInteger done = new AtomicInteger();
+        try (ThreadPool pool = open(ctx, Duration.ofMinutes(1))) {
+            pollUntil(ctx, () -> liveWorkers(ctx) == 4, "4 idle workers");
+            for (int burst = 0; burst < 50; burst++) {
+                CountDownLatch together = new CountDownLatch(4);
+                for (int i = 0; i < 4; i++) {
+                    pool.submit(() -> {
+                        together.countDown();
+                        return together.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    }, (v, f) -> {
+                        assertTrue(v, "the 4 jobs of a burst ran together");
+                        done.incrementAndGet();
+                    });
+                }
+                int expected = 4 * (burst + 1);
+                pollUntil(ctx, () -> done.get() == expected, Duration.ofSeconds(40), "burst " + burst);
+            }
+            assertEquals(4, liveWorkers(ctx), "no thread started beyond the idle ones");
+        }
+        fx.assertNoFailures();
+    }
+
+    /**
+     * The wake-up hand-off under races: workers idle out after 1 ms, so submissions keep
+     * arriving just as a worker gives up waiting, pops race timeouts, and the bounds change
+     * under them. A popped worker that a submission counted on but that left, or a pop
+     * lost against a timeout, would strand a request: every one must still complete once,
+     * and no worker may outlive the pool.
+     */
+    @Test
+    void submissionsRacingIdleTimeoutsAndBoundChangesStrandNothing() {
+        AiolosContext ctx = fx.open(fx.options("race").withThreadPool(0, 4));
+        int total = 3000;
+        AtomicInteger done = new AtomicInteger();
+        AtomicInteger ran = new AtomicInteger();
+        java.util.Random rnd = new java.util.Random(42);
+        try (ThreadPool pool = open(ctx, Duration.ofMillis(1))) {
+            for (int i = 0; i < total; i++) {
+                pool.submit(ran::incrementAndGet, (v, f) -> {
+                    assertNull(f);
+                    done.incrementAndGet();
+                });
+                int pick = rnd.nextInt(64);
+                if (pick == 0) {
+                    pool.updateParams(0, 1 + rnd.nextInt(4));
+                } else if (pick < 8) {
+                    // a pause about as long as the idle timeout: workers are giving up now
+                    java.util.concurrent.locks.LockSupport.parkNanos(500_000L + rnd.nextInt(1_000_000));
+                    ctx.poll(false);
+                }
+            }
+            pollUntil(ctx, () -> done.get() == total, Duration.ofSeconds(60), "all " + total + " completions");
+            assertEquals(total, ran.get(), "each job ran once");
+        }
+        assertEquals(0, liveWorkers(ctx));
+        fx.assertNoFailures();
+    }
+
     @Test
     void liveParameterChangesKeepEveryRequest() {
         AiolosContext ctx = fx.open(fx.options("params").withThreadPool(0, 2));
