@@ -14,8 +14,12 @@ final class BackendSelector {
     private BackendSelector() {
     }
 
-    /** The decision and the sentence that explains it. */
-    record Choice(String backend, String reason) {
+    /**
+     * The decision and the sentence that explains it; {@code fallback} when the slower
+     * backend was taken only because continuations are closed to this module (logged as a
+     * warning: the operator most likely forgot the flag).
+     */
+    record Choice(String backend, String reason, boolean fallback) {
     }
 
     /**
@@ -32,19 +36,20 @@ final class BackendSelector {
                     throw new IllegalStateException("-D" + PROPERTY + "=" + f + " asks for continuations, but "
                             + continuationProblem + "; start the JVM with " + FLAG);
                 }
-                return new Choice(f, "forced by -D" + PROPERTY + "=" + f);
+                return new Choice(f, "forced by -D" + PROPERTY + "=" + f, false);
             }
             if (f.equals(Backend.VIRTUAL_THREAD)) {
-                return new Choice(f, "forced by -D" + PROPERTY + "=" + f);
+                return new Choice(f, "forced by -D" + PROPERTY + "=" + f, false);
             }
             throw new IllegalArgumentException(PROPERTY + " must be '" + Backend.CONTINUATION + "' or '"
                     + Backend.VIRTUAL_THREAD + "', got '" + forced + "'");
         }
         if (continuationProblem == null) {
-            return new Choice(Backend.CONTINUATION, ContinuationSupport.PACKAGE + " is accessible");
+            return new Choice(Backend.CONTINUATION, ContinuationSupport.PACKAGE + " is accessible", false);
         }
-        return new Choice(Backend.VIRTUAL_THREAD, continuationProblem + "; start the JVM with " + FLAG
-                + " for the faster continuation backend");
+        return new Choice(Backend.VIRTUAL_THREAD, continuationProblem + "; every coroutine switch is then a hand-off"
+                + " between two threads, several times slower: start the JVM with " + FLAG
+                + " for the continuation backend", true);
     }
 
     static Backend backendNamed(String name) {
@@ -58,7 +63,8 @@ final class BackendSelector {
     /** Decides from this JVM's property and module exports, and logs the decision. */
     static Backend select() {
         Choice c = decide(System.getProperty(PROPERTY), ContinuationSupport.unavailableReason());
-        System.getLogger("org.aiolos.core.coroutine").log(System.Logger.Level.INFO,
+        System.getLogger("org.aiolos.core.coroutine").log(
+                c.fallback() ? System.Logger.Level.WARNING : System.Logger.Level.INFO,
                 "coroutine backend: {0} ({1})", c.backend(), c.reason());
         return backendNamed(c.backend());
     }

@@ -22,7 +22,10 @@ class BackendSelectionTest {
         assertEquals(Backend.VIRTUAL_THREAD, fallback.backend());
         assertTrue(fallback.reason().contains("does not export") && fallback.reason().contains("--add-exports"),
                 fallback.reason());
+        assertTrue(fallback.fallback(), "taken for want of the flag: a warning");
         assertEquals(Backend.VIRTUAL_THREAD, BackendSelector.decide("virtual-thread", null).backend());
+        assertTrue(!BackendSelector.decide("virtual-thread", null).fallback(), "asked for: no warning");
+        assertTrue(!BackendSelector.decide(null, null).fallback());
         assertTrue(BackendSelector.decide(" virtual-thread ", null).reason().contains("forced"));
         assertEquals(Backend.CONTINUATION, BackendSelector.decide("continuation", null).backend());
         IllegalStateException e = assertThrows(IllegalStateException.class,
@@ -43,7 +46,7 @@ class BackendSelectionTest {
         Run noFlag = runProbe(List.of());
         assertEquals(0, noFlag.exit, noFlag.output);
         assertTrue(noFlag.output.contains("backend=virtual-thread ran=true"), noFlag.output);
-        assertTrue(noFlag.output.contains("coroutine backend: virtual-thread")
+        assertTrue(noFlag.output.contains("WARNING: coroutine backend: virtual-thread")
                 && noFlag.output.contains("does not export jdk.internal.vm"), noFlag.output);
 
         Run flag = runProbe(List.of("--add-exports", "java.base/jdk.internal.vm=ALL-UNNAMED"));
@@ -53,7 +56,8 @@ class BackendSelectionTest {
         Run forced = runProbe(List.of("--add-exports", "java.base/jdk.internal.vm=ALL-UNNAMED",
                 "-Daiolos.coroutine.backend=virtual-thread"));
         assertTrue(forced.output.contains("backend=virtual-thread ran=true"), forced.output);
-        assertTrue(forced.output.contains("forced by -Daiolos.coroutine.backend=virtual-thread"), forced.output);
+        assertTrue(forced.output.contains("INFO: coroutine backend: virtual-thread (forced by "
+                + "-Daiolos.coroutine.backend=virtual-thread)"), forced.output);
 
         Run impossible = runProbe(List.of("-Daiolos.coroutine.backend=continuation"));
         assertEquals(3, impossible.exit, impossible.output);
