@@ -31,7 +31,9 @@ system call, so absolute times are inflated; the servers pay it alike per system
 (they do not make equally many: the count per request is listed).
 
     nbd_trace.py --image F --tls CREDS --tls-home HOME [--rw randwrite] [--rounds 5]
-                 [--seconds 4] [--trace 1] [--nbdkit yes|no] [--out DIR]
+                 [--seconds 4] [--trace 1] [--nbdkit yes|no] [--cache none|writeback] [--out DIR]
+
+--cache writeback serves every server through the page cache (as nbd_rounds.py does).
 
 Needs perf with tracepoint access (root). Writes DIR/nbd-trace.md and DIR/nbd-trace.json.
 """
@@ -217,8 +219,9 @@ class TracedServer(NbdServer):
             with tempfile.TemporaryDirectory() as d:
                 data = os.path.join(d, "perf.data")
                 # 4 MiB of buffer per CPU: a JIT burst in the server must not make perf drop events
-                subprocess.run(["perf", "record", "-q", "-m", "1024", "-e", "raw_syscalls:sys_enter,raw_syscalls:sys_exit,"
-                                "sched:sched_switch", "-p", ",".join(str(p) for p in [self.proc.pid] + jobs),
+                events = "raw_syscalls:sys_enter,raw_syscalls:sys_exit,sched:sched_switch"
+                subprocess.run(["perf", "record", "-q", "-m", "1024", "-e", events,
+                                "-p", ",".join(str(p) for p in [self.proc.pid] + jobs),
                                 "-o", data, "--", "sleep", str(self.trace_seconds)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
                 out, err = fio.communicate()
@@ -292,20 +295,25 @@ def main():
     ap.add_argument("--trace", type=float, default=1.0)
     ap.add_argument("--warmup", type=float, default=6.0)
     ap.add_argument("--nbdkit", default="yes", help="also nbdkit's file plugin (page cache, pwrite in its threads)")
+    ap.add_argument("--cache", choices=("none", "writeback"), default="none",
+                    help="as nbd_rounds.py: writeback serves every server through the page cache")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results", "nbd-trace-" + time.strftime("%F-%H%M")))
     a = ap.parse_args()
     if a.trace + 1.5 > a.seconds:
         ap.error(f"--seconds {a.seconds} leaves no room for a {a.trace} s trace a second into the run")
     tls, home = os.path.abspath(a.tls), os.path.abspath(a.tls_home)
     kw = dict(trace_seconds=a.trace)
-    servers = [TracedServer("aiolos io_uring", aiolos_argv(a.image, "io_uring", None, []), a.rw, 1, 1, **kw),
-               TracedServer("aiolos io_uring tls", aiolos_argv(a.image, "io_uring", None, [], tls), a.rw, 1, 1,
-                            home, **kw),
-               TracedServer("qemu-nbd io_uring", qemu_argv(a.image, "io_uring"), a.rw, 1, 1, **kw),
-               TracedServer("qemu-nbd io_uring tls", qemu_argv(a.image, "io_uring", tls), a.rw, 1, 1, home, **kw)]
+    direct, cache = a.cache == "none", a.cache
+    servers = [TracedServer("aiolos io_uring", aiolos_argv(a.image, "io_uring", None, [], direct=direct), a.rw, 1, 1,
+                            **kw),
+               TracedServer("aiolos io_uring tls", aiolos_argv(a.image, "io_uring", None, [], tls, direct=direct),
+                            a.rw, 1, 1, home, **kw),
+               TracedServer("qemu-nbd io_uring", qemu_argv(a.image, "io_uring", cache=cache), a.rw, 1, 1, **kw),
+               TracedServer("qemu-nbd io_uring tls", qemu_argv(a.image, "io_uring", tls, cache), a.rw, 1, 1, home,
+                            **kw)]
     if a.nbdkit == "yes":
-        servers += [TracedServer("nbdkit file", nbdkit_argv(a.image), a.rw, 1, 1, **kw),
-                    TracedServer("nbdkit file tls", nbdkit_argv(a.image, tls), a.rw, 1, 1, home, **kw)]
+        servers += [TracedServer("nbdkit file", nbdkit_argv(a.image, cache=cache), a.rw, 1, 1, **kw),
+                    TracedServer("nbdkit file tls", nbdkit_argv(a.image, tls, cache), a.rw, 1, 1, home, **kw)]
     os.makedirs(a.out, exist_ok=True)
     command = "bench/lib/nbd_trace.py " + " ".join(sys.argv[1:])
     load_before = rounds.loadavg()
