@@ -37,11 +37,11 @@ import org.aiolos.api.threadpool.ThreadPool;
  * {@value #RETRY_MIN_MS} ms to {@value #RETRY_MAX_MS} ms), so once threads can start
  * again every queued request runs.
  *
- * <p><b>Locking.</b> {@link #lock} guards the queue, the counters, the idle stack and the
+ * <p><b>Locking.</b> {@link #lock} guards the queue, the counters, the idle workers and the
  * QUEUED exit of every request; work runs and completions are pushed without it.
  *
- * <p><b>Waking a worker.</b> An idle worker waits on its own {@link IdleWorker} entry, and
- * a submission pops the most recently idled one (its caches are the warmest) and unparks
+ * <p><b>Waking a worker.</b> An idle worker waits on its own entry of {@link IdleWorkers},
+ * and a submission pops the most recently idled one (its caches are the warmest) and unparks
  * that thread after releasing the lock: each submission of a burst wakes its own worker
  * at once, as QEMU's {@code qemu_sem_post} / {@code qemu_cond_signal} after the unlock do.
  * A {@link Condition} does not: its signal only moves the waiter to the lock's queue, and
@@ -82,15 +82,7 @@ final class WorkerPool implements ThreadPool {
     private long seq;
     /** Workers counted: running, idle, started but not yet running (pending), or in the backlog (newThreads). */
     private int cur;
-    /** Idle workers, the most recently idled on top; {@link #idle} counts them. */
-    private IdleWorker idleTop;
-    private int idle;
-    /**
-     * Workers popped off the idle stack that have not run yet. QEMU counts them idle until
-     * they run ({@code idle_threads} in {@code worker_thread}), so a burst of submissions
-     * meanwhile starts no thread; {@link #idle} {@code + waking} is that count.
-     */
-    private int waking;
+    private final IdleWorkers idleWorkers = new IdleWorkers();
     private int newThreads;
     private int pending;
     private int min;
@@ -142,7 +134,7 @@ final class WorkerPool implements ThreadPool {
         Objects.requireNonNull(work, "work");
         Objects.requireNonNull(completion, "completion");
         Request<T> r;
-        IdleWorker woken;
+        IdleWorkers.Entry woken;
         lock.lock();
         try {
             if (closing) {
@@ -150,13 +142,15 @@ final class WorkerPool implements ThreadPool {
             }
             r = new Request<>(this, ++seq, work, completion);
             inFlight.incrementAndGet();
-            if (idle + waking == 0 && cur < max) {
+            // Popped workers count as idle until they run, as QEMU's idle_threads: a burst of
+            // submissions while they wake starts no thread.
+            if (idleWorkers.idleOrWaking() == 0 && cur < max) {
                 spawnLocked();
             } else if (startFailures > 0 && pending == 0 && newThreads > 0) {
                 newThreadBh.schedule(); // creation failed before: retry now rather than at the timer
             }
             queue.add(r);
-            woken = popIdleLocked();
+            woken = idleWorkers.pop();
         } finally {
             lock.unlock();
         }
@@ -244,8 +238,8 @@ final class WorkerPool implements ThreadPool {
     }
 
     private void workerMain() {
-        IdleWorker me = new IdleWorker(Thread.currentThread());
-        IdleWorker next = null;
+        IdleWorkers.Entry me = new IdleWorkers.Entry(Thread.currentThread());
+        IdleWorkers.Entry next = null;
         lock.lock();
         try {
             pending--;
@@ -256,7 +250,7 @@ final class WorkerPool implements ThreadPool {
             workerStopped.signalAll();
             // Pass on a wake-up this thread may have taken while deciding to leave.
             if (!queue.isEmpty()) {
-                next = popIdleLocked();
+                next = idleWorkers.pop();
             }
             lock.unlock();
         }
@@ -266,10 +260,10 @@ final class WorkerPool implements ThreadPool {
     }
 
     /** The worker loop; returns with the lock held when this worker should leave. */
-    private void serveLocked(IdleWorker me) {
+    private void serveLocked(IdleWorkers.Entry me) {
         while (cur <= max) {
             if (queue.isEmpty()) {
-                boolean woken = awaitWorkLocked(me);
+                boolean woken = idleWorkers.await(me, lock, idleNanos);
                 if (!woken && queue.isEmpty() && cur > min) {
                     return; // idle for the whole timeout, and not needed warm
                 }
@@ -289,92 +283,6 @@ final class WorkerPool implements ThreadPool {
                 Thread.interrupted(); // one job's interrupt must not reach the next
                 lock.lock();
             }
-        }
-    }
-
-    /**
-     * Waits on the idle stack until a submission (or a bounds change, or close) pops this
-     * worker, or the idle timeout passes. Called and returns with the lock held.
-     *
-     * @return true when popped, false on the timeout (then no longer on the stack)
-     */
-    private boolean awaitWorkLocked(IdleWorker me) {
-        me.woken = false;
-        me.below = idleTop;
-        idleTop = me;
-        idle++;
-        long deadline = System.nanoTime() + idleNanos;
-        lock.unlock();
-        try {
-            // woken is written under the lock before the unpark: read without it here,
-            // volatile, so a pop is never missed; a stale permit only loops once more.
-            while (!me.woken) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                LockSupport.parkNanos(this, left);
-                Thread.interrupted(); // workers ignore interrupts: one would end every park at once
-            }
-        } finally {
-            lock.lock();
-        }
-        if (me.woken) {
-            waking--; // the popper took it off the stack
-            return true;
-        }
-        removeIdleLocked(me);
-        return false;
-    }
-
-    /** Takes the most recently idled worker off the stack, marked woken; the caller unparks it. */
-    private IdleWorker popIdleLocked() {
-        IdleWorker w = idleTop;
-        if (w != null) {
-            idleTop = w.below;
-            w.below = null;
-            idle--;
-            waking++;
-            w.woken = true;
-        }
-        return w;
-    }
-
-    /** Wakes an idle worker now (rare paths: bounds changes and close), under the lock. */
-    private boolean wakeIdleLocked() {
-        IdleWorker w = popIdleLocked();
-        if (w != null) {
-            LockSupport.unpark(w.thread);
-        }
-        return w != null;
-    }
-
-    private void removeIdleLocked(IdleWorker me) {
-        IdleWorker prev = null;
-        for (IdleWorker w = idleTop; w != null; prev = w, w = w.below) {
-            if (w == me) {
-                if (prev == null) {
-                    idleTop = w.below;
-                } else {
-                    prev.below = w.below;
-                }
-                w.below = null;
-                idle--;
-                return;
-            }
-        }
-        throw new IllegalStateException("idle worker not on the idle stack");
-    }
-
-    /** A worker's entry on the idle stack (guarded by the pool lock but for {@link #woken}'s read). */
-    private static final class IdleWorker {
-        final Thread thread;
-        IdleWorker below;
-        /** Set under the lock by the pop; read by the parked worker without it. */
-        volatile boolean woken;
-
-        IdleWorker(Thread thread) {
-            this.thread = thread;
         }
     }
 
@@ -409,18 +317,18 @@ final class WorkerPool implements ThreadPool {
         }
         // Unlike QEMU, queued work that no worker is free for gets workers at once when
         // max grows, instead of waiting for the next submission.
-        while (idle + waking == 0 && cur < max && cur - busyOrStarting() < queue.size()) {
+        while (idleWorkers.idleOrWaking() == 0 && cur < max && cur - busyOrStarting() < queue.size()) {
             spawnLocked();
         }
         // Surplus workers: wake idle ones so they leave; busy ones leave after their job.
-        for (int i = cur - max; i > 0 && wakeIdleLocked(); i--) {
+        for (int i = cur - max; i > 0 && idleWorkers.wakeOne(); i--) {
             // one woken per surplus worker
         }
     }
 
     /** Workers that will not take queued work soon: all but the idle, waking and not-yet-running ones. */
     private int busyOrStarting() {
-        return cur - idle - waking - newThreads - pending;
+        return cur - idleWorkers.idleOrWaking() - newThreads - pending;
     }
 
     @Override
@@ -462,7 +370,7 @@ final class WorkerPool implements ThreadPool {
                 newThreads = 0;
                 min = 0;
                 max = 0;
-                while (wakeIdleLocked()) {
+                while (idleWorkers.wakeOne()) {
                     // every idle worker finds cur > max and leaves
                 }
                 while (cur > 0) {
