@@ -16,8 +16,8 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * A submission waking an idle worker while that worker's idle timeout runs out
  * ({@code thread_pool_submit_aio} signalling {@code request_cond} against the timed wait in
  * {@code worker_thread}, QEMU's {@code util/thread-pool.c}). The worker waits on
- * {@link IdleWorkers} with a timeout of a few microseconds, as {@code WorkerPool.serveLocked}
- * does; the submitter pops under the pool lock and unparks after it, as
+ * {@link IdleWorkers} as {@code WorkerPool.serveLocked} does, with a timeout that has
+ * already run out; the submitter pops under the pool lock and unparks after it, as
  * {@code WorkerPool.submit} does. Whatever the interleaving, the submitter popped the worker
  * exactly when the worker reports being woken (a pop the worker missed would strand the
  * request it was popped for; a wake-up reported without a pop would take a request meant
@@ -40,7 +40,11 @@ public class IdleWakeStress {
         IdleWorkers.Entry me = new IdleWorkers.Entry(Thread.currentThread());
         lock.lock();
         try {
-            r.r1 = idle.await(me, lock, 20_000L) ? 1 : 0;
+            // A timeout of 0: the worker pushes, unlocks, finds its time up and takes the lock
+            // again, so every pop lands before the push, inside that window or after the
+            // removal, without a park that would make each sample last a timer tick (the
+            // parked path is WorkerPoolTest's burst test).
+            r.r1 = idle.await(me, lock, 0L) ? 1 : 0;
         } finally {
             lock.unlock();
         }
