@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -56,6 +55,18 @@ def java_command(java_opts, baseline_dir=None):
     cp = os.path.join(ROOT, "bench/target/classes") + ":" + ":".join(jars)
     return [java, "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.vm=ALL-UNNAMED",
             *java_opts, "-cp", cp]
+
+
+def run_counting_cpu(args, what, stderr=None):
+    """Runs a contender's process of one round to its end: (its stdout, the CPU seconds it
+    and its children used, from wait4's rusage). A non-zero exit is an error naming what."""
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{what} exited {code}" + (f": {out.strip()[-500:]}" if stderr else ""))
+    return out, ru.ru_utime + ru.ru_stime
 
 
 class AiolosDisk(rounds.Contender):
@@ -122,17 +133,13 @@ class QemuImgBench(rounds.Contender):
         self.startup_cpu = 0.0
 
     def _run(self, count):
-        p = subprocess.Popen(self.base + ["-c", str(count), "-o", str(self.offset), self.file],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        out = p.stdout.read()
-        _, status, ru = os.wait4(p.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"qemu-img bench exited {os.waitstatus_to_exitcode(status)}: {out.strip()}")
+        out, cpu = run_counting_cpu(self.base + ["-c", str(count), "-o", str(self.offset), self.file], "qemu-img bench",
+                                    stderr=subprocess.STDOUT)
         m = re.search(r"Run completed in ([\d.]+) seconds", out)
         if not m:
             raise RuntimeError(f"qemu-img bench: no run time in {out.strip()!r}")
         self.offset = (self.offset + count * self.step) % self.size
-        return float(m.group(1)), ru.ru_utime + ru.ru_stime
+        return float(m.group(1)), cpu
 
     def start(self):
         self.startup_cpu = min(self._run(1)[1] for _ in range(3))
@@ -158,15 +165,10 @@ class Fio(rounds.Contender):
                      "--output-format=json"]
 
     def round(self, seconds):
-        p = subprocess.Popen(self.args + [f"--runtime={round(seconds * 1000)}ms"], stdout=subprocess.PIPE, text=True)
-        out = p.stdout.read()
-        _, status, ru = os.wait4(p.pid, 0)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        if p.returncode != 0:
-            raise RuntimeError(f"fio exited {p.returncode}")
+        out, cpu = run_counting_cpu(self.args + [f"--runtime={round(seconds * 1000)}ms"], "fio")
         job = json.loads(out[out.index("{"):])["jobs"][0][self.side]
         secs = job["runtime"] / 1000.0
-        return rounds.Sample(job["total_ios"], secs, ru.ru_utime + ru.ru_stime)
+        return rounds.Sample(job["total_ios"], secs, cpu)
 
 
 def main():

@@ -14,8 +14,8 @@ CPU per request at most qemu-nbd's (<= 1.0x, against each qemu-nbd variant).
 
     nbd_rounds.py --image F [--seconds 1] [--rounds 7] [--aiolos io_uring[,threads,...]]
                   [--qemu io_uring[,threads,native]] [--nbdkit yes|no] [--fdmon M]
-                  [--jobs 1] [--buffered] [--cache none|writeback] [--tls CREDS --tls-home HOME] [--variant NAME=ARGS]
-                  [--baseline DIR] [--syscalls] [--out DIR]
+                  [--jobs 1] [--buffered] [--cache none|writeback] [--tls CREDS --tls-home HOME]
+                  [--variant NAME=ARGS] [--baseline DIR] [--syscalls] [--out DIR]
 
 --buffered adds Aiolos without O_DIRECT (through the page cache, as nbdkit's file plugin
 writes): the like-for-like contender for nbdkit; with --tls also its TLS twin.
@@ -34,8 +34,9 @@ servers, and each server's TLS cost (its TLS twin over itself, per round) is lis
 
 --variant adds Aiolos with extra NbdMain arguments (-JOPTION passes OPTION to its JVM),
 --baseline DIR an earlier build (its Aiolos jars in DIR, as disk_rounds.py takes them), each
-judged against the default build in the same rounds (with TLS, their twins too); --syscalls counts every Aiolos server's system
-calls per request with perf and compares them for those pairs.
+judged against the default build in the same rounds (with TLS, their twins too); --syscalls
+counts every Aiolos server's system calls per request with perf and compares them for those
+pairs.
 
 Writes DIR/nbd-rounds.md and DIR/nbd-rounds.json.
 """
@@ -356,61 +357,42 @@ def main():
     a = ap.parse_args()
     ours_events = ["raw_syscalls:sys_enter"] if a.syscalls else None
     variants = [(v.split("=", 1)[0], v.split("=", 1)[1].split()) for v in a.variant]
+    if a.buffered and a.cache != "none":
+        ap.error("--buffered adds a page-cache Aiolos to the O_DIRECT run; with --cache writeback every server is one")
     os.makedirs(a.out, exist_ok=True)
     direct = a.cache == "none"
-    ours, peers = [], []
-    for e in filter(None, a.aiolos.split(",")):
-        ours.append(NbdServer(f"aiolos {e}", aiolos_argv(a.image, e, a.fdmon, a.java_opt, direct=direct),
-                              "randread", 1, a.jobs,
-                              perf_events=ours_events))
-    for name, extra in variants:
-        for e in filter(None, a.aiolos.split(",")):
-            ours.append(NbdServer(f"aiolos {e} {name}",
-                                  aiolos_argv(a.image, e, a.fdmon, a.java_opt, direct=direct, extra=extra),
-                                  "randread", 1, a.jobs, perf_events=ours_events))
-    # The earlier build runs in the rounds but is judged only against this one.
-    baselines = []
-    for e in filter(None, a.aiolos.split(",")) if a.baseline else ():
-        baselines.append(NbdServer(f"aiolos {e} baseline", aiolos_argv(a.image, e, a.fdmon, a.java_opt, direct=direct,
-                                                                       baseline_dir=a.baseline),
-                                   "randread", 1, a.jobs, perf_events=ours_events))
-    if a.buffered:
-        if a.cache != "none":
-            ap.error("--buffered adds a page-cache Aiolos to the O_DIRECT run; "
-                     "with --cache writeback every server is one")
-        for e in filter(None, a.aiolos.split(",")):
-            ours.append(NbdServer(f"aiolos {e} buffered", aiolos_argv(a.image, e, a.fdmon, a.java_opt, direct=False),
-                                  "randread", 1, a.jobs))
-    for q in filter(None, a.qemu.split(",")):
-        peers.append(NbdServer(f"qemu-nbd {q}", qemu_argv(a.image, q, cache=a.cache), "randread", 1, a.jobs))
-    if a.nbdkit == "yes":
-        peers.append(NbdServer("nbdkit file", nbdkit_argv(a.image, cache=a.cache), "randread", 1, a.jobs))
+    engines = list(filter(None, a.aiolos.split(",")))
+
+    def contenders(tls=None, home=None):
+        """Every server of one transport (plaintext, or TLS required with tls and home):
+        (ours, peers, baselines); a TLS server is named as its plaintext twin plus ' tls'."""
+        sfx = " tls" if tls else ""
+        ours, peers, baselines = [], [], []
+
+        def aiolos(e, label, events=ours_events, **kw):
+            return NbdServer(f"aiolos {e}{label}{sfx}", aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, **kw),
+                             "randread", 1, a.jobs, home, perf_events=events)
+        for e in engines:
+            ours.append(aiolos(e, "", direct=direct))
+            ours += [aiolos(e, f" {name}", direct=direct, extra=extra) for name, extra in variants]
+            if a.buffered:
+                ours.append(aiolos(e, " buffered", events=None, direct=False))
+            if a.baseline:
+                # the earlier build runs in the rounds but is judged only against this one
+                baselines.append(aiolos(e, " baseline", direct=direct, baseline_dir=a.baseline))
+        for q in filter(None, a.qemu.split(",")):
+            peers.append(NbdServer(f"qemu-nbd {q}{sfx}", qemu_argv(a.image, q, tls, a.cache), "randread", 1, a.jobs,
+                                   home))
+        if a.nbdkit == "yes":
+            peers.append(NbdServer(f"nbdkit file{sfx}", nbdkit_argv(a.image, tls, a.cache), "randread", 1, a.jobs,
+                                   home))
+        return ours, peers, baselines
+
+    ours, peers, baselines = contenders()
     ours_tls, peers_tls = [], []
     if a.tls:
-        tls, home = os.path.abspath(a.tls), os.path.abspath(a.tls_home)
-        for e in filter(None, a.aiolos.split(",")):
-            ours_tls.append(NbdServer(f"aiolos {e} tls",
-                                      aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, direct=direct),
-                                      "randread", 1, a.jobs, home, perf_events=ours_events))
-            for name, extra in variants:
-                ours_tls.append(NbdServer(f"aiolos {e} {name} tls",
-                                          aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, direct=direct, extra=extra),
-                                          "randread", 1, a.jobs, home, perf_events=ours_events))
-            if a.baseline:
-                baselines.append(NbdServer(f"aiolos {e} baseline tls",
-                                           aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, direct=direct,
-                                                       baseline_dir=a.baseline),
-                                           "randread", 1, a.jobs, home, perf_events=ours_events))
-            if a.buffered:
-                ours_tls.append(NbdServer(f"aiolos {e} buffered tls",
-                                          aiolos_argv(a.image, e, a.fdmon, a.java_opt, tls, direct=False),
-                                          "randread", 1, a.jobs, home))
-        for q in filter(None, a.qemu.split(",")):
-            peers_tls.append(NbdServer(f"qemu-nbd {q} tls", qemu_argv(a.image, q, tls, a.cache), "randread", 1, a.jobs,
-                                       home))
-        if a.nbdkit == "yes":
-            peers_tls.append(NbdServer("nbdkit file tls", nbdkit_argv(a.image, tls, a.cache), "randread", 1, a.jobs,
-                                       home))
+        ours_tls, peers_tls, tls_baselines = contenders(os.path.abspath(a.tls), os.path.abspath(a.tls_home))
+        baselines += tls_baselines
     servers = ours + peers + ours_tls + peers_tls + baselines
     command = "bench/lib/nbd_rounds.py " + " ".join(sys.argv[1:])
     table = rounds.Table(f"NBD servers, fio --ioengine=nbd 4 KiB, {a.jobs} connection(s), alternating rounds",
@@ -420,8 +402,8 @@ def main():
     if a.from_console:
         table.run_line = f"Judged afterwards from the rounds the run printed ({a.from_console}): `{command}`"
     variant_pairs = [(f"aiolos {e} {name}{suffix}", f"aiolos {e}{suffix}") for name, _ in variants
-                     for e in filter(None, a.aiolos.split(",")) for suffix in ("", " tls")]
-    variant_pairs += [(f"aiolos {e}{suffix}", f"aiolos {e} baseline{suffix}") for e in filter(None, a.aiolos.split(","))
+                     for e in engines for suffix in ("", " tls")]
+    variant_pairs += [(f"aiolos {e}{suffix}", f"aiolos {e} baseline{suffix}") for e in engines
                       for suffix in ("", " tls")] if a.baseline else []
     calls = rounds.MetricTable("System calls per request (perf, all the server's threads)")
     started = []
