@@ -96,7 +96,11 @@ final class Dist implements AutoCloseable {
             try (InputStream out = p.getInputStream()) {
                 out.transferTo(OutputStream.nullOutputStream());
             }
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? prefix : List.of();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly(); // no probe outlives the test run
+                return List.of();
+            }
+            return p.exitValue() == 0 ? prefix : List.of();
         } catch (IOException e) {
             return List.of();
         } catch (InterruptedException e) {
