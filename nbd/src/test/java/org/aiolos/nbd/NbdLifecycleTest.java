@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.BufferedReader;
 import java.io.File;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +17,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.aiolos.linux.Fds;
 import org.junit.jupiter.api.Test;
@@ -207,34 +203,9 @@ class NbdLifecycleTest {
                 "--direct", "--description", "from main", "--iothreads=2", "--poll-max-ns", "0");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
-            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            Pattern want = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) export m \\(engine threads, fdmon epoll,"
-                    + " iothreads 2\\)");
-            StringBuilder seen = new StringBuilder();
-            CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
-                try {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        seen.append(line).append('\n');
-                        Matcher m = want.matcher(line);
-                        if (m.matches()) {
-                            return Integer.parseInt(m.group(1));
-                        }
-                    }
-                    return -1;
-                } catch (IOException e) {
-                    return -1;
-                }
-            });
-            int portNo;
-            try {
-                portNo = port.get(30, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                portNo = -1;
-            }
-            if (portNo < 0) {
-                fail("NbdMain did not print its listening line; output:\n" + seen + "\ncommand: " + cmd);
-            }
+            int portNo = Integer.parseInt(NbdMainProcess.awaitLine(p, Pattern.compile(
+                    "listening on 127\\.0\\.0\\.1:(\\d+) export m \\(engine threads, fdmon epoll, iothreads 2\\)"), 30)
+                    .group(1));
             String info = NbdFixture.ok(30, "nbdinfo", "nbd://127.0.0.1:" + portNo + "/m");
             assertTrue(info.contains("description: from main"), info);
             assertTrue(info.contains("export-size: " + (2 << 20)), info);

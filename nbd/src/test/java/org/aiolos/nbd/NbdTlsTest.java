@@ -352,6 +352,134 @@ class NbdTlsTest {
         }
     }
 
+    /**
+     * A TLS 1.3 client that updates its keys while requests and replies are in flight (what
+     * the JDK's client does after {@code jdk.tls.keyLimits}, 2^37 bytes of AES-GCM by
+     * default: a long disk copy) asks the server to update its own: the receiver must
+     * switch its read key at the right record and answer with a KeyUpdate of its own,
+     * between the reply writers' records and never inside one. Every byte must come back.
+     */
+    @Test
+    void keyUpdatesFromTheClientMidTransferKeepEveryByte() throws Exception {
+        int chunk = 64 << 10;
+        int perRound = 8;
+        int rounds = 12;
+        Path img = image(dir, "img", (long) rounds * perRound * chunk, 13);
+        SSLContext client = javaClient(pki.anonymousClient);
+        try (NbdFixture f = new NbdFixture(require())) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            roundTrip(f, client, (byte) 13);
+            byte[] want = Files.readAllBytes(img);
+            int fdsBefore = settledFds(f);
+            Random rnd = new Random(20261203);
+            try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                c.greet(3);
+                assertEquals(REP_ACK, c.startTls(client));
+                assertEquals("TLSv1.3", c.tls.getSession().getProtocol());
+                c.goOnly("disk", false);
+                // An idle session: the server answers the key update at once, not with its next reply.
+                c.tls.startHandshake();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (c.socket.getInputStream().available() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertTrue(c.socket.getInputStream().available() > 0, "no KeyUpdate from the server");
+                byte[] data = new byte[chunk];
+                byte[] got = new byte[chunk];
+                for (int round = 0; round < rounds; round++) {
+                    int base = round * perRound * chunk;
+                    for (int j = 0; j < perRound; j++) {
+                        rnd.nextBytes(data);
+                        System.arraycopy(data, 0, want, base + j * chunk, chunk);
+                        c.request(0, 1, j, base + (long) j * chunk, chunk);
+                        c.out.write(data);
+                    }
+                    c.out.flush();
+                    // KeyUpdate(update_requested) behind the writes: the server answers it
+                    // while its replies to them are going out.
+                    c.tls.startHandshake();
+                    Set<Long> answered = new java.util.HashSet<>();
+                    for (int j = 0; j < perRound; j++) {
+                        long cookie = c.successfulReplyCookie();
+                        assertTrue(cookie < perRound && answered.add(cookie), "write reply " + cookie);
+                    }
+                    for (int j = 0; j < perRound; j++) {
+                        c.request(0, 0, perRound + j, base + (long) j * chunk, chunk);
+                        if (j == perRound / 2) {
+                            c.out.flush();
+                            c.tls.startHandshake(); // and one among the reads
+                        }
+                    }
+                    c.out.flush();
+                    for (int j = 0; j < perRound; j++) {
+                        long cookie = c.successfulReplyCookie();
+                        assertTrue(cookie >= perRound && answered.add(cookie), "read reply " + cookie);
+                        c.in.readFully(got);
+                        int at = base + (int) (cookie - perRound) * chunk;
+                        assertArrayEquals(java.util.Arrays.copyOfRange(want, at, at + chunk), got,
+                                "round " + round + ", read " + cookie);
+                    }
+                    assertEquals(2 * perRound, answered.size());
+                }
+                c.disconnect();
+            }
+            assertEquals(0, f.server.exports().get(0).errors());
+            assertSettled(f, fdsBefore);
+            assertArrayEquals(want, Files.readAllBytes(img));
+        }
+    }
+
+    /**
+     * Key updates in both directions with GnuTLS clients, which accept at most 8 KeyUpdates
+     * a second: NbdMain runs in a child JVM whose {@code jdk.tls.keyLimits} is 32 MiB
+     * instead of 128 GiB, and 64 MiB go each way. Left to the JDK, the first write copy
+     * would end when the read key reached its limit (a KeyUpdate for every record still
+     * in flight); the session asks for new keys at half the limit instead
+     * ({@code TlsKeyLimits}). Its write key reaches the JDK's limit in the read copies.
+     */
+    @Test
+    void keyUpdatesAtShortKeyLimitsWithRealClients() throws Exception {
+        long size = 64L << 20;
+        Path img = dir.resolve("img");
+        Files.write(img, new byte[(int) size]);
+        Path src = image(dir, "src", size, 14);
+        Path back = dir.resolve("back.raw");
+        Path security = Files.writeString(dir.resolve("short-key-limits.security"),
+                "jdk.tls.keyLimits=AES/GCM/NoPadding KeyUpdate 2^25, ChaCha20-Poly1305 KeyUpdate 2^25\n");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process server = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-exports",
+                "java.base/jdk.internal.vm=ALL-UNNAMED", "-Djava.security.properties=" + security,
+                "-cp", System.getProperty("java.class.path"), "org.aiolos.nbd.NbdMain", "--file", img.toString(),
+                "--name", "disk", "--port", "0", "--tls", "require", "--tls-creds", pki.server.toString())
+                .redirectErrorStream(true).start();
+        try {
+            int port = NbdMainProcess.listeningPort(server, 30);
+            String uri = "nbds://127.0.0.1:" + port + "/disk?tls-certificates=" + pki.anonymousClient;
+            // One connection, at most 4 MiB of requests in flight: well inside the half a limit left.
+            ok(120, "nbdcopy", "-C", "1", "-R", "4", "--request-size=1048576", src.toString(), uri);
+            ok(120, "nbdcopy", "-C", "1", "-R", "4", "--request-size=1048576", uri, back.toString());
+            assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back), "nbdcopy there and back");
+            String creds = "tls-creds-x509,id=tls0,endpoint=client,dir=" + pki.anonymousClient;
+            ok(120, "qemu-img", "compare", "--object", creds, "--image-opts", "driver=file,filename=" + src,
+                    "driver=nbd,host=127.0.0.1,port=" + port + ",export=disk,tls-creds=tls0");
+            SSLContext client = javaClient(pki.anonymousClient);
+            try (RawNbdClient c = new RawNbdClient(port)) {
+                c.greet(3);
+                assertEquals(REP_ACK, c.startTls(client));
+                c.goOnly("disk", false);
+                byte[] data = new byte[1 << 20];
+                new Random(14).nextBytes(data);
+                c.write(1, 4096, data, 0);
+                assertEquals(0, c.simpleReply(1));
+                assertArrayEquals(data, c.read(2, 4096, data.length));
+                c.disconnect();
+            }
+        } finally {
+            server.destroy();
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS), "NbdMain did not stop");
+        }
+    }
+
     @Test
     void clientCertificatesAndTheAllowList() throws Exception {
         Path img = image(dir, "img", SIZE, 6);

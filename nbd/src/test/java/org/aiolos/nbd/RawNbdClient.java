@@ -133,6 +133,13 @@ final class RawNbdClient implements AutoCloseable {
         return err;
     }
 
+    /** A simple reply without error to any request: returns its cookie. */
+    long successfulReplyCookie() throws IOException {
+        assertEquals(SIMPLE_MAGIC, in.readInt(), "simple reply magic");
+        assertEquals(0, in.readInt(), "error");
+        return in.readLong();
+    }
+
     /** READ with simple replies: returns the data, or throws with the error. */
     byte[] read(long cookie, long offset, int length) throws IOException {
         request(0, 0, cookie, offset, length);

@@ -54,6 +54,10 @@ final class TlsStream implements NbdStream {
     private final MemorySegment writeStage;
     private final int packetSize;
     private final CoMutex wrapLock = Coroutines.newMutex();
+    /** Bytes read under the current key after which this side asks for new keys ({@link TlsKeyLimits}). */
+    private long rekeyAfter = Long.MAX_VALUE;
+    /** Bytes the client may still send before that. */
+    private long readKeyBudget = Long.MAX_VALUE;
 
     private TlsStream(CoSocket socket, SSLEngine engine, ThreadPool pool, Lane lane) {
         this.socket = socket;
@@ -133,6 +137,9 @@ final class TlsStream implements NbdStream {
                     case NEED_WRAP -> wrapHandshake();
                     case NEED_TASK -> runTasks();
                     case FINISHED, NOT_HANDSHAKING -> {
+                        rekeyAfter = TlsKeyLimits.rekeyAfter(engine.getSession().getProtocol(),
+                                engine.getSession().getCipherSuite());
+                        readKeyBudget = rekeyAfter;
                         return;
                     }
                 }
@@ -191,6 +198,18 @@ final class TlsStream implements NbdStream {
         }
     }
 
+    /**
+     * Asks the client for new keys once, at half the JDK's read-side key limit, so that the
+     * engine never reaches the limit and sends a KeyUpdate per record read
+     * ({@link TlsKeyLimits}). In TLS 1.3 {@code beginHandshake} queues a KeyUpdate with
+     * {@code update_requested} and takes a new write key; the client answers with its own.
+     */
+    private void requestKeyUpdate() throws SSLException {
+        readKeyBudget = rekeyAfter;
+        engine.beginHandshake();
+        wrapHandshake();
+    }
+
     /** Sends what the engine has to say in the handshake (no application data). */
     private void wrapHandshake() throws SSLException {
         wrapLock.lock();
@@ -240,6 +259,7 @@ final class TlsStream implements NbdStream {
             }
             switch (r.getStatus()) {
                 case OK -> {
+                    readKeyBudget -= r.bytesConsumed();
                     return r;
                 }
                 case CLOSED -> throw new ConnectionClosed("TLS session closed by the client");
@@ -304,6 +324,9 @@ final class TlsStream implements NbdStream {
                     case NEED_WRAP -> wrapHandshake();
                     default -> {
                     }
+                }
+                if (readKeyBudget <= 0) {
+                    requestKeyUpdate();
                 }
             }
         } catch (SSLException e) {
