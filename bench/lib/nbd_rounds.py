@@ -35,8 +35,9 @@ servers, and each server's TLS cost (its TLS twin over itself, per round) is lis
 --variant adds Aiolos with extra NbdMain arguments (-JOPTION passes OPTION to its JVM),
 --baseline DIR an earlier build (its Aiolos jars in DIR, as disk_rounds.py takes them), each
 judged against the default build in the same rounds (with TLS, their twins too); --syscalls
-counts every Aiolos server's system calls per request with perf and compares them for those
-pairs.
+counts every Aiolos server's system calls (all, read, io_uring_enter) and context switches
+per request with perf, and compares them for those pairs and for each Aiolos TLS twin
+against its plaintext self.
 
 Writes DIR/nbd-rounds.md and DIR/nbd-rounds.json.
 """
@@ -152,6 +153,14 @@ class NbdServer(rounds.Contender):
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+# What --syscalls counts for every Aiolos server: all system calls, the reads (a request
+# whose payload arrives after its header costs one more), the io_uring_enter calls (each
+# wait of the loop, and submissions that do not ride on one) and the context switches
+# (every sleep of a thread).
+COUNTED_EVENTS = ("raw_syscalls:sys_enter", "syscalls:sys_enter_read", "syscalls:sys_enter_io_uring_enter",
+                  "context-switches")
 
 
 def perf_counts(path):
@@ -355,7 +364,7 @@ def main():
     ap.add_argument("--syscalls", action="store_true",
                     help="count the Aiolos servers' system calls per request (perf stat), for --variant/--baseline")
     a = ap.parse_args()
-    ours_events = ["raw_syscalls:sys_enter"] if a.syscalls else None
+    ours_events = list(COUNTED_EVENTS) if a.syscalls else None
     variants = [(v.split("=", 1)[0], v.split("=", 1)[1].split()) for v in a.variant]
     if a.buffered and a.cache != "none":
         ap.error("--buffered adds a page-cache Aiolos to the O_DIRECT run; with --cache writeback every server is one")
@@ -405,7 +414,9 @@ def main():
                      for e in engines for suffix in ("", " tls")]
     variant_pairs += [(f"aiolos {e}{suffix}", f"aiolos {e} baseline{suffix}") for e in engines
                       for suffix in ("", " tls")] if a.baseline else []
-    calls = rounds.MetricTable("System calls per request (perf, all the server's threads)")
+    # With TLS, each Aiolos TLS twin is counted against its plaintext self as well.
+    count_pairs = variant_pairs + [(o.name, o.name[:-len(" tls")]) for o in ours_tls]
+    calls = rounds.MetricTable("System calls and context switches per request (perf, all the server's threads)")
     started = []
     try:
         if a.from_console:
@@ -422,9 +433,10 @@ def main():
 
         for cell, _, res in cell_results:
             judge_cell(table, cell, res, ran(ours), ran(peers), ran(ours_tls), ran(peers_tls), variant_pairs)
-            for v, base in variant_pairs if a.syscalls and not a.from_console else ():
+            for v, base in count_pairs if a.syscalls and not a.from_console else ():
                 if v in res and base in res:
-                    calls.add(cell, res, v, base, "raw_syscalls:sys_enter")
+                    for event in COUNTED_EVENTS:
+                        calls.add(cell, res, v, base, event)
     finally:
         finish(table, [] if a.from_console else started, a.out, "nbd-rounds", calls.render() if calls.rows else "")
 
