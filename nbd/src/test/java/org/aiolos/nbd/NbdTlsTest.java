@@ -480,6 +480,63 @@ class NbdTlsTest {
         }
     }
 
+    /**
+     * A TLS 1.2 client that asks for a renegotiation while its replies are going out: the
+     * connection is ended with one warning (qemu-nbd ends it too), and the IOThread goes
+     * on serving the others. Left to the JDK, the engine would renegotiate, and a reply
+     * wrapped while the handshake's delegated tasks ran would get no progress; the writer
+     * used to wrap again without yielding, so the tasks' completion could never reach the
+     * loop (not seen in these runs: a reply has to come due inside that window).
+     */
+    @Test
+    void tls12RenegotiationIsRefusedWithRepliesInFlight() throws Exception {
+        int chunk = 1 << 20;
+        int requests = 8;
+        Path img = image(dir, "img", (long) requests * chunk, 15);
+        List<String> warnings = new ArrayList<>();
+        Logger log = Logger.getLogger("org.aiolos.nbd");
+        Handler h = recordInto(warnings);
+        log.addHandler(h);
+        try (NbdFixture f = new NbdFixture(require())) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            SSLContext tls12 = javaClient(pki.anonymousClient, "TLSv1.2");
+            SSLContext tls13 = javaClient(pki.anonymousClient);
+            roundTrip(f, tls13, (byte) 15);
+            int fdsBefore = settledFds(f);
+            for (int attempt = 0; attempt < 3; attempt++) {
+                try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                    c.greet(3);
+                    assertEquals(REP_ACK, c.startTls(tls12));
+                    assertEquals("TLSv1.2", c.tls.getSession().getProtocol());
+                    c.goOnly("disk", false);
+                    for (int j = 0; j < requests; j++) {
+                        c.request(0, 0, j, (long) j * chunk, chunk);
+                    }
+                    c.out.flush();
+                    // Renegotiation behind the requests: whatever replies were out before it
+                    // arrive, and then the connection is gone.
+                    assertThrows(IOException.class, () -> {
+                        c.tls.startHandshake();
+                        byte[] got = new byte[chunk];
+                        for (int j = 0; j < requests; j++) {
+                            c.successfulReplyCookie();
+                            c.in.readFully(got);
+                        }
+                        c.flush(99);
+                    });
+                }
+                roundTrip(f, tls13, (byte) (16 + attempt));
+            }
+            assertSettled(f, fdsBefore);
+        } finally {
+            log.removeHandler(h);
+        }
+        synchronized (warnings) {
+            assertEquals(3, warnings.stream().filter(w -> w.startsWith("WARNING")
+                    && w.contains("TLS 1.2 renegotiation requested by the client; refused")).count(), warnings.toString());
+        }
+    }
+
     @Test
     void clientCertificatesAndTheAllowList() throws Exception {
         Path img = image(dir, "img", SIZE, 6);

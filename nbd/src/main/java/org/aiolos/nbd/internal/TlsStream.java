@@ -58,6 +58,10 @@ final class TlsStream implements NbdStream {
     private long rekeyAfter = Long.MAX_VALUE;
     /** Bytes the client may still send before that. */
     private long readKeyBudget = Long.MAX_VALUE;
+    /** The session is TLS 1.3, where a handshake message after the handshake is a key update, never a new handshake. */
+    private boolean tls13;
+    /** The client asked for a TLS 1.2 renegotiation: the engine waits for a handshake that will not happen, writers give up. */
+    private boolean renegotiationRefused;
 
     private TlsStream(CoSocket socket, SSLEngine engine, ThreadPool pool, Lane lane) {
         this.socket = socket;
@@ -137,6 +141,7 @@ final class TlsStream implements NbdStream {
                     case NEED_WRAP -> wrapHandshake();
                     case NEED_TASK -> runTasks();
                     case FINISHED, NOT_HANDSHAKING -> {
+                        tls13 = "TLSv1.3".equals(engine.getSession().getProtocol());
                         rekeyAfter = TlsKeyLimits.rekeyAfter(engine.getSession().getProtocol(),
                                 engine.getSession().getCipherSuite());
                         readKeyBudget = rekeyAfter;
@@ -276,6 +281,12 @@ final class TlsStream implements NbdStream {
         }
     }
 
+    /** The engine holds application data back until a handshake step is done (a task, or the peer's next message). */
+    private static boolean waitsForPeer(SSLEngineResult.HandshakeStatus hs) {
+        return hs == SSLEngineResult.HandshakeStatus.NEED_TASK || hs == SSLEngineResult.HandshakeStatus.NEED_UNWRAP
+                || hs == SSLEngineResult.HandshakeStatus.NEED_UNWRAP_AGAIN;
+    }
+
     /**
      * Ends the session with a close_notify alert (what GnuTLS's {@code gnutls_bye} sends
      * when QEMU or nbdkit end a TLS connection), so the client can tell a finished session
@@ -319,7 +330,17 @@ final class TlsStream implements NbdStream {
                     throw new ConnectionClosed("stopping");
                 }
                 SSLEngineResult r = unwrapOnce();
-                switch (r.getHandshakeStatus()) {
+                SSLEngineResult.HandshakeStatus hs = r.getHandshakeStatus();
+                if (!tls13 && hs != SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
+                        && hs != SSLEngineResult.HandshakeStatus.FINISHED) {
+                    // A ClientHello on an established TLS 1.2 session. qemu-nbd ends the
+                    // connection (GnuTLS reports it as an error, qcrypto_tls_session_read in
+                    // crypto/tlssession.c); the JDK would renegotiate, and while its tasks run
+                    // every wrap of a reply returns without progress.
+                    renegotiationRefused = true;
+                    throw new TlsFailure("TLS 1.2 renegotiation requested by the client; refused", null, null);
+                }
+                switch (hs) {
                     case NEED_TASK -> runTasks();
                     case NEED_WRAP -> wrapHandshake();
                     default -> {
@@ -340,7 +361,7 @@ final class TlsStream implements NbdStream {
         wrapLock.lock();
         try {
             while (src.hasRemaining()) {
-                if (socket.broken()) {
+                if (socket.broken() || renegotiationRefused) {
                     throw new ConnectionClosed("abandoned");
                 }
                 netOut.clear();
@@ -348,6 +369,10 @@ final class TlsStream implements NbdStream {
                     SSLEngineResult r = engine.wrap(src, netOut);
                     if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                         throw new ConnectionClosed("TLS session closed");
+                    }
+                    if (r.bytesConsumed() == 0 && r.bytesProduced() == 0 && waitsForPeer(r.getHandshakeStatus())) {
+                        // Wrapping again without yielding would spin the IOThread for good.
+                        throw new ConnectionClosed("TLS engine takes no data (" + r.getHandshakeStatus() + ")");
                     }
                     if (r.bytesConsumed() == 0) {
                         break;
