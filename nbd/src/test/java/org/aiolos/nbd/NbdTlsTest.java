@@ -221,6 +221,26 @@ class NbdTlsTest {
                 c.goOnly("disk", false);
                 assertEquals(0, c.flush(7));
             }
+            // GnuTLS held to TLS 1.2 (QEMU's tls-creds priority string), reading the whole image.
+            String creds = "tls-creds-x509,id=tls0,endpoint=client,dir=" + pki.anonymousClient
+                    + ",priority=NORMAL:-VERS-TLS1.3";
+            List<String> lines = new ArrayList<>();
+            Logger log = Logger.getLogger("org.aiolos.nbd");
+            java.util.logging.Level level = log.getLevel();
+            Handler h = recordInto(lines);
+            log.setLevel(java.util.logging.Level.FINE); // the negotiated protocol is logged at DEBUG
+            log.addHandler(h);
+            try {
+                ok(60, "qemu-img", "compare", "--object", creds, "--image-opts", "driver=file,filename=" + img,
+                        "driver=nbd,host=127.0.0.1,port=" + f.server.port() + ",export=disk,tls-creds=tls0");
+            } finally {
+                log.removeHandler(h);
+                log.setLevel(level);
+            }
+            synchronized (lines) {
+                assertTrue(lines.stream().anyMatch(l -> l.contains("TLSv1.2 TLS_")), lines.toString());
+                assertFalse(lines.stream().anyMatch(l -> l.contains("TLSv1.3")), lines.toString());
+            }
             try (RawNbdClient c = new RawNbdClient(f.server.port())) {
                 c.greet(3);
                 SSLContext old = javaClient(pki.anonymousClient, "TLSv1.1");
