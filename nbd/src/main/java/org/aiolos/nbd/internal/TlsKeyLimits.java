@@ -58,8 +58,10 @@ final class TlsKeyLimits {
             return limits;
         }
         for (String entry : property.split(",")) {
-            String[] v = entry.trim().toUpperCase(Locale.ENGLISH).split("\\s+");
-            if (v.length != 3 || !v[1].equals("KEYUPDATE")) {
+            // Split on single spaces and look for the action within the second word, as the
+            // JDK does: an entry it would not read must not be read here either.
+            String[] v = entry.trim().toUpperCase(Locale.ENGLISH).split(" ");
+            if (v.length < 3 || !v[1].contains("KEYUPDATE")) {
                 continue;
             }
             try {

@@ -17,7 +17,7 @@ class TlsKeyLimitsTest {
     @Test
     void skipsWhatTheJdkSkips() {
         Map<String, Long> limits = TlsKeyLimits.parse(
-                "AES/GCM/NoPadding KeyUpdate 1000,  chacha20-poly1305   keyupdate 2^20 ,"
+                "AES/GCM/NoPadding KeyUpdate 1000,  chacha20-poly1305 keyupdate 2^20 , V  KeyUpdate 7,"
                         + " AES/GCM/NoPadding Close 5, X KeyUpdate two, Y KeyUpdate 0, Z KeyUpdate 2^63, W KeyUpdate");
         assertEquals(Map.of("AES/GCM/NOPADDING", 1000L, "CHACHA20-POLY1305", 1L << 20), limits);
         assertTrue(TlsKeyLimits.parse(null).isEmpty());
