@@ -201,9 +201,8 @@ class NbdLifecycleTest {
                 "-m", "org.aiolos.nbd/org.aiolos.nbd.NbdMain",
                 "--file=" + img, "--name", "m", "--port=0", "--engine", "threads", "--fdmon=epoll",
                 "--direct", "--description", "from main", "--iothreads=2", "--poll-max-ns", "0");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        try {
-            int portNo = Integer.parseInt(NbdMainProcess.awaitLine(p, Pattern.compile(
+        try (NbdMainProcess p = NbdMainProcess.start(cmd)) {
+            int portNo = Integer.parseInt(p.awaitLine(Pattern.compile(
                     "listening on 127\\.0\\.0\\.1:(\\d+) export m \\(engine threads, fdmon epoll, iothreads 2\\)"), 30)
                     .group(1));
             String info = NbdFixture.ok(30, "nbdinfo", "nbd://127.0.0.1:" + portNo + "/m");
@@ -213,12 +212,6 @@ class NbdLifecycleTest {
             Path copy = dir.resolve("copy");
             NbdFixture.ok(30, "nbdcopy", "--connections=2", "nbd://127.0.0.1:" + portNo + "/m", copy.toString());
             assertArrayEquals(Files.readAllBytes(img), Files.readAllBytes(copy));
-        } finally {
-            p.destroy();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                fail("NbdMain did not exit on SIGTERM");
-            }
         }
     }
 }

@@ -6,56 +6,92 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CompletableFuture;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** NbdMain started as a child process: waiting for the line that says it is listening. */
-final class NbdMainProcess {
-    private NbdMainProcess() {
-    }
+/**
+ * NbdMain started as a child process, its output (stderr merged) read line by line from
+ * the start, so the child never blocks on a full pipe and a test can look for a line
+ * printed at any time. {@link #close} stops it as SIGTERM does.
+ */
+final class NbdMainProcess implements AutoCloseable {
+    final Process process;
+    /** Every line printed so far; guarded by itself, which is notified on each new line and at the end. */
+    private final List<String> lines = new ArrayList<>();
+    private boolean ended;
 
-    /**
-     * Reads {@code p}'s output (stderr merged) until a line matches {@code want} and returns
-     * that match; the rest of the output is drained in the background, so the child never
-     * blocks on a full pipe. Fails with everything printed when no line matches within
-     * {@code timeoutS} or the output ends first.
-     */
-    static Matcher awaitLine(Process p, Pattern want, int timeoutS) {
-        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        StringBuffer seen = new StringBuffer();
-        CompletableFuture<Matcher> found = new CompletableFuture<>();
+    private NbdMainProcess(Process process) {
+        this.process = process;
+        BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         Thread.ofVirtual().start(() -> {
             try {
                 for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    seen.append(line).append('\n');
-                    Matcher m = want.matcher(line);
-                    if (!found.isDone() && m.matches()) {
-                        found.complete(m);
+                    synchronized (lines) {
+                        lines.add(line);
+                        lines.notifyAll();
                     }
                 }
             } catch (IOException e) {
                 // the process is gone
             }
-            found.complete(null);
+            synchronized (lines) {
+                ended = true;
+                lines.notifyAll();
+            }
         });
-        Matcher m;
-        try {
-            m = found.get(timeoutS, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            m = null;
+    }
+
+    static NbdMainProcess start(List<String> command) throws IOException {
+        return new NbdMainProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+    }
+
+    /**
+     * The first line printed so far or within {@code timeoutS} that matches {@code want}.
+     * Fails with everything printed when none does, or when the output ends first.
+     */
+    Matcher awaitLine(Pattern want, int timeoutS) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
+        synchronized (lines) {
+            int seen = 0;
+            while (true) {
+                for (; seen < lines.size(); seen++) {
+                    Matcher m = want.matcher(lines.get(seen));
+                    if (m.matches()) {
+                        return m;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (ended || left <= 0) {
+                    fail("NbdMain did not print a line matching " + want + "; output:\n" + String.join("\n", lines)
+                            + "\ncommand: " + process.info().commandLine().orElse("?"));
+                }
+                TimeUnit.NANOSECONDS.timedWait(lines, left);
+            }
         }
-        if (m == null) {
-            fail("NbdMain did not print a line matching " + want + "; output:\n" + seen + "\ncommand: "
-                    + p.info().commandLine().orElse("?"));
-        }
-        return m;
     }
 
     /** The port of NbdMain's "listening on 127.0.0.1:PORT ..." line. */
-    static int listeningPort(Process p, int timeoutS) {
-        return Integer.parseInt(awaitLine(p, Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) .*"), timeoutS)
-                .group(1));
+    int listeningPort(int timeoutS) throws InterruptedException {
+        return Integer.parseInt(awaitLine(Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) .*"), timeoutS).group(1));
+    }
+
+    /** The lines printed so far that match {@code p}. */
+    List<String> linesMatching(Pattern p) {
+        synchronized (lines) {
+            return lines.stream().filter(l -> p.matcher(l).matches()).toList();
+        }
+    }
+
+    /** Stops the child with SIGTERM, as a user does; fails when it does not exit within 30 s. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail("NbdMain did not exit on SIGTERM");
+        }
     }
 }

@@ -22,11 +22,22 @@ import org.aiolos.api.threadpool.ThreadPool;
  * (certificate checks, key exchange) run on the context's thread pool while the coroutine
  * yields, so a slow handshake never stalls the loop.
  *
- * <p>One reader (the receiver) unwraps; writers wrap under {@link #wrapLock}. The
- * receiver takes that lock too when the peer's records ask the engine to answer (a TLS
- * 1.3 key update), so two wraps never interleave their records on the socket.
+ * <p>One reader (the receiver) unwraps; writers wrap under {@link #wrapLock}, so two
+ * wraps never interleave their records on the socket.
+ *
+ * <p><b>No record without data after the handshake.</b> What the engine has to say once the
+ * session is up (the answer to a client's key update, this side's request for new keys,
+ * the JDK's own update of its write key) is left queued in the engine and goes out with
+ * the next reply, ahead of its first record: RFC 8446 (4.6.3) asks for the answer only
+ * before the next application data. Sent alone from the receiver, such a record hangs
+ * libnbd, and with it nbdcopy, nbdfuse and fio's nbd engine: when the socket turns
+ * readable while it is blocked sending a write's payload, libnbd pauses the payload to
+ * read a reply ({@code ISSUE_COMMAND.PAUSE_WRITE_PAYLOAD}); a record that decrypts to
+ * nothing leaves it waiting in {@code REPLY.START} (generator/states-reply.c) for a reply
+ * that cannot come before the rest of the payload, and the receiver waits for that payload.
  */
 final class TlsStream implements NbdStream {
+    private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
     /** Records wrapped into one socket write. */
     private static final int RECORDS_PER_WRITE = 4;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
@@ -58,6 +69,8 @@ final class TlsStream implements NbdStream {
     private long rekeyAfter = Long.MAX_VALUE;
     /** Bytes the client may still send before that. */
     private long readKeyBudget = Long.MAX_VALUE;
+    /** New keys were asked for and the client has not sent its KeyUpdate yet: ask no more. */
+    private boolean keyUpdateAsked;
     /** The session is TLS 1.3, where a handshake message after the handshake is a key update, never a new handshake. */
     private boolean tls13;
     /** The client asked for a TLS 1.2 renegotiation: the engine waits for a handshake that will not happen, writers give up. */
@@ -207,15 +220,18 @@ final class TlsStream implements NbdStream {
      * Asks the client for new keys once, at half the JDK's read-side key limit, so that the
      * engine never reaches the limit and sends a KeyUpdate per record read
      * ({@link TlsKeyLimits}). In TLS 1.3 {@code beginHandshake} queues a KeyUpdate with
-     * {@code update_requested} and takes a new write key; the client answers with its own.
+     * {@code update_requested}, behind whatever records are already wrapped, and takes a new
+     * write key after it; the next reply carries it and the client answers with its own.
+     * While it waits in the engine, the JDK starts no key update of its own.
      */
     private void requestKeyUpdate() throws SSLException {
-        readKeyBudget = rekeyAfter;
+        LOG.log(System.Logger.Level.DEBUG, () -> "NBD TLS: " + rekeyAfter
+                + " bytes read under one key; asking the client for new keys with the next reply");
+        keyUpdateAsked = true;
         engine.beginHandshake();
-        wrapHandshake();
     }
 
-    /** Sends what the engine has to say in the handshake (no application data). */
+    /** Sends what the engine has to say in the initial handshake (no application data). */
     private void wrapHandshake() throws SSLException {
         wrapLock.lock();
         try {
@@ -340,13 +356,20 @@ final class TlsStream implements NbdStream {
                     renegotiationRefused = true;
                     throw new TlsFailure("TLS 1.2 renegotiation requested by the client; refused", null, null);
                 }
-                switch (hs) {
-                    case NEED_TASK -> runTasks();
-                    case NEED_WRAP -> wrapHandshake();
-                    default -> {
-                    }
+                if (hs == SSLEngineResult.HandshakeStatus.NEED_TASK) {
+                    runTasks();
                 }
-                if (readKeyBudget <= 0) {
+                // NEED_WRAP (the answer to a client's key update) is left to the next reply.
+                if (r.bytesProduced() == 0 && tls13) {
+                    // Once the session is up a client's only record without data is a KeyUpdate
+                    // (an alert ends the session; an empty data record, which TLS 1.3 allows and
+                    // no NBD client sends, would only restart the count early, with the JDK's own
+                    // limit still behind it): this side now reads under a new key. Counting from
+                    // here, not from the request, keeps a request that waits for the next reply
+                    // from being followed by another for the same key.
+                    readKeyBudget = rekeyAfter;
+                    keyUpdateAsked = false;
+                } else if (readKeyBudget <= 0 && !keyUpdateAsked) {
                     requestKeyUpdate();
                 }
             }
