@@ -69,31 +69,11 @@ class NbdLifecycleTest {
     void startServeCloseLeavesNoFdOrThread() throws Exception {
         Path img = image(dir, "img", 1 << 20, 1);
         Path odd = image(dir, "odd", (1 << 20) + 123, 2);
-        List<String> severe = java.util.Collections.synchronizedList(new ArrayList<>());
-        java.util.logging.Logger log = java.util.logging.Logger.getLogger("org.aiolos.nbd");
-        java.util.logging.Handler h = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                if (r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
-                    severe.add(r.getMessage() + (r.getThrown() == null ? "" : ": " + r.getThrown()));
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        log.addHandler(h);
-        try {
+        LogCapture logged = new LogCapture();
+        try (logged) {
             leakCycles(img, odd);
-        } finally {
-            log.removeHandler(h);
         }
-        assertEquals(List.of(), severe, "errors logged during the lifecycle");
+        assertEquals(List.of(), logged.lines(l -> l.startsWith("SEVERE")), "errors logged during the lifecycle");
     }
 
     private void leakCycles(Path img, Path odd) throws Exception {

@@ -30,9 +30,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
+import java.util.logging.Level;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -228,23 +226,14 @@ class NbdTlsTest {
             // GnuTLS held to TLS 1.2 (QEMU's tls-creds priority string), reading the whole image.
             String creds = "tls-creds-x509,id=tls0,endpoint=client,dir=" + pki.anonymousClient
                     + ",priority=NORMAL:-VERS-TLS1.3";
-            List<String> lines = new ArrayList<>();
-            Logger log = Logger.getLogger("org.aiolos.nbd");
-            java.util.logging.Level level = log.getLevel();
-            Handler h = recordInto(lines);
-            log.setLevel(java.util.logging.Level.FINE); // the negotiated protocol is logged at DEBUG
-            log.addHandler(h);
-            try {
+            List<String> lines;
+            try (LogCapture logged = new LogCapture(Level.FINE)) { // the negotiated protocol is logged at DEBUG
                 ok(60, "qemu-img", "compare", "--object", creds, "--image-opts", "driver=file,filename=" + img,
                         "driver=nbd,host=127.0.0.1,port=" + f.server.port() + ",export=disk,tls-creds=tls0");
-            } finally {
-                log.removeHandler(h);
-                log.setLevel(level);
+                lines = logged.lines();
             }
-            synchronized (lines) {
-                assertTrue(lines.stream().anyMatch(l -> l.contains("TLSv1.2 TLS_")), lines.toString());
-                assertFalse(lines.stream().anyMatch(l -> l.contains("TLSv1.3")), lines.toString());
-            }
+            assertTrue(lines.stream().anyMatch(l -> l.contains("TLSv1.2 TLS_")), lines.toString());
+            assertFalse(lines.stream().anyMatch(l -> l.contains("TLSv1.3")), lines.toString());
             try (RawNbdClient c = new RawNbdClient(f.server.port())) {
                 c.greet(3);
                 SSLContext old = javaClient(pki.anonymousClient, "TLSv1.1");
@@ -565,11 +554,8 @@ class NbdTlsTest {
         int chunk = 1 << 20;
         int requests = 8;
         Path img = image(dir, "img", (long) requests * chunk, 15);
-        List<String> warnings = new ArrayList<>();
-        Logger log = Logger.getLogger("org.aiolos.nbd");
-        Handler h = recordInto(warnings);
-        log.addHandler(h);
-        try (NbdFixture f = new NbdFixture(require())) {
+        LogCapture logged = new LogCapture();
+        try (logged; NbdFixture f = new NbdFixture(require())) {
             f.server.addExport(ExportSpec.of("disk", img));
             SSLContext tls12 = javaClient(pki.anonymousClient, "TLSv1.2");
             SSLContext tls13 = javaClient(pki.anonymousClient);
@@ -600,23 +586,17 @@ class NbdTlsTest {
                 roundTrip(f, tls13, (byte) (16 + attempt));
             }
             assertSettled(f, fdsBefore);
-        } finally {
-            log.removeHandler(h);
         }
-        synchronized (warnings) {
-            assertEquals(3, warnings.stream().filter(w -> w.startsWith("WARNING")
-                    && w.contains("TLS 1.2 renegotiation requested by the client; refused")).count(), warnings.toString());
-        }
+        List<String> warnings = logged.lines();
+        assertEquals(3, warnings.stream().filter(w -> w.startsWith("WARNING")
+                && w.contains("TLS 1.2 renegotiation requested by the client; refused")).count(), warnings.toString());
     }
 
     @Test
     void clientCertificatesAndTheAllowList() throws Exception {
         Path img = image(dir, "img", SIZE, 6);
-        List<String> warnings = new ArrayList<>();
-        Logger log = Logger.getLogger("org.aiolos.nbd");
-        Handler h = recordInto(warnings);
-        log.addHandler(h);
-        try (NbdFixture f = new NbdFixture(allowList())) {
+        LogCapture logged = new LogCapture();
+        try (logged; NbdFixture f = new NbdFixture(allowList())) {
             f.server.addExport(ExportSpec.of("disk", img));
             ok(30, "nbdinfo", nbds(f, "disk", pki.allowedClient)); // warm up, the JDK's TLS client too
             roundTrip(f, javaClient(pki.allowedClient), (byte) 1);
@@ -630,37 +610,14 @@ class NbdTlsTest {
             roundTrip(f, javaClient(pki.allowedClient), (byte) 3);
             assertTrue(ok(30, "nbdinfo", nbds(f, "disk", pki.allowedClient)).contains("export-size: " + SIZE));
             assertSettled(f, fdsBefore);
-        } finally {
-            log.removeHandler(h);
         }
-        synchronized (warnings) {
-            long otherDn = warnings.stream().filter(w -> w.contains("CN=other-client")).count();
-            assertTrue(otherDn >= 1, "the refused DN is logged: " + warnings);
-            assertTrue(warnings.stream().filter(w -> w.contains("CN=other-client")).allMatch(
-                    w -> w.startsWith("WARNING") && w.contains("not on the allow-list")), warnings.toString());
-            assertTrue(warnings.stream().anyMatch(w -> w.startsWith("WARNING") && w.contains("TLS handshake failed")),
-                    warnings.toString());
-        }
-    }
-
-    /** A log handler that adds "LEVEL message" of every record to {@code lines} (synchronized on it). */
-    private static Handler recordInto(List<String> lines) {
-        return new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                synchronized (lines) {
-                    lines.add(r.getLevel() + " " + r.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        List<String> warnings = logged.lines();
+        long otherDn = warnings.stream().filter(w -> w.contains("CN=other-client")).count();
+        assertTrue(otherDn >= 1, "the refused DN is logged: " + warnings);
+        assertTrue(warnings.stream().filter(w -> w.contains("CN=other-client")).allMatch(
+                w -> w.startsWith("WARNING") && w.contains("not on the allow-list")), warnings.toString());
+        assertTrue(warnings.stream().anyMatch(w -> w.startsWith("WARNING") && w.contains("TLS handshake failed")),
+                warnings.toString());
     }
 
     /** Export names in an NBD_OPT_LIST reply sequence. */
@@ -689,12 +646,9 @@ class NbdTlsTest {
     @Test
     void allowListsArePerExport() throws Exception {
         Path img = image(dir, "img", SIZE, 9);
-        List<String> warnings = new ArrayList<>();
-        Logger log = Logger.getLogger("org.aiolos.nbd");
-        Handler h = recordInto(warnings);
-        log.addHandler(h);
+        LogCapture logged = new LogCapture();
         // One listener, TLS optional, client certificates verified; three exports with different lists.
-        try (NbdFixture f = new NbdFixture(new TlsSettings(TlsSettings.Mode.ON, pki.server, true, Set.of()))) {
+        try (logged; NbdFixture f = new NbdFixture(new TlsSettings(TlsSettings.Mode.ON, pki.server, true, Set.of()))) {
             f.server.addExport(ExportSpec.of("public", img));
             f.server.addExport(ExportSpec.of("backup", img).withAllowedClients(Set.of(TestPki.ALLOWED_DN)));
             f.server.addExport(ExportSpec.of("admin", img).withAllowedClients(Set.of(TestPki.OTHER_DN)));
@@ -761,16 +715,13 @@ class NbdTlsTest {
                 }
             });
             assertTrue(e.getMessage().contains("does not verify client certificates"), e.getMessage());
-        } finally {
-            log.removeHandler(h);
         }
-        synchronized (warnings) {
-            List<String> refusals = warnings.stream().filter(w -> w.contains("refused for export")).toList();
-            assertTrue(refusals.stream().anyMatch(w -> w.startsWith("WARNING") && w.contains("cn=other-client")
-                    && w.contains("'backup'")), warnings.toString());
-            assertTrue(refusals.stream().filter(w -> w.startsWith("WARNING")).count() <= 3,
-                    "one warning per connection: " + refusals);
-        }
+        List<String> warnings = logged.lines();
+        List<String> refusals = warnings.stream().filter(w -> w.contains("refused for export")).toList();
+        assertTrue(refusals.stream().anyMatch(w -> w.startsWith("WARNING") && w.contains("cn=other-client")
+                && w.contains("'backup'")), warnings.toString());
+        assertTrue(refusals.stream().filter(w -> w.startsWith("WARNING")).count() <= 3,
+                "one warning per connection: " + refusals);
     }
 
     @Test
