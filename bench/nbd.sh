@@ -37,6 +37,7 @@
 #   bench/nbd.sh multiconn [IMAGE] [ROUNDS, default 7] [SECONDS, default 1]
 #   bench/nbd.sh ring [IMAGE] [ROUNDS, default 7] [SECONDS, default 1]
 #   bench/nbd.sh trace [IMAGE] [ROUNDS, default 5] [SECONDS, default 4]
+#   bench/nbd.sh keyupdate [IMAGE] [RUNS, default 5] [SECONDS, default 20]
 #
 # memory: each server's RSS idle and with 1, 16 and 64 connections at QD32, and the cost
 # of each connection beyond the first (bench/lib/nbd_memory.py; goal <= 1 MiB).
@@ -48,7 +49,10 @@
 # rounds, like rounds. trace: where a QD1 request's time goes (client send, server, disk,
 # reply, client) for Aiolos, qemu-nbd and nbdkit, each plain and over TLS, cut from a perf trace of
 # their system calls (bench/lib/nbd_trace.py; NBD_TRACE_RW=randread for reads). A diagnosis,
-# not a goal.
+# not a goal. keyupdate: a soak, not a comparison: NbdMain over TLS with a 64 MiB key limit
+# (a key update every 32 MiB read) under fio's nbd engine, 4 connections at QD32 verifying
+# every block; each run is clean, stalled or an error (bench/lib/nbd_keyupdate_soak.py;
+# NBD_KEYUPDATE_BASELINE=DIR runs an earlier build's jars instead). It overwrites IMAGE.
 #
 # quick: one round of 5 s runs after 2 s of ramp, after a 5 s unmeasured warm-up of each
 # server; thorough: three rounds of 10 s runs after 2 s, after 15 s, and the table and
@@ -77,7 +81,7 @@ make_pki() {
   cp "$pki/server/ca-cert.pem" "$pki/home/.pki/libnbd/ca-cert.pem"
 }
 if [ "$mode" = rounds ] || [ "$mode" = memory ] || [ "$mode" = multiconn ] || [ "$mode" = ring ] \
-    || [ "$mode" = trace ]; then
+    || [ "$mode" = trace ] || [ "$mode" = keyupdate ]; then
   for tool in fio qemu-nbd nbdkit nbdinfo python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "nbd.sh: $tool is missing; run bin/install-test-tools" >&2; exit 1; }
   done
@@ -114,6 +118,14 @@ if [ "$mode" = rounds ] || [ "$mode" = memory ] || [ "$mode" = multiconn ] || [ 
       --tls "$pki/server" --tls-home "$pki/home" --rw "${NBD_TRACE_RW:-randwrite}" | tee "$out/nbd-trace-console.txt"
     exit 0
   fi
+  if [ "$mode" = keyupdate ]; then
+    make_pki
+    baseline=()
+    [ -z "${NBD_KEYUPDATE_BASELINE:-}" ] || baseline=(--baseline "$NBD_KEYUPDATE_BASELINE")
+    python3 bench/lib/nbd_keyupdate_soak.py --image "$image" --runs "${3:-5}" --seconds "${4:-20}" --out "$out" \
+      --tls "$pki/server" --tls-home "$pki/home" "${baseline[@]}" | tee "$out/nbd-keyupdate-console.txt"
+    exit "${PIPESTATUS[0]}"
+  fi
   tls=()
   if [ -n "${NBD_ROUNDS_TLS:-}" ]; then
     # NBD_ROUNDS_TLS=1: every server also runs with TLS required, on certificates made here.
@@ -131,7 +143,7 @@ case "$mode" in
   brief) secs=2; ramp=1; warmup=3; rounds=1; phases=1 ;;
   thorough) secs=10; ramp=2; warmup=15; rounds=3; phases=2 ;;
   tls) secs=5; ramp=2; warmup=5; rounds=2; phases=0 ;;
-  *) echo "usage: bench/nbd.sh [quick|brief|thorough|tls|rounds|memory|multiconn|ring|trace] [IMAGE]" >&2; exit 2 ;;
+  *) echo "usage: bench/nbd.sh [quick|brief|thorough|tls|rounds|memory|multiconn|ring|trace|keyupdate] [IMAGE]" >&2; exit 2 ;;
 esac
 # NBD_BENCH_SECS / NBD_BENCH_RAMP / NBD_BENCH_WARMUP override the mode's lengths (a smoke test of the script).
 secs=${NBD_BENCH_SECS:-$secs}
