@@ -222,7 +222,6 @@ final class TlsStream implements NbdStream {
      * ({@link TlsKeyLimits}). In TLS 1.3 {@code beginHandshake} queues a KeyUpdate with
      * {@code update_requested}, behind whatever records are already wrapped, and takes a new
      * write key after it; the next reply carries it and the client answers with its own.
-     * While it waits in the engine, the JDK starts no key update of its own.
      */
     private void requestKeyUpdate() throws SSLException {
         LOG.log(System.Logger.Level.DEBUG, () -> "NBD TLS: " + rekeyAfter
