@@ -35,6 +35,9 @@ import org.aiolos.api.threadpool.ThreadPool;
  * read a reply ({@code ISSUE_COMMAND.PAUSE_WRITE_PAYLOAD}); a record that decrypts to
  * nothing leaves it waiting in {@code REPLY.START} (generator/states-reply.c) for a reply
  * that cannot come before the rest of the payload, and the receiver waits for that payload.
+ * One exception bounds what the engine holds (a queued message and a cipher per answer): a
+ * client that asks for new keys again before a reply has carried the first answer is
+ * answered at once. libnbd never asks.
  */
 final class TlsStream implements NbdStream {
     private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
@@ -67,10 +70,10 @@ final class TlsStream implements NbdStream {
     private final CoMutex wrapLock = Coroutines.newMutex();
     /** Bytes read under the current key after which this side asks for new keys ({@link TlsKeyLimits}). */
     private long rekeyAfter = Long.MAX_VALUE;
-    /** Bytes the client may still send before that. */
+    /** Bytes the client may still send before that; {@code Long.MAX_VALUE} once asked, until its KeyUpdate. */
     private long readKeyBudget = Long.MAX_VALUE;
-    /** New keys were asked for and the client has not sent its KeyUpdate yet: ask no more. */
-    private boolean keyUpdateAsked;
+    /** The client's key updates the engine holds an answer to since a reply last went out. */
+    private int answersWaiting;
     /** The session is TLS 1.3, where a handshake message after the handshake is a key update, never a new handshake. */
     private boolean tls13;
     /** The client asked for a TLS 1.2 renegotiation: the engine waits for a handshake that will not happen, writers give up. */
@@ -226,20 +229,23 @@ final class TlsStream implements NbdStream {
     private void requestKeyUpdate() throws SSLException {
         LOG.log(System.Logger.Level.DEBUG, () -> "NBD TLS: " + rekeyAfter
                 + " bytes read under one key; asking the client for new keys with the next reply");
-        keyUpdateAsked = true;
+        readKeyBudget = Long.MAX_VALUE; // no second request for this key: the client's KeyUpdate restarts the count
         engine.beginHandshake();
     }
 
-    /** Sends what the engine has to say in the initial handshake (no application data). */
+    /** Sends what the engine has to say now (no application data): all of it, one wrap at a time. */
     private void wrapHandshake() throws SSLException {
         wrapLock.lock();
         try {
-            netOut.clear();
-            SSLEngineResult r = engine.wrap(EMPTY, netOut);
-            flushNetOut();
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
-                throw new ConnectionClosed("TLS session closed");
-            }
+            SSLEngineResult r;
+            do {
+                netOut.clear();
+                r = engine.wrap(EMPTY, netOut);
+                flushNetOut();
+                if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                    throw new ConnectionClosed("TLS session closed");
+                }
+            } while (r.bytesProduced() > 0 && r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_WRAP);
         } finally {
             wrapLock.unlock();
         }
@@ -358,7 +364,6 @@ final class TlsStream implements NbdStream {
                 if (hs == SSLEngineResult.HandshakeStatus.NEED_TASK) {
                     runTasks();
                 }
-                // NEED_WRAP (the answer to a client's key update) is left to the next reply.
                 if (r.bytesProduced() == 0 && tls13) {
                     // Once the session is up a client's only record without data is a KeyUpdate
                     // (an alert ends the session; an empty data record, which TLS 1.3 allows and
@@ -367,8 +372,15 @@ final class TlsStream implements NbdStream {
                     // here, not from the request, keeps a request that waits for the next reply
                     // from being followed by another for the same key.
                     readKeyBudget = rekeyAfter;
-                    keyUpdateAsked = false;
-                } else if (readKeyBudget <= 0 && !keyUpdateAsked) {
+                    // Its answer (NEED_WRAP) goes with the next reply. The engine keeps a queued
+                    // message and a cipher per answer, so a client that asks again first (libnbd
+                    // never asks) is answered now: an idle session flooded with requests would
+                    // otherwise fill the heap.
+                    if (hs == SSLEngineResult.HandshakeStatus.NEED_WRAP && ++answersWaiting > 1) {
+                        answersWaiting = 0;
+                        wrapHandshake();
+                    }
+                } else if (readKeyBudget <= 0) {
                     requestKeyUpdate();
                 }
             }
@@ -402,6 +414,7 @@ final class TlsStream implements NbdStream {
                 }
                 flushNetOut();
             }
+            answersWaiting = 0; // the first wrap sent whatever the engine held
         } catch (SSLException e) {
             throw new ConnectionClosed("TLS wrap failed: " + e.getMessage());
         } finally {
