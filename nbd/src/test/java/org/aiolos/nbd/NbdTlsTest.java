@@ -823,6 +823,37 @@ class NbdTlsTest {
         }
     }
 
+    @Test
+    void removedCaFileKeepsThePreviousCredentialsAndTheAllowList() throws Exception {
+        Path img = image(dir, "img", SIZE, 10);
+        Path creds = Files.createDirectories(dir.resolve("creds-ca"));
+        for (String n : List.of("ca-cert.pem", "server-cert.pem", "server-key.pem")) {
+            Files.copy(pki.server.resolve(n), creds.resolve(n));
+        }
+        LogCapture logged = new LogCapture();
+        try (logged; NbdFixture f = new NbdFixture(new TlsSettings(TlsSettings.Mode.REQUIRE, creds, true,
+                Set.of(TestPki.ALLOWED_DN)))) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            ok(30, "nbdinfo", nbds(f, "disk", pki.allowedClient));
+            // An operator moves the CA away (renewing it, say) while the listener serves.
+            Files.move(creds.resolve("ca-cert.pem"), dir.resolve("ca-cert.pem.moved"));
+            assertTrue(ok(30, "nbdinfo", nbds(f, "disk", pki.allowedClient)).contains("export-size: " + SIZE));
+            for (Path refused : List.of(pki.otherClient, pki.foreignClient, pki.anonymousClient)) {
+                NbdFixture.Result r = run(30, "nbdinfo", nbds(f, "disk", refused));
+                assertNotEquals(0, r.exit(), refused + ": " + r.output());
+                assertFalse(r.output().contains("export-size"), r.output());
+            }
+            // Back in place: served as before.
+            Files.move(dir.resolve("ca-cert.pem.moved"), creds.resolve("ca-cert.pem"));
+            assertTrue(ok(30, "nbdinfo", nbds(f, "disk", pki.allowedClient)).contains("export-size: " + SIZE));
+        }
+        List<String> lines = logged.lines();
+        assertEquals(1, lines.stream().filter(l -> l.startsWith("WARNING") && l.contains("ca-cert.pem is missing")
+                && l.contains("still using the previous ones")).count(), lines.toString());
+        // The three refused clients, and nobody else (the allowed one was never refused).
+        assertEquals(3, lines.stream().filter(l -> l.contains("closing the connection")).count(), lines.toString());
+    }
+
     private static byte[] readAll(RawNbdClient c, long size) throws IOException {
         byte[] all = new byte[(int) size];
         int chunk = 1 << 20;

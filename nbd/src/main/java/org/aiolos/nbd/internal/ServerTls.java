@@ -144,6 +144,13 @@ public final class ServerTls {
                     + " expired on " + leaf.getNotAfter() + "; clients will refuse it");
         }
         Path caFile = dir.resolve(TlsSettings.CA_CERT);
+        // Checked here as well as in the settings, since a reload reads the directory again:
+        // a verifying listener whose CA file went away would otherwise get no trust manager,
+        // and the JDK's default trust store (cacerts) would judge its clients, without the
+        // allow-list.
+        if (s.verifyPeer() && !Files.isReadable(caFile)) {
+            throw new IOException(caFile + " is missing, and verify-peer needs the CA that issues client certificates");
+        }
         List<X509Certificate> cas = Files.exists(caFile) ? Pem.certificates(caFile) : List.of();
         try {
             KeyManager[] kms = {new ServerKeyManager(chain.toArray(new X509Certificate[0]), key)};
