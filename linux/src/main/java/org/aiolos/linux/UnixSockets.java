@@ -4,12 +4,18 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
 import java.util.Set;
@@ -34,12 +40,14 @@ public final class UnixSockets {
     /**
      * A non-blocking close-on-exec socket listening on {@code path}, whose file gets
      * {@code mode} (e.g. {@code 0600}) before it starts listening, so no client connects
-     * through wider permissions. A socket file left at {@code path} by an earlier run is
-     * replaced (as QEMU does); any other file there is refused.
+     * through wider permissions. A socket file left at {@code path} by an earlier run (one
+     * nobody listens on: a connection to it is refused) is replaced; a socket a server still
+     * listens on is refused, where QEMU would unlink it and leave that server unreachable;
+     * any other file there is refused too.
      *
      * @param mode permission bits, 0 to 0777
-     * @throws IllegalArgumentException for a path longer than 107 bytes, a mode out of range
-     *     or a file at {@code path} that is not a socket
+     * @throws IllegalArgumentException for a path longer than 107 bytes, a mode out of range,
+     *     a file at {@code path} that is not a socket, or a socket a server listens on
      * @throws SyscallException when socket, bind or listen fails (the message names path and errno)
      */
     public static int listen(Path path, int mode, int backlog) {
@@ -57,6 +65,7 @@ public final class UnixSockets {
             throw new SyscallException("socket", "AF_UNIX, SOCK_STREAM", -fd);
         }
         boolean ok = false;
+        boolean bound = false;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment addr = a.allocate(SOCKADDR_UN_SIZE, 2);
             addr.set(JAVA_SHORT, 0, (short) AF_UNIX);
@@ -65,6 +74,7 @@ public final class UnixSockets {
             if (r < 0) {
                 throw new SyscallException("bind", "fd " + fd + ", " + path, -r);
             }
+            bound = true;
             try {
                 Files.setPosixFilePermissions(path, permissions(mode));
             } catch (IOException e) {
@@ -81,9 +91,11 @@ public final class UnixSockets {
             if (!ok) {
                 Fds.close(fd);
                 try {
-                    Files.deleteIfExists(path);
+                    if (bound) {
+                        Files.deleteIfExists(path); // ours: a failed bind leaves whatever is there alone
+                    }
                 } catch (IOException ignored) {
-                    // nothing was bound, or it cannot be removed either
+                    // it cannot be removed either
                 }
             }
         }
@@ -99,10 +111,53 @@ public final class UnixSockets {
             if (!socket) {
                 throw new IllegalArgumentException(path + " exists and is not a socket; refusing to replace it");
             }
+            if (listenedOn(path)) {
+                throw new IllegalArgumentException(path + " is the socket of a server that is running (it accepted a"
+                        + " connection); refusing to replace it");
+            }
             Files.delete(path);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot replace the socket file " + path + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether a server listens on the socket file {@code path}: a connection is accepted (and
+     * closed at once). Refused means a file left behind; anything else (no permission, say)
+     * cannot tell, and is not taken as leave to delete the file.
+     */
+    private static boolean listenedOn(Path path) throws IOException {
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(path));
+            return true;
+        } catch (ConnectException refused) {
+            return false;
+        }
+    }
+
+    /**
+     * The identity (device and inode) of the file at {@code path}, for {@link #removeIfSame}.
+     *
+     * @throws IOException when there is no file at {@code path}
+     */
+    public static Object identity(Path path) throws IOException {
+        return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+    }
+
+    /**
+     * Removes {@code path} if it is still the file {@code identity} names: a socket file that
+     * another server has put there since (after removing ours) is left to it.
+     *
+     * @return whether the file was removed
+     */
+    public static boolean removeIfSame(Path path, Object identity) throws IOException {
+        Object now;
+        try {
+            now = identity(path);
+        } catch (NoSuchFileException gone) {
+            return false;
+        }
+        return now.equals(identity) && Files.deleteIfExists(path);
     }
 
     /** The permission bits of an octal mode. */

@@ -17,6 +17,7 @@ import org.aiolos.core.Aiolos;
 import org.aiolos.core.AiolosContext;
 import org.aiolos.core.ContextOptions;
 import org.aiolos.linux.Fds;
+import org.aiolos.linux.UnixSockets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,13 +109,14 @@ class NbdUnixSocketTest {
         IOThread io = io();
         try {
             AiolosContext ctx = (AiolosContext) io.context();
-            NbdServer first = NbdServer.startUnix(ctx, sock, 0600, TlsSettings.DISABLED);
-            // Leave the file behind as a crashed server would: a second server replaces it.
+            // A file left behind as a crashed server leaves it: nobody listens; replaced.
+            Fds.close(UnixSockets.listen(sock, 0600, 1));
+            assertTrue(Files.exists(sock));
             try (NbdServer second = NbdServer.startUnix(ctx, sock, 0600, TlsSettings.DISABLED)) {
-                assertTrue(Files.exists(sock));
-            } finally {
-                first.close();
+                second.addExport(ExportSpec.of("disk", image(dir, "img", SIZE, 4)));
+                assertTrue(ok(30, "nbdinfo", uri("nbd+unix", "disk", sock)).contains("export-size: " + SIZE));
             }
+            assertFalse(Files.exists(sock), "removed on close");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> NbdServer.startUnix(ctx, regular, 0600, TlsSettings.DISABLED));
             assertTrue(e.getMessage().contains("is not a socket"), e.getMessage());
@@ -125,6 +127,36 @@ class NbdUnixSocketTest {
             e = assertThrows(IllegalArgumentException.class,
                     () -> NbdServer.startUnix(ctx, dir.resolve("m.sock"), 01777, TlsSettings.DISABLED));
             assertTrue(e.getMessage().contains("0..0777"), e.getMessage());
+        } finally {
+            io.close();
+        }
+    }
+
+    @Test
+    void aSocketAServerListensOnIsNeitherTakenNorRemovedByAnother() throws Exception {
+        Path img = image(dir, "img", SIZE, 3);
+        Path sock = dir.resolve("live.sock");
+        IOThread io = io();
+        try {
+            AiolosContext ctx = (AiolosContext) io.context();
+            try (NbdServer first = NbdServer.startUnix(ctx, sock, 0600, TlsSettings.DISABLED)) {
+                first.addExport(ExportSpec.of("disk", img));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> NbdServer.startUnix(ctx, sock, 0600, TlsSettings.DISABLED));
+                assertTrue(e.getMessage().contains("is the socket of a server that is running"), e.getMessage());
+                assertTrue(ok(30, "nbdinfo", uri("nbd+unix", "disk", sock)).contains("export-size: " + SIZE));
+
+                // Someone removes the live file and starts another server there: closing the
+                // first leaves the newcomer's file (another inode) alone.
+                Files.delete(sock);
+                try (NbdServer second = NbdServer.startUnix(ctx, sock, 0600, TlsSettings.DISABLED)) {
+                    second.addExport(ExportSpec.of("other", img));
+                    first.close();
+                    assertTrue(Files.exists(sock), "the second server's socket file stays");
+                    assertTrue(ok(30, "nbdinfo", uri("nbd+unix", "other", sock)).contains("export-size: " + SIZE));
+                }
+                assertFalse(Files.exists(sock), "the second server removed its own file");
+            }
         } finally {
             io.close();
         }

@@ -65,6 +65,8 @@ public final class ServerCore {
     private final String address;
     /** The Unix socket listened on, or null for TCP. */
     private final Path unixPath;
+    /** The socket file's device and inode, so close removes only the file it made. */
+    private Object unixIdentity;
     private final int listenFd;
     private final int port;
     /** Sorted by name, so NBD_OPT_LIST answers in a stable order. Written in the home thread, read anywhere. */
@@ -108,12 +110,13 @@ public final class ServerCore {
             }
             try {
                 ServerCore s = new ServerCore(ctx, "unix:" + abs, abs, fd, tls);
+                s.unixIdentity = UnixSockets.identity(abs);
                 ctx.setFdHandler(fd, s::acceptAll, null);
                 LOG.log(System.Logger.Level.DEBUG, () -> "NBD server listening on unix:" + abs);
                 return s;
-            } catch (RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 Fds.close(fd);
-                Files.deleteIfExists(abs);
+                Files.deleteIfExists(abs); // bound a moment ago: nobody else's yet
                 throw e;
             }
         });
@@ -604,7 +607,9 @@ public final class ServerCore {
             Fds.close(listenFd);
             if (unixPath != null) {
                 try {
-                    Files.deleteIfExists(unixPath);
+                    // Only our own file: a server started since may have replaced a file it found
+                    // without a listener (ours, if this one hung), and keeps it.
+                    UnixSockets.removeIfSame(unixPath, unixIdentity);
                 } catch (IOException e) {
                     LOG.log(System.Logger.Level.WARNING, "NBD server: cannot remove " + unixPath + ": " + e.getMessage());
                 }
