@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
@@ -36,9 +37,14 @@ import org.osgi.framework.wiring.BundleWiring;
  * {@code --clean} deletes it. The bundles follow {@code bundle/} ({@link BundleSync}); the
  * configurations follow {@code conf/} ({@link StaleConfigurations}, then FileInstall).
  *
- * <p>Bundles start in three start levels, so that each step sees the previous one done:
+ * <p>Bundles start in four start levels, so that each step sees the previous one done:
  * 1 Config Admin (then stale file configurations are deleted), 2 FileInstall (its first
- * scan of conf/ creates every configuration before core and nbd start), 3 everything else.
+ * scan of conf/ creates every configuration before core and nbd start), 3 the runtime
+ * (core, its backends, the libraries), 4 the applications on it (the NBD server, the echo
+ * demo). The framework stops levels from the top, so on the way out the applications end
+ * their connections while every backend still serves them: within one level Felix stops
+ * the newest bundle first, and the thread pool going before the NBD server left a TLS
+ * handshake's task waiting backend-wait-ms (30 s) for a pool that was not coming back.
  * The interactive shell starts last, and only on a terminal ({@link #startShell}).
  */
 public final class Launcher {
@@ -48,7 +54,10 @@ public final class Launcher {
     private static final String JLINE = "org.jline";
     private static final int LEVEL_CONFIG_ADMIN = 1;
     private static final int LEVEL_FILEINSTALL = 2;
-    private static final int LEVEL_BUNDLES = 3;
+    private static final int LEVEL_RUNTIME = 3;
+    private static final int LEVEL_APPLICATIONS = 4;
+    /** The bundles that use the runtime and provide none of it: started after it, stopped before it. */
+    static final Set<String> APPLICATIONS = Set.of("org.aiolos.nbd", "org.aiolos.demo");
     /** How often FileInstall looks at conf/ (ms): an edited file applies within this. */
     static final String POLL_MS = "1000";
 
@@ -116,8 +125,7 @@ public final class Launcher {
         Bundle shell = null;
         for (Bundle b : bundles.bundles()) {
             String bsn = b.getSymbolicName();
-            b.adapt(BundleStartLevel.class).setStartLevel(CONFIG_ADMIN.equals(bsn) ? LEVEL_CONFIG_ADMIN
-                    : FILEINSTALL.equals(bsn) ? LEVEL_FILEINSTALL : LEVEL_BUNDLES);
+            b.adapt(BundleStartLevel.class).setStartLevel(startLevel(bsn));
             if (SHELL.equals(bsn)) {
                 shell = b;
                 b.stop(); // never started with the others (see startShell); clears any persisted start
@@ -129,7 +137,8 @@ public final class Launcher {
         RefreshCommand.register(framework.getBundleContext());
         List<String> stale = StaleConfigurations.prune(framework.getBundleContext(), conf);
         startLevel(framework, LEVEL_FILEINSTALL);
-        startLevel(framework, LEVEL_BUNDLES);
+        startLevel(framework, LEVEL_RUNTIME);
+        startLevel(framework, LEVEL_APPLICATIONS);
 
         long ms = (System.nanoTime() - t0) / 1_000_000;
         String banner = String.format("Aiolos %s on %s %s: %d bundles (%d installed, %d updated, %d uninstalled) started"
@@ -215,6 +224,17 @@ public final class Launcher {
         fw.put("felix.fileinstall.log.default", "jul");
         fw.put("felix.fileinstall.log.level", "3");
         return fw;
+    }
+
+    /** The start level of the bundle named {@code bsn} (see the class comment). */
+    static int startLevel(String bsn) {
+        if (CONFIG_ADMIN.equals(bsn)) {
+            return LEVEL_CONFIG_ADMIN;
+        }
+        if (FILEINSTALL.equals(bsn)) {
+            return LEVEL_FILEINSTALL;
+        }
+        return APPLICATIONS.contains(bsn) ? LEVEL_APPLICATIONS : LEVEL_RUNTIME;
     }
 
     private static void startLevel(Framework framework, int level) throws InterruptedException {
