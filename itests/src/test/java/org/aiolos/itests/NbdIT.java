@@ -148,6 +148,16 @@ public class NbdIT {
         assertFalse(Gogo.run(gogo, "nbd:list").contains("last update rejected"));
         assertTrue(Gogo.run(gogo, "nbd:export sh1").contains("port         " + port));
 
+        // An update to a port another program holds fails at the bind, before anything is
+        // stopped: a client connected meanwhile keeps being served.
+        try (MiniNbdClient client = new MiniNbdClient(port, "sh1"); ServerSocket taken = new ServerSocket(0)) {
+            out = Gogo.run(gogo, "nbd:export sh1 " + disk + " port=" + taken.getLocalPort());
+            assertTrue(out, out.contains("sh1: update rejected") && out.contains("EADDRINUSE"));
+            byte[] block = new byte[4096];
+            client.sendRead(7, 0, block.length);
+            assertArrayEquals(out, new long[] {7, 0}, client.reply(block));
+        }
+
         // A good update re-exports: read-only now.
         out = Gogo.run(gogo, "nbd:export sh1 " + disk + " port=" + port + " read-only=true");
         assertTrue(out, out.contains("sh1: applied, serving " + uri));

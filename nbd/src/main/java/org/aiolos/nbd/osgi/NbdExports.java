@@ -131,12 +131,24 @@ public final class NbdExports {
             return null; // nothing changed: no reason to drop the clients
         }
         ExportSettings previous = e.settings;
+        // A listener the new settings need is opened before anything is stopped: a port that
+        // is taken or credentials that do not load then leave the export, and its clients,
+        // as they were.
+        Listener opened;
+        try {
+            opened = listenerAhead(next);
+        } catch (IOException | RuntimeException ex) {
+            return reject(e, listenFailure(next, ex));
+        }
         stop(e);
         e.settings = next;
         e.rejected = null;
         e.lastRejection = null;
         String failure = serve(e);
         if (failure != null) {
+            if (opened != null && opened.exports.isEmpty()) {
+                closeListener(opened);
+            }
             e.settings = previous;
             if (previous != null) {
                 // The previous settings served before: they keep serving (unless their port
@@ -152,12 +164,14 @@ public final class NbdExports {
         return null;
     }
 
-    /** The configuration was deleted (or the bundle stops): the export goes. */
-    synchronized void remove(String pid) {
+    /** The configuration was deleted ({@code deleted}), or the bundle stops: the export goes. */
+    synchronized void remove(String pid, boolean deleted) {
         ExportEntry e = entries.remove(pid);
         if (e != null) {
             stop(e);
-            LOG.log(System.Logger.Level.INFO, "NBD export configuration {0} deleted", pid);
+            if (deleted) {
+                LOG.log(System.Logger.Level.INFO, "NBD export configuration {0} deleted", pid);
+            }
         }
     }
 
@@ -261,7 +275,7 @@ public final class NbdExports {
                 try {
                     int closed = l.server.removeContext(s.getValue());
                     LOG.log(System.Logger.Level.INFO, "NBD listener {0}: IOThread ''{1}'' no longer serves ({2}"
-                            + " connections closed)", l.endpoint, s.getKey(), Math.max(closed, 0));
+                            + " connections closed)", l.endpoint, s.getKey(), String.valueOf(Math.max(closed, 0)));
                 } catch (RuntimeException ex) {
                     LOG.log(System.Logger.Level.WARNING, "NBD listener {0}: withdrawing IOThread ''{1}'': {2}",
                             l.endpoint, s.getKey(), ex.toString());
@@ -301,6 +315,31 @@ public final class NbdExports {
     }
 
     /**
+     * Opens the listener {@code s} needs when its IOThread is there and nothing listens at its
+     * endpoint yet, so that {@link #serve} finds it.
+     *
+     * @return the listener opened, or null when none had to be
+     */
+    private Listener listenerAhead(ExportSettings s) throws IOException {
+        AiolosContext ctx = contexts.get(s.iothread());
+        if (ctx == null || listeners.containsKey(s.endpoint())) {
+            return null;
+        }
+        Listener l = openListener(s, ctx);
+        listeners.put(s.endpoint(), l);
+        syncServing(l);
+        return l;
+    }
+
+    private static Listener openListener(ExportSettings s, AiolosContext ctx) throws IOException {
+        NbdServer server = s.socket() != null
+                ? NbdServer.startUnix(ctx, s.socket(), s.socketMode(), s.listenerTls())
+                : NbdServer.start(ctx, s.address(), s.port(), s.listenerTls());
+        server.setHandshakeTimeout(java.time.Duration.ofSeconds(s.handshakeLimitSeconds()));
+        return new Listener(s.endpoint(), s.iothread(), s.iothreads(), ctx, server, s.handshakeLimitSeconds());
+    }
+
+    /**
      * Serves the entry's settings if their IOThread is there; else notes what it waits for.
      * Engines are the IOThread's business: a named one that is not available is replaced by
      * the best available one, with a note, until it is ({@code AiolosContext.openDiskIo}),
@@ -331,11 +370,7 @@ public final class NbdExports {
         boolean fresh = l == null;
         if (fresh) {
             try {
-                NbdServer server = s.socket() != null
-                        ? NbdServer.startUnix(ctx, s.socket(), s.socketMode(), s.listenerTls())
-                        : NbdServer.start(ctx, s.address(), s.port(), s.listenerTls());
-                server.setHandshakeTimeout(java.time.Duration.ofSeconds(s.handshakeLimitSeconds()));
-                l = new Listener(s.endpoint(), s.iothread(), s.iothreads(), ctx, server, s.handshakeLimitSeconds());
+                l = openListener(s, ctx);
             } catch (IOException | RuntimeException ex) {
                 return listenFailure(s, ex);
             }
