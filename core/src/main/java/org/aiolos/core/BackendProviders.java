@@ -184,7 +184,7 @@ public class BackendProviders<F extends BackendFactory<?, ?>> {
                 if (left <= 0) {
                     LOG.log(System.Logger.Level.WARNING, "{0} withdrawn while still in use by {1} after {2} ms; "
                             + "they close it once their requests have completed", factory.name(), waiting,
-                            TimeUnit.NANOSECONDS.toMillis(drainTimeoutNs));
+                            String.valueOf(TimeUnit.NANOSECONDS.toMillis(drainTimeoutNs)));
                     break;
                 }
                 try {

@@ -47,7 +47,8 @@ public final class EchoComponent {
             if (port == 0) {
                 throw e;
             }
-            LOG.log(System.Logger.Level.WARNING, "echo: port {0} unavailable ({1}); using a free port", port,
+            LOG.log(System.Logger.Level.WARNING, "echo: port {0} unavailable ({1}); using a free port",
+                    String.valueOf(port), // MessageFormat would print 20,807
                     e.getMessage());
             return new EchoServer(context, 0);
         }

@@ -332,7 +332,7 @@ public abstract class BackendSlot<F extends BackendFactory<?, ?>, B> {
         if (o.retiredAtNs != 0) {
             long drainNs = System.nanoTime() - o.retiredAtNs;
             LOG.log(System.Logger.Level.INFO, "{0}: {1} {2} closed after draining for {3} ms", owner, kind, o.name,
-                    TimeUnit.NANOSECONDS.toMillis(drainNs));
+                    String.valueOf(TimeUnit.NANOSECONDS.toMillis(drainNs))); // not "1,234"
             String context = host.context().name();
             BackendSwapEvent.emit(context, kind, o.name, servingName(), owner.equals("AioContext '" + context + "'")
                     ? o.retiredWhy : o.retiredWhy + " (" + owner + ")", drainNs);

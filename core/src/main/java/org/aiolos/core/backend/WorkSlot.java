@@ -157,7 +157,7 @@ public abstract class WorkSlot<F extends BackendFactory<B, AioContext>, B, W> ex
         String why = "no " + kind + " provider became available within "
                 + TimeUnit.NANOSECONDS.toMillis(host.backendWaitNs()) + " ms for " + owner()
                 + (note() == null ? "" : " (" + note() + ")");
-        LOG.log(System.Logger.Level.WARNING, "{0}: {1} requests fail: {2}", owner(), expired.size(), why);
+        LOG.log(System.Logger.Level.WARNING, "{0}: {1} requests fail: {2}", owner(), String.valueOf(expired.size()), why);
         for (W w : expired) {
             fail(w, why, false);
         }

@@ -125,8 +125,9 @@ public final class AioConfigCommands {
         String verdict = awaitVerdict(name, created, before);
         if (verdict != null && verdict.startsWith("rejected")) {
             store.rollback(stored);
-            throw new InvalidConfigurationException(name + ": " + (created ? "configuration" : "update") + " "
-                    + verdict + "; " + (created ? "nothing kept" : "the previous configuration is back"),
+            // The reason once, after the subject (the exception's message joins them).
+            throw new InvalidConfigurationException(name + ": " + (created ? "configuration rejected"
+                    : "update rejected, the previous configuration is back"),
                     List.of(verdict.substring("rejected: ".length())));
         }
         store.commit(stored);

@@ -139,8 +139,9 @@ public final class NbdConfigCommands {
         String refused = now.settings() == null ? now.rejected() : now.lastRejection();
         if (refused != null) {
             store.rollback(stored);
-            throw new InvalidConfigurationException(name + ": " + (created ? "configuration" : "update") + " "
-                    + refused + "; " + (created ? "nothing kept" : "the previous configuration is back"),
+            // The reason once, after the subject (the exception's message joins them).
+            throw new InvalidConfigurationException(name + ": " + (created ? "configuration rejected"
+                    : "update rejected, the previous configuration is back"),
                     List.of(refused.substring("rejected: ".length())));
         }
         store.commit(stored);

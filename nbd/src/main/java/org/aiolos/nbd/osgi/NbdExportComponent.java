@@ -21,6 +21,11 @@ import org.osgi.service.metatype.annotations.Designate;
 @Designate(ocd = ExportConfig.class, factory = true)
 public final class NbdExportComponent {
     public static final String FACTORY_PID = "org.aiolos.nbd.export";
+    /**
+     * Declarative Services' {@code ComponentConstants.DEACTIVATION_REASON_CONFIGURATION_DELETED}
+     * (fixed by the specification; its package is not otherwise needed here).
+     */
+    private static final int CONFIGURATION_DELETED = 4;
 
     @Reference
     NbdExports exports;
@@ -39,7 +44,8 @@ public final class NbdExportComponent {
     }
 
     @Deactivate
-    void deactivate() {
-        exports.remove(pid);
+    void deactivate(int reason) {
+        // Deleted, or only going away with its bundle (or the framework): the log says which.
+        exports.remove(pid, reason == CONFIGURATION_DELETED);
     }
 }
