@@ -43,6 +43,8 @@ final class Dist implements AutoCloseable {
     final Path conf;
     final Path cache;
     final int nbdPort;
+    /** This run's log file (the distribution's logging.properties, pointed into {@link #tmp}). */
+    final Path log;
     private final List<Run> runs = new ArrayList<>();
 
     Dist() throws IOException {
@@ -62,6 +64,12 @@ final class Dist implements AutoCloseable {
         assertTrue(cfg, cfg.contains("\nport=10809\n") && cfg.contains("\niothread=io1\n"));
         Files.writeString(scratch, cfg.replace("\nport=10809\n", "\nport=" + nbdPort + "\n"));
         Files.writeString(conf.resolve("org.aiolos.demo.echo.cfg"), "port=0\n");
+        log = tmp.resolve("log/aiolos.log");
+        Path logging = conf.resolve("logging.properties");
+        String props = Files.readString(logging, StandardCharsets.ISO_8859_1);
+        assertTrue(props, props.contains("${aiolos.home}/log/aiolos.log"));
+        Files.writeString(logging, props.replace("${aiolos.home}/log/aiolos.log", log.toString()),
+                StandardCharsets.ISO_8859_1);
     }
 
     String scratchUri() {

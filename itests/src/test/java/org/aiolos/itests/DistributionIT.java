@@ -207,6 +207,10 @@ public class DistributionIT {
             Tools.run(30, "kill", "-TERM", String.valueOf(server.process.pid()));
             int status = server.exit(60);
             assertEquals(server.toString(), 143, status); // 128 + SIGTERM, after the shutdown hook stopped Felix
+            // What the bundles said while stopping reached the log (the JDK's own hook closed it first before).
+            String log = Files.readString(d.log);
+            assertTrue(log, log.contains("NBD export 'scratch' stopped"));
+            assertFalse(log, log.matches("(?s).*NBD export configuration \\S+ deleted.*")); // stopped, not deleted
             assertFalse(Dist.listening(d.nbdPort));
             assertFalse("no JVM of this distribution left", d.anyJvmLeft());
 

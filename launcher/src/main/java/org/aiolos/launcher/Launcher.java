@@ -65,6 +65,10 @@ public final class Launcher {
     }
 
     public static void main(String[] args) throws Exception {
+        // Before anything touches java.util.logging (bin/aiolos sets it on the command line too).
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", ShutdownLogManager.class.getName());
+        }
         LaunchOptions options;
         try {
             options = LaunchOptions.parse(args, stdinIsTerminal());
@@ -300,6 +304,8 @@ public final class Launcher {
             framework.waitForStop(30_000);
         } catch (BundleException | InterruptedException e) {
             System.err.println("aiolos: stopping the framework: " + e);
+        } finally {
+            ShutdownLogManager.closeHandlersAtExit(); // only now: the bundles have said their last
         }
     }
 }
