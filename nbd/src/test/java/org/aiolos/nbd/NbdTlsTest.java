@@ -786,10 +786,7 @@ class NbdTlsTest {
     @Test
     void renewedCredentialsServeNewConnectionsWhileOldOnesContinue() throws Exception {
         Path img = image(dir, "img", SIZE, 9);
-        Path creds = Files.createDirectories(dir.resolve("creds"));
-        for (String n : List.of("ca-cert.pem", "server-cert.pem", "server-key.pem")) {
-            Files.copy(pki.server.resolve(n), creds.resolve(n));
-        }
+        Path creds = serverCredentialsCopy("creds");
         try (NbdFixture f = new NbdFixture(TlsSettings.of(TlsSettings.Mode.REQUIRE, creds))) {
             f.server.addExport(ExportSpec.of("disk", img));
             SSLContext client = javaClient(pki.anonymousClient);
@@ -826,10 +823,7 @@ class NbdTlsTest {
     @Test
     void removedCaFileKeepsThePreviousCredentialsAndTheAllowList() throws Exception {
         Path img = image(dir, "img", SIZE, 10);
-        Path creds = Files.createDirectories(dir.resolve("creds-ca"));
-        for (String n : List.of("ca-cert.pem", "server-cert.pem", "server-key.pem")) {
-            Files.copy(pki.server.resolve(n), creds.resolve(n));
-        }
+        Path creds = serverCredentialsCopy("creds-ca");
         LogCapture logged = new LogCapture();
         try (logged; NbdFixture f = new NbdFixture(new TlsSettings(TlsSettings.Mode.REQUIRE, creds, true,
                 Set.of(TestPki.ALLOWED_DN)))) {
@@ -852,6 +846,15 @@ class NbdTlsTest {
                 && l.contains("still using the previous ones")).count(), lines.toString());
         // The three refused clients, and nobody else (the allowed one was never refused).
         assertEquals(3, lines.stream().filter(l -> l.contains("closing the connection")).count(), lines.toString());
+    }
+
+    /** A directory of its own holding the server's credentials, for a test that changes them. */
+    private Path serverCredentialsCopy(String name) throws IOException {
+        Path creds = Files.createDirectories(dir.resolve(name));
+        for (String n : List.of("ca-cert.pem", "server-cert.pem", "server-key.pem")) {
+            Files.copy(pki.server.resolve(n), creds.resolve(n));
+        }
+        return creds;
     }
 
     private static byte[] readAll(RawNbdClient c, long size) throws IOException {

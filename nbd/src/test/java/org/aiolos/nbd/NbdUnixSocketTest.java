@@ -139,7 +139,8 @@ class NbdUnixSocketTest {
         IOThread io = io();
         try {
             AiolosContext ctx = (AiolosContext) io.context();
-            try (NbdServer first = NbdServer.startUnix(ctx, sock, 0600, TlsSettings.DISABLED)) {
+            NbdServer first = NbdServer.startUnix(ctx, sock, 0600, TlsSettings.DISABLED);
+            try {
                 first.addExport(ExportSpec.of("disk", img));
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                         () -> NbdServer.startUnix(ctx, sock, 0600, TlsSettings.DISABLED));
@@ -156,6 +157,8 @@ class NbdUnixSocketTest {
                     assertTrue(ok(30, "nbdinfo", uri("nbd+unix", "other", sock)).contains("export-size: " + SIZE));
                 }
                 assertFalse(Files.exists(sock), "the second server removed its own file");
+            } finally {
+                first.close(); // closed already unless an assertion failed first
             }
         } finally {
             io.close();
