@@ -206,12 +206,25 @@ public class NbdIT {
     public void exportsSharingAPortShareOneListenerAndOneMayWaitForItsIOThread() throws Exception {
         iothread("nbd-share");
         int port = freePort();
-        export("one", image("one.img", 4, false), "iothread", "nbd-share", "port", port);
+        Configuration one = export("one", image("one.img", 4, false), "iothread", "nbd-share", "port", port);
         export("two", image("two.img", 8, false), "iothread", "nbd-share", "port", port);
         awaitServing("one");
         awaitServing("two");
         String listed = Tools.run(30, "nbdinfo", "--list", "nbd://127.0.0.1:" + port);
         assertTrue(listed, listed.contains("export=\"one\"") && listed.contains("export=\"two\""));
+
+        // An update the shared listener cannot take (a handshake limit of its own) is refused
+        // before the export stops: a client connected to it reads on.
+        try (MiniNbdClient client = new MiniNbdClient(port, "one")) {
+            java.util.Dictionary<String, Object> props = one.getProperties();
+            props.put("handshake-limit", 5);
+            one.update(props);
+            Await.until("the update rejected", 5_000, () -> run("nbd:list").contains(
+                    "last update rejected: handshake-limit: 127.0.0.1:" + port + " is served with handshake-limit="));
+            byte[] block = new byte[4096];
+            client.sendRead(1, 0, block.length);
+            assertArrayEquals(new long[] {1, 0}, client.reply(block));
+        }
 
         // Another IOThread on the same port is refused, naming the field.
         Configuration other = export("three", image("three.img", 4, false), "iothread", "nbd-late", "port", port);
@@ -232,6 +245,22 @@ public class NbdIT {
                 () -> run("nbd:list").contains("late  waiting for IOThread 'nbd-late'"));
         assertTrue(Tools.exec(30, "nbdinfo", uri(latePort, "late")).exit() != 0);
         assertTrue("the others serve on", Tools.run(30, "nbdinfo", uri(port, "two")).contains("export=\"two\""));
+    }
+
+    /** Exports sharing a Unix socket share its file mode: another mode is refused, not ignored. */
+    @Test
+    public void exportsSharingAUnixSocketAgreeOnItsMode() throws Exception {
+        iothread("nbd-unix");
+        Path sock = dir.resolve("shared.sock");
+        export("ua", image("ua.img", 4, false), "iothread", "nbd-unix", "socket", sock.toString(), "socket-mode", "0600");
+        awaitServing("ua");
+        Configuration ub = export("ub", image("ub.img", 4, false), "iothread", "nbd-unix", "socket", sock.toString(),
+                "socket-mode", "0666");
+        Await.until("ub rejected", 5_000, () -> run("nbd:list").contains("ub (" + ub.getPid()
+                + ")  rejected: socket-mode: unix:" + sock + " is served with socket-mode=0600"));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(sock)));
+        assertTrue(Tools.run(30, "nbdinfo", "nbd+unix:///ua?socket=" + sock).contains("export-size: " + 4 * MIB));
     }
 
     /**

@@ -41,10 +41,12 @@ public final class NbdMain {
                                      the one with the fewest (default 1)
               --poll-max-ns NS       the IOThreads' adaptive polling limit in ns, 0 turns it off
                                      (default 32768; like -object iothread,poll-max-ns=NS)
-              --tls MODE             off, on or require: NBD_OPT_STARTTLS (default off; like qemu-nbd --tls-creds)
+              --tls MODE             off, on or require: NBD_OPT_STARTTLS (default: require with
+                                     --tls-creds, as qemu-nbd --tls-creds; otherwise off)
               --tls-creds DIR        server-cert.pem, server-key.pem [, ca-cert.pem] (QEMU tls-creds-x509 layout)
               --tls-verify-peer      clients must present a certificate from a CA in ca-cert.pem
-              --tls-allow DN         accept only this client certificate subject (repeatable; like --tls-authz)
+              --tls-allow DN         accept only this client certificate subject (repeatable; like --tls-authz);
+                                     clients without TLS are then refused even with --tls on
               --help, -h             print this and exit
             Every option with a value also takes the form --option=VALUE.""";
 
@@ -75,7 +77,7 @@ public final class NbdMain {
         long pollMaxNs = PollParams.IOTHREAD_POLL_MAX_NS;
         String socket = null;
         int socketMode = 0600;
-        TlsSettings.Mode tlsMode = TlsSettings.Mode.OFF;
+        TlsSettings.Mode tlsMode = null; // unset: require with --tls-creds (as qemu-nbd), else off
         String tlsCreds = null;
         boolean verifyPeer = false;
         java.util.Set<String> allowed = new java.util.LinkedHashSet<>();
@@ -154,7 +156,9 @@ public final class NbdMain {
         }
         TlsSettings tls = TlsSettings.DISABLED;
         try {
-            tls = new TlsSettings(tlsMode, tlsCreds == null ? null : Path.of(tlsCreds), verifyPeer, allowed);
+            TlsSettings.Mode mode = tlsMode != null ? tlsMode
+                    : tlsCreds != null ? TlsSettings.Mode.REQUIRE : TlsSettings.Mode.OFF;
+            tls = new TlsSettings(mode, tlsCreds == null ? null : Path.of(tlsCreds), verifyPeer, allowed);
         } catch (IllegalArgumentException e) {
             usage(e.getMessage());
         }

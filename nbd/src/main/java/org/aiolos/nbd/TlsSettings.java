@@ -19,14 +19,17 @@ import javax.security.auth.x500.X500Principal;
  *     ({@code crypto/tlscredsx509.c}): {@code server-cert.pem} (the server's certificate,
  *     then any intermediates), {@code server-key.pem} (PKCS#8, PKCS#1 RSA or SEC1 EC, not
  *     encrypted) and {@code ca-cert.pem} (the CAs client certificates must chain to; needed
- *     with {@code verifyPeer}). Null with {@link Mode#OFF}. The files are read again when
+ *     with {@code verifyPeer}). Null with {@link Mode#OFF}: given there, it is refused
+ *     rather than leaving the operator's listener plaintext. The files are read again when
  *     they change; connections already up keep their session
  * @param verifyPeer clients must present a certificate issued by a CA in {@code ca-cert.pem}
  *     (QEMU's {@code verify-peer=on})
  * @param allowedClients distinguished names of the client certificates accepted (QEMU's
  *     {@code --tls-authz} with a simple list); empty for any certificate the CA vouches
- *     for. Non-empty needs {@code verifyPeer}. Names are compared in RFC 2253 canonical
- *     form, so spacing and case of attribute names do not matter
+ *     for. Non-empty needs {@code verifyPeer}, and makes TLS required on the listener even
+ *     with {@link Mode#ON}: a client without TLS has no certificate to check. Names are
+ *     compared in RFC 2253 canonical form, so spacing and case of attribute names do not
+ *     matter
  * @since 0.3.0
  */
 public record TlsSettings(Mode mode, Path credentials, boolean verifyPeer, Set<String> allowedClients) {
@@ -73,6 +76,11 @@ public record TlsSettings(Mode mode, Path credentials, boolean verifyPeer, Set<S
         if (mode == Mode.OFF) {
             if (verifyPeer || !allowedClients.isEmpty()) {
                 throw new IllegalArgumentException("verify-peer and allowed clients need tls=on or tls=require");
+            }
+            if (credentials != null) {
+                // Credentials given and plaintext served would be the operator's surprise.
+                throw new IllegalArgumentException("tls-creds " + credentials + " is given but tls is off, so the"
+                        + " listener would serve plaintext; set tls=require (or on), or drop tls-creds");
             }
         } else {
             if (credentials == null) {

@@ -12,9 +12,13 @@
  * <p>0.5.0: {@link org.aiolos.nbd.ExportSpec#allowedClients()} (client certificates per
  * export), {@code ExportSpec.withAllowedClients} and {@code ExportSpec.admits}; the
  * six-argument constructor stays.
+ *
+ * <p>0.6.0: {@link org.aiolos.nbd.TlsSettings} refuses credentials with {@code Mode.OFF}
+ * (they used to be dropped, serving plaintext), and its listener-wide allow-list makes TLS
+ * required even with {@code Mode.ON}.
  */
 @Export
-@Version("0.5.0")
+@Version("0.6.0")
 package org.aiolos.nbd;
 
 import org.osgi.annotation.bundle.Export;

@@ -137,6 +137,7 @@ class NbdLifecycleTest {
             {"--tls=require", "--read-only", "tls=require needs a credentials directory (tls-creds)"},
             {"--tls-allow", "CN=x", "verify-peer and allowed clients need tls=on or tls=require"},
             {"--socket-mode", "999", "--socket-mode needs an octal mode 0..0777, got 999"},
+            {"--tls=off", "--tls-creds=" + dir, "is given but tls is off, so the listener would serve plaintext"},
         };
         for (String[] c : cases) {
             Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-exports",

@@ -211,6 +211,40 @@ class NbdTlsTest {
     }
 
     @Test
+    void aListenerAllowListRefusesPlaintextClientsEvenWithTlsOn() throws Exception {
+        Path img = image(dir, "img", SIZE, 12);
+        try (NbdFixture f = new NbdFixture(new TlsSettings(TlsSettings.Mode.ON, pki.server, true,
+                Set.of(TestPki.ALLOWED_DN)))) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                c.greet(3);
+                c.option(7, RawNbdClient.goData("disk"));
+                assertEquals(REP_ERR_TLS_REQD, c.optReply().type(), "a client without a certificate to check");
+            }
+            NbdFixture.Result plain = run(30, "qemu-io", "-f", "raw", "-c", "read 0 4k", f.uri("disk"));
+            assertNotEquals(0, plain.exit(), plain.output());
+            assertTrue(ok(30, "nbdinfo", nbds(f, "disk", pki.allowedClient)).contains("export-size: " + SIZE));
+        }
+    }
+
+    @Test
+    void nbdMainWithCredentialsAloneRequiresTlsAsQemuNbdDoes() throws Exception {
+        Path img = image(dir, "img", SIZE, 13);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        try (NbdMainProcess p = NbdMainProcess.start(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "--add-exports", "java.base/jdk.internal.vm=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "org.aiolos.nbd.NbdMain", "--file", img.toString(), "--name", "disk", "--port", "0", "--tls-creds",
+                pki.server.toString()))) {
+            int port = p.listeningPort(60);
+            NbdFixture.Result plain = run(30, "nbdinfo", "nbd://127.0.0.1:" + port + "/disk");
+            assertNotEquals(0, plain.exit(), plain.output());
+            assertFalse(plain.output().contains("export-size"), plain.output());
+            assertTrue(ok(30, "nbdinfo", "nbds://127.0.0.1:" + port + "/disk?tls-certificates=" + pki.anonymousClient)
+                    .contains("export-size: " + SIZE));
+        }
+    }
+
+    @Test
     void tls12IsServedAndOlderProtocolsAreNot() throws Exception {
         Path img = image(dir, "img", SIZE, 3);
         try (NbdFixture f = new NbdFixture(require())) {
@@ -877,6 +911,9 @@ class NbdTlsTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> new TlsSettings(TlsSettings.Mode.ON, pki.server, true, Set.of("not a dn")));
         assertTrue(e.getMessage().contains("not a distinguished name"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new TlsSettings(TlsSettings.Mode.OFF, pki.server, false, Set.of()));
+        assertTrue(e.getMessage().contains("tls is off, so the listener would serve plaintext"), e.getMessage());
         assertEquals(TlsSettings.Mode.REQUIRE, TlsSettings.Mode.parse("Require"));
         Path bad = Files.createDirectories(dir.resolve("bad"));
         Files.copy(pki.server.resolve("server-cert.pem"), bad.resolve("server-cert.pem"));

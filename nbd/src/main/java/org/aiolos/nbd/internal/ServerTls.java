@@ -92,8 +92,14 @@ public final class ServerTls {
         return settings;
     }
 
+    /**
+     * Every option but STARTTLS and ABORT is refused before the upgrade: with
+     * {@code tls=require}, and with a listener-wide allow-list, which admits certificate
+     * holders only (a client without TLS has none to show, and with {@code tls=on} it would
+     * otherwise be served past the list).
+     */
     boolean required() {
-        return settings.mode() == TlsSettings.Mode.REQUIRE;
+        return settings.mode() == TlsSettings.Mode.REQUIRE || !settings.allowedClients().isEmpty();
     }
 
     /**

@@ -179,7 +179,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         }
         boolean verifyPeer = Boolean.TRUE.equals(c.get("tls-verify-peer"));
         try {
-            return new TlsSettings(mode, mode == TlsSettings.Mode.OFF ? null : creds, verifyPeer, allowed);
+            return new TlsSettings(mode, creds, verifyPeer, allowed);
         } catch (IllegalArgumentException e) {
             String m = e.getMessage();
             String field = m.contains("allow-list") ? "tls-allowed-clients" : m.startsWith("verify-peer")

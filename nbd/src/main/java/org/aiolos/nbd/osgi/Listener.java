@@ -30,10 +30,13 @@ final class Listener {
     final Set<String> exports = new TreeSet<>();
     /** Seconds a client may negotiate (handshake-limit); every export here names the same. */
     final int handshakeLimitSeconds;
+    /** The Unix socket file's mode (socket-mode; unused for TCP); every export here names the same. */
+    final int socketMode;
 
     Listener(String endpoint, String iothread, List<String> iothreads, AiolosContext context, NbdServer server,
-            int handshakeLimitSeconds) {
+            int handshakeLimitSeconds, int socketMode) {
         this.handshakeLimitSeconds = handshakeLimitSeconds;
+        this.socketMode = socketMode;
         this.endpoint = endpoint;
         this.iothread = iothread;
         this.iothreads = List.copyOf(iothreads);

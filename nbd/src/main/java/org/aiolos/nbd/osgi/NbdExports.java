@@ -131,9 +131,14 @@ public final class NbdExports {
             return null; // nothing changed: no reason to drop the clients
         }
         ExportSettings previous = e.settings;
-        // A listener the new settings need is opened before anything is stopped: a port that
-        // is taken or credentials that do not load then leave the export, and its clients,
-        // as they were.
+        // What could refuse the new settings is tried before anything is stopped, so that a
+        // refusal leaves the export, and its clients, as they were: a listener shared with
+        // other exports must accept them, and a listener they need is opened first (a port
+        // that is taken, credentials that do not load).
+        String conflict = sharedListenerConflict(e, next);
+        if (conflict != null) {
+            return reject(e, conflict);
+        }
         Listener opened;
         try {
             opened = listenerAhead(next);
@@ -336,7 +341,8 @@ public final class NbdExports {
                 ? NbdServer.startUnix(ctx, s.socket(), s.socketMode(), s.listenerTls())
                 : NbdServer.start(ctx, s.address(), s.port(), s.listenerTls());
         server.setHandshakeTimeout(java.time.Duration.ofSeconds(s.handshakeLimitSeconds()));
-        return new Listener(s.endpoint(), s.iothread(), s.iothreads(), ctx, server, s.handshakeLimitSeconds());
+        return new Listener(s.endpoint(), s.iothread(), s.iothreads(), ctx, server, s.handshakeLimitSeconds(),
+                s.socketMode());
     }
 
     /**
@@ -355,17 +361,9 @@ public final class NbdExports {
             return null;
         }
         Listener l = listeners.get(s.endpoint());
-        if (l != null && l.context != ctx) {
-            return "iothread: " + s.endpoint() + " is served by IOThread '" + l.iothread + "'";
-        }
-        if (l != null && !l.server.tls().equals(s.listenerTls())) {
-            return "tls: " + s.endpoint() + " is served with tls=" + l.server.tls().mode()
-                    + " and other TLS settings; exports sharing a listener must agree on tls, tls-creds and"
-                    + " tls-verify-peer (tls-allowed-clients may differ)";
-        }
-        if (l != null && l.handshakeLimitSeconds != s.handshakeLimitSeconds()) {
-            return "handshake-limit: " + s.endpoint() + " is served with handshake-limit="
-                    + l.handshakeLimitSeconds + "; exports sharing a listener must agree on it";
+        String conflict = l == null ? null : conflict(s, l, ctx);
+        if (conflict != null) {
+            return conflict;
         }
         boolean fresh = l == null;
         if (fresh) {
@@ -391,6 +389,45 @@ public final class NbdExports {
         e.mbean = NbdExportStats.register(e.pid, s, l, this);
         announce(s, l);
         return null;
+    }
+
+    /**
+     * Why {@code s} cannot join listener {@code l} (which its exports share: one IOThread, one
+     * TLS set-up, one handshake limit, one socket mode), naming the field; null when it can.
+     * {@code ctx} is the IOThread {@code s} names, null when it is not there yet.
+     */
+    private static String conflict(ExportSettings s, Listener l, AiolosContext ctx) {
+        if (ctx != null && l.context != ctx) {
+            return "iothread: " + s.endpoint() + " is served by IOThread '" + l.iothread + "'";
+        }
+        if (!l.server.tls().equals(s.listenerTls())) {
+            return "tls: " + s.endpoint() + " is served with tls=" + l.server.tls().mode()
+                    + " and other TLS settings; exports sharing a listener must agree on tls, tls-creds and"
+                    + " tls-verify-peer (tls-allowed-clients may differ)";
+        }
+        if (l.handshakeLimitSeconds != s.handshakeLimitSeconds()) {
+            return "handshake-limit: " + s.endpoint() + " is served with handshake-limit="
+                    + l.handshakeLimitSeconds + "; exports sharing a listener must agree on it";
+        }
+        if (s.socket() != null && l.socketMode != s.socketMode()) {
+            return "socket-mode: " + s.endpoint() + " is served with socket-mode=0" + Integer.toOctalString(l.socketMode)
+                    + "; exports sharing a socket must agree on it";
+        }
+        return null;
+    }
+
+    /**
+     * Why an update to {@code next} would not be served on a listener that other exports keep
+     * using, checked before the export stops (its clients stay when it is refused); null when
+     * nothing stands in the way there. A listener this export has to itself closes with it.
+     */
+    private String sharedListenerConflict(ExportEntry e, ExportSettings next) {
+        Listener l = listeners.get(next.endpoint());
+        if (l == null) {
+            return null;
+        }
+        boolean others = l.exports.size() > (e.listener == l ? 1 : 0);
+        return others ? conflict(next, l, contexts.get(next.iothread())) : null;
     }
 
     /**
