@@ -882,6 +882,55 @@ class NbdTlsTest {
         assertEquals(3, lines.stream().filter(l -> l.contains("closing the connection")).count(), lines.toString());
     }
 
+    @Test
+    void aBurstOfHandshakesReadsChangedCredentialsOnce() throws Exception {
+        Path img = image(dir, "img", SIZE, 14);
+        Path creds = serverCredentialsCopy("creds-burst");
+        SSLContext client = javaClient(pki.anonymousClient);
+        LogCapture logged = new LogCapture();
+        try (logged; NbdFixture f = new NbdFixture(TlsSettings.of(TlsSettings.Mode.REQUIRE, creds))) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            roundTrip(f, client, (byte) 1);
+            long t = System.currentTimeMillis();
+            // A renewal (the same certificate, a new time stamp), then a broken one: each met by
+            // 24 handshakes at once.
+            Files.setLastModifiedTime(creds.resolve("server-cert.pem"), java.nio.file.attribute.FileTime.fromMillis(t + 5000));
+            handshakesAtOnce(f, client, 24);
+            Files.writeString(creds.resolve("server-cert.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n");
+            Files.setLastModifiedTime(creds.resolve("server-cert.pem"), java.nio.file.attribute.FileTime.fromMillis(t + 10000));
+            handshakesAtOnce(f, client, 24);
+            roundTrip(f, client, (byte) 2); // still on the renewed credentials
+        }
+        List<String> lines = logged.lines();
+        assertEquals(1, lines.stream().filter(l -> l.contains("reloaded")).count(), lines.toString());
+        assertEquals(1, lines.stream().filter(l -> l.contains("changed but do not load")).count(), lines.toString());
+    }
+
+    /** {@code n} clients upgrading to TLS at the same moment; each connection then closes. */
+    private static void handshakesAtOnce(NbdFixture f, SSLContext client, int n) throws Exception {
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger upgraded = new java.util.concurrent.atomic.AtomicInteger();
+        for (int i = 0; i < n; i++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                    c.greet(3);
+                    go.await();
+                    if (c.startTls(client) == REP_ACK) {
+                        upgraded.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        go.countDown();
+        for (Thread t : threads) {
+            t.join(60_000);
+        }
+        assertEquals(n, upgraded.get());
+    }
+
     /** A directory of its own holding the server's credentials, for a test that changes them. */
     private Path serverCredentialsCopy(String name) throws IOException {
         Path creds = Files.createDirectories(dir.resolve(name));

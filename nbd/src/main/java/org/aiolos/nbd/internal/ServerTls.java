@@ -110,21 +110,34 @@ public final class ServerTls {
         Loaded l = current;
         List<Stamp> now = stamps(settings);
         if (now != null && !now.equals(l.stamps()) && !now.equals(failedStamps)) {
-            try {
-                l = load(settings);
-                current = l;
-                LOG.log(System.Logger.Level.INFO, "NBD TLS: credentials in " + settings.credentials() + " reloaded");
-            } catch (IOException | RuntimeException e) {
-                failedStamps = now;
-                LOG.log(System.Logger.Level.WARNING, "NBD TLS: credentials in " + settings.credentials()
-                        + " changed but do not load (" + e.getMessage() + "); still using the previous ones");
-            }
+            l = reload(now);
         }
         SSLEngine engine = l.context().createSSLEngine();
         engine.setUseClientMode(false);
         engine.setEnabledProtocols(PROTOCOLS);
         engine.setNeedClientAuth(settings.verifyPeer());
         return engine;
+    }
+
+    /**
+     * Reads the changed files once, however many handshakes notice the change at the same
+     * time (a burst of clients after a renewal): the others wait and take its result.
+     */
+    private synchronized Loaded reload(List<Stamp> seen) {
+        if (seen.equals(current.stamps()) || seen.equals(failedStamps)) {
+            return current; // another handshake has read them meanwhile
+        }
+        try {
+            Loaded l = load(settings);
+            current = l;
+            LOG.log(System.Logger.Level.INFO, "NBD TLS: credentials in " + settings.credentials() + " reloaded");
+            return l;
+        } catch (IOException | RuntimeException e) {
+            failedStamps = seen;
+            LOG.log(System.Logger.Level.WARNING, "NBD TLS: credentials in " + settings.credentials()
+                    + " changed but do not load (" + e.getMessage() + "); still using the previous ones");
+            return current;
+        }
     }
 
     private static List<Stamp> stamps(TlsSettings s) {
