@@ -204,6 +204,12 @@ public class DistributionIT {
             Dist.Run server = d.start("--server");
             server.await("the export", Dist.START_S, "nbd: export 'scratch' .* at nbd://127\\.0\\.0\\.1:" + d.nbdPort);
             server.await("the banner", 30, "No shell \\(--server\\)");
+            // A second launcher on the same cache (a script pointed at this server's folder) is
+            // refused before it starts a framework over the same store.
+            Dist.Run second = d.start();
+            assertEquals(second.toString(), 2, second.exit(60));
+            assertTrue(second.toString(), second.toString().contains("another Aiolos runs on the framework cache"));
+            assertTrue(Tools.run(30, "nbdinfo", d.scratchUri()).contains("export=\"scratch\""));
             Tools.run(30, "kill", "-TERM", String.valueOf(server.process.pid()));
             int status = server.exit(60);
             assertEquals(server.toString(), 143, status); // 128 + SIGTERM, after the shutdown hook stopped Felix

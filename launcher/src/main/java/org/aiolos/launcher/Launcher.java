@@ -110,6 +110,12 @@ public final class Launcher {
             }
         }
         String logging = LogSetup.configure(home, conf);
+        if (!CacheLock.take(cache)) {
+            System.err.println("aiolos: another Aiolos runs on the framework cache " + cache + " (it holds "
+                    + CacheLock.file(cache) + "); stop it, or give this one a cache of its own with"
+                    + " -Daiolos.cache=DIR (AIOLOS_JAVA_OPTS)");
+            return 2;
+        }
         if (options.clean()) {
             deleteTree(cache);
         }
