@@ -261,6 +261,14 @@ public class NbdIT {
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(sock)));
         assertTrue(Tools.run(30, "nbdinfo", "nbd+unix:///ua?socket=" + sock).contains("export-size: " + 4 * MIB));
+        // A socket in a folder that does not exist: the reason once, with the errno.
+        Path nowhere = dir.resolve("no-such-folder/x.sock");
+        Configuration uc = export("uc", image("uc.img", 4, false), "iothread", "nbd-unix", "socket", nowhere.toString());
+        String listed = Await.value("uc rejected", 5_000, () -> {
+            String l = run("nbd:list");
+            return l.contains("uc (" + uc.getPid() + ")  rejected: socket: cannot listen on unix:" + nowhere) ? l : null;
+        });
+        assertTrue(listed, listed.contains("ENOENT") && !listed.contains("NBD server: cannot listen"));
     }
 
     /**

@@ -77,6 +77,7 @@ public final class NbdMain {
         long pollMaxNs = PollParams.IOTHREAD_POLL_MAX_NS;
         String socket = null;
         int socketMode = 0600;
+        boolean socketModeGiven = false;
         TlsSettings.Mode tlsMode = null; // unset: require with --tls-creds (as qemu-nbd), else off
         String tlsCreds = null;
         boolean verifyPeer = false;
@@ -134,12 +135,16 @@ public final class NbdMain {
                         usage("--socket-mode needs an octal mode 0..0777, got " + v);
                     }
                     socketMode = Integer.parseInt(v, 8);
+                    socketModeGiven = true;
                 }
                 default -> description = v;
             }
         }
         if (file == null || name == null) {
             usage("--file and --name are required");
+        }
+        if (socketModeGiven && socket == null) {
+            usage("--socket-mode applies to a --socket only");
         }
         ExportSpec spec;
         try {

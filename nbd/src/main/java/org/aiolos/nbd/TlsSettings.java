@@ -113,6 +113,10 @@ public record TlsSettings(Mode mode, Path credentials, boolean verifyPeer, Set<S
      * @throws IllegalArgumentException if {@code dn} is not a distinguished name
      */
     public static String canonicalDn(String dn) {
+        if (dn != null && dn.isBlank()) {
+            // X500Principal takes "" (the empty name), which no client certificate has.
+            throw new IllegalArgumentException("an empty distinguished name matches no client certificate");
+        }
         try {
             return new X500Principal(dn).getName(X500Principal.CANONICAL);
         } catch (IllegalArgumentException | NullPointerException e) {

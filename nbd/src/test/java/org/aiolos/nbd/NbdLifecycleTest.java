@@ -138,6 +138,8 @@ class NbdLifecycleTest {
             {"--tls-allow", "CN=x", "verify-peer and allowed clients need tls=on or tls=require"},
             {"--socket-mode", "999", "--socket-mode needs an octal mode 0..0777, got 999"},
             {"--tls=off", "--tls-creds=" + dir, "is given but tls is off, so the listener would serve plaintext"},
+            {"--socket-mode", "0666", "--socket-mode applies to a --socket only"},
+            {"--tls-allow", "", "an empty distinguished name matches no client certificate"},
         };
         for (String[] c : cases) {
             Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-exports",

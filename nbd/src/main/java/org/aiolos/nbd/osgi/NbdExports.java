@@ -438,15 +438,15 @@ public final class NbdExports {
         if (String.valueOf(ex.getMessage()).startsWith("tls-creds ")) {
             return "tls-creds: " + ex.getMessage().substring("tls-creds ".length());
         }
-        if (s.socket() != null) {
-            return "socket: cannot listen on " + s.endpoint() + ": " + ex.getMessage();
-        }
-        // The server's IOException repeats "cannot listen on A:P"; the root cause has the errno.
+        // The server's IOException repeats "cannot listen on ..."; the root cause has the errno.
         Throwable root = ex;
         while (root.getCause() != null) {
             root = root.getCause();
         }
         String m = String.valueOf(root.getMessage());
+        if (s.socket() != null) {
+            return "socket: cannot listen on " + s.endpoint() + ": " + m;
+        }
         boolean address = ex instanceof UnknownHostException || ex instanceof IllegalArgumentException
                 || m.contains("EADDRNOTAVAIL")
                 || m.contains("assign requested address") || m.contains("not an address");
