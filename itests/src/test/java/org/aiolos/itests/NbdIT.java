@@ -166,6 +166,14 @@ public class NbdIT {
         assertTrue(write.output(), write.exit() != 0 || write.output().contains("Operation not permitted")
                 || write.output().contains("read-only") || write.output().contains("Read-only"));
 
+        // max-connections: one client holds the only place, the next is closed at once.
+        out = Gogo.run(gogo, "nbd:export sh1 " + disk + " port=" + port + " read-only=true max-connections=1");
+        assertTrue(out, out.contains("sh1: applied, serving " + uri));
+        try (MiniNbdClient holder = new MiniNbdClient(port, "sh1")) {
+            assertTrue("refused while the place is taken", Tools.exec(30, "nbdinfo", uri).exit() != 0);
+        }
+        Await.until("admitted again", 10_000, () -> answers(uri));
+
         // A first configuration that is invalid: no export, listed with the reason.
         Path missing = dir.resolve("missing.img");
         out = Gogo.run(gogo, "nbd:export sh2 " + missing + " iothread=nbd-sh port=" + port);
@@ -526,6 +534,18 @@ public class NbdIT {
 
     private Configuration iothread(String name, String... keyValues) throws Exception {
         return rig.iothread(name, keyValues);
+    }
+
+    /** Whether nbdinfo reaches {@code uri} now. */
+    private static boolean answers(String uri) {
+        try {
+            return Tools.exec(30, "nbdinfo", uri).exit() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private Configuration export(String name, Path file, Object... keyValues) throws Exception {

@@ -41,6 +41,8 @@ public final class NbdMain {
                                      the one with the fewest (default 1)
               --poll-max-ns NS       the IOThreads' adaptive polling limit in ns, 0 turns it off
                                      (default 32768; like -object iothread,poll-max-ns=NS)
+              --max-connections N    connections open at once; one more is closed at accept
+                                     (default 0: no limit; like qemu-nbd --shared=N)
               --tls MODE             off, on or require: NBD_OPT_STARTTLS (default: require with
                                      --tls-creds, as qemu-nbd --tls-creds; otherwise off)
               --tls-creds DIR        server-cert.pem, server-key.pem [, ca-cert.pem] (QEMU tls-creds-x509 layout)
@@ -52,7 +54,7 @@ public final class NbdMain {
 
     private static final List<String> WITH_VALUE = List.of("--file", "--name", "--address", "--port", "--engine",
             "--fdmon", "--description", "--tls", "--tls-creds", "--tls-allow", "--socket", "--socket-mode", "--iothreads",
-            "--poll-max-ns");
+            "--poll-max-ns", "--max-connections");
 
     private NbdMain() {
     }
@@ -77,6 +79,7 @@ public final class NbdMain {
         long pollMaxNs = PollParams.IOTHREAD_POLL_MAX_NS;
         String socket = null;
         int socketMode = 0600;
+        int maxConnections = 0;
         boolean socketModeGiven = false;
         TlsSettings.Mode tlsMode = null; // unset: require with --tls-creds (as qemu-nbd), else off
         String tlsCreds = null;
@@ -120,6 +123,7 @@ public final class NbdMain {
                 case "--fdmon" -> fdmon = v;
                 case "--iothreads" -> iothreads = iothreads(v);
                 case "--poll-max-ns" -> pollMaxNs = pollMaxNs(v);
+                case "--max-connections" -> maxConnections = maxConnections(v);
                 case "--tls" -> {
                     try {
                         tlsMode = TlsSettings.Mode.parse(v);
@@ -183,6 +187,7 @@ public final class NbdMain {
         try {
             server = socket != null ? NbdServer.startUnix(ctx, Path.of(socket), socketMode, tls)
                     : NbdServer.start(ctx, address, port, tls);
+            server.setMaxConnections(maxConnections);
             for (int i = 1; i < contexts.size(); i++) {
                 server.addContext(contexts.get(i));
             }
@@ -228,6 +233,14 @@ public final class NbdMain {
             usage("--poll-max-ns needs a number of nanoseconds 0..1000000000, got " + v);
         }
         return Long.parseLong(v);
+    }
+
+    /** A connection limit as written: digits only, 0 (none)..65535. */
+    private static int maxConnections(String v) {
+        if (!v.matches("[0-9]{1,5}") || Integer.parseInt(v) > 65535) {
+            usage("--max-connections needs a number 0..65535 (0: no limit), got " + v);
+        }
+        return Integer.parseInt(v);
     }
 
     /** A port number as written: digits only, 0..65535. */

@@ -247,6 +247,20 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /**
+     * How many connections may be open at once (QEMU's {@code qemu-nbd --shared=N}); one
+     * more is closed as soon as it is accepted, before the greeting, with a warning at most
+     * every 10 s. Every connection costs about 200 KiB of buffers from its accept, so a
+     * listener that strangers can reach wants a bound. 0 (the default) means no limit.
+     * Applies to later connections.
+     *
+     * @throws IllegalArgumentException for a negative number
+     * @since 0.6.0
+     */
+    public void setMaxConnections(int max) {
+        core.setMaxConnections(max);
+    }
+
+    /**
      * The native memory of the request payload buffers now (the buffer pool's own
      * counters): what requests in flight hold, the most they have held, and what idle
      * buffers kept for reuse hold (at most 32 MiB per server). Payload in flight is bounded

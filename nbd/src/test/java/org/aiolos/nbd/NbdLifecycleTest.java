@@ -65,6 +65,57 @@ class NbdLifecycleTest {
     }
 
     @Test
+    void maxConnectionsClosesOneMoreAtAcceptAndAdmitsAgainWhenOneLeaves() throws Exception {
+        LogCapture logged = new LogCapture();
+        try (logged; NbdFixture f = new NbdFixture()) {
+            f.server.addExport(ExportSpec.of("disk", image(dir, "img", 1 << 20, 6)));
+            f.server.setMaxConnections(2);
+            try (RawNbdClient warmUp = new RawNbdClient(f.server.port())) { // what a first connection opens for good
+                warmUp.greet(3);
+                warmUp.option(2, new byte[0]);
+                assertEquals(1, warmUp.optReply().type());
+            }
+            awaitConnections(f, 0);
+            int fdsBefore = Fds.openFdCount();
+            RawNbdClient a = new RawNbdClient(f.server.port());
+            a.greet(3);
+            try (RawNbdClient b = new RawNbdClient(f.server.port())) {
+                b.greet(3);
+                for (int i = 0; i < 3; i++) {
+                    try (RawNbdClient extra = new RawNbdClient(f.server.port())) {
+                        assertTrue(extra.closedByServer(), "closed before the greeting");
+                    }
+                }
+                a.close(); // one leaves: the next is served
+                awaitConnections(f, 1);
+                try (RawNbdClient c = new RawNbdClient(f.server.port())) {
+                    c.greet(3);
+                    c.option(2, new byte[0]); // NBD_OPT_ABORT
+                    assertEquals(1, c.optReply().type()); // NBD_REP_ACK
+                }
+            }
+            awaitConnections(f, 0);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (Fds.openFdCount() != fdsBefore && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(fdsBefore, Fds.openFdCount(), "open fds before/after");
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> f.server.setMaxConnections(-1));
+        }
+        List<String> warned = logged.lines(l -> l.contains("max-connections"));
+        assertEquals(1, warned.size(), "one warning for the three within 10 s: " + warned);
+    }
+
+    private static void awaitConnections(NbdFixture f, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (f.server.connectionCount() != n && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(n, f.server.connectionCount(), "connections open");
+    }
+
+    @Test
     void startServeCloseLeavesNoFdOrThread() throws Exception {
         Path img = image(dir, "img", 1 << 20, 1);
         Path odd = image(dir, "odd", (1 << 20) + 123, 2);
@@ -140,6 +191,7 @@ class NbdLifecycleTest {
             {"--tls=off", "--tls-creds=" + dir, "is given but tls is off, so the listener would serve plaintext"},
             {"--socket-mode", "0666", "--socket-mode applies to a --socket only"},
             {"--tls-allow", "", "an empty distinguished name matches no client certificate"},
+            {"--max-connections", "-1", "--max-connections needs a number 0..65535 (0: no limit), got -1"},
         };
         for (String[] c : cases) {
             Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-exports",

@@ -77,6 +77,9 @@ public final class ServerCore {
     private boolean closing;
     /** QEMU's handshake-max-seconds default. */
     private volatile long handshakeTimeoutNs = 10_000_000_000L;
+    /** Connections open at once before the next is refused at accept; 0: no limit (max-connections). */
+    private volatile int maxConnections;
+    private final ThrottledLog refusals;
     /** Accepting paused after EMFILE/ENFILE; re-armed by a timer. */
     private AioTimer acceptRetry;
     private boolean closeDone;
@@ -91,6 +94,8 @@ public final class ServerCore {
         this.unixPath = unixPath;
         this.listenFd = listenFd;
         this.port = unixPath == null ? Sockets.localPort(listenFd) : 0;
+        this.refusals = new ThrottledLog(LOG, System.Logger.Level.WARNING, "NBD server on " + endpoint(),
+                "connections closed at once");
     }
 
     /** Binds a Unix domain socket at {@code path} with file mode {@code mode} and starts accepting on {@code ctx}. */
@@ -499,6 +504,13 @@ public final class ServerCore {
                 Fds.close(fd);
                 continue;
             }
+            int max = maxConnections;
+            if (max > 0 && connections.size() >= max) {
+                Fds.close(fd); // the client sees the connection end before the greeting
+                refusals.log(() -> "NBD server on " + endpoint() + ": " + max
+                        + " connections open (max-connections); a new one was closed at once");
+                continue;
+            }
             String peer;
             if (unixPath != null) {
                 peer = "unix"; // Unix peers are anonymous; the serial tells them apart
@@ -581,6 +593,14 @@ public final class ServerCore {
     /** Connections open now (handshake or transmission); any thread. */
     public int connectionCount() {
         return hopUnchecked("connectionCount", connections::size);
+    }
+
+    /** Connections open at once before a new one is closed at accept; 0 = no limit. */
+    public void setMaxConnections(int max) {
+        if (max < 0) {
+            throw new IllegalArgumentException("max-connections must be >= 0 (0: no limit), got " + max);
+        }
+        maxConnections = max;
     }
 
     /** How long a client may take from connecting to entering transmission; 0 = no limit. */

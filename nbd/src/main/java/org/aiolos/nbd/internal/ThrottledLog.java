@@ -21,6 +21,8 @@ final class ThrottledLog {
     private boolean open;
     private long windowStart;
     private long suppressed;
+    /** What the summary counts. */
+    private String what = "failed requests";
 
     /**
      * @param subject the start of the summary line ({@code "export 'd'"})
@@ -35,6 +37,12 @@ final class ThrottledLog {
 
     ThrottledLog(System.Logger log, System.Logger.Level level, String subject) {
         this(log, level, subject, System::nanoTime);
+    }
+
+    /** The same for other events than failed requests: {@code what} names them in the summary. */
+    ThrottledLog(System.Logger log, System.Logger.Level level, String subject, String what) {
+        this(log, level, subject, System::nanoTime);
+        this.what = what;
     }
 
     /** Logs {@code message} if no failure was logged in this window; counts it otherwise. */
@@ -73,8 +81,7 @@ final class ThrottledLog {
             return null;
         }
         long seconds = Math.max(1, Math.min(now - windowStart, WINDOW_NS) / 1_000_000_000L);
-        String s = String.format("%s: ... and %,d more failed requests in the last %d s", subject, suppressed,
-                seconds);
+        String s = String.format("%s: ... and %,d more %s in the last %d s", subject, suppressed, what, seconds);
         suppressed = 0;
         return s;
     }

@@ -89,6 +89,12 @@ import org.osgi.service.metatype.annotations.Option;
             + " Exports sharing a listener must agree.", min = "0", max = "3600", required = false)
     int handshake$_$limit() default 10;
 
+    @AttributeDefinition(description = "Connections the listener keeps open at once (qemu-nbd's --shared);"
+            + " one more is closed as soon as it is accepted. Each costs about 200 KiB of buffers from its"
+            + " accept. 0: no limit. Exports sharing a listener must agree.", min = "0", max = "65535",
+            required = false)
+    int max$_$connections() default 0;
+
     @AttributeDefinition(description = "A Unix domain socket to listen on instead of address and port"
             + " (clients: nbd+unix:///NAME?socket=PATH); empty for TCP. A relative path is resolved like file.",
             required = false)

@@ -23,7 +23,7 @@ import org.aiolos.nbd.TlsSettings;
  */
 record ExportSettings(String name, Path file, boolean readOnly, boolean direct, String description, String engine,
                       String iothread, String address, int port, TlsSettings tls, Path socket, int socketMode,
-                      List<String> iothreads, int handshakeLimitSeconds) {
+                      List<String> iothreads, int handshakeLimitSeconds, int maxConnections) {
 
     private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
 
@@ -84,7 +84,8 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         }
         ExportSettings s = new ExportSettings(name, file, (Boolean) c.get("read-only"), (Boolean) c.get("direct"),
                 (String) c.get("description"), (String) c.get("engine"), iothread, (String) c.get("address"),
-                (Integer) c.get("port"), tls, socket, socketMode, iothreads, (Integer) c.get("handshake-limit"));
+                (Integer) c.get("port"), tls, socket, socketMode, iothreads, (Integer) c.get("handshake-limit"),
+                (Integer) c.get("max-connections"));
         s.toSpec(); // ExportSpec's own checks (readable, writable, lengths) before anything runs
         return s;
     }
@@ -215,6 +216,6 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
                 : " address=" + address + " port=" + port) + " tls=" + tls.mode() + (tls.credentials() == null ? "" : " tls-creds="
                 + tls.credentials()) + (tls.verifyPeer() ? " tls-verify-peer" : "") + (tls.allowedClients().isEmpty()
                 ? "" : " tls-allowed-clients=" + String.join(";", tls.allowedClients())) + " handshake-limit="
-                + handshakeLimitSeconds;
+                + handshakeLimitSeconds + " max-connections=" + maxConnections;
     }
 }

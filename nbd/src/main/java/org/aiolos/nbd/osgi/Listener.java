@@ -32,11 +32,14 @@ final class Listener {
     final int handshakeLimitSeconds;
     /** The Unix socket file's mode (socket-mode; unused for TCP); every export here names the same. */
     final int socketMode;
+    /** Connections open at once (max-connections, 0: no limit); every export here names the same. */
+    final int maxConnections;
 
     Listener(String endpoint, String iothread, List<String> iothreads, AiolosContext context, NbdServer server,
-            int handshakeLimitSeconds, int socketMode) {
+            int handshakeLimitSeconds, int socketMode, int maxConnections) {
         this.handshakeLimitSeconds = handshakeLimitSeconds;
         this.socketMode = socketMode;
+        this.maxConnections = maxConnections;
         this.endpoint = endpoint;
         this.iothread = iothread;
         this.iothreads = List.copyOf(iothreads);

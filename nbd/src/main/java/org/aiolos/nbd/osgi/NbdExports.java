@@ -341,8 +341,9 @@ public final class NbdExports {
                 ? NbdServer.startUnix(ctx, s.socket(), s.socketMode(), s.listenerTls())
                 : NbdServer.start(ctx, s.address(), s.port(), s.listenerTls());
         server.setHandshakeTimeout(java.time.Duration.ofSeconds(s.handshakeLimitSeconds()));
+        server.setMaxConnections(s.maxConnections());
         return new Listener(s.endpoint(), s.iothread(), s.iothreads(), ctx, server, s.handshakeLimitSeconds(),
-                s.socketMode());
+                s.socketMode(), s.maxConnections());
     }
 
     /**
@@ -408,6 +409,10 @@ public final class NbdExports {
         if (l.handshakeLimitSeconds != s.handshakeLimitSeconds()) {
             return "handshake-limit: " + s.endpoint() + " is served with handshake-limit="
                     + l.handshakeLimitSeconds + "; exports sharing a listener must agree on it";
+        }
+        if (l.maxConnections != s.maxConnections()) {
+            return "max-connections: " + s.endpoint() + " is served with max-connections=" + l.maxConnections
+                    + "; exports sharing a listener must agree on it";
         }
         if (s.socket() != null && l.socketMode != s.socketMode()) {
             return "socket-mode: " + s.endpoint() + " is served with socket-mode=0" + Integer.toOctalString(l.socketMode)

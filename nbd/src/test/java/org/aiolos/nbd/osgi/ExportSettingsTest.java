@@ -158,7 +158,8 @@ class ExportSettingsTest {
                 () -> parse(props("port", "70000", "read-only", "maybe", "frobnicate", "3", "iothread", ""), "x"));
         assertEquals(4, e.errors().size(), e.errors().toString());
         assertTrue(e.getMessage().startsWith("4 errors: frobnicate: unknown key; the known keys are address,"
-                + " description, direct, engine, file, handshake-limit, iothread, iothreads, name, port, read-only"),
+                + " description, direct, engine, file, handshake-limit, iothread, iothreads, max-connections, name, port,"
+                + " read-only"),
                 e.getMessage());
     }
 
