@@ -255,6 +255,26 @@ public class NbdIT {
         assertTrue("the others serve on", Tools.run(30, "nbdinfo", uri(port, "two")).contains("export=\"two\""));
     }
 
+    /** A second IOThread configuration with a running one's name is refused; the first and its export go on. */
+    @Test
+    public void aSecondIOThreadConfigurationWithARunningNameIsRefused() throws Exception {
+        Configuration first = iothread("nbd-dup");
+        int port = freePort();
+        export("dupx", image("dupx.img", 4, false), "iothread", "nbd-dup", "port", port);
+        awaitServing("dupx");
+        Configuration dup = cm.getFactoryConfiguration("org.aiolos.iothread", "nbd-dup-again", "?");
+        java.util.Dictionary<String, Object> p = new java.util.Hashtable<>();
+        p.put("name", "nbd-dup");
+        dup.update(p);
+        Await.until("the duplicate refused", 5_000, () -> run("aio:contexts").contains(
+                "rejected: name: IOThread 'nbd-dup' already runs from configuration " + first.getPid()));
+        assertTrue(Tools.run(30, "nbdinfo", uri(port, "dupx")).contains("export=\"dupx\""));
+        dup.delete();
+        Thread.sleep(500); // nothing to wait for: the deletion must change nothing
+        assertTrue(run("nbd:list").matches("(?s).*dupx\\s+serving.*"));
+        assertTrue(Tools.run(30, "nbdinfo", uri(port, "dupx")).contains("export=\"dupx\""));
+    }
+
     /** Exports sharing a Unix socket share its file mode: another mode is refused, not ignored. */
     @Test
     public void exportsSharingAUnixSocketAgreeOnItsMode() throws Exception {

@@ -1,6 +1,7 @@
 package org.aiolos.core.osgi;
 
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.aiolos.core.config.ConfigSchema;
 import org.aiolos.core.config.MetatypeSchemas;
 import org.aiolos.core.jfr.IOThreadConfigurationRejectedEvent;
@@ -31,9 +32,17 @@ public final class IOThreadComponent {
     @Reference
     RejectedConfigurations rejected;
 
+    /**
+     * The configuration (PID) running each IOThread name. One per name: a second file with
+     * the same {@code name=} would start a second IOThread under it and take its exports.
+     * Shared by this bundle's instances of the component (one per configuration).
+     */
+    private static final Map<String, Object> RUNNING = new ConcurrentHashMap<>();
+
     private BundleContext bc;
     private ConfigSchema schema;
     private String name;
+    private Object pid;
     /** Null while the configuration has never been valid. */
     private IOThreadRunner runner;
 
@@ -46,6 +55,7 @@ public final class IOThreadComponent {
         bc = context;
         schema = schema(context);
         name = defaultName(props);
+        pid = props.get("service.pid");
         start(props);
     }
 
@@ -72,6 +82,16 @@ public final class IOThreadComponent {
             IOThreadConfigurationRejectedEvent.emit(props.get("service.pid"), key, false, e.getMessage());
             return;
         }
+        Object owner = RUNNING.putIfAbsent(settings.name(), pid);
+        if (owner != null && !owner.equals(pid)) {
+            // Listed under this configuration's own name, so the running IOThread's entry stays clean.
+            String reason = "rejected: name: IOThread '" + settings.name() + "' already runs from configuration "
+                    + owner + "; give this one another name";
+            rejected.reject(name, reason);
+            LOG.log(System.Logger.Level.WARNING, "IOThread configuration {0} {1}", pid, reason);
+            IOThreadConfigurationRejectedEvent.emit(pid, settings.name(), false, reason.substring("rejected: ".length()));
+            return;
+        }
         rejected.clear(name);
         rejected.clear(settings.name());
         name = settings.name();
@@ -83,6 +103,7 @@ public final class IOThreadComponent {
         rejected.clear(name);
         if (runner != null) {
             runner.close();
+            RUNNING.remove(name, pid);
         }
     }
 
