@@ -144,7 +144,8 @@ final class NbdRig implements AutoCloseable {
         made.clear();
         try (var files = Files.list(dir)) {
             for (Path f : files.toList()) {
-                Files.delete(f);
+                // A Unix socket file may go meanwhile: its listener closes with the deleted export.
+                Files.deleteIfExists(f);
             }
         }
         Files.delete(dir);
