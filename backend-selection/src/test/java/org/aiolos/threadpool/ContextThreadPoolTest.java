@@ -66,6 +66,39 @@ class ContextThreadPoolTest {
         fx.assertNoFailures();
     }
 
+    /**
+     * The framework stops: no pool will come, so work held for one fails at once with the
+     * reason, not after backend-wait-ms (an hour here), and so does work submitted later; a
+     * provider that appears after all serves again.
+     */
+    @Test
+    void whenNoProviderWillComeHeldAndNewWorkFailsAtOnceWithTheReason() {
+        AiolosContext ctx = fx.open(fx.options("ended").withBackendWait(1, java.util.concurrent.TimeUnit.HOURS));
+        Object[] held = new Object[1];
+        ctx.threadPool().submit(() -> 1, (v, f) -> held[0] = f == null ? v : f);
+        ctx.poll(false);
+        assertNull(held[0], "held while a provider may still come");
+
+        fx.providers.end("the framework is stopping");
+        pollUntil(ctx, () -> held[0] != null, "the held request's completion once no provider will come");
+        IllegalStateException e = assertInstanceOf(IllegalStateException.class, held[0]);
+        assertEquals("no thread-pool provider will come for AioContext '" + ctx.name()
+                + "': the framework is stopping", e.getMessage());
+
+        Object[] later = new Object[1];
+        ctx.threadPool().submit(() -> 2, (v, f) -> later[0] = f == null ? v : f);
+        assertNull(later[0], "a completion never runs inside the submission");
+        pollUntil(ctx, () -> later[0] != null, "a later request's completion");
+        assertInstanceOf(IllegalStateException.class, later[0]);
+        assertEquals(0, ctx.threadPool().inFlight());
+
+        fx.providers.add(new WorkerPoolFactory(), 0);
+        AtomicInteger got = new AtomicInteger();
+        ctx.threadPool().submit(() -> 3, (v, f) -> got.set(v));
+        pollUntil(ctx, () -> got.get() == 3, "served by the provider that came after all");
+        fx.assertNoFailures();
+    }
+
     @Test
     void workWaitingForAProviderRunsWhenOneAppears() {
         AiolosContext ctx = fx.open("late");

@@ -90,6 +90,8 @@ public class BackendProviders<F extends BackendFactory<?, ?>> {
     /** Leases held, by factory. Guarded by itself. */
     private final Map<F, List<Lease>> leases = new IdentityHashMap<>();
     private volatile long drainTimeoutNs = DEFAULT_DRAIN_TIMEOUT_NS;
+    /** Why no provider is expected any more (the framework stops), or null while one may come. */
+    private volatile String ended;
 
     /** An empty set; a factory's name and availability come from the factory itself. */
     protected BackendProviders() {
@@ -105,7 +107,25 @@ public class BackendProviders<F extends BackendFactory<?, ?>> {
     /** Makes {@code factory} available; listening contexts reconsider their choice. */
     public void add(F factory, int ranking) {
         providers.add(new Provider<>(factory, factory.name(), ranking));
+        ended = null; // one came after all: requests wait for providers again
         fire();
+    }
+
+    /**
+     * Says that no provider will be added any more, and why (the framework is stopping).
+     * Requests held for a provider then fail at the context's next loop iteration instead
+     * of after backend-wait-ms, and new ones that find none fail the same way: a shutdown
+     * is not held up by work waiting for a bundle that is not coming back. Providers still
+     * registered keep serving; a later {@link #add} makes requests wait again.
+     */
+    public void end(String why) {
+        ended = Objects.requireNonNull(why, "why");
+        fire();
+    }
+
+    /** Why no provider will come any more, or null while one may. */
+    public String ended() {
+        return ended;
     }
 
     /**

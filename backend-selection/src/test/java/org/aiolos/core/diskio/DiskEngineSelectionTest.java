@@ -250,6 +250,27 @@ class DiskEngineSelectionTest {
         assertEquals(0, engineStatus().waiting());
     }
 
+    /** The framework stops: requests held for an engine fail with -ENODEV at once, not after an hour. */
+    @Test
+    void requestsHeldWhenNoEngineWillComeFailWithEnodevAtOnce() {
+        open(null);
+        ctx.setBackendWaitMs(3_600_000);
+        providers.remove(uringFactory);
+        providers.remove(nativeFactory);
+        ctx.poll(false);
+        Results res = new Results(3);
+        submitReads(res, 0, 2);
+        ctx.poll(false);
+        assertEquals(2, engineStatus().waiting(), "held while an engine may still come");
+        providers.end("the framework is stopping");
+        submitReads(res, 2, 1);
+        pollUntil(res::all);
+        for (long v : res.values) {
+            assertEquals(-Errno.ENODEV, v);
+        }
+        assertEquals(0, engineStatus().waiting());
+    }
+
     @Test
     void aNamedEngineThatGoesIsReplacedWithANoteAndComesBackWhenItReturns() {
         open("native");

@@ -97,7 +97,8 @@ public abstract class WorkSlot<F extends BackendFactory<B, AioContext>, B, W> ex
             held.addLast(request);
         }
         if (first) {
-            giveUp.modNs(host.context().clocks().nowNs(ClockType.REALTIME) + host.backendWaitNs());
+            giveUp.modNs(host.context().clocks().nowNs(ClockType.REALTIME)
+                    + (providers.ended() == null ? host.backendWaitNs() : 0));
         }
         requestReselect();
     }
@@ -110,6 +111,7 @@ public abstract class WorkSlot<F extends BackendFactory<B, AioContext>, B, W> ex
     protected final void chosen(Choice<F> choice, boolean retiredCurrent) {
         List<W> ready;
         B b;
+        boolean noneWillCome = false;
         synchronized (this) {
             if (held.isEmpty() && !retiredCurrent) {
                 return; // opened lazily by the next request
@@ -128,10 +130,19 @@ public abstract class WorkSlot<F extends BackendFactory<B, AioContext>, B, W> ex
                 }
             }
             if (b == null) {
-                return; // still none: they wait for the next provider, or for giveUp
+                // Still none: they wait for the next provider, or for giveUp; at once if none will come.
+                noneWillCome = !held.isEmpty() && providers.ended() != null;
+                ready = null;
+            } else {
+                ready = new ArrayList<>(held);
+                held.clear();
             }
-            ready = new ArrayList<>(held);
-            held.clear();
+        }
+        if (ready == null) {
+            if (noneWillCome) {
+                giveUp.modNs(host.context().clocks().nowNs(ClockType.REALTIME));
+            }
+            return;
         }
         giveUp.cancel();
         for (W w : ready) {
@@ -154,10 +165,13 @@ public abstract class WorkSlot<F extends BackendFactory<B, AioContext>, B, W> ex
             expired = new ArrayList<>(held);
             held.clear();
         }
-        String why = "no " + kind + " provider became available within "
+        String ended = providers.ended();
+        String why = ended != null ? "no " + kind + " provider will come for " + owner() + ": " + ended
+                : "no " + kind + " provider became available within "
                 + TimeUnit.NANOSECONDS.toMillis(host.backendWaitNs()) + " ms for " + owner()
                 + (note() == null ? "" : " (" + note() + ")");
-        LOG.log(System.Logger.Level.WARNING, "{0}: {1} requests fail: {2}", owner(), String.valueOf(expired.size()), why);
+        LOG.log(System.Logger.Level.WARNING, "{0}: {1}: {2}", owner(),
+                expired.size() == 1 ? "1 request fails" : expired.size() + " requests fail", why);
         for (W w : expired) {
             fail(w, why, false);
         }
