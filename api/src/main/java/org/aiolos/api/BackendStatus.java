@@ -11,9 +11,16 @@ package org.aiolos.api;
  * @param note why it is not on the configured or preferred backend, or null if it is
  * @param draining retired backends still finishing their requests
  * @param waiting requests held because no provider of this kind is available
+ * @param user who opened this backend of the context's with {@link AioContext#openDiskIo}
+ *     (an NBD export), or null for the context's own
  */
 public record BackendStatus(String kind, String configured, String serving, String note, int draining,
-                            int waiting) {
+                            int waiting, String user) {
+
+    /** The status of one of the context's own backends. */
+    public BackendStatus(String kind, String configured, String serving, String note, int draining, int waiting) {
+        this(kind, configured, serving, note, draining, waiting, null);
+    }
 
     /** {@code serving (configured: X)} with the note, as one line. */
     public String describe() {

@@ -440,6 +440,7 @@ public class NbdIT {
             assertTrue(io, !io.contains("Pattern verification failed") && io.contains("read 65536/65536"));
             String contexts = run("aio:contexts");
             assertTrue(contexts, contexts.contains("configured aio-engine 'native' is not available"));
+            assertTrue(contexts, contexts.contains("(configured: native) for export 'aio'"));
             assertTrue(run("nbd:list"), Pattern.compile("(?m)^aio\\s+serving\\s").matcher(run("nbd:list")).find());
         } finally {
             linuxAio.start();

@@ -414,7 +414,12 @@ public abstract class BackendSlot<F extends BackendFactory<?, ?>, B> {
     }
 
     public BackendStatus status() {
-        return new BackendStatus(kind, configured, servingName(), note, draining(), waiting());
+        return new BackendStatus(kind, configured, servingName(), note, draining(), waiting(), user());
+    }
+
+    /** Who opened this slot besides the context itself (an export's own engine), or null. */
+    protected String user() {
+        return null;
     }
 
     protected final String owner() {

@@ -33,14 +33,20 @@ public final class EngineSlot extends WorkSlot<DiskIoEngineFactory, DiskIoEngine
     private final DiskIoEngineProviders engines;
     private final Runnable onClose;
 
+    /** Who opened this slot with {@code openDiskIo}; null for the context's own. */
+    private final String user;
+
     /**
      * @param owner who uses it, for messages ({@code AioContext 'io1'}, {@code export 'd1' on ...})
+     * @param user who opened it with {@code AioContext.openDiskIo} ({@code export 'd1'}), or null
+     *     for the context's own engine
      * @param onClose run when {@link #close} disposes it (an owner's slot), or null for the
      *     context's own, which {@link #close} only empties
      */
-    public EngineSlot(SlotHost host, String owner, String configured, DiskIoEngineProviders providers,
+    public EngineSlot(SlotHost host, String owner, String user, String configured, DiskIoEngineProviders providers,
                       Runnable onClose) {
         super(host, "aio-engine", owner, providers, configured);
+        this.user = user;
         this.ctx = host.context();
         this.engines = providers;
         this.onClose = onClose;
@@ -166,5 +172,10 @@ public final class EngineSlot extends WorkSlot<DiskIoEngineFactory, DiskIoEngine
     public String toString() {
         return "disk I/O of " + owner() + ": " + (servingName() == null ? "no engine open" : servingName())
                 + ", " + draining() + " draining, " + waiting() + " waiting";
+    }
+
+    @Override
+    protected String user() {
+        return user;
     }
 }

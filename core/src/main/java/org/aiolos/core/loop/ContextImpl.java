@@ -120,7 +120,7 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
             }
         }
         this.coroutines = new CoScheduler(this);
-        this.diskIo = new EngineSlot(backends, toString(), options.diskEngine(), options.diskEngines(), null);
+        this.diskIo = new EngineSlot(backends, toString(), null, options.diskEngine(), options.diskEngines(), null);
         this.threadPool = new PoolSlot(backends, options.threadPool(), options.threadPools());
         backends.add(monitorSlot);
         backends.add(diskIo);
@@ -417,7 +417,7 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
         checkOpen("openDiskIo");
         Objects.requireNonNull(owner, "owner");
         EngineSlot[] slot = new EngineSlot[1];
-        slot[0] = new EngineSlot(backends, owner + " on " + this, engineName, diskIo.providers(),
+        slot[0] = new EngineSlot(backends, owner + " on " + this, owner, engineName, diskIo.providers(),
                 () -> backends.remove(slot[0]));
         backends.add(slot[0]);
         return slot[0];

@@ -23,6 +23,9 @@ final class ContextListing {
                     .append("  source=").append(e.prop(IOThreadRunner.SOURCE, "-")).append('\n');
             for (BackendStatus b : ctx.backends()) {
                 out.append("  ").append(b.kind()).append('=').append(b.describe());
+                if (b.user() != null) {
+                    out.append(" for ").append(b.user()); // not the context's own: an export's engine
+                }
                 if (b.kind().equals("thread-pool")) {
                     out.append(" min ").append(ctx.threadPoolMin()).append(", max ").append(ctx.threadPoolMax());
                 }

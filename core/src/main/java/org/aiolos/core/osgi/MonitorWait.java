@@ -56,8 +56,8 @@ final class MonitorWait {
 
     private static BackendStatus status(AiolosContext ctx, String kind) {
         for (BackendStatus s : ctx.backends()) {
-            if (s.kind().equals(kind)) {
-                return s; // the context's own comes first
+            if (s.kind().equals(kind) && s.user() == null) {
+                return s; // the context's own, not an export's engine
             }
         }
         throw new IllegalArgumentException("no backend kind " + kind);

@@ -45,4 +45,19 @@ class MonitorWaitTest {
         assertEquals(null, s.serving());
         assertEquals("none open yet (configured: threads)", s.describe());
     }
+
+    @Test
+    void anExportsOwnEngineIsNotTheContextsOutcome() throws InterruptedException {
+        AiolosContext ctx = (AiolosContext) Proxy.newProxyInstance(MonitorWaitTest.class.getClassLoader(),
+                new Class<?>[] {AiolosContext.class}, (proxy, m, args) -> switch (m.getName()) {
+                    case "backends" -> List.of(
+                            new BackendStatus("aio-engine", "native", "native", null, 0, 0, "export 'd1'"),
+                            new BackendStatus("aio-engine", "threads", "threads", null, 0, 0));
+                    case "name" -> "t";
+                    default -> throw new UnsupportedOperationException(m.getName());
+                });
+        BackendStatus s = MonitorWait.applied(ctx, "aio-engine", "threads", 2_000);
+        assertEquals(null, s.user());
+        assertEquals("threads", s.serving());
+    }
 }
