@@ -244,6 +244,9 @@ public class NbdIT {
         int latePort = freePort();
         export("late", image("late.img", 4, false), "iothread", "nbd-late", "port", latePort);
         Await.until("late waiting", 5_000, () -> run("nbd:list").contains("late  waiting for IOThread 'nbd-late'"));
+        // It names the IOThreads that do run, so a name that is almost right shows beside the right one.
+        assertTrue(run("nbd:list"), Pattern.compile("late  waiting for IOThread 'nbd-late' \\(running: [^)]*nbd-share")
+                .matcher(run("nbd:list")).find());
         assertTrue(Tools.exec(30, "nbdinfo", uri(latePort, "late")).exit() != 0);
         Configuration lateThread = iothread("nbd-late");
         awaitServing("late");

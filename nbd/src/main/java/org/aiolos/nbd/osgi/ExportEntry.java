@@ -17,6 +17,8 @@ final class ExportEntry {
     String rejected;
     /** An update that was refused while the previous settings serve on. */
     String lastRejection;
+    /** How {@link #waiting} begins while the export's IOThread is missing. */
+    static final String WAITING_FOR_IOTHREAD = "waiting for IOThread ";
     /** Why a valid export is not served yet (its IOThread is missing). */
     String waiting;
     /** The listener serving it; null while not served. */
@@ -30,8 +32,11 @@ final class ExportEntry {
         this.pid = pid;
     }
 
-    Snapshot snapshot() {
-        return new Snapshot(pid, requestedName, settings, rejected, lastRejection, waiting, listener, updates);
+    /** @param running which IOThreads run now, for an export that waits for one */
+    Snapshot snapshot(String running) {
+        String w = waiting != null && waiting.startsWith(WAITING_FOR_IOTHREAD) ? waiting + " (" + running + ")"
+                : waiting;
+        return new Snapshot(pid, requestedName, settings, rejected, lastRejection, w, listener, updates);
     }
 
     /** An immutable copy for readers outside the lock. */

@@ -191,15 +191,25 @@ public final class NbdExports {
 
     synchronized ExportEntry.Snapshot entry(String pid) {
         ExportEntry e = entries.get(pid);
-        return e == null ? null : e.snapshot();
+        return e == null ? null : e.snapshot(runningIothreads());
     }
 
     synchronized List<ExportEntry.Snapshot> snapshots() {
         List<ExportEntry.Snapshot> out = new ArrayList<>();
+        String running = runningIothreads();
         for (ExportEntry e : entries.values()) {
-            out.add(e.snapshot());
+            out.add(e.snapshot(running));
         }
         return out;
+    }
+
+    /**
+     * What an export waiting for its IOThread is told runs instead, read when asked: a name
+     * that is almost right ({@code iothread-io2} for {@code io2}) shows beside the right one.
+     */
+    private String runningIothreads() {
+        return contexts.isEmpty() ? "no IOThread runs"
+                : "running: " + String.join(", ", new java.util.TreeSet<>(contexts.keySet()));
     }
 
     private String reject(ExportEntry e, String why) {
@@ -358,7 +368,7 @@ public final class NbdExports {
         ExportSettings s = e.settings;
         AiolosContext ctx = contexts.get(s.iothread());
         if (ctx == null) {
-            e.waiting = "waiting for IOThread '" + s.iothread() + "'";
+            e.waiting = ExportEntry.WAITING_FOR_IOTHREAD + "'" + s.iothread() + "'";
             return null;
         }
         Listener l = listeners.get(s.endpoint());
