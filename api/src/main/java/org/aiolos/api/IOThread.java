@@ -11,7 +11,13 @@ public interface IOThread extends AutoCloseable {
     /** The context whose loop this thread runs. */
     AioContext context();
 
-    /** Starts the thread; returns once its loop runs. Idempotent. */
+    /**
+     * Starts the thread; returns once its loop runs. Idempotent while it runs. An IOThread
+     * runs once, as QEMU's does: a stopped one is not started again (create another for the
+     * same work).
+     *
+     * @throws IllegalStateException once stopped or closed, saying which
+     */
     void start();
 
     /**

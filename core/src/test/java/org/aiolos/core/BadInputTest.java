@@ -230,4 +230,37 @@ class BadInputTest {
         }
         assertEquals(before, Fds.openFdCount(), "descriptors leaked");
     }
+
+    /** Disk I/O is home-thread work: the refusal names the home thread, or says there is none yet. */
+    @Test
+    void diskIoFromAnotherThreadNamesTheHomeThreadOrItsAbsence() throws Exception {
+        AioContext ctx = contexts.open("disk-home");
+        org.aiolos.api.diskio.DiskFile file = org.aiolos.api.diskio.DiskFile.buffered(0);
+        IllegalStateException none = assertThrows(IllegalStateException.class,
+                () -> ctx.diskIo().flush(file, r -> { }));
+        assertEquals("disk I/O of AioContext 'disk-home' must be submitted from its home thread, and it has none yet: "
+                + "the first thread that polls the context becomes it; not from '" + Thread.currentThread().getName()
+                + "'", none.getMessage());
+
+        CompletableFuture<Void> polled = new CompletableFuture<>();
+        Thread home = Thread.ofPlatform().name("disk-home-thread").start(() -> {
+            ctx.poll(false);
+            polled.complete(null);
+            try {
+                Thread.sleep(60_000); // stays alive, and so stays the home thread
+            } catch (InterruptedException e) {
+                // the test is over
+            }
+        });
+        try {
+            polled.get(10, TimeUnit.SECONDS);
+            IllegalStateException other = assertThrows(IllegalStateException.class,
+                    () -> ctx.diskIo().flush(file, r -> { }));
+            assertEquals("disk I/O of AioContext 'disk-home' must be submitted from its home thread "
+                    + "'disk-home-thread'; not from '" + Thread.currentThread().getName() + "'", other.getMessage());
+        } finally {
+            home.interrupt();
+            home.join();
+        }
+    }
 }

@@ -80,6 +80,26 @@ class IOThreadTest {
         assertThrows(IllegalStateException.class, () -> left.mod(0), "the abandoned timer cannot be armed again");
     }
 
+    /** An IOThread runs once (QEMU's cannot be restarted either): a start after stop or close says so. */
+    @Test
+    void aStoppedOrClosedIOThreadRefusesToStartAgainSayingWhy() {
+        IOThread stopped = Aiolos.newIOThread(contexts.options("io-once"));
+        stopped.start();
+        stopped.stop();
+        IllegalStateException e = assertThrows(IllegalStateException.class, stopped::start);
+        assertEquals("IOThread 'io-once' has stopped; an IOThread runs once: create another one for its work",
+                e.getMessage());
+        assertFalse(stopped.isRunning());
+        stopped.close();
+
+        IOThread closed = Aiolos.newIOThread(contexts.options("io-closed"));
+        closed.close();
+        e = assertThrows(IllegalStateException.class, closed::start);
+        assertEquals("IOThread 'io-closed' is closed; it cannot start again", e.getMessage());
+        assertFalse(closed.isRunning());
+        assertNull(closed.thread(), "no thread was started for it");
+    }
+
     @Test
     void aThreadIsBoundToOneContext() {
         AiolosContext a = contexts.open("a");

@@ -65,17 +65,26 @@ public abstract class FdMonitorContract {
     /**
      * For a monitor that is a kernel object: a context on it holds one more descriptor to
      * {@code target} (its link text in /proc/self/fd, e.g. {@code anon_inode:[eventpoll]})
-     * and gives it back when it closes.
+     * and gives it back when it closes. A handler on that descriptor is refused, naming the
+     * monitor, and the context stays on it.
      */
     protected final void assertEachContextHoldsOne(String target) {
-        int before = Io.openFdsTo(target);
+        java.util.Set<Integer> before = Io.fdsTo(target);
         AioContext extra = newContext("kernel-object");
         try {
-            assertEquals(before + 1, Io.openFdsTo(target), "one " + target + " for the new context");
+            java.util.Set<Integer> own = new java.util.TreeSet<>(Io.fdsTo(target));
+            own.removeAll(before);
+            assertEquals(1, own.size(), "one " + target + " for the new context: " + own);
+            int fd = own.iterator().next();
+            IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, () -> extra.setFdHandler(fd, () -> { }, null));
+            assertEquals("fd " + fd + " belongs to the context's own fd monitor (" + monitorName() + ")",
+                    refused.getMessage());
+            assertEquals(monitorName(), extra.fdMonitorName(), "still on its monitor; note: " + extra.fdMonitorNote());
         } finally {
             extra.close();
         }
-        assertEquals(before, Io.openFdsTo(target), "closed with its context");
+        assertEquals(before, Io.fdsTo(target), "closed with its context");
     }
 
     @AfterEach

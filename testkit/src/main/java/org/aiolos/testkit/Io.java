@@ -98,20 +98,25 @@ public final class Io {
      * text in {@code /proc/self/fd}, e.g. {@code anon_inode:[eventpoll]}).
      */
     public static int openFdsTo(String target) {
+        return fdsTo(target).size();
+    }
+
+    /** The numbers of this process's descriptors that are the kernel object {@code target}. */
+    public static java.util.Set<Integer> fdsTo(String target) {
         java.io.File[] fds = new java.io.File("/proc/self/fd").listFiles();
-        int n = 0;
+        java.util.Set<Integer> out = new java.util.TreeSet<>();
         if (fds != null) {
             for (java.io.File fd : fds) {
                 try {
                     if (java.nio.file.Files.readSymbolicLink(fd.toPath()).toString().equals(target)) {
-                        n++;
+                        out.add(Integer.parseInt(fd.getName()));
                     }
                 } catch (java.io.IOException gone) {
                     // closed while we listed
                 }
             }
         }
-        return n;
+        return out;
     }
 
     /** Process tasks (threads of every kind), from /proc/self/task. */

@@ -52,6 +52,15 @@ public interface FdMonitor extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether {@code fd} is one of the monitor's own descriptors (an epoll instance, a
+     * ring), which no handler may watch: the context refuses such a handler instead of
+     * handing the monitor a descriptor it cannot watch.
+     */
+    default boolean ownsDescriptor(int fd) {
+        return false;
+    }
+
     /** External-loop prepare hook (QEMU {@code gsource_prepare}). */
     default void externalPrepare() {
     }

@@ -59,8 +59,10 @@ public final class EngineSlot extends WorkSlot<DiskIoEngineFactory, DiskIoEngine
 
     private DiskIoEngine engine() {
         if (!ctx.inHomeThread()) {
-            throw new IllegalStateException("disk I/O of " + owner() + " is submitted from its home thread, not '"
-                    + Thread.currentThread().getName() + "'");
+            Thread home = host.homeThread();
+            throw new IllegalStateException("disk I/O of " + owner() + " must be submitted from its home thread"
+                    + (home == null ? ", and it has none yet: the first thread that polls the context becomes it"
+                    : " '" + home.getName() + "'") + "; not from '" + Thread.currentThread().getName() + "'");
         }
         return backendForWork();
     }

@@ -94,7 +94,8 @@ final class CoroutineImpl implements Coroutine {
                     + ("co_sleep_ns".equals(by) ? " (it is sleeping)" : "");
         }
         if (caller != null) {
-            return "cannot enter " + this + ": it is already running (re-entered recursively)";
+            return "cannot enter " + this + ": it is already running (entered again before it yielded or finished, "
+                    + "from this thread or another)";
         }
         if (queuedBehind != null) {
             return "cannot enter " + this + ": it is queued to run when " + queuedBehind + " yields";

@@ -113,6 +113,11 @@ final class Handlers implements FdMonitorHost {
             if (old != null && old.isNotifier && !isNotifier) {
                 throw new IllegalArgumentException("fd " + fd + " is the context's own notifier");
             }
+            FdMonitor watching = monitor;
+            if (!deleting && watching != null && watching.ownsDescriptor(fd)) {
+                throw new IllegalArgumentException("fd " + fd + " belongs to the context's own fd monitor ("
+                        + watching.name() + ")");
+            }
             if (deleting) {
                 if (old == null) {
                     return null; // nothing to delete, and no notify (as in QEMU)

@@ -11,6 +11,14 @@ import org.aiolos.api.IOThread;
  * iteration in progress completes and nothing is cut off mid-dispatch.
  */
 public final class IOThreadImpl implements IOThread {
+    /**
+     * The thread's stack. A coroutine entered from another one runs on the entering thread's
+     * stack (the continuation backend mounts it there), so nesting depth is bounded by it:
+     * about 500 levels on the JVM's default 1 MiB, about 4,000 here. QEMU gives each
+     * coroutine a stack of its own. Only the pages a thread touches cost memory.
+     */
+    static final long STACK_BYTES = 8L << 20;
+
     private final ContextImpl ctx;
     private final CountDownLatch started = new CountDownLatch(1);
     private volatile boolean running;
@@ -33,11 +41,22 @@ public final class IOThreadImpl implements IOThread {
 
     @Override
     public synchronized void start() {
-        if (thread != null) {
+        if (ctx.isClosed()) {
+            throw new IllegalStateException("IOThread '" + name() + "' is closed; it cannot start again");
+        }
+        Thread current = thread;
+        if (current != null) {
+            if (!running || !current.isAlive()) {
+                // Its context is bound to the thread that ended: a new one would not be its home.
+                Throwable failed = crash;
+                throw new IllegalStateException("IOThread '" + name() + "' has stopped"
+                        + (failed == null ? "" : " (its loop failed: " + failed + ")")
+                        + "; an IOThread runs once: create another one for its work");
+            }
             return;
         }
         running = true;
-        Thread t = Thread.ofPlatform().name(ctx.name()).daemon(true).unstarted(this::run);
+        Thread t = Thread.ofPlatform().name(ctx.name()).daemon(true).stackSize(STACK_BYTES).unstarted(this::run);
         ctx.bindHomeThread(t);
         thread = t;
         t.start();

@@ -128,6 +128,37 @@ class ContextIntegrationTest {
         }
     }
 
+    /**
+     * A coroutine entered from another runs on the entering thread's stack (continuation
+     * backend): an IOThread's stack holds thousands of levels, where the JVM's default
+     * 1 MiB overflowed at about 500.
+     */
+    @BothBackends
+    void coroutinesNestThreeThousandDeepOnAnIOThread(String backend) throws Exception {
+        CoTests.use(backend);
+        IOThread io = Aiolos.newIOThread("nest-io");
+        io.start();
+        try {
+            java.util.concurrent.CompletableFuture<Integer> deepest = new java.util.concurrent.CompletableFuture<>();
+            io.context().coSchedule(Coroutines.create("nest-0", () -> nest(1, 3_000, deepest)));
+            assertEquals(3_000, deepest.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            io.close();
+        }
+    }
+
+    private static void nest(int depth, int max, java.util.concurrent.CompletableFuture<Integer> deepest) {
+        if (depth == max) {
+            deepest.complete(depth);
+            return;
+        }
+        try {
+            Coroutines.create("nest-" + depth, () -> nest(depth + 1, max, deepest)).enter();
+        } catch (Throwable t) {
+            deepest.completeExceptionally(t);
+        }
+    }
+
     @BothBackends
     void wakeReturnsToTheContextWhereItLastRan(String backend) throws Exception {
         CoTests.use(backend);

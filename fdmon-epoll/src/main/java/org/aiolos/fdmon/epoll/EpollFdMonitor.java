@@ -170,6 +170,11 @@ final class EpollFdMonitor implements FdMonitor {
     }
 
     @Override
+    public boolean ownsDescriptor(int fd) {
+        return fd == epfd;
+    }
+
+    @Override
     public List<PollFd> externalPollFds() {
         return externalFds;
     }

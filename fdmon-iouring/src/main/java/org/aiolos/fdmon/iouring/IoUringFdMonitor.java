@@ -531,6 +531,11 @@ final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
     }
 
     @Override
+    public boolean ownsDescriptor(int fd) {
+        return fd == ring.fd();
+    }
+
+    @Override
     public List<PollFd> externalPollFds() {
         return externalFds;
     }
