@@ -109,6 +109,33 @@ class NbdLifecycleTest {
         assertTrue(!warned.isEmpty() && warned.size() <= 3, "warned about the refused connections: " + warned);
     }
 
+    /**
+     * A disk that fails (here pwritev answering ENOSPC on the threads engine's worker) gives
+     * the client the error and the operator a log line naming the export, the request and
+     * the errno; before, only an exception was logged, never an errno from the engine.
+     */
+    @Test
+    void aFailingDiskIsLoggedWithTheExportTheRequestAndTheErrno() throws Exception {
+        Path img = image(dir, "full", 1 << 20, 5);
+        LogCapture logged = new LogCapture();
+        try (logged; NbdFixture f = new NbdFixture("threads", null)) {
+            f.server.addExport(new ExportSpec("full", img, false, false, null, null));
+            try (RawNbdClient c = new RawNbdClient(f.server.port()).go("full", false)) {
+                org.aiolos.linux.faults.Faults.failAlways("pwritev", org.aiolos.linux.Errno.ENOSPC);
+                try {
+                    c.write(1, 8192, new byte[4096], 0);
+                    assertEquals(28, c.simpleReply(1), "ENOSPC reaches the client");
+                } finally {
+                    org.aiolos.linux.faults.Faults.clear();
+                }
+                c.write(2, 8192, new byte[4096], 0);
+                assertEquals(0, c.simpleReply(2), "the export serves on once the disk has room");
+            }
+        }
+        assertEquals(List.of("SEVERE export 'full': write of 4096 bytes at 8192 failed: ENOSPC (No space left on device)"),
+                logged.lines(l -> l.contains("failed")));
+    }
+
     private static void awaitConnections(NbdFixture f, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (f.server.connectionCount() != n && System.nanoTime() < deadline) {

@@ -47,6 +47,10 @@ import java.lang.foreign.MemorySegment;
  *   <li>{@code EINTR} and {@code EAGAIN} from the kernel are retried, never reported;</li>
  *   <li>a flush completes with 0 or a negative errno.</li>
  * </ul>
+ * The errno of a request the kernel refuses outright is the kernel interface's: a read
+ * of a directory is {@code -EISDIR} from {@code preadv} and io_uring but {@code -EINVAL}
+ * from Linux AIO, and a descriptor that is not a file (a pipe) is not a disk: what an
+ * engine does with it is undefined.
  *
  * <p><b>Batching.</b> Requests are handed to the kernel in batches of at most the
  * context's {@link org.aiolos.api.AioContext#aioMaxBatch() aio-max-batch} ({@value
@@ -120,6 +124,15 @@ public interface DiskIoEngine extends AutoCloseable {
 
     /** Requests accepted whose completion has not run yet. */
     int inFlight();
+
+    /**
+     * The context's {@code thread-pool-min}/{@code thread-pool-max} changed; called in the
+     * home thread. An engine that runs on workers of its own follows them (QEMU's
+     * {@code aio=threads} shares the context's pool, which follows them in
+     * {@code thread_pool_update_params}, {@code util/thread-pool.c}); others ignore it.
+     */
+    default void threadPoolParamsChanged(int min, int max) {
+    }
 
     /**
      * Closes the engine from the home thread. Requests still queued are submitted and

@@ -4,7 +4,7 @@
  * {@link java.util.ServiceLoader}.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.aiolos.api.diskio;
 
 import org.osgi.annotation.bundle.Export;

@@ -153,6 +153,7 @@ public abstract class BackendSlot<F extends BackendFactory<?, ?>, B> {
             reselect = false;
             reconsider();
         }
+        safePointWork();
         closeDrained();
         synchronized (this) {
             return !retiring.isEmpty() || reselect;
@@ -171,6 +172,10 @@ public abstract class BackendSlot<F extends BackendFactory<?, ?>, B> {
                     : "now " + c.provider().name());
         }
         chosen(c, retired);
+    }
+
+    /** Work a kind has for the safe point besides the re-choice; nothing by default. */
+    protected void safePointWork() {
     }
 
     /**

@@ -33,6 +33,22 @@ public final class EngineSlot extends WorkSlot<DiskIoEngineFactory, DiskIoEngine
     private final DiskIoEngineProviders engines;
     private final Runnable onClose;
 
+    private static final long NO_PARAMS = -1L;
+    private static final java.lang.invoke.VarHandle PENDING_PARAMS;
+
+    static {
+        try {
+            PENDING_PARAMS = java.lang.invoke.MethodHandles.lookup().findVarHandle(EngineSlot.class, "pendingParams",
+                    long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Thread-pool bounds (min in the high half) not yet passed to the engines, or NO_PARAMS. */
+    @SuppressWarnings("unused") // through PENDING_PARAMS
+    private volatile long pendingParams = NO_PARAMS;
+
     /** Who opened this slot with {@code openDiskIo}; null for the context's own. */
     private final String user;
 
@@ -147,6 +163,26 @@ public final class EngineSlot extends WorkSlot<DiskIoEngineFactory, DiskIoEngine
     public int inFlight() {
         Opened<DiskIoEngineFactory, DiskIoEngine> o = current;
         return (o == null ? 0 : o.backend().inFlight()) + inFlightRetiring() + waiting();
+    }
+
+    /**
+     * The context's thread-pool bounds changed (any thread): every open engine hears of it
+     * at the next safe point, engines being home-thread objects. A later change overwrites
+     * one not yet passed on.
+     */
+    public void threadPoolParamsChanged(int min, int max) {
+        PENDING_PARAMS.setRelease(this, (long) min << 32 | max); // read by getAndSet at the safe point
+        host.attention();
+    }
+
+    @Override
+    protected void safePointWork() {
+        long p = (long) PENDING_PARAMS.getAndSet(this, NO_PARAMS);
+        if (p != NO_PARAMS) {
+            int min = (int) (p >>> 32);
+            int max = (int) p;
+            forEachOpen(e -> e.threadPoolParamsChanged(min, max));
+        }
     }
 
     /** The name of the engine taking new requests, or null when none is open yet. */

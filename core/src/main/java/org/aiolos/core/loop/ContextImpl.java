@@ -337,6 +337,11 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
         threadPoolMin = (int) min;
         threadPoolMax = (int) max;
         threadPool.paramsChanged((int) min, (int) max); // live pools follow, keeping their work
+        for (BackendSlot<?, ?> slot : backends.slots()) {
+            if (slot instanceof EngineSlot engines) {
+                engines.threadPoolParamsChanged((int) min, (int) max); // the threads engine's own workers
+            }
+        }
     }
 
     @Override

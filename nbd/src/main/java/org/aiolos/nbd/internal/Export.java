@@ -350,10 +350,21 @@ public final class Export {
         return r < 0 ? Proto.nbdError((int) -r) : 0;
     }
 
+    /**
+     * The NBD error for an engine's result; a failure (the disk's errno: ENOSPC, EIO) is
+     * logged too, throttled, naming the request.
+     */
+    private int engineResult(long r, String request) {
+        if (r < 0) {
+            failures.log(() -> "export '" + name() + "': " + request + " failed: " + Errno.describe((int) -r));
+        }
+        return engineError(r);
+    }
+
     private int readv(Lane lane, DiskFile f, long off, MemorySegment seg) {
         try {
             long r = engine(lane).coReadv(f, off, new MemorySegment[] {seg});
-            return engineError(r);
+            return r >= 0 ? 0 : engineResult(r, "read of " + seg.byteSize() + " bytes at " + off);
         } catch (RuntimeException e) {
             failures.log(() -> "export '" + name() + "': read of " + seg.byteSize() + " bytes at " + off
                     + " failed: " + e);
@@ -364,7 +375,7 @@ public final class Export {
     private int writev(Lane lane, DiskFile f, long off, MemorySegment seg, boolean fua) {
         try {
             long r = engine(lane).coWritev(f, off, new MemorySegment[] {seg}, fua);
-            return engineError(r);
+            return r >= 0 ? 0 : engineResult(r, "write of " + seg.byteSize() + " bytes at " + off);
         } catch (RuntimeException e) {
             failures.log(() -> "export '" + name() + "': write of " + seg.byteSize() + " bytes at " + off
                     + " failed: " + e);
@@ -446,7 +457,7 @@ public final class Export {
 
     int flush(Lane lane) {
         try {
-            return engineError(engine(lane).coFlush(file));
+            return engineResult(engine(lane).coFlush(file), "flush");
         } catch (RuntimeException e) {
             failures.log(() -> "export '" + name() + "': flush failed: " + e);
             return Proto.EIO;

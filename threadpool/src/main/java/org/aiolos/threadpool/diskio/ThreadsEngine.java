@@ -21,7 +21,8 @@ import org.aiolos.threadpool.WorkerPoolFactory;
  *
  * <p><b>Its own workers.</b> QEMU's {@code aio=threads} shares the context's pool
  * ({@code aio_get_thread_pool}). Here the engine opens a pool of its own (with the
- * context's {@code thread-pool-min}/{@code thread-pool-max}) and closes it with itself, so
+ * context's {@code thread-pool-min}/{@code thread-pool-max}, followed when they change)
+ * and closes it with itself, so
  * it is one self-contained backend: when its bundle stops, the engine drains on workers of
  * its own bundle and closes before the bundle's classes go, whichever thread-pool
  * provider the context has meanwhile (a retiring engine that needed the context's pool
@@ -51,6 +52,12 @@ public final class ThreadsEngine extends DiskEngineBase {
     @Override
     public String name() {
         return DiskIoEngineFactory.THREADS;
+    }
+
+    /** Its own workers follow the context's bounds, as the context's pool does. */
+    @Override
+    public void threadPoolParamsChanged(int min, int max) {
+        pool.updateParams(min, max);
     }
 
     @Override

@@ -83,4 +83,48 @@ class ThreadsEngineTest extends DiskEngineContract {
         pollUntil(check::all);
         assertArrayEquals(data, concat(back));
     }
+
+    /**
+     * The engine's own workers follow the context's thread-pool bounds when they change
+     * while it runs, as the context's pool does (they were read once, at open, before).
+     */
+    @Test
+    void itsOwnWorkersFollowTheContextsThreadPoolBoundsLive(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        DiskIoEngineProviders engines = new DiskIoEngineProviders();
+        engines.add(FACTORY, 0);
+        org.aiolos.core.AiolosContext c = Aiolos.newContext(ContextOptions.defaults("threads-bounds")
+                .withFdMonitors(new FdMonitorProviders()).withThreadPool(3, 3).withDiskEngines(engines));
+        try (org.aiolos.testkit.TestFile f = new org.aiolos.testkit.TestFile(dir, 4096, 1)) {
+            long[] result = {1};
+            c.poll(false); // this thread becomes the home thread
+            c.diskIo().flush(f.buffered, r -> result[0] = r);
+            pollUntil(c, () -> result[0] == 0, "the flush on the threads engine");
+            assertEquals(3, engineWorkers(c), "opened with the context's bounds");
+
+            c.setThreadPoolParams(0, 1);
+            pollUntil(c, () -> engineWorkers(c) <= 1, "the surplus workers leave");
+            c.setThreadPoolParams(4, 4);
+            pollUntil(c, () -> engineWorkers(c) == 4, "the new minimum is started");
+        } finally {
+            c.close();
+        }
+    }
+
+    private static int engineWorkers(AioContext c) {
+        String prefix = "aiolos-pool-" + c.name() + "-";
+        return (int) Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith(prefix)).count();
+    }
+
+    private static void pollUntil(org.aiolos.core.AiolosContext c, java.util.function.BooleanSupplier done, String what) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 10 s: " + what);
+            }
+            c.poll(false);
+            Thread.onSpinWait();
+        }
+    }
 }
