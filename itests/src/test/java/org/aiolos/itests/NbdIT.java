@@ -423,6 +423,26 @@ public class NbdIT {
         Await.until("gone waiting again", 5_000, () -> run("nbd:list").contains("gone  waiting for IOThread 'nbd-gone'"));
     }
 
+    /**
+     * nbd:export given the name a configuration is stored under (its file's, here the rig's
+     * PID suffix) while it configures another export refuses, rather than renaming that
+     * export and cutting off its clients.
+     */
+    @Test
+    public void exportByAConfigurationsOtherNameRefusesToRenameIt() throws Exception {
+        iothread("nbd-alias");
+        int port = freePort();
+        Path img = image("real.img", 4, false);
+        Configuration c = export("real", img, "iothread", "nbd-alias", "port", port);
+        awaitServing("real");
+        String alias = c.getPid().substring(c.getPid().indexOf('~') + 1);
+        String out = run("nbd:export " + alias + " " + img + " description=y");
+        assertTrue(out, out.contains("name: configuration " + c.getPid() + " configures export 'real' (name=real),"
+                + " and '" + alias + "' would rename it; change that one with nbd:export real"));
+        assertEquals("real", c.getProperties().get("name"));
+        assertTrue(Tools.run(30, "nbdinfo", uri(port, "real")).contains("export=\"real\""));
+    }
+
     @Test
     public void anExportOnANamedEngineKeepsServingWhileItsBundleIsStopped() throws Exception {
         iothread("nbd-engine");

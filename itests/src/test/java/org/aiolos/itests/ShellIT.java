@@ -15,6 +15,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.ConfigurationAdmin;
 
 /** The {@code aio} Gogo commands, run through Gogo's command processor as a user would. */
 @RunWith(PaxExam.class)
@@ -24,6 +25,8 @@ public class ShellIT {
     BundleContext bc;
     @Inject
     CommandProcessor gogo;
+    @Inject
+    ConfigurationAdmin cm;
 
     @org.ops4j.pax.exam.Configuration
     public Option[] config() {
@@ -141,6 +144,36 @@ public class ShellIT {
         Await.until("sh1 gone", 5_000, () -> Contexts.ref(bc, "sh1") == null);
         System.out.println("ShellIT: aio:configure created, refused three errors at once, applied, reset to"
                 + " defaults; aio:unconfigure deleted");
+    }
+
+    /**
+     * A configuration stored under one name (FileInstall's {@code org.aiolos.iothread-alias3.cfg})
+     * that configures another ({@code name=sh3}): asking for the first name must not rename
+     * the IOThread behind it.
+     */
+    @Test
+    public void configureByAConfigurationsOtherNameRefusesToRenameIt() throws Exception {
+        org.osgi.service.cm.Configuration c = cm.getFactoryConfiguration("org.aiolos.iothread", "alias3", "?");
+        java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
+        props.put("name", "sh3");
+        props.put("poll-max-ns", "5000");
+        c.update(props);
+        try {
+            AiolosContext ctx = (AiolosContext) Contexts.await(bc, "sh3");
+            String out = run("aio:configure alias3 poll-max-ns=7000");
+            assertTrue(out, out.startsWith("alias3: configuration rejected, nothing stored: name: configuration "
+                    + c.getPid() + " configures IOThread 'sh3' (name=sh3), and 'alias3' would rename it; change that"
+                    + " one with aio:configure sh3"));
+            assertEquals("sh3", c.getProperties().get("name"));
+            assertEquals(5000, ctx.pollParams().maxNs());
+            out = run("aio:configure alias3");
+            assertTrue(out, out.startsWith("alias3: no IOThread of that name is configured; configuration "));
+            assertTrue(run("aio:configure sh3 poll-max-ns=7000").contains("sh3: applied"));
+            assertEquals(7000, ctx.pollParams().maxNs());
+        } finally {
+            c.delete();
+            Contexts.await(bc, "iothread0");
+        }
     }
 
     @Test

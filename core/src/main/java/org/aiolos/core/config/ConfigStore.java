@@ -10,6 +10,7 @@ import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
@@ -71,6 +72,34 @@ public final class ConfigStore {
             }
         }
         return out;
+    }
+
+    /**
+     * Null when {@code found} (the configuration a command found for {@code name}, or null)
+     * may be stored as {@code name}; otherwise why not. A configuration is created under the
+     * PID {@code factoryPid~name}, the one FileInstall gives the file
+     * {@code factoryPid-name.cfg}; when that file configures another name (its
+     * {@code name=}), storing would rename what it configures, which is refused.
+     *
+     * @param what {@code IOThread} or {@code export}, for the message
+     * @param change the command that changes the other one, before its name
+     */
+    @SuppressWarnings("exports")
+    public String renames(Configuration found, String name, String what, String change)
+            throws IOException, InvalidSyntaxException {
+        Configuration c = found;
+        if (c == null) {
+            Configuration[] underPid = cm.listConfigurations("(service.pid=" + factoryPid + "~" + name + ")");
+            c = underPid == null || underPid.length == 0 ? null : underPid[0];
+        }
+        Object other = c == null ? null : userProperties(c).get("name");
+        if (other == null || other.equals(name)) {
+            return null;
+        }
+        Object file = c.getProperties().get(FILENAME);
+        return "name: " + (file == null ? "configuration " + c.getPid() : file) + " configures " + what + " '"
+                + other + "' (name=" + other + "), and '" + name + "' would rename it; change that one with "
+                + change + " " + other + ", or choose a name no configuration file is named after";
     }
 
     /**

@@ -69,6 +69,10 @@ public final class AioConfigCommands {
     public String configure(@Descriptor("the IOThread's name (aio:contexts lists them)") String name)
             throws IOException, InvalidSyntaxException {
         Configuration c = find(name);
+        String renames = c == null ? store.renames(null, name, "IOThread", "aio:configure") : null;
+        if (renames != null) {
+            return name + ": no IOThread of that name is configured; " + renames.substring("name: ".length());
+        }
         if (c == null) {
             return name + ": no configuration" + (ref(name) != null ? " (the default IOThread)" : "")
                     + "; create one with aio:configure " + name + " key=value ...";
@@ -105,6 +109,10 @@ public final class AioConfigCommands {
         if (asked != null && !asked.equals(name)) {
             errors.add("name: the IOThread's name is fixed ('" + name + "'); to rename, aio:unconfigure " + name
                     + " and aio:configure " + asked);
+        }
+        String renames = store.renames(c, name, "IOThread", "aio:configure");
+        if (renames != null) {
+            errors.add(renames);
         }
         next.put("name", name);
         try {

@@ -112,6 +112,10 @@ public final class NbdConfigCommands {
         if (askedFile != null && !askedFile.equals(file)) {
             errors.add("file: given twice ('" + file + "' and file=" + askedFile + ")");
         }
+        String renames = store.renames(c, name, "export", "nbd:export");
+        if (renames != null) {
+            errors.add(renames);
+        }
         next.put("name", name);
         next.put("file", file);
         try {
