@@ -76,9 +76,13 @@ final class Dist implements AutoCloseable {
         return "nbd://127.0.0.1:" + nbdPort + "/scratch";
     }
 
-    /** Starts {@code bin/aiolos args} with stdin a pipe the test writes. */
+    /**
+     * Starts {@code bin/aiolos args} with stdin a pipe the test writes: the script itself,
+     * as a user types it (it was once shipped without its executable bit, unnoticed while
+     * the tests ran it through {@code sh}).
+     */
     Run start(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("sh", home.resolve("bin/aiolos").toString()));
+        List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/aiolos").toString()));
         cmd.addAll(List.of(args));
         return start(cmd);
     }

@@ -190,7 +190,7 @@ public final class AioConfigCommands {
 
     private Configuration find(String name) throws IOException, InvalidSyntaxException {
         if (!name.matches("[A-Za-z0-9_.-]+")) {
-            throw new UsageException("name: must be letters, digits, '_', '.' or '-', got '" + name + "'",
+            throw new UsageException("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'",
                     CONFIGURE_USAGE);
         }
         Configuration[] all = cm.listConfigurations("(&(service.factoryPid=" + IOThreadComponent.FACTORY_PID

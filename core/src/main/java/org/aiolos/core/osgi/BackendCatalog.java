@@ -19,10 +19,12 @@ final class BackendCatalog {
                     "available (built into core; no poll bundle active)"));
         }
         if (!section(out, "thread-pool", backends.threadPools(), null)) {
-            out.append(String.format("%-12s %s%n", "thread-pool", "none registered: pool submissions fail until one is"));
+            out.append(String.format("%-12s %s%n", "thread-pool",
+                    "none registered: pool submissions wait for one, up to each IOThread's backend-wait-ms"));
         }
         if (!section(out, "aio-engine", backends.diskEngines(), null)) {
-            out.append(String.format("%-12s %s%n", "aio-engine", "none registered: disk I/O fails until one is"));
+            out.append(String.format("%-12s %s%n", "aio-engine",
+                    "none registered: disk requests wait for one, up to each IOThread's backend-wait-ms"));
         }
         return out.toString().stripTrailing();
     }

@@ -42,7 +42,7 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
         List<String> errors = new ArrayList<>(c.errors());
         String name = c.has("name") ? (String) c.get("name") : defaultName;
         if (!name.matches(NAME_PATTERN)) {
-            errors.add("name: must be letters, digits, '_', '.' or '-', got '" + name + "'");
+            errors.add("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'");
         }
         if (c.has("thread-pool-min") && c.has("thread-pool-max")) {
             try {

@@ -48,12 +48,12 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         List<String> errors = new ArrayList<>(c.errors());
         String name = c.has("name") ? (String) c.get("name") : defaultName;
         if (!name.matches(NAME_PATTERN)) {
-            errors.add("name: must be letters, digits, '_', '.' or '-', got '" + name + "'");
+            errors.add("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'");
         }
         Path file = c.has("file") ? file((String) c.get("file"), home, errors) : null;
         String iothread = (String) c.get("iothread");
         if (iothread != null && !iothread.matches(NAME_PATTERN)) {
-            errors.add("iothread: must be letters, digits, '_', '.' or '-', got '" + iothread + "'");
+            errors.add("iothread: must be ASCII letters, digits, '_', '.' or '-', got '" + iothread + "'");
         }
         List<String> iothreads = iothreads((String) c.get("iothreads"), iothread, errors);
         TlsSettings tls = tls(c, home, errors);
@@ -116,7 +116,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         for (String part : value.split(",", -1)) {
             String n = part.strip();
             if (!n.matches(NAME_PATTERN)) {
-                errors.add("iothreads: each name must be letters, digits, '_', '.' or '-', got '" + n + "' in '"
+                errors.add("iothreads: each name must be ASCII letters, digits, '_', '.' or '-', got '" + n + "' in '"
                         + value + "'");
             } else if (out.contains(n)) {
                 errors.add("iothreads: '" + n + "' is named twice in '" + value + "'");

@@ -193,7 +193,7 @@ public final class NbdConfigCommands {
      */
     private Configuration find(String name) throws IOException, InvalidSyntaxException {
         if (!name.matches("[A-Za-z0-9_.-]+")) {
-            throw new UsageException("name: must be letters, digits, '_', '.' or '-', got '" + name + "'",
+            throw new UsageException("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'",
                     EXPORT_USAGE);
         }
         String f = NbdExportComponent.FACTORY_PID;
