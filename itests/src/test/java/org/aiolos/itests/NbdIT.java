@@ -180,7 +180,8 @@ public class NbdIT {
         assertTrue(out, out.contains("sh2: configuration rejected, nothing stored: file: " + missing
                 + " does not exist"));
         // A name clash from Config Admin directly.
-        Configuration clash = export("sh1", disk, "iothread", "nbd-sh", "port", freePort());
+        int clashPort = freePort();
+        Configuration clash = export("sh1", disk, "iothread", "nbd-sh", "port", clashPort);
         assertTrue(Await.value("the clash rejected", 5_000, () -> {
             String l = run("nbd:list");
             return l.contains("name: export 'sh1' already exists") ? l : null;
@@ -199,12 +200,16 @@ public class NbdIT {
 
         out = Gogo.run(gogo, "nbd:close sh1");
         assertTrue(out, out.contains("sh1: configuration deleted; export closed"));
-        assertTrue("the MBean went with the export", !java.lang.management.ManagementFactory.getPlatformMBeanServer()
-                .isRegistered(new javax.management.ObjectName("org.aiolos:type=NbdExport,name=sh1")));
         Tools.Result gone = Tools.exec(30, "nbdinfo", uri);
         assertTrue("nothing serves " + uri + " now: " + gone.output(), gone.exit() != 0);
-        // The configuration rejected for taking the name is still there; the next close deletes it.
+        // The configuration refused only for taking the name serves now that the name is free,
+        // on its own port, without an edit: nothing in it was wrong.
+        awaitServing("sh1");
+        assertTrue(Tools.run(30, "nbdinfo", "nbd://127.0.0.1:" + clashPort + "/sh1").contains("export=\"sh1\""));
+        // The next close deletes it, and the MBean goes with the export.
         assertTrue(Gogo.run(gogo, "nbd:close sh1").contains("sh1: configuration deleted"));
+        assertTrue("the MBean went with the export", !java.lang.management.ManagementFactory.getPlatformMBeanServer()
+                .isRegistered(new javax.management.ObjectName("org.aiolos:type=NbdExport,name=sh1")));
         assertTrue(Gogo.run(gogo, "nbd:close sh1").contains("sh1: no configuration to delete"));
         Gogo.run(gogo, "nbd:close sh2");
         Gogo.run(gogo, "nbd:close sh3");
@@ -421,6 +426,26 @@ public class NbdIT {
                     data.get(k));
         }
         Await.until("gone waiting again", 5_000, () -> run("nbd:list").contains("gone  waiting for IOThread 'nbd-gone'"));
+    }
+
+    /**
+     * An export refused because another held its port on another IOThread is served once
+     * that one goes, without an edit of its own configuration (nothing in it was wrong).
+     */
+    @Test
+    public void anExportRefusedForAnothersListenerIsServedWhenThatOneGoes() throws Exception {
+        iothread("nbd-pa");
+        iothread("nbd-pb");
+        int port = freePort();
+        Configuration pa = export("pa", image("pa.img", 4, false), "iothread", "nbd-pa", "port", port);
+        awaitServing("pa");
+        Configuration pb = export("pb", image("pb.img", 4, false), "iothread", "nbd-pb", "port", port);
+        Await.until("pb refused", 5_000, () -> run("nbd:list").contains("pb (" + pb.getPid() + ")  rejected: iothread: "));
+        pa.delete();
+        rig.deleted(pa);
+        awaitServing("pb");
+        assertTrue(Tools.run(30, "nbdinfo", uri(port, "pb")).contains("export=\"pb\""));
+        assertFalse(run("nbd:list"), run("nbd:list").contains("rejected"));
     }
 
     /**

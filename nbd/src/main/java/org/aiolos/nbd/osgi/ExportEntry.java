@@ -17,6 +17,11 @@ final class ExportEntry {
     String rejected;
     /** An update that was refused while the previous settings serve on. */
     String lastRejection;
+    /**
+     * The last configuration, while it is refused for what another export holds (its name,
+     * a listener, a port): tried again when an export goes or changes. Null otherwise.
+     */
+    java.util.Map<String, ?> refusedProps;
     /** How {@link #waiting} begins while the export's IOThread is missing. */
     static final String WAITING_FOR_IOTHREAD = "waiting for IOThread ";
     /** Why a valid export is not served yet (its IOThread is missing). */

@@ -50,6 +50,8 @@ public final class NbdExports {
 
     private final Map<String, ExportEntry> entries = new TreeMap<>();
     private final Map<String, AiolosContext> contexts = new HashMap<>();
+    /** Set while {@link #retryRefused} tries a refused configuration again: refusals stay quiet. */
+    private boolean retrying;
     private final Map<String, Listener> listeners = new HashMap<>();
     private final Path home = Path.of(System.getProperty("aiolos.home", "")).toAbsolutePath();
     private volatile ConfigSchema schema;
@@ -114,16 +116,57 @@ public final class NbdExports {
     synchronized String configure(String pid, Map<String, ?> props) {
         ExportEntry e = entries.computeIfAbsent(pid, ExportEntry::new);
         e.updates++;
+        String result = apply(e, props);
+        if (result == null) {
+            retryRefused(); // what it held before (a port, a listener, a name) may be free now
+        }
+        return result;
+    }
+
+    /**
+     * Configurations refused for what another export held (its name, a listener it shares
+     * on other terms, a port) are tried again, quietly, when that may have changed: an export
+     * that goes or changes can free it. One that now applies says so once.
+     */
+    private void retryRefused() {
+        for (ExportEntry e : List.copyOf(entries.values())) {
+            Map<String, ?> props = e.refusedProps;
+            if (props == null || entries.get(e.pid) != e) {
+                continue;
+            }
+            String before = e.settings == null ? e.rejected : e.lastRejection;
+            retrying = true;
+            try {
+                if (apply(e, props) == null) {
+                    LOG.log(System.Logger.Level.INFO, "NBD export ''{0}'' applied now; it was {1}",
+                            e.settings.name(), before);
+                }
+            } finally {
+                retrying = false;
+            }
+        }
+    }
+
+    /** Applies {@code props} to {@code e}; null when applied, else the rejection. */
+    private String apply(ExportEntry e, Map<String, ?> props) {
+        String pid = e.pid;
+        e.refusedProps = null;
         Object asked = props.get("name");
         e.requestedName = asked == null ? defaultName(pid) : asked.toString();
         ExportSettings next;
         try {
             next = ExportSettings.parse(schema, props, defaultName(pid), home);
+        } catch (IllegalArgumentException ex) {
+            return reject(e, ex.getMessage()); // a fault of its own: only an edit mends it
+        }
+        e.refusedProps = props; // until applied: from here on, what refuses it is another export's
+        try {
             checkClashes(pid, next);
         } catch (IllegalArgumentException ex) {
             return reject(e, ex.getMessage());
         }
         if (next.equals(e.settings)) {
+            e.refusedProps = null;
             e.lastRejection = null;
             if (e.listener == null) {
                 reconcile(); // perhaps the port is free now
@@ -165,6 +208,7 @@ public final class NbdExports {
             }
             return reject(e, failure);
         }
+        e.refusedProps = null;
         reconcile(); // the previous settings may have left a listener another export can use
         return null;
     }
@@ -176,6 +220,7 @@ public final class NbdExports {
             stop(e);
             if (deleted) {
                 LOG.log(System.Logger.Level.INFO, "NBD export configuration {0} deleted", pid);
+                retryRefused();
             }
         }
     }
@@ -214,6 +259,15 @@ public final class NbdExports {
 
     private String reject(ExportEntry e, String why) {
         String reason = "rejected: " + why;
+        if (retrying) {
+            // Tried again quietly: said when it was refused, and the listing shows the reason.
+            if (e.settings == null) {
+                e.rejected = reason;
+            } else {
+                e.lastRejection = reason;
+            }
+            return reason;
+        }
         ExportConfigurationRejectedEvent.emit(e.pid, e.requestedName, e.settings != null, why);
         if (e.settings == null) {
             e.rejected = reason;
