@@ -1,5 +1,6 @@
 package org.aiolos.demo;
 
+import java.util.Map;
 import org.aiolos.api.AioContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -26,10 +27,18 @@ public final class EchoComponent {
     private EchoPinger pinger;
 
     @Activate
-    void activate(EchoConfig config) {
+    void activate(Map<String, Object> props) {
+        EchoSettings config;
+        try {
+            config = EchoSettings.parse(props);
+        } catch (IllegalArgumentException e) {
+            LOG.log(System.Logger.Level.WARNING, "echo: configuration " + PID + " rejected, nothing listens until"
+                    + " it is fixed: " + e.getMessage());
+            return;
+        }
         server = listen(config.port());
-        if (config.ping$_$ms() > 0) {
-            pinger = new EchoPinger(context, server.port(), config.ping$_$ms());
+        if (config.pingMs() > 0) {
+            pinger = new EchoPinger(context, server.port(), config.pingMs());
         }
         String msg = "echo: listening on 127.0.0.1:" + server.port() + " on IOThread '" + context.name()
                 + "' (try: nc 127.0.0.1 " + server.port() + ")";
@@ -56,6 +65,9 @@ public final class EchoComponent {
 
     @Deactivate
     void deactivate() {
+        if (server == null) {
+            return; // its configuration was rejected: nothing was opened
+        }
         // The server closes whatever the pinger's close does: a listener left open would
         // keep the context from closing and the port from the next activation.
         try {
@@ -67,8 +79,9 @@ public final class EchoComponent {
         }
     }
 
+    /** The port it listens on; -1 while its configuration is rejected. */
     public int port() {
-        return server.port();
+        return server == null ? -1 : server.port();
     }
 
     public String contextName() {
@@ -76,6 +89,6 @@ public final class EchoComponent {
     }
 
     public long echoedBytes() {
-        return server.echoedBytes();
+        return server == null ? 0 : server.echoedBytes();
     }
 }
