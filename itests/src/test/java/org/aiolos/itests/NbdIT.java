@@ -428,6 +428,25 @@ public class NbdIT {
         Await.until("gone waiting again", 5_000, () -> run("nbd:list").contains("gone  waiting for IOThread 'nbd-gone'"));
     }
 
+    /** Two writable exports of one image would corrupt it; a read-only view beside a writer is fine. */
+    @Test
+    public void aSecondWritableExportOfOneImageIsRefusedAReadOnlyOneIsNot() throws Exception {
+        iothread("nbd-img");
+        Path img = image("shared.img", 4, false);
+        int port = freePort();
+        export("w1", img, "iothread", "nbd-img", "port", port);
+        awaitServing("w1");
+        Configuration w2 = export("w2", img, "iothread", "nbd-img", "port", port);
+        Await.until("w2 refused", 5_000, () -> {
+            String l = run("nbd:list");
+            return l.contains("w2 (" + w2.getPid() + ")  rejected: file: ") && l.contains(
+                    " is already exported writable as 'w1'");
+        });
+        export("r1", img, "iothread", "nbd-img", "port", port, "read-only", true);
+        awaitServing("r1");
+        assertTrue(Tools.run(30, "nbdinfo", uri(port, "r1")).contains("is_read_only: true"));
+    }
+
     /**
      * An export refused because another held its port on another IOThread is served once
      * that one goes, without an edit of its own configuration (nothing in it was wrong).

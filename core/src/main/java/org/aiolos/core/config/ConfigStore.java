@@ -32,6 +32,18 @@ public final class ConfigStore {
     public static final String FOLDER_PROPERTY = "felix.fileinstall.dir";
     /** The property FileInstall puts in a configuration that came from a file. */
     public static final String FILENAME = "felix.fileinstall.filename";
+    /**
+     * The longest name a configuration may have: its {@code .cfg} file and Config Admin's
+     * stored copy are named after it, and a file name has at most 255 bytes (a 300-character
+     * export name failed in Config Admin's store with a rename error).
+     */
+    public static final int MAX_NAME_LENGTH = 200;
+
+    /** Null when {@code name} fits in the files named after it; otherwise the error, for {@code field}. */
+    public static String nameTooLong(String field, String name) {
+        return name.length() <= MAX_NAME_LENGTH ? null : field + ": at most " + MAX_NAME_LENGTH
+                + " characters in a configuration (its .cfg file is named after it), got " + name.length();
+    }
 
     private final ConfigurationAdmin cm;
     private final String factoryPid;

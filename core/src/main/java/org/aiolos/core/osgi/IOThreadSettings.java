@@ -9,6 +9,7 @@ import org.aiolos.api.PollParams;
 import org.aiolos.core.ContextOptions;
 import org.aiolos.api.threadpool.ThreadPool;
 import org.aiolos.core.config.ConfigSchema;
+import org.aiolos.core.config.ConfigStore;
 import org.aiolos.core.config.InvalidConfigurationException;
 
 /**
@@ -43,6 +44,8 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
         String name = c.has("name") ? (String) c.get("name") : defaultName;
         if (!name.matches(NAME_PATTERN)) {
             errors.add("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'");
+        } else if (ConfigStore.nameTooLong("name", name) != null) {
+            errors.add(ConfigStore.nameTooLong("name", name));
         }
         if (c.has("thread-pool-min") && c.has("thread-pool-max")) {
             try {

@@ -53,6 +53,8 @@ class IOThreadSettingsTest {
     @Test
     void malformedConfigurationsAreRejectedNamingTheField() {
         rejected("name", "name", "has space");
+        rejected("name", "name", "n".repeat(201)); // its .cfg file is named after it
+        assertTrue(errors("name", "n".repeat(201)).get(0).contains("at most 200 characters"));
         rejected("poll-max-ns", "poll-max-ns", -1L);
         rejected("poll-grow", "poll-grow", "-2");
         rejected("poll-shrink", "poll-shrink", -3);

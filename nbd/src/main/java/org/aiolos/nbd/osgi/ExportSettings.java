@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.aiolos.core.config.ConfigSchema;
+import org.aiolos.core.config.ConfigStore;
 import org.aiolos.core.config.InvalidConfigurationException;
 import org.aiolos.nbd.ExportSpec;
 import org.aiolos.nbd.TlsSettings;
@@ -49,6 +50,8 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         String name = c.has("name") ? (String) c.get("name") : defaultName;
         if (!name.matches(NAME_PATTERN)) {
             errors.add("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'");
+        } else if (ConfigStore.nameTooLong("name", name) != null) {
+            errors.add(ConfigStore.nameTooLong("name", name));
         }
         Path file = c.has("file") ? file((String) c.get("file"), home, errors) : null;
         String iothread = (String) c.get("iothread");
@@ -86,7 +89,11 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
                 (String) c.get("description"), (String) c.get("engine"), iothread, (String) c.get("address"),
                 (Integer) c.get("port"), tls, socket, socketMode, iothreads, (Integer) c.get("handshake-limit"),
                 (Integer) c.get("max-connections"));
-        s.toSpec(); // ExportSpec's own checks (readable, writable, lengths) before anything runs
+        try {
+            s.toSpec(); // ExportSpec's own checks (readable, writable, lengths) before anything runs
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationException(null, List.of(e.getMessage())); // "<field>: ..." like the rest
+        }
         return s;
     }
 

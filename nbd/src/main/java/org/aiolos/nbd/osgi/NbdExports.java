@@ -301,6 +301,22 @@ public final class NbdExports {
                         + String.join(",", s.iothreads()) + "' (export '" + s.name() + "'); exports sharing an"
                         + " address and port name the same ones");
             }
+            if (!s.readOnly() && !next.readOnly() && sameFile(s.file(), next.file())) {
+                // Two writers, each with its own cache of what it wrote, corrupt an image
+                // (qemu's image locking refuses a second writer too); read-only views may sit beside one.
+                throw new IllegalArgumentException("file: " + next.file() + " is already exported writable as '"
+                        + s.name() + "' (configuration " + o.pid + "); a second export of the image must be"
+                        + " read-only");
+            }
+        }
+    }
+
+    /** The same file under two paths (a link, a relative path) counts as one. */
+    private static boolean sameFile(java.nio.file.Path a, java.nio.file.Path b) {
+        try {
+            return a.equals(b) || java.nio.file.Files.isSameFile(a, b);
+        } catch (IOException | SecurityException e) {
+            return false; // one is not there: opening it says so
         }
     }
 

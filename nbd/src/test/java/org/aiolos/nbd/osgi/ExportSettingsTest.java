@@ -145,6 +145,25 @@ class ExportSettingsTest {
         assertTrue(rejection("read-only", "maybe").startsWith("read-only: must be true or false"));
         assertTrue(rejection("read-only", "TRUE").startsWith("read-only: must be true or false, got 'TRUE'"));
         assertTrue(rejection("port", "+10809").startsWith("port: write the integer plainly (10809), got '+10809'"));
+        // Its .cfg file and Config Admin's store are named after it: a file name has 255 bytes.
+        assertTrue(rejection("name", "n".repeat(201)).startsWith("name: at most 200 characters in a configuration"));
+        assertEquals("n".repeat(200), parse(props("name", "n".repeat(200)), "dflt").name());
+    }
+
+    /** ExportSpec's own checks come out as the other errors do: an InvalidConfigurationException naming the field. */
+    @Test
+    void theExportsOwnChecksAreConfigurationErrorsNamingTheField() throws IOException {
+        assertTrue(rejection("description", "d".repeat(4097)).startsWith(
+                "description: description must be at most 4096 bytes of UTF-8"));
+    }
+
+    @Test
+    void anUnwritableImageIsAConfigurationErrorNamingTheFile() throws IOException {
+        java.nio.file.Path ro = home.resolve("ro.img");
+        java.nio.file.Files.write(ro, new byte[4096]);
+        assertTrue(ro.toFile().setWritable(false));
+        org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.isWritable(ro), "root ignores file modes");
+        assertTrue(rejection("file", ro.toString()).startsWith("file: file " + ro + " is not writable"));
     }
 
     @Test
