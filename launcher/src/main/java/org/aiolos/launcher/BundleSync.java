@@ -58,18 +58,29 @@ final class BundleSync {
             if (b == null) {
                 try {
                     b = bc.installBundle(location);
+                    installed++;
                 } catch (BundleException e) {
                     if (e.getType() != BundleException.DUPLICATE_BUNDLE_ERROR) {
                         throw e;
                     }
-                    // Two jars of one bundle (an old copy left beside a renamed one): the
-                    // first in name order serves; saying so beats refusing to start.
-                    System.err.println("aiolos: " + jar.getFileName() + " ignored: " + e.getMessage()
-                            + "; remove the extra copy from " + dir);
-                    continue;
+                    Bundle twin = twin(bc, jar);
+                    if (twin == null || !sameFile(twin.getLocation(), jar)) {
+                        // Two jars of one bundle (an old copy left beside a renamed one), or the
+                        // bundle installed from elsewhere: the one there serves; saying so beats
+                        // refusing to start.
+                        System.err.println("aiolos: " + jar.getFileName() + " ignored: " + e.getMessage()
+                                + (twin == null || twin.getLocation().startsWith(prefix)
+                                ? "; remove the extra copy from " + dir
+                                : "; it is installed from " + twin.getLocation() + " (uninstall that one to let "
+                                        + dir + " manage it)"));
+                        continue;
+                    }
+                    // This very jar, installed from the shell under another spelling of its
+                    // location (file:/x rather than file:///x): it is this folder's bundle.
+                    b = twin;
                 }
-                installed++;
-            } else if (Files.getLastModifiedTime(jar).toMillis() > b.getLastModified()) {
+            }
+            if (Files.getLastModifiedTime(jar).toMillis() > b.getLastModified()) {
                 try (InputStream in = Files.newInputStream(jar)) {
                     b.update(in);
                 }
@@ -81,6 +92,36 @@ final class BundleSync {
             refresh(framework);
         }
         return new Result(out, installed, updated, uninstalled);
+    }
+
+    /** The installed bundle with {@code jar}'s symbolic name and version, or null. */
+    private static Bundle twin(BundleContext bc, Path jar) throws IOException {
+        java.util.jar.Manifest mf;
+        try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile())) {
+            mf = f.getManifest();
+        }
+        String bsn = mf == null ? null : mf.getMainAttributes().getValue("Bundle-SymbolicName");
+        if (bsn == null) {
+            return null;
+        }
+        String name = bsn.split(";", 2)[0].trim();
+        org.osgi.framework.Version version = org.osgi.framework.Version.parseVersion(
+                mf.getMainAttributes().getValue("Bundle-Version"));
+        for (Bundle b : bc.getBundles()) {
+            if (name.equals(b.getSymbolicName()) && version.equals(b.getVersion())) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** Whether {@code location} is a file URL of {@code jar}, however it is spelled. */
+    private static boolean sameFile(String location, Path jar) {
+        try {
+            return Files.isSameFile(Path.of(java.net.URI.create(location)), jar);
+        } catch (IOException | RuntimeException notAFile) {
+            return false;
+        }
     }
 
     /** Drops the old revisions of updated and uninstalled bundles before anything uses them. */
