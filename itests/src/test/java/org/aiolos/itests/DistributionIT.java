@@ -47,6 +47,11 @@ public class DistributionIT {
             Dist.Run r = d.start();
             String list = r.askUntil("nbd:list", "scratch\\s+serving\\s+io1\\s+127\\.0\\.0\\.1:" + d.nbdPort, Dist.START_S);
             System.out.println("DistributionIT: nbd:list\n" + list);
+            // conf/ configures io1: the default IOThread waits for it rather than starting and
+            // stopping at once (which bounced the echo demo from iothread0 to io1).
+            String startLog = Files.readString(d.log);
+            assertTrue(startLog, startLog.contains("IOThread 'io1' started (configuration)")
+                    && !startLog.contains("IOThread 'iothread0' started"));
             assertEquals(SCRATCH_BYTES, Files.size(d.home.resolve("work/scratch.img")));
             String info = Tools.run(30, "qemu-img", "info", "--output=json", d.scratchUri());
             assertTrue(info, info.contains("\"virtual-size\": " + SCRATCH_BYTES));

@@ -57,6 +57,7 @@ public final class IOThreadComponent {
         name = defaultName(props);
         pid = props.get("service.pid");
         start(props);
+        rejected.tried(pid);
     }
 
     @Modified
@@ -100,6 +101,7 @@ public final class IOThreadComponent {
 
     @Deactivate
     synchronized void deactivate() {
+        rejected.forget(pid);
         rejected.clear(name);
         if (runner != null) {
             runner.close();

@@ -1,7 +1,11 @@
 package org.aiolos.core.osgi;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.service.component.annotations.Component;
 
 /**
@@ -13,6 +17,9 @@ import org.osgi.service.component.annotations.Component;
 @Component(service = RejectedConfigurations.class, immediate = true)
 public final class RejectedConfigurations {
     private final Map<String, String> byName = new ConcurrentSkipListMap<>();
+    /** PIDs of IOThread configurations whose component has tried them (started or refused). */
+    private final Set<Object> tried = ConcurrentHashMap.newKeySet();
+    private final List<Runnable> triedListeners = new CopyOnWriteArrayList<>();
 
     void reject(String name, String reason) {
         byName.put(name, reason);
@@ -28,5 +35,34 @@ public final class RejectedConfigurations {
 
     Map<String, String> all() {
         return Map.copyOf(byName);
+    }
+
+    /**
+     * Configuration {@code pid} has been tried: its IOThread runs, or it was refused. The
+     * default IOThread waits for this at a cold start instead of starting and stopping at
+     * once. Listeners run on the calling thread.
+     */
+    void tried(Object pid) {
+        tried.add(pid);
+        for (Runnable l : triedListeners) {
+            l.run();
+        }
+    }
+
+    /** The configuration's component went (deleted, or the bundle stops). */
+    void forget(Object pid) {
+        tried.remove(pid);
+    }
+
+    boolean wasTried(Object pid) {
+        return tried.contains(pid);
+    }
+
+    void addTriedListener(Runnable l) {
+        triedListeners.add(l);
+    }
+
+    void removeTriedListener(Runnable l) {
+        triedListeners.remove(l);
     }
 }
