@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.aiolos.api.AioContext;
+import org.aiolos.api.AioTimer;
+import org.aiolos.api.ClockType;
+import org.aiolos.api.TimeScale;
 import org.aiolos.api.coroutine.CoRwLock;
 import org.aiolos.api.coroutine.Coroutines;
 import org.aiolos.api.diskio.DiskFile;
@@ -70,6 +73,7 @@ public final class Export {
     private final byte[] descriptionBytes;
     /** Failed requests' log lines, one per 10 s with a count of the others (a failing disk fails them all). */
     private final ThrottledLog failures;
+    private final AioTimer failuresSummary;
 
     /**
      * Payload bytes (READ data, WRITE payloads) all of an export's connections may have in
@@ -110,7 +114,15 @@ public final class Export {
         this.nameBytes = spec.name().getBytes(StandardCharsets.UTF_8);
         this.descriptionBytes = spec.description() == null ? new byte[0]
                 : spec.description().getBytes(StandardCharsets.UTF_8);
-        this.failures = new ThrottledLog(LOG, System.Logger.Level.ERROR, "export '" + spec.name() + "'");
+        // The summary of held-back failures comes when their window ends, even if no failure follows.
+        this.failuresSummary = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, this::flushFailures);
+        this.failures = new ThrottledLog(LOG, System.Logger.Level.ERROR, "export '" + spec.name() + "'",
+                leftNs -> failuresSummary.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + leftNs));
+    }
+
+    /** The window of held-back failure lines ended: their count is logged now. */
+    private void flushFailures() {
+        failures.flush();
     }
 
     /**
@@ -638,6 +650,7 @@ public final class Export {
             return;
         }
         closed = true;
+        failuresSummary.cancel();
         failures.flush();
         try {
             for (var own : ownEngines.entrySet()) {

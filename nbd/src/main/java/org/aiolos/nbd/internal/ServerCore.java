@@ -95,7 +95,7 @@ public final class ServerCore {
         this.listenFd = listenFd;
         this.port = unixPath == null ? Sockets.localPort(listenFd) : 0;
         this.refusals = new ThrottledLog(LOG, System.Logger.Level.WARNING, "NBD server on " + endpoint(),
-                "connections closed at once");
+                "connection closed at once", "connections closed at once", System::nanoTime, null);
     }
 
     /** Binds a Unix domain socket at {@code path} with file mode {@code mode} and starts accepting on {@code ctx}. */

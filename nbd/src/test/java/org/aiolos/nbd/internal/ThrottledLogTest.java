@@ -40,7 +40,9 @@ class ThrottledLogTest {
     void oneLinePerWindowThenTheCountOfTheOthers() {
         Lines out = new Lines();
         AtomicLong now = new AtomicLong(1_000);
-        ThrottledLog log = new ThrottledLog(out, System.Logger.Level.ERROR, "export 'd'", now::get);
+        List<Long> armed = new ArrayList<>();
+        ThrottledLog log = new ThrottledLog(out, System.Logger.Level.ERROR, "export 'd'", "failed request",
+                "failed requests", now::get, armed::add);
         int[] built = {0};
         Supplier<String> msg = () -> "export 'd': read failed #" + ++built[0];
         for (int i = 0; i < 4313; i++) {
@@ -49,16 +51,22 @@ class ThrottledLogTest {
         }
         assertEquals(List.of("ERROR export 'd': read failed #1"), out.lines);
         assertEquals(1, built[0], "suppressed messages are never built");
+        assertEquals(List.of(ThrottledLog.WINDOW_NS - 1_000_000), armed,
+                "the owner's timer is armed once, for the end of the window, by the first line held back");
         now.addAndGet(ThrottledLog.WINDOW_NS);
         log.log(msg);
+        // The 4,312 held back came within 4.312 s of the line logged: rounded up, 5 s.
         assertEquals(List.of("ERROR export 'd': read failed #1",
-                "ERROR export 'd': ... and 4,312 more failed requests in the last 10 s",
+                "ERROR export 'd': ... and 4,312 more failed requests in the 5 s after the one logged",
                 "ERROR export 'd': read failed #2"), out.lines);
+        now.addAndGet(2_500_000_000L);
         log.log(msg);
-        now.addAndGet(3_000_000_000L);
+        log.flush(); // the window's end (the owner's timer), or the export closing
         log.flush();
-        log.flush();
-        assertEquals("ERROR export 'd': ... and 1 more failed requests in the last 3 s", out.lines.get(3));
+        assertEquals("ERROR export 'd': ... and 1 more failed request in the 3 s after the one logged",
+                out.lines.get(3));
         assertEquals(4, out.lines.size());
+        log.log(msg);
+        assertEquals("ERROR export 'd': read failed #3", out.lines.get(4), "after a flush the next is logged whole");
     }
 }
