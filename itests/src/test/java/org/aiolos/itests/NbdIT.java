@@ -190,7 +190,7 @@ public class NbdIT {
         try (ServerSocket taken = new ServerSocket(0)) {
             out = Gogo.run(gogo, "nbd:export sh3 " + disk + " iothread=nbd-sh read-only=true port="
                     + taken.getLocalPort());
-            assertTrue(out, out.contains("sh3: configuration rejected: port: cannot listen on 127.0.0.1:"
+            assertTrue(out, out.contains("sh3: configuration rejected, nothing stored: port: cannot listen on 127.0.0.1:"
                     + taken.getLocalPort() + ": bind") && out.contains("EADDRINUSE"));
         }
         String list = Gogo.run(gogo, "nbd:list");
@@ -200,6 +200,8 @@ public class NbdIT {
 
         out = Gogo.run(gogo, "nbd:close sh1");
         assertTrue(out, out.contains("sh1: configuration deleted; export closed"));
+        assertTrue(out, out.contains("; another configuration of 'sh1' takes the name now (" + clash.getPid()
+                + "); nbd:close sh1 again closes that one"));
         Tools.Result gone = Tools.exec(30, "nbdinfo", uri);
         assertTrue("nothing serves " + uri + " now: " + gone.output(), gone.exit() != 0);
         // The configuration refused only for taking the name serves now that the name is free,
@@ -484,6 +486,11 @@ public class NbdIT {
         assertTrue(out, out.contains("name: configuration " + c.getPid() + " configures export 'real' (name=real),"
                 + " and '" + alias + "' would rename it; change that one with nbd:export real"));
         assertEquals("real", c.getProperties().get("name"));
+        // Shown and closed by its own name only: the file's name neither shows nor closes it.
+        assertTrue(run("nbd:export " + alias).startsWith(alias + ": no export of that name is configured; "));
+        out = run("nbd:close " + alias);
+        assertTrue(out, out.startsWith(alias + ": no export of that name to close; ") && out.endsWith(
+                "configures export 'real' (name=real): nbd:close real closes it"));
         assertTrue(Tools.run(30, "nbdinfo", uri(port, "real")).contains("export=\"real\""));
     }
 

@@ -163,7 +163,7 @@ public class NbdTlsIT {
 
         // A listener's exports agree on TLS: a plaintext export on the same port is refused, naming the field.
         String out = Gogo.run(gogo, "nbd:export plain " + disk + " iothread=nbd-tls read-only=true port=" + port);
-        assertTrue(out, out.contains("plain: configuration rejected: tls: 127.0.0.1:" + port + " is served with"
+        assertTrue(out, out.contains("plain: configuration rejected, nothing stored: tls: 127.0.0.1:" + port + " is served with"
                 + " tls=require"));
         out = Gogo.run(gogo, "nbd:export nocreds " + disk + " iothread=nbd-tls read-only=true tls=on port="
                 + NbdRig.freePort());

@@ -168,6 +168,10 @@ public class ShellIT {
             assertEquals(5000, ctx.pollParams().maxNs());
             out = run("aio:configure alias3");
             assertTrue(out, out.startsWith("alias3: no IOThread of that name is configured; configuration "));
+            out = run("aio:unconfigure alias3");
+            assertTrue(out, out.startsWith("alias3: no IOThread of that name to delete; ")
+                    && out.endsWith("aio:unconfigure sh3 deletes it"));
+            assertEquals(5000, ctx.pollParams().maxNs());
             assertTrue(run("aio:configure sh3 poll-max-ns=7000").contains("sh3: applied"));
             assertEquals(7000, ctx.pollParams().maxNs());
         } finally {

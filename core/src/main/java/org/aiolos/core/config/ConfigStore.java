@@ -87,11 +87,35 @@ public final class ConfigStore {
     }
 
     /**
-     * Null when {@code found} (the configuration a command found for {@code name}, or null)
-     * may be stored as {@code name}; otherwise why not. A configuration is created under the
-     * PID {@code factoryPid~name}, the one FileInstall gives the file
-     * {@code factoryPid-name.cfg}; when that file configures another name (its
-     * {@code name=}), storing would rename what it configures, which is refused.
+     * The configuration a command would write as {@code name} when it configures another
+     * name, else null. A configuration is created under the PID {@code factoryPid~name},
+     * the one FileInstall gives the file {@code factoryPid-name.cfg}; when that file (or
+     * {@code found}, the configuration the command found for {@code name}) holds another
+     * {@code name=}, writing it would rename what it configures.
+     */
+    @SuppressWarnings("exports")
+    public Configuration namedOtherwise(Configuration found, String name) throws IOException, InvalidSyntaxException {
+        Configuration c = found;
+        if (c == null) {
+            Configuration[] underPid = cm.listConfigurations("(service.pid=" + factoryPid + "~" + name + ")");
+            c = underPid == null || underPid.length == 0 ? null : underPid[0];
+        }
+        Object other = c == null ? null : userProperties(c).get("name");
+        return other == null || other.equals(name) ? null : c;
+    }
+
+    /** {@code <file> configures <what> '<name>' (name=<name>)}, for messages about {@code c}. */
+    @SuppressWarnings("exports")
+    public static String whatItConfigures(Configuration c, String what) {
+        Object file = c.getProperties().get(FILENAME);
+        Object name = userProperties(c).get("name");
+        return (file == null ? "configuration " + c.getPid() : file.toString()) + " configures " + what + " '" + name
+                + "' (name=" + name + ")";
+    }
+
+    /**
+     * Null when {@code found} may be stored as {@code name}; otherwise the error, for the
+     * {@code name} field ({@link #namedOtherwise}).
      *
      * @param what {@code IOThread} or {@code export}, for the message
      * @param change the command that changes the other one, before its name
@@ -99,19 +123,13 @@ public final class ConfigStore {
     @SuppressWarnings("exports")
     public String renames(Configuration found, String name, String what, String change)
             throws IOException, InvalidSyntaxException {
-        Configuration c = found;
+        Configuration c = namedOtherwise(found, name);
         if (c == null) {
-            Configuration[] underPid = cm.listConfigurations("(service.pid=" + factoryPid + "~" + name + ")");
-            c = underPid == null || underPid.length == 0 ? null : underPid[0];
-        }
-        Object other = c == null ? null : userProperties(c).get("name");
-        if (other == null || other.equals(name)) {
             return null;
         }
-        Object file = c.getProperties().get(FILENAME);
-        return "name: " + (file == null ? "configuration " + c.getPid() : file) + " configures " + what + " '"
-                + other + "' (name=" + other + "), and '" + name + "' would rename it; change that one with "
-                + change + " " + other + ", or choose a name no configuration file is named after";
+        return "name: " + whatItConfigures(c, what) + ", and '" + name + "' would rename it; change that one with "
+                + change + " " + userProperties(c).get("name") + ", or choose a name no configuration file is named"
+                + " after";
     }
 
     /**

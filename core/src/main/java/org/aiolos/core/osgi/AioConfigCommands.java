@@ -69,9 +69,10 @@ public final class AioConfigCommands {
     public String configure(@Descriptor("the IOThread's name (aio:contexts lists them)") String name)
             throws IOException, InvalidSyntaxException {
         Configuration c = find(name);
-        String renames = c == null ? store.renames(null, name, "IOThread", "aio:configure") : null;
-        if (renames != null) {
-            return name + ": no IOThread of that name is configured; " + renames.substring("name: ".length());
+        Configuration other = c == null ? store.namedOtherwise(null, name) : null;
+        if (other != null) {
+            return name + ": no IOThread of that name is configured; " + ConfigStore.whatItConfigures(other, "IOThread")
+                    + ": aio:configure " + ConfigStore.userProperties(other).get("name") + " shows it";
         }
         if (c == null) {
             return name + ": no configuration" + (ref(name) != null ? " (the default IOThread)" : "")
@@ -134,7 +135,7 @@ public final class AioConfigCommands {
         if (verdict != null && verdict.startsWith("rejected")) {
             store.rollback(stored);
             // The reason once, after the subject (the exception's message joins them).
-            throw new InvalidConfigurationException(name + ": " + (created ? "configuration rejected"
+            throw new InvalidConfigurationException(name + ": " + (created ? "configuration rejected, nothing stored"
                     : "update rejected, the previous configuration is back"),
                     List.of(verdict.substring("rejected: ".length())));
         }
@@ -168,6 +169,11 @@ public final class AioConfigCommands {
     public String unconfigure(@Descriptor("the IOThread's name") String name) throws IOException,
             InvalidSyntaxException {
         Configuration c = find(name);
+        Configuration other = c == null ? store.namedOtherwise(null, name) : null;
+        if (other != null) {
+            return name + ": no IOThread of that name to delete; " + ConfigStore.whatItConfigures(other, "IOThread")
+                    + ": aio:unconfigure " + ConfigStore.userProperties(other).get("name") + " deletes it";
+        }
         if (c == null) {
             return name + ": no configuration to delete";
         }
@@ -192,6 +198,10 @@ public final class AioConfigCommands {
         if (!name.matches("[A-Za-z0-9_.-]+")) {
             throw new UsageException("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'",
                     CONFIGURE_USAGE);
+        }
+        String tooLong = ConfigStore.nameTooLong("name", name);
+        if (tooLong != null) {
+            throw new UsageException(tooLong, CONFIGURE_USAGE);
         }
         Configuration[] all = cm.listConfigurations("(&(service.factoryPid=" + IOThreadComponent.FACTORY_PID
                 + ")(name=" + name + "))");

@@ -70,6 +70,11 @@ public final class NbdConfigCommands {
     public String export(@Descriptor("the export's name (nbd:list lists them)") String name)
             throws IOException, InvalidSyntaxException {
         Configuration c = find(name);
+        Configuration other = store.namedOtherwise(c, name);
+        if (other != null) {
+            return name + ": no export of that name is configured; " + ConfigStore.whatItConfigures(other, "export")
+                    + ": nbd:export " + ConfigStore.userProperties(other).get("name") + " shows it";
+        }
         if (c == null) {
             return name + ": no configuration; create one with nbd:export " + name
                     + " <file> iothread=<name> [key=value ...]";
@@ -144,7 +149,7 @@ public final class NbdConfigCommands {
         if (refused != null) {
             store.rollback(stored);
             // The reason once, after the subject (the exception's message joins them).
-            throw new InvalidConfigurationException(name + ": " + (created ? "configuration rejected"
+            throw new InvalidConfigurationException(name + ": " + (created ? "configuration rejected, nothing stored"
                     : "update rejected, the previous configuration is back"),
                     List.of(refused.substring("rejected: ".length())));
         }
@@ -175,10 +180,24 @@ public final class NbdConfigCommands {
             + " flight finish first)")
     public String close(@Descriptor("the export's name") String name) throws Exception {
         Configuration c = find(name);
+        Configuration other = store.namedOtherwise(c, name);
+        if (other != null) {
+            // Found by its file's name, it configures another export: closing that one takes its own name.
+            return name + ": no export of that name to close; " + ConfigStore.whatItConfigures(other, "export")
+                    + ": nbd:close " + ConfigStore.userProperties(other).get("name") + " closes it";
+        }
         if (c == null) {
             return name + ": no configuration to delete";
         }
-        return ExportRemoval.deleteAndWait(store, c, exports, name);
+        String closed = ExportRemoval.deleteAndWait(store, c, exports, name);
+        // A configuration refused for taking this name is tried again once it is free.
+        Configuration next = find(name);
+        if (next != null && name.equals(ConfigStore.userProperties(next).get("name"))) {
+            Object file = next.getProperties().get(ConfigStore.FILENAME);
+            closed += "; another configuration of '" + name + "' takes the name now ("
+                    + (file == null ? next.getPid() : file) + "); nbd:close " + name + " again closes that one";
+        }
+        return closed;
     }
 
     @Descriptor("a wrong call of nbd:close: prints how to call it")
@@ -195,6 +214,10 @@ public final class NbdConfigCommands {
         if (!name.matches("[A-Za-z0-9_.-]+")) {
             throw new UsageException("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'",
                     EXPORT_USAGE);
+        }
+        String tooLong = ConfigStore.nameTooLong("name", name);
+        if (tooLong != null) {
+            throw new UsageException(tooLong, EXPORT_USAGE);
         }
         String f = NbdExportComponent.FACTORY_PID;
         Configuration[] all = cm.listConfigurations("(&(service.factoryPid=" + f + ")(|(name=" + name
