@@ -244,7 +244,7 @@ public class NbdIT {
         // Another IOThread on the same port is refused, naming the field.
         Configuration other = export("three", image("three.img", 4, false), "iothread", "nbd-late", "port", port);
         Await.until("three rejected", 5_000, () -> run("nbd:list").contains("three (" + other.getPid()
-                + ")  rejected: iothread: 127.0.0.1:" + port + " is served by IOThread 'nbd-share'"));
+                + ")  rejected: iothread: 127.0.0.1:" + port + " belongs to IOThread 'nbd-share'"));
 
         // An export on an IOThread that does not exist yet waits, serves when it comes, and
         // waits again when it goes.

@@ -120,6 +120,14 @@ public final class Export {
                 leftNs -> failuresSummary.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + leftNs));
     }
 
+    /**
+     * What a failure says: the message of the states the loop reports in words (no
+     * provider, a closed context), else the exception with its class, which is news.
+     */
+    private static String reason(Exception e) {
+        return e instanceof IllegalStateException && e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
     /** The window of held-back failure lines ended: their count is logged now. */
     private void flushFailures() {
         failures.flush();
@@ -379,7 +387,7 @@ public final class Export {
             return r >= 0 ? 0 : engineResult(r, "read of " + seg.byteSize() + " bytes at " + off);
         } catch (RuntimeException e) {
             failures.log(() -> "export '" + name() + "': read of " + seg.byteSize() + " bytes at " + off
-                    + " failed: " + e);
+                    + " failed: " + reason(e));
             return Proto.EIO;
         }
     }
@@ -390,7 +398,7 @@ public final class Export {
             return r >= 0 ? 0 : engineResult(r, "write of " + seg.byteSize() + " bytes at " + off);
         } catch (RuntimeException e) {
             failures.log(() -> "export '" + name() + "': write of " + seg.byteSize() + " bytes at " + off
-                    + " failed: " + e);
+                    + " failed: " + reason(e));
             return Proto.EIO;
         }
     }
@@ -471,7 +479,7 @@ public final class Export {
         try {
             return engineResult(engine(lane).coFlush(file), "flush");
         } catch (RuntimeException e) {
-            failures.log(() -> "export '" + name() + "': flush failed: " + e);
+            failures.log(() -> "export '" + name() + "': flush failed: " + reason(e));
             return Proto.EIO;
         }
     }
@@ -488,7 +496,7 @@ public final class Export {
             return e.errno();
         } catch (Exception e) {
             failures.log(() -> "export '" + name() + "': fallocate(mode 0x" + Integer.toHexString(mode) + ", " + len
-                    + " bytes at " + off + ") failed: " + e);
+                    + " bytes at " + off + ") failed: " + reason(e));
             return Errno.EIO;
         }
     }
@@ -611,7 +619,7 @@ public final class Export {
             });
         } catch (Exception e) {
             failures.log(() -> "export '" + name() + "': block status of " + len + " bytes at " + off
-                    + " failed: " + e);
+                    + " failed: " + reason(e));
             return null;
         }
     }

@@ -18,7 +18,12 @@ final class ExportListing {
     static String render(List<ExportEntry.Snapshot> entries) {
         List<String[]> rows = new ArrayList<>();
         List<String> notes = new ArrayList<>();
-        for (ExportEntry.Snapshot e : entries) {
+        // By export name, then configuration: the order an operator looks things up in
+        // (the entries come in PID order, which follows the files' names, not the exports').
+        List<ExportEntry.Snapshot> sorted = new ArrayList<>(entries);
+        sorted.sort(java.util.Comparator.comparing((ExportEntry.Snapshot e) -> e.settings() != null
+                ? e.settings().name() : String.valueOf(e.requestedName())).thenComparing(ExportEntry.Snapshot::pid));
+        for (ExportEntry.Snapshot e : sorted) {
             ExportSettings s = e.settings();
             if (s == null) {
                 notes.add(e.requestedName() + " (" + e.pid() + ")  " + e.rejected());

@@ -292,7 +292,8 @@ public final class NbdExports {
                         + o.pid + ", " + s.endpoint() + ")");
             }
             if (s.endpoint().equals(next.endpoint()) && !s.iothread().equals(next.iothread())) {
-                throw new IllegalArgumentException("iothread: " + next.endpoint() + " is served by IOThread '"
+                // Configured there, whether or not that IOThread runs now: it serves there when it does.
+                throw new IllegalArgumentException("iothread: " + next.endpoint() + " belongs to IOThread '"
                         + s.iothread() + "' (export '" + s.name() + "'); exports sharing an address and port share"
                         + " its IOThread");
             }
