@@ -234,15 +234,17 @@ class DiskEngineSelectionTest {
         assertEquals("native", ctx.diskEngineName());
     }
 
-    @Test
-    void requestsThatWaitLongerThanBackendWaitFailWithEnodev() {
+    /** A context whose engine providers have all gone, waiting {@code waitMs} for one. */
+    private void openWithoutEngines(long waitMs) {
         open(null);
-        ctx.setBackendWaitMs(50);
+        ctx.setBackendWaitMs(waitMs);
         providers.remove(uringFactory);
         providers.remove(nativeFactory);
         ctx.poll(false);
-        Results res = new Results(3);
-        submitReads(res, 0, 3);
+    }
+
+    /** Every request completed with -ENODEV and none is held any more. */
+    private void assertAllFailedWithEnodev(Results res) {
         pollUntil(res::all);
         for (long v : res.values) {
             assertEquals(-Errno.ENODEV, v);
@@ -250,25 +252,25 @@ class DiskEngineSelectionTest {
         assertEquals(0, engineStatus().waiting());
     }
 
+    @Test
+    void requestsThatWaitLongerThanBackendWaitFailWithEnodev() {
+        openWithoutEngines(50);
+        Results res = new Results(3);
+        submitReads(res, 0, 3);
+        assertAllFailedWithEnodev(res);
+    }
+
     /** The framework stops: requests held for an engine fail with -ENODEV at once, not after an hour. */
     @Test
     void requestsHeldWhenNoEngineWillComeFailWithEnodevAtOnce() {
-        open(null);
-        ctx.setBackendWaitMs(3_600_000);
-        providers.remove(uringFactory);
-        providers.remove(nativeFactory);
-        ctx.poll(false);
+        openWithoutEngines(3_600_000);
         Results res = new Results(3);
         submitReads(res, 0, 2);
         ctx.poll(false);
         assertEquals(2, engineStatus().waiting(), "held while an engine may still come");
         providers.end("the framework is stopping");
         submitReads(res, 2, 1);
-        pollUntil(res::all);
-        for (long v : res.values) {
-            assertEquals(-Errno.ENODEV, v);
-        }
-        assertEquals(0, engineStatus().waiting());
+        assertAllFailedWithEnodev(res);
     }
 
     @Test

@@ -38,9 +38,17 @@ public final class ConfigStore {
      * export name failed in Config Admin's store with a rename error).
      */
     public static final int MAX_NAME_LENGTH = 200;
+    /** What an IOThread or export name may hold: it goes into file names and LDAP filters. */
+    private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
 
-    /** Null when {@code name} fits in the files named after it; otherwise the error, for {@code field}. */
-    public static String nameTooLong(String field, String name) {
+    /**
+     * Null when {@code name} may name an IOThread or export in a configuration; otherwise
+     * the error, for {@code field} ({@code "name"}, {@code "iothread"}).
+     */
+    public static String nameError(String field, String name) {
+        if (!name.matches(NAME_PATTERN)) {
+            return field + ": must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'";
+        }
         return name.length() <= MAX_NAME_LENGTH ? null : field + ": at most " + MAX_NAME_LENGTH
                 + " characters in a configuration (its .cfg file is named after it), got " + name.length();
     }

@@ -195,13 +195,9 @@ public final class AioConfigCommands {
     }
 
     private Configuration find(String name) throws IOException, InvalidSyntaxException {
-        if (!name.matches("[A-Za-z0-9_.-]+")) {
-            throw new UsageException("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'",
-                    CONFIGURE_USAGE);
-        }
-        String tooLong = ConfigStore.nameTooLong("name", name);
-        if (tooLong != null) {
-            throw new UsageException(tooLong, CONFIGURE_USAGE);
+        String bad = ConfigStore.nameError("name", name);
+        if (bad != null) {
+            throw new UsageException(bad, CONFIGURE_USAGE);
         }
         Configuration[] all = cm.listConfigurations("(&(service.factoryPid=" + IOThreadComponent.FACTORY_PID
                 + ")(name=" + name + "))");

@@ -96,7 +96,12 @@ public final class IOThreadComponent {
         rejected.clear(name);
         rejected.clear(settings.name());
         name = settings.name();
-        runner = new IOThreadRunner(bc, settings, backends, "configuration");
+        try {
+            runner = new IOThreadRunner(bc, settings, backends, "configuration");
+        } catch (RuntimeException | Error e) {
+            RUNNING.remove(name, pid); // the name is not taken by an IOThread that never ran
+            throw e;
+        }
     }
 
     @Deactivate

@@ -25,7 +25,6 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
 
     static final Set<String> FD_MONITORS = Set.of("", "poll", "epoll", "io_uring");
     static final Set<String> AIO_ENGINES = Set.of("", "threads", "native", "io_uring");
-    private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
 
     /** The defaults of the Metatype, named {@code name}. */
     static IOThreadSettings defaults(ConfigSchema schema, String name) {
@@ -42,10 +41,9 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
         ConfigSchema.Checked c = schema.check(props);
         List<String> errors = new ArrayList<>(c.errors());
         String name = c.has("name") ? (String) c.get("name") : defaultName;
-        if (!name.matches(NAME_PATTERN)) {
-            errors.add("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'");
-        } else if (ConfigStore.nameTooLong("name", name) != null) {
-            errors.add(ConfigStore.nameTooLong("name", name));
+        String badName = ConfigStore.nameError("name", name);
+        if (badName != null) {
+            errors.add(badName);
         }
         if (c.has("thread-pool-min") && c.has("thread-pool-max")) {
             try {

@@ -48,15 +48,15 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         ConfigSchema.Checked c = schema.check(props);
         List<String> errors = new ArrayList<>(c.errors());
         String name = c.has("name") ? (String) c.get("name") : defaultName;
-        if (!name.matches(NAME_PATTERN)) {
-            errors.add("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'");
-        } else if (ConfigStore.nameTooLong("name", name) != null) {
-            errors.add(ConfigStore.nameTooLong("name", name));
+        String badName = ConfigStore.nameError("name", name);
+        if (badName != null) {
+            errors.add(badName);
         }
         Path file = c.has("file") ? file((String) c.get("file"), home, errors) : null;
         String iothread = (String) c.get("iothread");
-        if (iothread != null && !iothread.matches(NAME_PATTERN)) {
-            errors.add("iothread: must be ASCII letters, digits, '_', '.' or '-', got '" + iothread + "'");
+        String badIothread = iothread == null ? null : ConfigStore.nameError("iothread", iothread);
+        if (badIothread != null) {
+            errors.add(badIothread);
         }
         List<String> iothreads = iothreads((String) c.get("iothreads"), iothread, errors);
         TlsSettings tls = tls(c, home, errors);

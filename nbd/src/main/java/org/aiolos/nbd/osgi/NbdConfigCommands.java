@@ -211,13 +211,9 @@ public final class NbdConfigCommands {
      * export exists.
      */
     private Configuration find(String name) throws IOException, InvalidSyntaxException {
-        if (!name.matches("[A-Za-z0-9_.-]+")) {
-            throw new UsageException("name: must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'",
-                    EXPORT_USAGE);
-        }
-        String tooLong = ConfigStore.nameTooLong("name", name);
-        if (tooLong != null) {
-            throw new UsageException(tooLong, EXPORT_USAGE);
+        String bad = ConfigStore.nameError("name", name);
+        if (bad != null) {
+            throw new UsageException(bad, EXPORT_USAGE);
         }
         String f = NbdExportComponent.FACTORY_PID;
         Configuration[] all = cm.listConfigurations("(&(service.factoryPid=" + f + ")(|(name=" + name
