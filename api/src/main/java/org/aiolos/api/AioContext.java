@@ -144,7 +144,10 @@ public interface AioContext extends AutoCloseable {
     /**
      * Removes the handler of {@code fd}, with the guarantees of
      * {@link #setFdHandler(int, Runnable, Runnable, BooleanSupplier, Runnable)}; does nothing
-     * when there is none.
+     * when there is none. Removed in the home thread, {@code fd} is the caller's alone when
+     * this returns: closing it releases its file at once (a listening socket's port can be
+     * bound again). Removed from another thread, the file is released once the loop has
+     * waited again (an io_uring monitor's poll holds it until then).
      */
     void removeFdHandler(int fd);
 

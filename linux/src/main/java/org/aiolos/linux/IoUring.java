@@ -73,6 +73,21 @@ public final class IoUring implements AutoCloseable {
     public static final int IORING_ENTER_GETEVENTS = 1;
     public static final int IORING_REGISTER_EVENTFD = 4;
     public static final int IORING_UNREGISTER_EVENTFD = 5;
+    public static final int IORING_REGISTER_SYNC_CANCEL = 24;
+    // linux/io_uring.h: cancellation keys (IORING_ASYNC_CANCEL_OP since Linux 6.6)
+    public static final int IORING_ASYNC_CANCEL_ALL = 1;
+    public static final int IORING_ASYNC_CANCEL_FD = 1 << 1;
+    public static final int IORING_ASYNC_CANCEL_USERDATA = 1 << 4;
+    public static final int IORING_ASYNC_CANCEL_OP = 1 << 5;
+    // struct io_uring_sync_cancel_reg: addr, fd, flags, timeout, opcode (Linux 6.6+; padding
+    // before), padding; 64 bytes. A timeout of {-1, -1} means none.
+    private static final long SC_ADDR = 0;
+    private static final long SC_FD = 8;
+    private static final long SC_FLAGS = 12;
+    private static final long SC_TIMEOUT_SEC = 16;
+    private static final long SC_TIMEOUT_NSEC = 24;
+    private static final long SC_OPCODE = 32;
+    private static final long SC_SIZE = 64;
     /** linux/io_uring.h: IORING_MAX_ENTRIES is in io_uring/io_uring.c: 32768. */
     private static final int MAX_ENTRIES = 32768;
     // linux/io_uring.h: mmap offsets
@@ -126,6 +141,8 @@ public final class IoUring implements AutoCloseable {
     private final MemorySegment sqes;
     /** One __kernel_timespec per SQE slot for {@link #prepTimeoutNs}. */
     private final MemorySegment timespecs;
+    /** The io_uring_sync_cancel_reg of {@link #cancelSync}, reused (the driving thread's). */
+    private final MemorySegment syncCancel;
     private final int sqEntries;
     private final int sqMask;
     private final int cqEntries;
@@ -167,6 +184,7 @@ public final class IoUring implements AutoCloseable {
                 .reinterpret(cqRingSize == 0 ? sqRingSize : cqRingSize, arena, null);
         this.sqes = MemorySegment.ofAddress(sqesAddr).reinterpret(sqesSize, arena, null);
         this.timespecs = arena.allocate(16L * sqEntries, 8);
+        this.syncCancel = arena.allocate(SC_SIZE, 8);
         this.sqHeadOff = params.get(JAVA_INT, P_SQ_OFF) & 0xffffffffL;
         this.sqTailOff = params.get(JAVA_INT, P_SQ_OFF + 4) & 0xffffffffL;
         this.sqMask = sqRing.get(JAVA_INT, params.get(JAVA_INT, P_SQ_OFF + 8) & 0xffffffffL);
@@ -618,6 +636,36 @@ public final class IoUring implements AutoCloseable {
     public void unregisterEventFd() {
         checkOpen();
         register(IORING_UNREGISTER_EVENTFD, 0, 0, "IORING_UNREGISTER_EVENTFD");
+    }
+
+    /**
+     * Cancels the matching requests before returning ({@code IORING_REGISTER_SYNC_CANCEL},
+     * Linux 6.0+): {@code flags} are {@code IORING_ASYNC_CANCEL_*} keys, {@code userData},
+     * {@code fd} and {@code opcode} the values they match. A poll request is cancelled at
+     * once, and when the caller is the thread that submitted it, the kernel completes it
+     * (posting its -ECANCELED CQE and dropping its file) before the call returns to user
+     * space; for any other thread that happens on the submitter's next return from the
+     * kernel. A thread that never used io_uring cancels nothing (the kernel looks for the
+     * requests through the caller's io_uring task context).
+     *
+     * @return 0 when done (whether or not anything matched), else the negative errno:
+     *     -EINVAL when this kernel lacks the call or a key, -EBADF for a closed {@code fd}
+     */
+    public int cancelSync(int flags, long userData, int fd, int opcode) {
+        checkOpen();
+        syncCancel.fill((byte) 0);
+        syncCancel.set(JAVA_LONG, SC_ADDR, userData);
+        syncCancel.set(JAVA_INT, SC_FD, fd);
+        syncCancel.set(JAVA_INT, SC_FLAGS, flags);
+        syncCancel.set(JAVA_LONG, SC_TIMEOUT_SEC, -1L);
+        syncCancel.set(JAVA_LONG, SC_TIMEOUT_NSEC, -1L);
+        syncCancel.set(JAVA_BYTE, SC_OPCODE, (byte) opcode);
+        long r;
+        do {
+            r = Native.syscall("io_uring_register", false, Native.SYS_IO_URING_REGISTER, this.fd,
+                    IORING_REGISTER_SYNC_CANCEL, syncCancel.address(), 1, 0, 0);
+        } while (r == -Errno.EINTR);
+        return r == -Errno.ENOENT ? 0 : (int) Math.min(0, r);
     }
 
     private void register(int opcode, long arg, int nrArgs, String what) {

@@ -18,6 +18,7 @@ import org.aiolos.api.TimeScale;
 import org.aiolos.api.fdmon.FdMonitorFactory;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.Fds;
+import org.aiolos.linux.Sockets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -446,6 +447,83 @@ public abstract class FdMonitorContract {
         ctx.removeFdHandler(p[0]);
         pollRounds(5);
         assertEquals(0, calls.get(), "never called after removal");
+    }
+
+    /**
+     * Once its handler is removed on the home thread, closing an fd releases the file at
+     * once: a server that closes its listening socket can bind the port again straight away,
+     * without waiting for the loop's next wait. Both when the loop is idle and from a bottom
+     * half, where a server's close runs. Removed from another thread, it is released once
+     * the loop has waited again.
+     */
+    @Test
+    void closingAnFdAfterItsRemovalReleasesItsFileAtOnce() throws InterruptedException {
+        int listen = Sockets.listenTcp("127.0.0.1", 0, 8);
+        int port = Sockets.localPort(listen);
+        ctx.setFdHandler(listen, () -> { }, null);
+        pollRounds(2); // watched by the kernel now
+        ctx.removeFdHandler(listen);
+        Fds.close(listen);
+        Fds.close(Sockets.listenTcp("127.0.0.1", port, 8)); // EADDRINUSE while anything holds the old socket
+
+        int second = Sockets.listenTcp("127.0.0.1", port, 8);
+        ctx.setFdHandler(second, () -> { }, null);
+        pollRounds(2);
+        AtomicInteger rebound = new AtomicInteger(-1);
+        ctx.scheduleOneshot("close-and-rebind", () -> {
+            ctx.removeFdHandler(second);
+            Fds.close(second);
+            rebound.set(Sockets.listenTcp("127.0.0.1", port, 8));
+        });
+        pollUntil(() -> rebound.get() >= 0 || !failures.lines().isEmpty(), "the bottom half closing and rebinding");
+        failures.assertNone();
+
+        // From another thread: once the loop has waited again (the removal returns at the
+        // end of the iteration under way, whose wait may have begun before it).
+        int third = rebound.get();
+        ctx.setFdHandler(third, () -> { }, null);
+        pollRounds(2);
+        List<Throwable> thrown = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean removed = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread other = Thread.ofPlatform().name("remover").start(() -> {
+            try {
+                ctx.removeFdHandler(third);
+                removed.set(true);
+            } catch (RuntimeException e) {
+                thrown.add(e);
+            }
+        });
+        pollUntil(() -> removed.get() || !thrown.isEmpty(), "the other thread's removal");
+        other.join();
+        assertEquals(List.of(), thrown);
+        pollRounds(1);
+        Fds.close(third);
+        Fds.close(Sockets.listenTcp("127.0.0.1", port, 8));
+    }
+
+    /**
+     * Removing the handler of an fd leaves the handler of a dup of it (same file, another
+     * number) watching: readiness still reaches it.
+     */
+    @Test
+    void aDupsHandlerOutlivesTheRemovalOfTheOriginals() {
+        int[] p = pipe();
+        int dup = Fds.dup(p[0]);
+        toClose.add(dup);
+        AtomicInteger originalCalls = new AtomicInteger();
+        AtomicInteger dupCalls = new AtomicInteger();
+        ctx.setFdHandler(p[0], originalCalls::incrementAndGet, null);
+        ctx.setFdHandler(dup, () -> {
+            Io.drain(dup);
+            dupCalls.incrementAndGet();
+        }, null);
+        pollRounds(2);
+        ctx.removeFdHandler(p[0]);
+        pollRounds(2);
+        Io.write(p[1], 1);
+        pollUntil(() -> dupCalls.get() == 1, "the dup's handler after the original's removal");
+        assertEquals(0, originalCalls.get(), "the removed handler never ran");
+        ctx.removeFdHandler(dup);
     }
 
     // ---- closed and reused fds

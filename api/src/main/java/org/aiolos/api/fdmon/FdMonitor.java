@@ -18,6 +18,11 @@ public interface FdMonitor extends AutoCloseable {
      * Adds ({@code oldWatch} null), removes ({@code newWatch} null) or replaces a watched
      * descriptor. Must not block. A failure the monitor cannot recover from is reported
      * through {@link #failure()}, never thrown.
+     *
+     * <p>A removal in the home thread leaves nothing of the descriptor in the kernel when
+     * this returns, since the caller may close it next and count on its file being released
+     * (a listening port free to bind again). A removal from another thread does so by the
+     * end of the next {@link #wait}.
      */
     void update(FdWatch oldWatch, FdWatch newWatch);
 

@@ -5,7 +5,7 @@
  * {@link java.util.ServiceLoader}.
  */
 @Export
-@Version("0.3.0")
+@Version("0.4.0")
 package org.aiolos.api.fdmon;
 
 import org.osgi.annotation.bundle.Export;

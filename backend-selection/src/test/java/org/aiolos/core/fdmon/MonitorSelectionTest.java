@@ -26,6 +26,7 @@ import org.aiolos.linux.Errno;
 import org.aiolos.linux.EventFd;
 import org.aiolos.linux.faults.Faults;
 import org.aiolos.linux.Fds;
+import org.aiolos.linux.Sockets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -217,5 +218,31 @@ class MonitorSelectionTest {
         ctx.poll(false);
         assertEquals("poll", ctx.fdMonitorName());
         assertTrue(ctx.fdMonitorNote().contains("epoll"), ctx.fdMonitorNote());
+    }
+
+    /**
+     * A monitor swapped out leaves no poll holding a handler's file: the listening socket
+     * watched by the io_uring ring before a swap to poll is closed and its port bound again
+     * at once.
+     */
+    @Test
+    void aSwappedOutRingHoldsNoFileOfAHandler() {
+        FdMonitorProviders providers = new FdMonitorProviders();
+        IoUringFdMonitorFactory uring = new IoUringFdMonitorFactory();
+        providers.add(new PollFdMonitorFactory(), 0);
+        providers.add(uring, 0);
+        ctx = Aiolos.newContext(ContextOptions.defaults("swap-release").withFdMonitors(providers)
+                .withFailureHandler((c, source, failure) -> failures.add(source + ": " + failure)));
+        int listen = Sockets.listenTcp("127.0.0.1", 0, 8);
+        int port = Sockets.localPort(listen);
+        ctx.setFdHandler(listen, () -> { }, null);
+        ctx.poll(false);
+        assertEquals("io_uring", ctx.fdMonitorName());
+        providers.remove(uring);
+        ctx.poll(false);
+        assertEquals("poll", ctx.fdMonitorName());
+        ctx.removeFdHandler(listen);
+        Fds.close(listen);
+        Fds.close(Sockets.listenTcp("127.0.0.1", port, 8)); // EADDRINUSE while the old ring holds it
     }
 }

@@ -63,6 +63,17 @@ final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
     private final PollFd externalFd;
     private final List<PollFd> externalFds;
     private boolean closed;
+    /**
+     * The thread that last waited on the ring: the kernel's submitter of its polls. Written
+     * in the home thread; read by {@link #update} in any thread, where a stale value only
+     * skips {@link #releaseNow} (a reference is read whole).
+     */
+    private Thread submitter;
+    private static final int SYNC_CANCEL_BY_FD = 2;
+    private static final int SYNC_CANCEL_BY_ID = 1;
+    private static final int SYNC_CANCEL_NONE = 0;
+    /** Which synchronous cancellation this kernel has; lowered on EINVAL, never raised. */
+    private int syncCancelKeys = SYNC_CANCEL_BY_FD;
     /** Submits forced by a full SQ, and CQ overflow flushes: counters for tests and diagnostics. */
     private long forcedSubmits;
     private long overflowFlushes;
@@ -139,12 +150,44 @@ final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
             PollRegistration r = registered.remove(oldWatch);
             if (r != null) {
                 submitList.mark(r, PollRegistration.REMOVE);
+                if (newWatch == null) {
+                    releaseNow(r);
+                }
             }
         }
         if (newWatch != null) {
             PollRegistration r = new PollRegistration(newWatch);
             registered.put(newWatch, r);
             submitList.mark(r, PollRegistration.ADD);
+        }
+    }
+
+    /**
+     * A handler removed for good may have its fd closed right after, and a server that
+     * closes its listening socket binds the port again. A POLL_ADD the kernel holds keeps
+     * the file, so the REMOVE queued for the next wait would leave the port taken until
+     * then. In the submitting thread (the only one whose cancellation completes before it
+     * returns), the kernel cancels the polls on the fd's file now, by fd and opcode (Linux
+     * 6.6), else by this registration's user data (6.0). A poll of another handler on a
+     * dup of the fd is cancelled too and re-armed ({@link #complete}); disk requests lent
+     * on the ring are another opcode and stay. Off the hot path: removals only.
+     */
+    private void releaseNow(PollRegistration r) {
+        if (Thread.currentThread() != submitter || syncCancelKeys == SYNC_CANCEL_NONE) {
+            return; // another thread: the REMOVE that the loop's next wait submits releases it
+        }
+        int res;
+        if (syncCancelKeys == SYNC_CANCEL_BY_FD) {
+            res = ring.cancelSync(IoUring.IORING_ASYNC_CANCEL_FD | IoUring.IORING_ASYNC_CANCEL_OP
+                    | IoUring.IORING_ASYNC_CANCEL_ALL, 0, r.watch.fd(), IoUring.IORING_OP_POLL_ADD);
+            if (res != -Errno.EINVAL) {
+                return; // 0, or -EBADF: the fd was closed before its removal, the REMOVE will do
+            }
+            syncCancelKeys = SYNC_CANCEL_BY_ID;
+        }
+        res = ring.cancelSync(IoUring.IORING_ASYNC_CANCEL_USERDATA, r.id, -1, 0);
+        if (res == -Errno.EINVAL) {
+            syncCancelKeys = SYNC_CANCEL_NONE; // before Linux 6.0: the next wait's REMOVE releases it
         }
     }
 
@@ -238,6 +281,7 @@ final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
 
     @Override
     public int wait(ReadyList ready, long timeoutNs) {
+        submitter = Thread.currentThread();
         fillSq();
         int waitNr;
         if (timeoutNs == 0 || ring.cqReady() > 0) {
@@ -526,6 +570,7 @@ final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
 
     @Override
     public void externalPrepare() {
+        submitter = Thread.currentThread();
         fillSq();
         submit();
     }
