@@ -470,6 +470,32 @@ public class NbdIT {
     }
 
     /**
+     * An export whose port another program holds is tried again until that program lets
+     * go, then served without an edit: nothing in its configuration was wrong. The listing
+     * says it is being tried.
+     */
+    @Test
+    public void anExportWhosePortIsTakenIsServedWhenItIsFreed() throws Exception {
+        iothread("nbd-pt");
+        Configuration pt;
+        int port;
+        try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+            taken.setReuseAddress(true);
+            taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            port = taken.getLocalPort();
+            pt = export("pt", image("pt.img", 4, false), "iothread", "nbd-pt", "port", port);
+            Await.until("pt refused for its port", 5_000, () -> {
+                String l = run("nbd:list");
+                return l.contains("pt (" + pt.getPid() + ")  rejected: port: cannot listen on 127.0.0.1:" + port)
+                        && l.contains("EADDRINUSE") && l.contains("(tried again every 2 s)");
+            });
+        }
+        awaitServing("pt");
+        assertTrue(Tools.run(30, "nbdinfo", uri(port, "pt")).contains("export=\"pt\""));
+        assertFalse(run("nbd:list"), run("nbd:list").contains("rejected"));
+    }
+
+    /**
      * nbd:export given the name a configuration is stored under (its file's, here the rig's
      * PID suffix) while it configures another export refuses, rather than renaming that
      * export and cutting off its clients.

@@ -22,6 +22,12 @@ final class ExportEntry {
      * a listener, a port): tried again when an export goes or changes. Null otherwise.
      */
     java.util.Map<String, ?> refusedProps;
+    /**
+     * The last attempt could not open its listener (the port is taken, the address is not
+     * this host's yet, the socket's directory or the credentials are missing): tried again
+     * every {@link NbdExports#LISTEN_RETRY_S} s, since only something outside may mend it.
+     */
+    boolean listenBlocked;
     /** How {@link #waiting} begins while the export's IOThread is missing. */
     static final String WAITING_FOR_IOTHREAD = "waiting for IOThread ";
     /** Why a valid export is not served yet (its IOThread is missing). */
@@ -41,8 +47,14 @@ final class ExportEntry {
     Snapshot snapshot(String running) {
         String w = waiting != null && waiting.startsWith(WAITING_FOR_IOTHREAD) ? waiting + " (" + running + ")"
                 : waiting;
-        return new Snapshot(pid, requestedName, settings, rejected, lastRejection, w, listener, updates);
+        String retried = listenBlocked ? " (tried again every " + NbdExports.LISTEN_RETRY_S + " s)" : "";
+        return new Snapshot(pid, requestedName, settings, rejected == null ? null : rejected + retried,
+                lastRejection == null || refusedProps == null ? lastRejection : lastRejection + retried,
+                w == null || listener != null || !w.startsWith(NOT_SERVED) ? w : w + retried, listener, updates);
     }
+
+    /** How {@link #waiting} begins when a valid export's listener cannot be opened. */
+    static final String NOT_SERVED = "not served: ";
 
     /** An immutable copy for readers outside the lock. */
     record Snapshot(String pid, String requestedName, ExportSettings settings, String rejected, String lastRejection, String waiting,

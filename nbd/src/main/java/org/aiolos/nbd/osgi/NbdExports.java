@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.aiolos.api.AioContext;
 import org.aiolos.api.coroutine.CoroutineRuntime;
 import org.aiolos.core.AiolosContext;
@@ -42,7 +45,9 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  *
  * <p>A configuration that is invalid, clashes with another, or cannot be served (the port
  * is taken) is rejected with a message naming the field, logged at WARNING and kept for
- * {@code nbd:list}; if it was an update, the previous settings keep serving.
+ * {@code nbd:list}; if it was an update, the previous settings keep serving. One refused for
+ * what another export held is tried again when an export goes or changes; one whose listener
+ * could not be opened, every {@value #LISTEN_RETRY_S} s.
  */
 @Component(service = NbdExports.class, immediate = true)
 public final class NbdExports {
@@ -54,6 +59,12 @@ public final class NbdExports {
     private boolean retrying;
     private final Map<String, Listener> listeners = new HashMap<>();
     private final Path home = Path.of(System.getProperty("aiolos.home", "")).toAbsolutePath();
+    /** Seconds between tries of a listener that could not be opened ({@link ExportEntry#listenBlocked}). */
+    static final int LISTEN_RETRY_S = 2;
+    /** Runs those tries; its one thread exists only while some listener waits (and 10 s after). */
+    private ScheduledThreadPoolExecutor retries;
+    /** The next try, while one is due; guarded by this. */
+    private ScheduledFuture<?> nextListenRetry;
     private volatile ConfigSchema schema;
     private volatile BundleContext bc;
 
@@ -72,6 +83,7 @@ public final class NbdExports {
         if (ctx instanceof AiolosContext ac && props.get(AioContext.NAME_PROPERTY) instanceof String name) {
             contexts.put(name, ac);
             reconcile();
+            retryListenersLater();
         }
     }
 
@@ -79,6 +91,7 @@ public final class NbdExports {
     synchronized void unbindContext(AioContext ctx, Map<String, Object> props) {
         if (props.get(AioContext.NAME_PROPERTY) instanceof String name && contexts.remove(name, ctx)) {
             reconcile();
+            retryListenersLater();
         }
     }
 
@@ -86,6 +99,15 @@ public final class NbdExports {
     synchronized void activate(BundleContext context) {
         bc = context;
         schema = schema(context);
+        retries = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "aiolos-nbd-listen-retry");
+            t.setDaemon(true);
+            return t;
+        });
+        retries.setKeepAliveTime(10, TimeUnit.SECONDS);
+        retries.allowCoreThreadTimeOut(true);
+        retries.setRemoveOnCancelPolicy(true);
+        retryListenersLater(); // configurations bound before activation that could not listen
     }
 
     /** The export configuration's Metatype ({@link ExportConfig}) as the nbd bundle declares it. */
@@ -100,10 +122,43 @@ public final class NbdExports {
 
     @Deactivate
     synchronized void deactivate() {
+        if (retries != null) {
+            retries.shutdownNow(); // a try waiting for this lock finds no entry, and its thread ends
+            retries = null;
+            nextListenRetry = null;
+        }
         for (ExportEntry e : entries.values()) {
             stop(e);
         }
         entries.clear();
+    }
+
+    /**
+     * Schedules the next try of the listeners that could not be opened, if any is blocked
+     * and none is due. A port another program held, an address that comes up, a socket
+     * directory or credentials that appear: nothing in the configuration was wrong, and no
+     * event tells when that changes, so it is tried again, quietly, until served or removed.
+     */
+    private void retryListenersLater() {
+        if (retries == null || nextListenRetry != null) {
+            return;
+        }
+        for (ExportEntry e : entries.values()) {
+            if (e.listenBlocked) {
+                nextListenRetry = retries.schedule(this::retryListeners, LISTEN_RETRY_S, TimeUnit.SECONDS);
+                return;
+            }
+        }
+    }
+
+    private synchronized void retryListeners() {
+        nextListenRetry = null;
+        if (retries == null) {
+            return; // deactivated meanwhile
+        }
+        retryRefused();
+        reconcile();
+        retryListenersLater();
     }
 
     // ---------------------------------------------------------------- configurations
@@ -120,6 +175,7 @@ public final class NbdExports {
         if (result == null) {
             retryRefused(); // what it held before (a port, a listener, a name) may be free now
         }
+        retryListenersLater();
         return result;
     }
 
@@ -151,6 +207,7 @@ public final class NbdExports {
     private String apply(ExportEntry e, Map<String, ?> props) {
         String pid = e.pid;
         e.refusedProps = null;
+        e.listenBlocked = false;
         Object asked = props.get("name");
         e.requestedName = asked == null ? defaultName(pid) : asked.toString();
         ExportSettings next;
@@ -186,6 +243,7 @@ public final class NbdExports {
         try {
             opened = listenerAhead(next);
         } catch (IOException | RuntimeException ex) {
+            e.listenBlocked = true;
             return reject(e, listenFailure(next, ex));
         }
         stop(e);
@@ -194,6 +252,7 @@ public final class NbdExports {
         e.lastRejection = null;
         String failure = serve(e);
         if (failure != null) {
+            boolean blocked = e.listenBlocked;
             if (opened != null && opened.exports.isEmpty()) {
                 closeListener(opened);
             }
@@ -203,9 +262,10 @@ public final class NbdExports {
                 // was taken meanwhile, which the listing then says).
                 String again = serve(e);
                 if (again != null) {
-                    e.waiting = "not served: " + again;
+                    e.waiting = ExportEntry.NOT_SERVED + again;
                 }
             }
+            e.listenBlocked |= blocked;
             return reject(e, failure);
         }
         e.refusedProps = null;
@@ -221,6 +281,7 @@ public final class NbdExports {
             if (deleted) {
                 LOG.log(System.Logger.Level.INFO, "NBD export configuration {0} deleted", pid);
                 retryRefused();
+                retryListenersLater();
             }
         }
     }
@@ -269,14 +330,16 @@ public final class NbdExports {
             return reason;
         }
         ExportConfigurationRejectedEvent.emit(e.pid, e.requestedName, e.settings != null, why);
+        String retried = e.listenBlocked ? "; tried again every " + LISTEN_RETRY_S + " s while the configuration stays"
+                : null;
         if (e.settings == null) {
             e.rejected = reason;
-            LOG.log(System.Logger.Level.WARNING, "NBD export configuration {0} {1}; no export until it is fixed",
-                    e.pid, reason);
+            LOG.log(System.Logger.Level.WARNING, "NBD export configuration {0} {1}{2}", e.pid, reason,
+                    retried != null ? retried : "; no export until it is fixed");
         } else {
             e.lastRejection = reason;
-            LOG.log(System.Logger.Level.WARNING, "NBD export ''{0}'': update {1}; the previous settings stay",
-                    e.settings.name(), reason);
+            LOG.log(System.Logger.Level.WARNING, "NBD export ''{0}'': update {1}; the previous settings stay{2}",
+                    e.settings.name(), reason, retried != null ? retried : "");
         }
         return reason;
     }
@@ -339,7 +402,7 @@ public final class NbdExports {
                 String before = e.waiting;
                 String failure = serve(e);
                 if (failure != null) {
-                    e.waiting = "not served: " + failure;
+                    e.waiting = ExportEntry.NOT_SERVED + failure;
                     if (!e.waiting.equals(before)) {
                         LOG.log(System.Logger.Level.WARNING, "NBD export ''{0}'' {1}", e.settings.name(), e.waiting);
                     }
@@ -437,6 +500,7 @@ public final class NbdExports {
      */
     private String serve(ExportEntry e) {
         ExportSettings s = e.settings;
+        e.listenBlocked = false;
         AiolosContext ctx = contexts.get(s.iothread());
         if (ctx == null) {
             e.waiting = ExportEntry.WAITING_FOR_IOTHREAD + "'" + s.iothread() + "'";
@@ -452,6 +516,7 @@ public final class NbdExports {
             try {
                 l = openListener(s, ctx);
             } catch (IOException | RuntimeException ex) {
+                e.listenBlocked = true;
                 return listenFailure(s, ex);
             }
             listeners.put(s.endpoint(), l);
