@@ -401,6 +401,36 @@ class NbdProtocolTest {
         assertArrayEquals(original, Files.readAllBytes(img));
     }
 
+    /**
+     * Writes whose payload never arrives whole, and writes over the maximum, give back
+     * whatever they took of the export's 256 MiB payload budget: after more of them than
+     * the budget holds, the export still answers.
+     */
+    @Test
+    void cutOffAndOversizedWritesGiveTheirPayloadBudgetBack() throws IOException {
+        Path big = dir.resolve("big");
+        try (var raf = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            raf.setLength(64L << 20);
+        }
+        f.server.addExport(new ExportSpec("big", big, false, false, null, null));
+        for (int i = 0; i < 10; i++) {
+            try (RawNbdClient c = client().go("big", false)) {
+                c.request(0, 1, i, 0, 32 << 20); // a 32 MiB write, of which 1 MiB comes
+                c.out.write(new byte[1 << 20]);
+                c.out.flush();
+            }
+            try (RawNbdClient c = client().go("big", false)) {
+                c.request(0, 1, i, 0, (32 << 20) + 1);
+                c.out.flush();
+                assertEquals(22, c.simpleReply(i));
+                assertTrue(c.closedByServer());
+            }
+        }
+        try (RawNbdClient c = client().go("big", false)) {
+            assertArrayEquals(new byte[4096], c.read(1, 0, 4096), "the export still serves");
+        }
+    }
+
     @Test
     void badMagicAndOversizedOptionClose() throws IOException {
         try (RawNbdClient c = client().go("rw", false)) {

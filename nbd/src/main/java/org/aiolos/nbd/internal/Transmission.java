@@ -124,32 +124,41 @@ final class Transmission {
                 socket.stopReading();
                 return;
             }
+            if (type == Proto.CMD_WRITE && length > Proto.MAX_PAYLOAD) {
+                // The payload cannot be skipped without reading it: answer, then hard disconnect.
+                // Nothing is taken from the budgets for a request that never gets its payload.
+                spawn(new Request(type, flags, cookie, offset, length, Proto.EINVAL, null, 0));
+                throw new ProtocolError("NBD_CMD_WRITE of " + length + " bytes exceeds the "
+                        + Proto.MAX_PAYLOAD + "-byte maximum");
+            }
             int error = validate(type, flags, offset, length);
             long budget = error == 0 && (type == Proto.CMD_READ || type == Proto.CMD_WRITE) ? length : 0;
             if (budget > 0 && !awaitPayloadRoom(budget)) {
                 return; // reading stopped while waiting
             }
-            BufferPool.Buffer payload = null;
-            if (type == Proto.CMD_WRITE) {
-                if (length > Proto.MAX_PAYLOAD) {
-                    // The payload cannot be skipped without reading it: answer, then hard disconnect.
-                    spawn(new Request(type, flags, cookie, offset, length, Proto.EINVAL, null));
-                    throw new ProtocolError("NBD_CMD_WRITE of " + length + " bytes exceeds the "
-                            + Proto.MAX_PAYLOAD + "-byte maximum");
-                }
-                if (error != 0) {
-                    discard(length);
-                } else if (length > 0) {
-                    payload = lane.pool.get(export.writeBufferSize(offset, length));
-                    try {
-                        stream.readFully(payload.segment.asSlice(export.writePayloadPos(offset, length)), length);
-                    } catch (RuntimeException e) {
-                        lane.pool.put(payload);
-                        throw e;
+            long held = budget; // given back here unless a request takes it over
+            try {
+                BufferPool.Buffer payload = null;
+                if (type == Proto.CMD_WRITE) {
+                    if (error != 0) {
+                        discard(length);
+                    } else if (length > 0) {
+                        payload = lane.pool.get(export.writeBufferSize(offset, length));
+                        try {
+                            stream.readFully(payload.segment.asSlice(export.writePayloadPos(offset, length)), length);
+                        } catch (RuntimeException e) {
+                            lane.pool.put(payload);
+                            throw e; // a payload cut off: the connection ends, and its share with it
+                        }
                     }
                 }
+                held = 0;
+                spawn(new Request(type, flags, cookie, offset, length, error, payload, budget));
+            } finally {
+                if (held > 0) {
+                    releaseBudget(held);
+                }
             }
-            spawn(new Request(type, flags, cookie, offset, length, error, payload));
         }
     }
 
@@ -204,12 +213,9 @@ final class Transmission {
 
     // ------------------------------------------------------------------ requests
 
+    /** @param budget the bytes it holds of the connection's and the export's budgets, given back when it ends */
     private record Request(int type, int flags, long cookie, long offset, long length, int error,
-                           BufferPool.Buffer payload) {
-        /** The bytes this request holds of the connection's and the export's budgets. */
-        long budgeted() {
-            return error == 0 && (type == Proto.CMD_READ || type == Proto.CMD_WRITE) ? length : 0;
-        }
+                           BufferPool.Buffer payload, long budget) {
     }
 
     /**
@@ -240,6 +246,12 @@ final class Transmission {
         payloadInFlight += bytes;
         export.takePayload(bytes);
         return true;
+    }
+
+    /** Gives back what {@link #awaitPayloadRoom} took; may wake this connection's receiver, or another's. */
+    private void releaseBudget(long bytes) {
+        payloadInFlight -= bytes;
+        export.releasePayload(bytes);
     }
 
     /** From the export: payload was released; a receiver waiting for room looks again. */
@@ -313,10 +325,8 @@ final class Transmission {
                 lane.pool.put(buf);
             }
             inFlight--;
-            long budgeted = r.budgeted();
-            if (budgeted > 0) {
-                payloadInFlight -= budgeted;
-                e.releasePayload(budgeted); // may wake this connection's receiver, or another's
+            if (r.budget() > 0) {
+                releaseBudget(r.budget());
             }
             wakeReceiver();
             requestDone.run();
