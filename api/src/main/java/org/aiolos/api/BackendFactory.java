@@ -33,6 +33,18 @@ public interface BackendFactory<B, H> {
         return unavailableReason() == null;
     }
 
+    /**
+     * Its rank among the available providers of its kind when none is configured by name:
+     * higher wins. Registered as the OSGi service's {@code service.ranking}; outside OSGi
+     * ({@link java.util.ServiceLoader}) the ranking comes from here, so a choice does not
+     * depend on the class path's order. By default 0.
+     *
+     * @since 0.6.0
+     */
+    default int ranking() {
+        return 0;
+    }
+
     /** Opens one backend for one context; the caller owns it and closes it. */
     B open(H host);
 }

@@ -97,10 +97,10 @@ public class BackendProviders<F extends BackendFactory<?, ?>> {
     protected BackendProviders() {
     }
 
-    /** Adds every factory {@link ServiceLoader} finds for {@code type}, at ranking 0. */
+    /** Adds every factory {@link ServiceLoader} finds for {@code type}, at its own {@link BackendFactory#ranking()}. */
     protected final void loadServices(Class<F> type) {
         for (F f : ServiceLoader.load(type, getClass().getClassLoader())) {
-            add(f, 0);
+            add(f, f.ranking()); // the rank its OSGi service has, whatever the class path's order
         }
     }
 

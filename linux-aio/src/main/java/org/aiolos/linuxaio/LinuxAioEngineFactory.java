@@ -18,14 +18,22 @@ import org.osgi.service.component.annotations.Component;
 @SuppressWarnings("deprecation")
 @Component(service = DiskIoEngineFactory.class,
         property = {DiskIoEngineFactory.NAME_PROPERTY + "=" + DiskIoEngineFactory.NATIVE,
-            DiskIoEngineFactory.LEGACY_NAME_PROPERTY + "=" + DiskIoEngineFactory.NATIVE, "service.ranking:Integer=10"})
+            DiskIoEngineFactory.LEGACY_NAME_PROPERTY + "=" + DiskIoEngineFactory.NATIVE, "service.ranking:Integer=" + LinuxAioEngineFactory.RANKING})
 public final class LinuxAioEngineFactory implements DiskIoEngineFactory {
+    /** Its {@code service.ranking}, and its {@link #ranking()} outside OSGi. */
+    static final int RANKING = 10;
+
     /** "" when Linux AIO works here, otherwise why not. */
     private volatile String probed;
 
     @Override
     public String name() {
         return NATIVE;
+    }
+
+    @Override
+    public int ranking() {
+        return RANKING;
     }
 
     @Override

@@ -128,6 +128,20 @@ class DiskEngineSelectionTest {
         pollUntil(res::all);
     }
 
+    /**
+     * Outside OSGi the engines come from ServiceLoader, in the class path's order; each keeps
+     * the rank its OSGi service has, so the best one is io_uring whatever that order is.
+     */
+    @Test
+    void serviceLoaderEnginesKeepTheirOsgiRanking() {
+        java.util.Map<String, Integer> ranks = new java.util.HashMap<>();
+        for (var p : org.aiolos.core.DiskIoEngineProviders.system().list()) {
+            ranks.put(p.name(), p.ranking());
+        }
+        assertEquals(java.util.Map.of("io_uring", 20, "native", 10, "threads", 0), ranks);
+        assertEquals("io_uring", org.aiolos.core.DiskIoEngineProviders.system().best().name());
+    }
+
     @Test
     void aConfiguredEngineIsUsed() {
         open("native");

@@ -26,8 +26,11 @@ import org.osgi.service.component.annotations.Component;
 @Component(service = DiskIoEngineFactory.class,
         property = {DiskIoEngineFactory.NAME_PROPERTY + "=" + DiskIoEngineFactory.IO_URING,
             DiskIoEngineFactory.LEGACY_NAME_PROPERTY + "=" + DiskIoEngineFactory.IO_URING,
-            "service.ranking:Integer=20"})
+            "service.ranking:Integer=" + IoUringEngineFactory.RANKING})
 public final class IoUringEngineFactory implements DiskIoEngineFactory {
+    /** Its {@code service.ranking}, and its {@link #ranking()} outside OSGi. */
+    static final int RANKING = 20;
+
     /** Set to {@code false} to keep engines off the monitor's ring. */
     public static final String LEND_PROPERTY = "aiolos.io_uring.shared-ring";
     private final ProbeOnce availability = new ProbeOnce(IoUring::probe);
@@ -35,6 +38,11 @@ public final class IoUringEngineFactory implements DiskIoEngineFactory {
     @Override
     public String name() {
         return IO_URING;
+    }
+
+    @Override
+    public int ranking() {
+        return RANKING;
     }
 
     @Override
