@@ -136,6 +136,36 @@ class NbdLifecycleTest {
                 logged.lines(l -> l.contains("failed")));
     }
 
+    /**
+     * Out of descriptors, the server pauses accepting for 100 ms at a time, and says so once
+     * per 10 s rather than at every pause; the client waiting in the backlog is served once
+     * descriptors are back.
+     */
+    @Test
+    void acceptPausesOutOfDescriptorsAreLoggedOncePerWindow() throws Exception {
+        Path img = image(dir, "img", 1 << 20, 3);
+        LogCapture logged = new LogCapture();
+        try (logged; NbdFixture f = new NbdFixture()) {
+            f.server.addExport(new ExportSpec("img", img, true, false, null, null));
+            org.aiolos.linux.faults.Faults.failAlways("accept4", org.aiolos.linux.Errno.EMFILE);
+            try (java.net.Socket waiting = new java.net.Socket("127.0.0.1", f.server.port())) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (logged.lines(l -> l.contains("not accepting")).isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                Thread.sleep(500); // several pauses: each ends in another while accept4 fails
+                org.aiolos.linux.faults.Faults.clear();
+                try (RawNbdClient c = new RawNbdClient(f.server.port()).go("img", false)) {
+                    assertEquals(8, c.read(1, 0, 8).length, "served once descriptors are back");
+                }
+            } finally {
+                org.aiolos.linux.faults.Faults.clear();
+            }
+        }
+        assertEquals(1, logged.lines(l -> l.contains("EMFILE") && l.contains("not accepting for 100 ms")).size(),
+                () -> "one line for the pauses of one window: " + logged.lines(l -> l.contains("accept")));
+    }
+
     private static void awaitConnections(NbdFixture f, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (f.server.connectionCount() != n && System.nanoTime() < deadline) {

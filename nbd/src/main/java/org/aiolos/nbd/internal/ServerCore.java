@@ -82,6 +82,12 @@ public final class ServerCore {
     private final ThrottledLog refusals;
     /** Accepting paused after EMFILE/ENFILE; re-armed by a timer. */
     private AioTimer acceptRetry;
+    /**
+     * The pauses: one line per 10 s, the rest counted (out of descriptors, every pause ends
+     * in another); home thread. Its summary comes when the window ends ({@link #acceptPausesEnd}).
+     */
+    private ThrottledLog acceptPauses;
+    private AioTimer acceptPausesEnd;
     private boolean closeDone;
     private long serial;
 
@@ -473,6 +479,16 @@ public final class ServerCore {
 
     // ------------------------------------------------------------------ connections
 
+    private ThrottledLog acceptPauses() {
+        if (acceptPauses == null) {
+            acceptPausesEnd = ctx.newTimer(ClockType.REALTIME, TimeScale.NS, () -> acceptPauses.flush());
+            acceptPauses = new ThrottledLog(LOG, System.Logger.Level.WARNING, "NBD server on " + endpoint(),
+                    "accept pause", "accept pauses", System::nanoTime,
+                    leftNs -> acceptPausesEnd.modNs(ctx.clocks().nowNs(ClockType.REALTIME) + leftNs));
+        }
+        return acceptPauses;
+    }
+
     private void acceptAll() {
         while (true) {
             int fd;
@@ -481,7 +497,7 @@ public final class ServerCore {
             } catch (SyscallException e) {
                 // Out of descriptors (or worse): the pending connection stays pending, and a
                 // level-triggered monitor would report it again at once, so pause for a while.
-                LOG.log(System.Logger.Level.WARNING, "NBD server on " + endpoint() + ": " + e.getMessage()
+                acceptPauses().log(() -> "NBD server on " + endpoint() + ": " + e.getMessage()
                         + "; not accepting for " + ACCEPT_PAUSE_MS + " ms");
                 ctx.removeFdHandler(listenFd);
                 if (acceptRetry == null) {
@@ -622,6 +638,10 @@ public final class ServerCore {
             closing = true;
             if (acceptRetry != null) {
                 acceptRetry.cancel();
+            }
+            if (acceptPauses != null) {
+                acceptPausesEnd.cancel();
+                acceptPauses.flush();
             }
             ctx.removeFdHandler(listenFd);
             Fds.close(listenFd);
