@@ -55,6 +55,8 @@ public final class NbdExports {
 
     private final Map<String, ExportEntry> entries = new TreeMap<>();
     private final Map<String, AiolosContext> contexts = new HashMap<>();
+    /** Contexts of a core revision this bundle is not wired to, by name (until a refresh). */
+    private final Map<String, AioContext> otherRevision = new HashMap<>();
     /** Set while {@link #retryRefused} tries a refused configuration again: refusals stay quiet. */
     private boolean retrying;
     private final Map<String, Listener> listeners = new HashMap<>();
@@ -80,16 +82,48 @@ public final class NbdExports {
     @Reference(service = AioContext.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     synchronized void bindContext(AioContext ctx, Map<String, Object> props) {
-        if (ctx instanceof AiolosContext ac && props.get(AioContext.NAME_PROPERTY) instanceof String name) {
+        if (!(props.get(AioContext.NAME_PROPERTY) instanceof String name)) {
+            return;
+        }
+        if (ctx instanceof AiolosContext ac) {
             contexts.put(name, ac);
             reconcile();
             retryListenersLater();
+        } else if (ofAnotherCoreRevision(ctx)) {
+            // Core was updated or reinstalled and this bundle still uses the old revision of
+            // its packages (OSGi keeps it until a refresh): the new core's contexts are of
+            // classes this bundle cannot use. Say so, rather than wait as if none ran.
+            otherRevision.put(name, ctx);
+            // Said from the retry thread, not from within this callback: the service event may be
+            // delivered on a shell command's thread (an `update`), whose output the log's
+            // console notice must not write to while the framework is being changed.
+            if (retries != null) {
+                retries.execute(() -> LOG.log(System.Logger.Level.WARNING, "IOThread ''{0}'' runs on another"
+                        + " revision of the org.aiolos.core bundle than the one the NBD bundle is wired to (core was"
+                        + " updated or reinstalled); its exports wait until `refresh` rewires the NBD bundle", name));
+            }
         }
+    }
+
+    /** Whether {@code ctx} is an {@link AiolosContext} of another class loader: another revision of core. */
+    private static boolean ofAnotherCoreRevision(AioContext ctx) {
+        for (Class<?> c = ctx.getClass(); c != null; c = c.getSuperclass()) {
+            for (Class<?> i : c.getInterfaces()) {
+                if (i.getName().equals(AiolosContext.class.getName())) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Removes the context only if it is still this one (a namesake may have replaced it). */
     synchronized void unbindContext(AioContext ctx, Map<String, Object> props) {
-        if (props.get(AioContext.NAME_PROPERTY) instanceof String name && contexts.remove(name, ctx)) {
+        if (!(props.get(AioContext.NAME_PROPERTY) instanceof String name)) {
+            return;
+        }
+        otherRevision.remove(name, ctx);
+        if (contexts.remove(name, ctx)) {
             reconcile();
             retryListenersLater();
         }
@@ -314,8 +348,13 @@ public final class NbdExports {
      * that is almost right ({@code iothread-io2} for {@code io2}) shows beside the right one.
      */
     private String runningIothreads() {
-        return contexts.isEmpty() ? "no IOThread runs"
-                : "running: " + String.join(", ", new java.util.TreeSet<>(contexts.keySet()));
+        String stale = otherRevision.isEmpty() ? null : "on another revision of org.aiolos.core (`refresh` rewires"
+                + " the NBD bundle to it): " + String.join(", ", new java.util.TreeSet<>(otherRevision.keySet()));
+        if (contexts.isEmpty()) {
+            return stale != null ? stale : "no IOThread runs";
+        }
+        String running = "running: " + String.join(", ", new java.util.TreeSet<>(contexts.keySet()));
+        return stale == null ? running : running + "; " + stale;
     }
 
     private String reject(ExportEntry e, String why) {
