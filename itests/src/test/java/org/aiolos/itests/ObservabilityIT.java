@@ -134,7 +134,8 @@ public class ObservabilityIT {
             String monitorBefore = ctx.fdMonitorName();
             String monitorAfter = "epoll".equals(monitorBefore) ? "poll" : "epoll";
             out = run("aio:use obs-io fdmon " + monitorAfter);
-            assertTrue(out, out.contains(monitorAfter));
+            assertTrue(out, out.contains(monitorAfter) && out.contains("(obs-io's configuration says fdmon=")
+                    && out.contains("this switch lasts until that configuration changes or obs-io restarts"));
             String io2 = Tools.run(30, "qemu-io", "-f", "raw", "-c", "read -P 0x3c 64k 128k", uri(port, "obs"));
             assertFalse(io2, io2.contains("Pattern verification failed"));
             servingAfterSwaps[0] = ctx.diskEngineName();

@@ -298,7 +298,8 @@ public abstract class BackendSlot<F extends BackendFactory<?, ?>, B> {
         }
         int n = inFlight(o.backend);
         LOG.log(System.Logger.Level.INFO, "{0}: {1} {2} retired ({3}){4}", owner, kind, o.name, why,
-                n == 0 ? "" : "; it closes once its " + n + " requests in flight have completed");
+                n == 0 ? "" : "; it closes once its " + n + (n == 1 ? " request in flight has" : " requests in flight have")
+                        + " completed");
         host.attention();
     }
 

@@ -92,10 +92,25 @@ public final class AioCommands {
             return noSuchContext(context);
         }
         try {
-            return BackendSwitch.fdMonitor(e.context(), fdmon);
+            return BackendSwitch.fdMonitor(e.context(), fdmon) + untilReconfigured(e, "fdmon");
         } catch (IllegalArgumentException bad) {
             return bad.getMessage();
         }
+    }
+
+    /**
+     * For an IOThread of a configuration: that the switch lasts until the configuration
+     * changes (which puts its {@code key} back in force) or the IOThread restarts.
+     */
+    private static String untilReconfigured(ContextEntry e, String key) {
+        if (!"configuration".equals(e.prop(IOThreadRunner.SOURCE, ""))) {
+            return "";
+        }
+        String configured = e.prop(key, "");
+        String name = e.context().name();
+        return "\n(" + name + "'s configuration says " + key + "=" + (configured.isEmpty() ? "(best available)"
+                : configured) + "; this switch lasts until that configuration changes or " + name + " restarts:"
+                + " aio:configure " + name + " " + key + "=... keeps a choice)";
     }
 
     /**
@@ -122,7 +137,7 @@ public final class AioCommands {
         }
         try {
             return switch (kind) {
-                case "aio-engine" -> BackendSwitch.diskEngine(e.context(), name);
+                case "aio-engine" -> BackendSwitch.diskEngine(e.context(), name) + untilReconfigured(e, "aio-engine");
                 case "thread-pool" -> BackendSwitch.threadPool(e.context(), name);
                 default -> "unknown backend kind '" + kind + "'; use fdmon, aio-engine or thread-pool";
             };

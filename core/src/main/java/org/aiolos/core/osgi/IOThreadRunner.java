@@ -98,16 +98,20 @@ final class IOThreadRunner {
         ctx.setAioParams(next.aioMaxBatch());
         ctx.setThreadPoolParams(next.threadPoolMin(), next.threadPoolMax());
         ctx.setBackendWaitMs(next.backendWaitMs());
-        if (!next.fdmon().equals(settings.fdmon())) {
-            ctx.useFdMonitor(next.fdmon().isEmpty() ? null : next.fdmon());
+        // Against what the context is set to now, not the previous settings: an aio:use since
+        // then lasts until the configuration changes, which puts its choices back in force.
+        String fdmon = next.fdmon().isEmpty() ? null : next.fdmon();
+        if (!java.util.Objects.equals(MonitorWait.status(ctx, "fdmon").configured(), fdmon)) {
+            ctx.useFdMonitor(fdmon);
         }
-        if (!next.aioEngine().equals(settings.aioEngine())) {
-            ctx.useDiskEngine(next.aioEngine().isEmpty() ? null : next.aioEngine());
+        String engine = next.aioEngine().isEmpty() ? null : next.aioEngine();
+        if (!java.util.Objects.equals(MonitorWait.status(ctx, "aio-engine").configured(), engine)) {
+            ctx.useDiskEngine(engine);
         }
         settings = next;
         lastRejection = null;
         registration.setProperties(properties());
-        LOG.log(System.Logger.Level.INFO, "IOThread ''{0}'': configuration applied: {1}", next.name(), next);
+        LOG.log(System.Logger.Level.INFO, "IOThread ''{0}'': configuration applied: {1}", next.name(), next.describe());
         return null;
     }
 

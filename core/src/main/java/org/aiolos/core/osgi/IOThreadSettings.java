@@ -26,6 +26,14 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
     static final Set<String> FD_MONITORS = Set.of("", "poll", "epoll", "io_uring");
     static final Set<String> AIO_ENGINES = Set.of("", "threads", "native", "io_uring");
 
+    /** The settings as the configuration's keys say them, for the log: {@code poll-max-ns=32768 ...}. */
+    String describe() {
+        return "poll-max-ns=" + pollMaxNs + " poll-grow=" + pollGrow + " poll-shrink=" + pollShrink
+                + " aio-max-batch=" + aioMaxBatch + " thread-pool-min=" + threadPoolMin + " thread-pool-max="
+                + threadPoolMax + " fdmon=" + (fdmon.isEmpty() ? "(best available)" : fdmon) + " aio-engine="
+                + (aioEngine.isEmpty() ? "(best available)" : aioEngine) + " backend-wait-ms=" + backendWaitMs;
+    }
+
     /** The defaults of the Metatype, named {@code name}. */
     static IOThreadSettings defaults(ConfigSchema schema, String name) {
         return parse(schema, Map.of(), name);

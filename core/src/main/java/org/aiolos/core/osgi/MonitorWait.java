@@ -54,7 +54,7 @@ final class MonitorWait {
         return s;
     }
 
-    private static BackendStatus status(AiolosContext ctx, String kind) {
+    static BackendStatus status(AiolosContext ctx, String kind) {
         for (BackendStatus s : ctx.backends()) {
             if (s.kind().equals(kind) && s.user() == null) {
                 return s; // the context's own, not an export's engine
