@@ -660,6 +660,9 @@ class NbdTlsTest {
                 w -> w.startsWith("WARNING") && w.contains("not on the allow-list")), warnings.toString());
         assertTrue(warnings.stream().anyMatch(w -> w.startsWith("WARNING") && w.contains("TLS handshake failed")),
                 warnings.toString());
+        // A certificate of another CA is refused naming whose it is, not only why.
+        assertTrue(warnings.stream().anyMatch(w -> w.startsWith("WARNING") && w.contains("TLS handshake failed")
+                && w.contains("(issuer 'CN=Somebody Else CA')") && w.contains("refused: ")), warnings.toString());
     }
 
     /** Export names in an NBD_OPT_LIST reply sequence. */
@@ -723,7 +726,7 @@ class NbdTlsTest {
                 c.option(7, RawNbdClient.goData("backup"));
                 r = c.optReply();
                 assertEquals(REP_ERR_POLICY, r.type());
-                assertTrue(r.text().contains("cn=other-client") && r.text().contains("'backup'"), r.text());
+                assertTrue(r.text().contains("CN=other-client") && r.text().contains("'backup'"), r.text());
                 assertEquals(REP_ERR_POLICY, goReply(c, "backup"), "asked again: refused again");
                 c.goOnly("admin", false);
                 assertEquals(0, c.flush(3));
@@ -760,7 +763,7 @@ class NbdTlsTest {
         }
         List<String> warnings = logged.lines();
         List<String> refusals = warnings.stream().filter(w -> w.contains("refused for export")).toList();
-        assertTrue(refusals.stream().anyMatch(w -> w.startsWith("WARNING") && w.contains("cn=other-client")
+        assertTrue(refusals.stream().anyMatch(w -> w.startsWith("WARNING") && w.contains("CN=other-client")
                 && w.contains("'backup'")), warnings.toString());
         assertTrue(refusals.stream().filter(w -> w.startsWith("WARNING")).count() <= 3,
                 "one warning per connection: " + refusals);
@@ -852,6 +855,33 @@ class NbdTlsTest {
                     java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 10000));
             ok(30, "nbdinfo", nbds(f, "disk", pki.anonymousClient));
         }
+    }
+
+    /**
+     * A server key that stays gone is said once (a restart would fail on it), while the key
+     * loaded before keeps serving; a key gone for an instant (a replacement) is not.
+     */
+    @Test
+    void aServerKeyThatStaysGoneIsReportedOnceAndTheLoadedOneServes() throws Exception {
+        Path img = image(dir, "img", SIZE, 12);
+        Path creds = serverCredentialsCopy("creds-key");
+        LogCapture logged = new LogCapture();
+        try (logged; NbdFixture f = new NbdFixture(TlsSettings.of(TlsSettings.Mode.REQUIRE, creds))) {
+            f.server.addExport(ExportSpec.of("disk", img));
+            ok(30, "nbdinfo", nbds(f, "disk", pki.anonymousClient));
+            Files.move(creds.resolve("server-key.pem"), dir.resolve("server-key.pem.moved"));
+            ok(30, "nbdinfo", nbds(f, "disk", pki.anonymousClient)); // notices it missing
+            Thread.sleep(2_100);
+            for (int i = 0; i < 3; i++) {
+                assertTrue(ok(30, "nbdinfo", nbds(f, "disk", pki.anonymousClient)).contains("export-size: " + SIZE));
+            }
+            Files.move(dir.resolve("server-key.pem.moved"), creds.resolve("server-key.pem"));
+            ok(30, "nbdinfo", nbds(f, "disk", pki.anonymousClient));
+        }
+        List<String> said = logged.lines(l -> l.contains("missing from"));
+        assertEquals(1, said.size(), logged.lines().toString());
+        assertTrue(said.get(0).startsWith("WARNING") && said.get(0).contains("server-key.pem missing from " + creds)
+                && said.get(0).contains("still using the credentials loaded before"), said.get(0));
     }
 
     @Test

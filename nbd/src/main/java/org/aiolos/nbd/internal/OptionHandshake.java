@@ -30,6 +30,8 @@ final class OptionHandshake {
     private boolean tlsActive;
     /** The verified client certificate's subject (RFC 2253 canonical) once TLS is up; null without one. */
     private String clientDn;
+    /** The same subject as the certificate says it (RFC 2253), for messages; allow-lists compare {@link #clientDn}. */
+    private String clientName;
     /** A refusal by an export's allow-list was logged at WARNING: later ones in this connection log at DEBUG. */
     private boolean refusalLogged;
     private boolean structured;
@@ -162,6 +164,7 @@ final class OptionHandshake {
             TlsStream s = tls.upgrade();
             stream = s;
             clientDn = s.peerCanonicalName();
+            clientName = s.peerName();
             tlsActive = true;
             structured = false;
             metaExport = null;
@@ -177,7 +180,7 @@ final class OptionHandshake {
         }
         if (!e.spec.admits(clientDn)) {
             throw new ProtocolError("NBD_OPT_EXPORT_NAME for export " + printable(name) + ", which "
-                    + (clientDn == null ? "needs a verified client certificate" : "does not allow client " + clientDn));
+                    + (clientDn == null ? "needs a verified client certificate" : "does not allow client " + clientName));
         }
         out.set(U64, 0, e.size);
         out.set(U16, 8, (short) e.transmissionFlags());
@@ -349,7 +352,7 @@ final class OptionHandshake {
             error(option, Proto.REP_ERR_TLS_REQD, "export " + printable(e.name()) + " requires TLS (NBD_OPT_STARTTLS)");
             return true;
         }
-        String who = clientDn == null ? "a client without a certificate" : "client certificate '" + clientDn + "'";
+        String who = clientDn == null ? "a client without a certificate" : "client certificate '" + clientName + "'";
         error(option, Proto.REP_ERR_POLICY, who + " is not allowed to use export " + printable(e.name()));
         System.Logger.Level level = refusalLogged ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING;
         refusalLogged = true;

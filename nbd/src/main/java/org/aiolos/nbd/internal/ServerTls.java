@@ -65,6 +65,10 @@ public final class ServerTls {
     private volatile Loaded current;
     /** The stamps of a change that failed to load, so it is reported once. */
     private volatile List<Stamp> failedStamps;
+    /** Since when a certificate or key file has been missing (0: none is); guarded by this. */
+    private volatile long missingSinceNs;
+    private boolean missingReported;
+    private static final long MISSING_GRACE_MS = 2_000;
 
     private ServerTls(TlsSettings settings, Loaded first) {
         this.settings = settings;
@@ -109,8 +113,15 @@ public final class ServerTls {
     SSLEngine newEngine() {
         Loaded l = current;
         List<Stamp> now = stamps(settings);
-        if (now != null && !now.equals(l.stamps()) && !now.equals(failedStamps)) {
-            l = reload(now);
+        if (now == null) {
+            missing();
+        } else {
+            if (missingSinceNs != 0) {
+                present();
+            }
+            if (!now.equals(l.stamps()) && !now.equals(failedStamps)) {
+                l = reload(now);
+            }
         }
         SSLEngine engine = l.context().createSSLEngine();
         engine.setUseClientMode(false);
@@ -120,9 +131,38 @@ public final class ServerTls {
     }
 
     /**
+     * The certificate or key is not there. For an instant that is a replacement under way
+     * (removed, then written); still gone at a handshake {@value #MISSING_GRACE_MS} ms later,
+     * it is said once, since the next start would fail on it. Either way the credentials
+     * loaded before stay in use.
+     */
+    private synchronized void missing() {
+        long nowNs = System.nanoTime();
+        if (missingSinceNs == 0) {
+            missingSinceNs = nowNs;
+        } else if (!missingReported && nowNs - missingSinceNs >= MISSING_GRACE_MS * 1_000_000L) {
+            missingReported = true;
+            List<String> gone = new java.util.ArrayList<>();
+            for (String f : List.of(TlsSettings.SERVER_CERT, TlsSettings.SERVER_KEY)) {
+                if (!Files.exists(settings.credentials().resolve(f))) {
+                    gone.add(f);
+                }
+            }
+            LOG.log(System.Logger.Level.WARNING, "NBD TLS: " + String.join(" and ", gone) + " missing from "
+                    + settings.credentials() + "; still using the credentials loaded before, until new files"
+                    + " are there (a restart would fail now)");
+        }
+    }
+
+    /**
      * Reads the changed files once, however many handshakes notice the change at the same
      * time (a burst of clients after a renewal): the others wait and take its result.
      */
+    private synchronized void present() {
+        missingSinceNs = 0;
+        missingReported = false;
+    }
+
     private synchronized Loaded reload(List<Stamp> seen) {
         if (seen.equals(current.stamps()) || seen.equals(failedStamps)) {
             return current; // another handshake has read them meanwhile
@@ -135,9 +175,22 @@ public final class ServerTls {
         } catch (IOException | RuntimeException e) {
             failedStamps = seen;
             LOG.log(System.Logger.Level.WARNING, "NBD TLS: credentials in " + settings.credentials()
-                    + " changed but do not load (" + e.getMessage() + "); still using the previous ones");
+                    + " changed but do not load (" + why(e) + "); still using the previous ones");
             return current;
         }
+    }
+
+    /**
+     * What a load failure says: an IOException of the file API carries only the path
+     * (AccessDeniedException, NoSuchFileException), so its kind is said too.
+     */
+    private static String why(Exception e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
+            String kind = f instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : f instanceof java.nio.file.NoSuchFileException ? "no such file" : f.getClass().getSimpleName();
+            return f.getFile() + ": " + kind;
+        }
+        return e.getMessage();
     }
 
     private static List<Stamp> stamps(TlsSettings s) {
@@ -314,6 +367,26 @@ public final class ServerTls {
             this.allowed = allowed;
         }
 
+        /** What a CA check needs from the caller. */
+        private interface CaCheck {
+            void run() throws CertificateException;
+        }
+
+        /**
+         * The CA check, its refusal naming the certificate: the JDK's message ("PKIX path
+         * validation failed: ... validity check failed") says why but not whose.
+         */
+        private static void trusted(X509Certificate[] chain, CaCheck check) throws CertificateException {
+            try {
+                check.run();
+            } catch (CertificateException e) {
+                String who = chain == null || chain.length == 0 ? "an empty client certificate chain"
+                        : "client certificate '" + chain[0].getSubjectX500Principal().getName() + "' (issuer '"
+                                + chain[0].getIssuerX500Principal().getName() + "')";
+                throw new CertificateException(who + " refused: " + e.getMessage(), e);
+            }
+        }
+
         private void allow(X509Certificate[] chain) throws CertificateException {
             if (allowed.isEmpty()) {
                 return;
@@ -327,20 +400,20 @@ public final class ServerTls {
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
                 throws CertificateException {
-            base.checkClientTrusted(chain, authType, engine);
+            trusted(chain, () -> base.checkClientTrusted(chain, authType, engine));
             allow(chain);
         }
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
                 throws CertificateException {
-            base.checkClientTrusted(chain, authType, socket);
+            trusted(chain, () -> base.checkClientTrusted(chain, authType, socket));
             allow(chain);
         }
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            base.checkClientTrusted(chain, authType);
+            trusted(chain, () -> base.checkClientTrusted(chain, authType));
             allow(chain);
         }
 

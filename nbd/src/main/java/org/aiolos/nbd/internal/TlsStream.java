@@ -166,11 +166,12 @@ final class TlsStream implements NbdStream {
                 }
             }
         } catch (SSLException e) {
-            throw failure(e);
+            throw failure(e, true);
         }
     }
 
-    private TlsFailure failure(SSLException e) {
+    /** @param handshake whether it failed in the handshake, or later on a session in use */
+    private TlsFailure failure(SSLException e, boolean handshake) {
         // The engine has an alert for the peer: send it if the socket still takes it.
         try {
             engine.closeOutbound();
@@ -197,7 +198,7 @@ final class TlsStream implements NbdStream {
             }
         }
         String why = refused != null ? "TLS client certificate '" + refused + "' is not on the allow-list; refused"
-                : "TLS handshake failed: " + e.getMessage();
+                : (handshake ? "TLS handshake failed: " : "TLS session failed: ") + e.getMessage();
         return new TlsFailure(why, refused, e);
     }
 
@@ -385,7 +386,7 @@ final class TlsStream implements NbdStream {
                 }
             }
         } catch (SSLException e) {
-            throw failure(e);
+            throw failure(e, false);
         }
     }
 
