@@ -88,6 +88,7 @@ public final class DiskRequest {
             throw new IllegalArgumentException(what(kind, file, true) + "offset " + offset
                     + " is not a multiple of the " + file.offsetAlignment() + "-byte offset alignment");
         }
+        long end = offset;
         for (int i = 0; i < buffers.length; i++) {
             MemorySegment b = buffers[i];
             if (b == null || !b.isNative() || b.byteSize() == 0) {
@@ -116,6 +117,12 @@ public final class DiskRequest {
                         + b.byteSize() + " is not a multiple of the " + file.offsetAlignment()
                         + "-byte length alignment");
             }
+            if (b.byteSize() > Long.MAX_VALUE - end) {
+                // A file position past 2^63 - 1 does not exist: the kernel would answer EINVAL.
+                throw new IllegalArgumentException(what(kind, file, false) + "offset " + offset + " plus the "
+                        + "buffers' length passes the largest file position, " + Long.MAX_VALUE);
+            }
+            end += b.byteSize();
         }
     }
 

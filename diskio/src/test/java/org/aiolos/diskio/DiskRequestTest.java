@@ -64,6 +64,18 @@ class DiskRequestTest {
     }
 
     @Test
+    void aRequestPastTheLargestFilePositionIsRefusedNamingIt() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment[] bufs = {a.allocate(4096), a.allocate(4096)};
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> DiskRequest.validate(DiskRequest.Kind.WRITE, DiskFile.buffered(3), Long.MAX_VALUE - 5000, bufs));
+            assertEquals("write on fd 3: offset " + (Long.MAX_VALUE - 5000) + " plus the buffers' length passes the"
+                    + " largest file position, " + Long.MAX_VALUE, e.getMessage());
+            DiskRequest.validate(DiskRequest.Kind.READ, DiskFile.buffered(3), Long.MAX_VALUE - 8192, bufs); // ends at it
+        }
+    }
+
+    @Test
     void aWriteThatMakesNoProgressFailsWithEnospc() {
         try (Arena a = Arena.ofConfined(); DiskRequestPool pool = new DiskRequestPool(1)) {
             DiskRequest r = pool.acquire(DiskRequest.Kind.WRITE, DiskFile.buffered(3), 0,
