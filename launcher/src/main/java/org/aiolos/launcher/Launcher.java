@@ -37,14 +37,16 @@ import org.osgi.framework.wiring.BundleWiring;
  * {@code --clean} deletes it. The bundles follow {@code bundle/} ({@link BundleSync}); the
  * configurations follow {@code conf/} ({@link StaleConfigurations}, then FileInstall).
  *
- * <p>Bundles start in four start levels, so that each step sees the previous one done:
+ * <p>Bundles start in five start levels, so that each step sees the previous one done:
  * 1 Config Admin (then stale file configurations are deleted), 2 FileInstall (its first
- * scan of conf/ creates every configuration before core and nbd start), 3 the runtime
- * (core, its backends, the libraries), 4 the applications on it (the NBD server, the echo
+ * scan of conf/ creates every configuration before core and nbd start), 3 the libraries and
+ * the backends, 4 core (its IOThreads find every backend registered, rather than starting
+ * on poll and swapping as each appears), 5 the applications on it (the NBD server, the echo
  * demo). The framework stops levels from the top, so on the way out the applications end
- * their connections while every backend still serves them: within one level Felix stops
- * the newest bundle first, and the thread pool going before the NBD server left a TLS
- * handshake's task waiting backend-wait-ms (30 s) for a pool that was not coming back.
+ * their connections while every backend still serves them, and the IOThreads close before
+ * their backends go: within one level Felix stops the newest bundle first, and the thread
+ * pool going before the NBD server left a TLS handshake's task waiting backend-wait-ms
+ * (30 s) for a pool that was not coming back.
  * The interactive shell starts last, and only on a terminal ({@link #startShell}).
  */
 public final class Launcher {
@@ -55,7 +57,10 @@ public final class Launcher {
     private static final int LEVEL_CONFIG_ADMIN = 1;
     private static final int LEVEL_FILEINSTALL = 2;
     private static final int LEVEL_RUNTIME = 3;
-    private static final int LEVEL_APPLICATIONS = 4;
+    private static final int LEVEL_CORE = 4;
+    private static final int LEVEL_APPLICATIONS = 5;
+    /** The bundle whose IOThreads use the backends: started after them, stopped before them. */
+    static final String CORE = "org.aiolos.core";
     /** The bundles that use the runtime and provide none of it: started after it, stopped before it. */
     static final Set<String> APPLICATIONS = Set.of("org.aiolos.nbd", "org.aiolos.demo");
     /** How often FileInstall looks at conf/ (ms): an edited file applies within this. */
@@ -148,6 +153,7 @@ public final class Launcher {
         List<String> stale = StaleConfigurations.prune(framework.getBundleContext(), conf);
         startLevel(framework, LEVEL_FILEINSTALL);
         startLevel(framework, LEVEL_RUNTIME);
+        startLevel(framework, LEVEL_CORE);
         startLevel(framework, LEVEL_APPLICATIONS);
 
         long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -243,6 +249,9 @@ public final class Launcher {
         }
         if (FILEINSTALL.equals(bsn)) {
             return LEVEL_FILEINSTALL;
+        }
+        if (CORE.equals(bsn)) {
+            return LEVEL_CORE;
         }
         return APPLICATIONS.contains(bsn) ? LEVEL_APPLICATIONS : LEVEL_RUNTIME;
     }
