@@ -77,6 +77,7 @@ public final class IoUring implements AutoCloseable {
     // linux/io_uring.h: cancellation keys (IORING_ASYNC_CANCEL_OP since Linux 6.6)
     public static final int IORING_ASYNC_CANCEL_ALL = 1;
     public static final int IORING_ASYNC_CANCEL_FD = 1 << 1;
+    public static final int IORING_ASYNC_CANCEL_ANY = 1 << 2;
     public static final int IORING_ASYNC_CANCEL_USERDATA = 1 << 4;
     public static final int IORING_ASYNC_CANCEL_OP = 1 << 5;
     // struct io_uring_sync_cancel_reg: addr, fd, flags, timeout, opcode (Linux 6.6+; padding

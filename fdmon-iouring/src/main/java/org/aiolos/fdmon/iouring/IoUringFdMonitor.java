@@ -633,6 +633,13 @@ final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
                 }
             }
         } finally {
+            if (Thread.currentThread() == submitter && syncCancelKeys != SYNC_CANCEL_NONE) {
+                // Every poll ends now, dropping its file, before the ring goes: closing the ring
+                // fd cancels them too, but in the kernel's teardown work, after close returned,
+                // and a handler moved to the next monitor may be closed and its port bound
+                // again before that ran (EADDRINUSE, seen 2 times in 8 runs).
+                ring.cancelSync(IoUring.IORING_ASYNC_CANCEL_ANY | IoUring.IORING_ASYNC_CANCEL_ALL, 0, -1, 0);
+            }
             closed = true;
             // Closing the ring fd cancels every outstanding poll in the kernel; the mappings
             // and the fd are released here (even when a drain failed), the kernel's own ring
