@@ -21,7 +21,8 @@ import org.aiolos.diskio.IdQueue;
  * {@value #MAX_EVENTS}
  * events per AioContext. Each iocb carries {@code IOCB_FLAG_RESFD}, so the kernel
  * signals an eventfd registered in the context; its poll callback peeks the user-space
- * completion ring, so busy polling notices completions without a system call.
+ * completion ring, so busy polling notices completions without a system call. A pass
+ * reaps the ring once: what completes meanwhile waits for the next iteration.
  *
  * <p>Requests wait in {@code pending} and go to {@code io_submit} in batches of at most
  * the context's aio-max-batch (32 by default): at once when a batch is full or when the
@@ -48,10 +49,14 @@ final class LinuxAioEngine extends DiskEngineBase {
     private final IdQueue failed;
     private final BottomHalf submitBh;
     private final BottomHalf doneBh;
+    /** Completions a pass left in the ring whose eventfd signal may be gone: the next iteration takes them. */
+    private final BottomHalf completionBh;
     /** Iocbs the kernel holds. */
     private int kernelInFlight;
     /** A completion pass is running (a nested loop run from a completion must not start another). */
     private boolean processing;
+    /** A nested loop cleared the eventfd during a pass; what it signalled may still be in the ring. */
+    private boolean notifiedWhileProcessing;
 
     LinuxAioEngine(AioContext ctx, long aioCtx, EventFd notifier) {
         super(ctx, CAPACITY);
@@ -63,6 +68,7 @@ final class LinuxAioEngine extends DiskEngineBase {
         this.failed = new IdQueue(CAPACITY);
         this.submitBh = ctx.newBottomHalf("linux-aio submit", this::submitPending);
         this.doneBh = ctx.newBottomHalf("linux-aio failed submissions", this::completeFailed);
+        this.completionBh = ctx.newBottomHalf("linux-aio completions", this::processCompletions);
         ctx.setEventNotifier(notifier, this::onNotified, this::hasCompletions, this::onPollReady);
     }
 
@@ -159,6 +165,10 @@ final class LinuxAioEngine extends DiskEngineBase {
 
     private void onNotified() {
         notifier.testAndClear();
+        if (processing) {
+            notifiedWhileProcessing = true;
+            return;
+        }
         processCompletions();
     }
 
@@ -171,10 +181,18 @@ final class LinuxAioEngine extends DiskEngineBase {
             return;
         }
         processing = true;
+        notifiedWhileProcessing = false;
         Throwable failure = null;
         try {
-            int n;
-            while ((n = UserRing.reap(aioCtx, events, MAX_EVENTS)) > 0) {
+            // One reap: the completions there now (at most MAX_EVENTS, all the kernel can
+            // hold). Requests their callbacks submit complete in a later iteration. Reaping
+            // until the ring was empty never ended when callbacks resubmit at once: a cached
+            // buffered read completes inside io_submit, so the ring refilled as fast as it
+            // drained and no bottom half, timer or other handler ran again. QEMU's loop in
+            // qemu_laio_process_completions (block/linux-aio.c) ends because its callbacks'
+            // submissions wait for defer_call_end; ours may go at once (SubmitPolicy).
+            int n = UserRing.reap(aioCtx, events, MAX_EVENTS);
+            if (n > 0) {
                 failure = handle(n, failure);
             }
         } finally {
@@ -182,6 +200,14 @@ final class LinuxAioEngine extends DiskEngineBase {
         }
         if (!pending.isEmpty()) {
             submitPending();
+        }
+        // What completed after the reap signalled the eventfd after the clear that preceded
+        // it (the kernel fills the ring slot, then signals), so the handler fires again next
+        // iteration. A nested loop's clear took such a signal away: then a bottom half,
+        // which runs next iteration too, takes what it announced.
+        if (notifiedWhileProcessing) {
+            notifiedWhileProcessing = false;
+            completionBh.schedule();
         }
         DiskRequestPool.rethrow(failure);
     }
@@ -253,6 +279,7 @@ final class LinuxAioEngine extends DiskEngineBase {
         ctx.setEventNotifier(notifier, null, null, null);
         submitBh.delete();
         doneBh.delete();
+        completionBh.delete();
         notifier.close();
         try {
             LinuxAio.destroy(aioCtx);

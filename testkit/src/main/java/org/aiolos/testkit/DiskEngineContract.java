@@ -393,6 +393,143 @@ public abstract class DiskEngineContract {
         }
     }
 
+    /**
+     * Completions that resubmit at once (an NBD server answering from disk) must leave the
+     * loop to its other work: one pass handles the completions it found, and the requests
+     * those create complete in a later iteration, so a bottom half scheduled meanwhile runs
+     * at the next one (QEMU: {@code aio_poll} in {@code util/aio-posix.c} runs
+     * {@code aio_bh_poll} every iteration). On a buffered file {@code io_submit} completes
+     * a cached read before it returns, so a pass that reaps until the ring is empty never
+     * ended. Behaviour, not timing: the bottom half must run before the chains have
+     * completed more than a few requests each, and while they keep going.
+     */
+    @Test
+    void completionsThatResubmitAtOnceLetABottomHalfRun() {
+        for (DiskFile f : new DiskFile[] {file.buffered, file.direct}) {
+            for (int chains : new int[] {1, 4, 32}) {
+                chainsLetABottomHalfRun(f, chains);
+            }
+        }
+    }
+
+    /** N requests, each resubmitted from its own completion until told to stop. */
+    private final class Chains {
+        final DiskFile f;
+        final int n;
+        final MemorySegment[][] bufs;
+        final DiskIoEngine.IoCompletion[] next;
+        /** Give up (and let the loop return) after this, so a starved bottom half fails rather than hangs. */
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        long completed;
+        long bad;
+        int active;
+        boolean stop;
+        long completedAtSchedule = -1;
+        long completedAtRun = -1;
+        int inFlightAtRun = -1;
+        org.aiolos.api.BottomHalf bh;
+
+        Chains(DiskFile f, int n) {
+            this.f = f;
+            this.n = n;
+            bufs = new MemorySegment[n][];
+            next = new DiskIoEngine.IoCompletion[n];
+            for (int i = 0; i < n; i++) {
+                int c = i;
+                bufs[i] = new MemorySegment[] {TestFile.buffer(arena, 4096)};
+                next[i] = r -> completed(c, r);
+            }
+        }
+
+        void start() {
+            for (int i = 0; i < n; i++) {
+                engine.readv(f, i * 4096L, bufs[i], next[i]);
+                active++;
+            }
+        }
+
+        private void completed(int c, long r) {
+            completed++;
+            if (r != 4096) {
+                bad++;
+            }
+            if (completedAtSchedule < 0 && completed >= 4L * n) {
+                // Scheduled from a completion, as work created while the loop is busy is.
+                completedAtSchedule = completed;
+                bh = ctx.newBottomHalf("while chains run", () -> {
+                    completedAtRun = completed;
+                    inFlightAtRun = engine.inFlight();
+                });
+                bh.schedule();
+            }
+            if (completedAtRun >= 0 && completed >= completedAtRun + 4L * n || System.nanoTime() > deadline) {
+                stop = true;
+            }
+            if (stop) {
+                active--;
+            } else {
+                engine.readv(f, c * 4096L, bufs[c], next[c]);
+            }
+        }
+    }
+
+    private void chainsLetABottomHalfRun(DiskFile f, int n) {
+        Chains chains = new Chains(f, n);
+        chains.start();
+        pollUntil(() -> chains.active == 0);
+        if (chains.bh != null) {
+            chains.bh.delete();
+        }
+        String what = n + " chain(s) on a " + (f.direct() ? "O_DIRECT" : "buffered") + " file";
+        assertEquals(0, chains.bad, what + ": every read returns 4096");
+        assertTrue(chains.completedAtRun >= 0, what + ": the bottom half scheduled from a completion never ran in 5 s ("
+                + (chains.completed - chains.completedAtSchedule) + " completions ran meanwhile)");
+        assertTrue(chains.inFlightAtRun > 0, what + ": the chains were still going when the bottom half ran");
+        // The pass that scheduled it completes at most n, a pass at the next iteration's
+        // bottom halves at most n more (one request per chain is outstanding): 4n leaves room.
+        long between = chains.completedAtRun - chains.completedAtSchedule;
+        assertTrue(between <= 4L * n, what + ": the bottom half ran only after " + between
+                + " completions, not at the next iteration");
+        assertTrue(chains.completed >= chains.completedAtRun + 4L * n,
+                what + ": the chains kept going after the bottom half ran: " + chains.completed);
+        assertEquals(0, engine.inFlight());
+    }
+
+    /**
+     * A completion that runs the loop (a nested {@code aio_poll}, which QEMU allows) while a
+     * request it just submitted completes: that completion still runs. With passes bounded,
+     * the nested loop may take the notification of what the outer pass leaves behind.
+     */
+    @Test
+    void aCompletionThatPollsTheLoopLosesNoCompletion() {
+        for (long pollMaxNs : new long[] {0, 32768}) {
+            // Without busy polling the nested loop dispatches the fd handler itself.
+            ctx.setPollParams(pollMaxNs, 0, 0);
+            nestedPollsLoseNoCompletion();
+        }
+    }
+
+    private void nestedPollsLoseNoCompletion() {
+        for (DiskFile f : new DiskFile[] {file.buffered, file.direct}) {
+            for (int round = 0; round < 20; round++) {
+                long[] res = {Long.MIN_VALUE, Long.MIN_VALUE};
+                MemorySegment[] a = {TestFile.buffer(arena, 4096)};
+                MemorySegment[] b = {TestFile.buffer(arena, 4096)};
+                engine.readv(f, 0, a, r -> {
+                    res[0] = r;
+                    engine.readv(f, 4096, b, r2 -> res[1] = r2);
+                    for (int i = 0; i < 3; i++) {
+                        ctx.poll(false);
+                    }
+                });
+                pollUntil(() -> res[1] != Long.MIN_VALUE);
+                assertEquals(4096, res[0]);
+                assertEquals(4096, res[1]);
+                assertEquals(0, engine.inFlight());
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ errors
 
     @Test

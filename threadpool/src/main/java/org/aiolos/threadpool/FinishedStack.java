@@ -32,6 +32,11 @@ final class FinishedStack {
         } while (!TOP.compareAndSet(this, t, r));
     }
 
+    /** Whether anything is pushed and not yet taken. */
+    boolean hasAny() {
+        return TOP.getVolatile(this) != null;
+    }
+
     /** Takes everything pushed so far, newest push first, linked through {@code doneNext}. */
     Request<?> takeAll() {
         return (Request<?>) TOP.getAndSet(this, (Request<?>) null);

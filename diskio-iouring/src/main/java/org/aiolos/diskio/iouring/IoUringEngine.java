@@ -326,7 +326,18 @@ public final class IoUringEngine extends DiskEngineBase {
         processing = true;
         Throwable failure;
         try {
-            failure = reap(null);
+            // At most as many completions as were in flight when the pass began: those that
+            // were there then come first in the CQ. Requests their callbacks submit complete
+            // in a later iteration. Draining until the CQ was empty never ended when
+            // callbacks resubmit at once: a cached buffered read completes inside
+            // io_uring_enter, so the CQ refilled as fast as it drained and no bottom half,
+            // timer or other handler ran again. What is left keeps the ring fd readable
+            // (and the poll callback true), so the next iteration takes it.
+            failure = reap(null, kernelInFlight);
+            if (ring.cqReady() == 0 && ring.cqOverflowFlagged()) {
+                overflowFlushes++;
+                ring.flushOverflow(); // into the CQ, where the next iteration sees it
+            }
         } finally {
             processing = false;
         }
@@ -336,10 +347,13 @@ public final class IoUringEngine extends DiskEngineBase {
         DiskRequestPool.rethrow(failure);
     }
 
-    /** Drains the CQ (and the kernel's overflow list) and handles every completion. */
-    private Throwable reap(Throwable failure) {
-        while (true) {
-            int n = Math.min(ring.cqReady(), cqeData.length);
+    /**
+     * Handles up to {@code limit} completions from the CQ (and the kernel's overflow list),
+     * oldest first; stops earlier when both are empty.
+     */
+    private Throwable reap(Throwable failure, int limit) {
+        while (limit > 0) {
+            int n = Math.min(Math.min(ring.cqReady(), cqeData.length), limit);
             if (n == 0) {
                 if (!ring.cqOverflowFlagged()) {
                     return failure;
@@ -356,6 +370,7 @@ public final class IoUringEngine extends DiskEngineBase {
                 cqeRes[i] = ring.cqeRes(i);
             }
             ring.cqAdvance(n);
+            limit -= n;
             for (int i = 0; i < n; i++) {
                 kernelInFlight--;
                 DiskRequest r = requests.get((int) cqeData[i]);
@@ -366,6 +381,7 @@ public final class IoUringEngine extends DiskEngineBase {
                 }
             }
         }
+        return failure;
     }
 
     @Override
@@ -428,7 +444,7 @@ public final class IoUringEngine extends DiskEngineBase {
                     shared.drain(lease); // the monitor submits and hands every completion over
                 }
                 failure = finishLent(failure);
-                failure = reap(failure);
+                failure = reap(failure, Integer.MAX_VALUE);
                 if (kernelInFlight == 0 && pending.isEmpty() && lentCount == 0
                         && (lease == null || !lease.valid() || lease.outstanding() == 0)) {
                     break;
