@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.aiolos.api.AioTimer;
 import org.aiolos.api.ClockType;
 import org.aiolos.api.TimeScale;
+import org.aiolos.api.diskio.DiskIoEngine;
 import org.aiolos.api.diskio.DiskIoEngineFactory;
 import org.aiolos.core.Aiolos;
 import org.aiolos.core.AiolosContext;
@@ -199,6 +200,61 @@ class DiskEngineSelectionTest {
             assertEquals(4096, res.values[i], "request " + i);
         }
         assertEquals(fds + 1, Fds.openFdCount(), "only the current engine's descriptor stays open");
+    }
+
+    /**
+     * Completions that resubmit at once on a buffered file (cached reads complete inside
+     * the submission) must still let the loop reach its safe point: a swap asked for from
+     * a completion takes effect while the chains keep going, and the old engine drains.
+     */
+    @Test
+    void aSwapTakesEffectWhileCompletionsResubmitAtOnce() {
+        providers.add(new org.aiolos.threadpool.diskio.ThreadsEngineFactory(), 0);
+        String[][] swaps = {{"native", "io_uring"}, {"io_uring", "native"}, {"threads", "io_uring"}};
+        for (String[] swap : swaps) {
+            open(swap[0]);
+            assertEquals(swap[0], ctx.diskIo().name());
+            int chains = 32;
+            long deadline = System.nanoTime() + 5_000_000_000L; // chains stop then: a starved loop fails, not hangs
+            long[] completed = new long[1];
+            long[] bad = new long[1];
+            long[] swappedAt = {-1};
+            int[] active = {chains};
+            DiskIoEngine.IoCompletion[] next = new DiskIoEngine.IoCompletion[chains];
+            MemorySegment[][] bufs = new MemorySegment[chains][];
+            for (int i = 0; i < chains; i++) {
+                int c = i;
+                bufs[i] = new MemorySegment[] {TestFile.buffer(arena, 4096)};
+                next[i] = r -> {
+                    completed[0]++;
+                    if (r != 4096) {
+                        bad[0]++;
+                    }
+                    if (completed[0] == 4L * chains) {
+                        ctx.useDiskEngine(swap[1]);
+                    }
+                    if (swappedAt[0] < 0 && swap[1].equals(ctx.diskEngineName())) {
+                        swappedAt[0] = completed[0];
+                    }
+                    boolean stop = swappedAt[0] >= 0 && completed[0] >= swappedAt[0] + 4L * chains
+                            || System.nanoTime() > deadline;
+                    if (stop) {
+                        active[0]--;
+                    } else {
+                        ctx.diskIo().readv(file.buffered, c * 4096L, bufs[c], next[c]);
+                    }
+                };
+                ctx.diskIo().readv(file.buffered, c * 4096L, bufs[c], next[c]);
+            }
+            pollUntil(() -> active[0] == 0 && engineStatus().draining() == 0);
+            String what = swap[0] + " -> " + swap[1];
+            assertEquals(0, bad[0], what + ": every read returns 4096");
+            assertTrue(swappedAt[0] >= 0, what + ": the swap never took effect while the chains ran ("
+                    + completed[0] + " completions, engine " + ctx.diskEngineName() + ")");
+            assertEquals(swap[1], ctx.diskEngineName(), what);
+            ctx.close();
+            ctx = null;
+        }
     }
 
     /** Each completion asks for the other engine, then submits the next request at once. */
