@@ -380,6 +380,39 @@ public abstract class DiskEngineContract {
     }
 
     @Test
+    void aCompletionThatThrowsIsReportedAndTheRestOfTheBatchCompletes() {
+        int n = 16;
+        Results res = new Results(n);
+        for (int i = 0; i < n; i++) {
+            DiskIoEngine.IoCompletion slot = res.slot(i);
+            boolean throwing = i % 5 == 3; // 3, 8, 13: in the middle of the batch
+            int index = i;
+            engine.readv(file.buffered, i * 100L, new MemorySegment[] {arena.allocate(100)}, r -> {
+                slot.complete(r);
+                if (throwing) {
+                    throw new IllegalStateException("boom " + index);
+                }
+            });
+        }
+        pollUntil(res::all); // poll() itself must not throw: the context reports the failures
+        for (long v : res.values) {
+            assertEquals(100, v);
+        }
+        List<String> reported = failures.lines();
+        assertFalse(reported.isEmpty(), "the failures were reported to the context's failure handler");
+        for (String line : reported) {
+            assertTrue(line.contains("boom"), line);
+        }
+        failures.removeIf(line -> line.contains("boom"));
+        // The loop carries on: a later request completes.
+        Results after = new Results(1);
+        engine.readv(file.buffered, 0, new MemorySegment[] {arena.allocate(100)}, after.slot(0));
+        pollUntil(after::all);
+        assertEquals(100, after.values[0]);
+        assertEquals(0, engine.inFlight());
+    }
+
+    @Test
     void theBatchLimitDoesNotChangeResults() {
         ctx.setAioParams(3);
         int n = 50;

@@ -41,7 +41,9 @@ public interface FdMonitor extends AutoCloseable {
 
     /**
      * Runs monitor-specific completions at a safe point before bottom halves (QEMU
-     * {@code FDMonOps.dispatch}).
+     * {@code FDMonOps.dispatch}). They run user callbacks: when one throws, the rest of the
+     * batch still runs and the first failure is thrown afterwards (later ones suppressed
+     * into it), for the context to report like any callback's.
      *
      * @return true if a callback ran
      */

@@ -63,7 +63,7 @@ final class ExternalSource implements ExternalLoopSource {
             FdMonitor mon = handlers.monitor();
             loop.runBottomHalves();
             mon.externalDispatch(ready);
-            mon.dispatch();
+            loop.dispatchMonitor(mon);
             loop.dispatchReady(ready, 0); // block_ns 0: poll times never adjust here
             if (d == 0) {
                 loop.freeDeleted();

@@ -144,7 +144,7 @@ final class Loop {
         long blockNs = maxNs == 0 ? 0 : cold ? PollMode.UNMEASURED : System.nanoTime() - start;
 
         slowIterations.begin(d, st.bhsRun, st.fdsDispatched, st.timersRun);
-        progress |= mon.dispatch();
+        progress |= dispatchMonitor(mon);
         progress |= bottomHalves.poll();
         slowIterations.bottomHalvesDone(d);
         progress |= dispatchReady(ready, blockNs);
@@ -155,6 +155,21 @@ final class Loop {
         progress |= timers.run(runner, st);
         slowIterations.end(d, st.bhsRun, st.fdsDispatched, st.timersRun);
         return progress;
+    }
+
+    /**
+     * The monitor's own completions (io_uring: those of every borrower of its ring). They
+     * are user callbacks like any handler's, so what they throw is reported and the loop
+     * goes on; a monitor runs its whole batch before rethrowing (see FdMonitor#dispatch).
+     * A throw still counts as progress: callbacks ran.
+     */
+    boolean dispatchMonitor(FdMonitor mon) {
+        try {
+            return mon.dispatch();
+        } catch (Throwable t) {
+            runner.report(mon, t);
+            return true;
+        }
     }
 
     /**

@@ -416,14 +416,35 @@ final class IoUringFdMonitor implements FdMonitor, SharedIoUring {
         if (!handOverKept()) {
             return false;
         }
+        // A borrower's run() runs user callbacks and may throw: every other borrower's
+        // completions still run now (a touched flag left set would wait for the next
+        // hand-over, which may never come), and the context reports the failure.
+        Throwable failure = null;
         for (int i = 0; i < MAX_LEASES; i++) {
             if (touched[i]) {
                 touched[i] = false;
                 LeaseImpl l = leases[i];
                 if (l != null) {
-                    l.completions.run();
+                    try {
+                        l.completions.run();
+                    } catch (Throwable t) {
+                        if (failure == null) {
+                            failure = t;
+                        } else {
+                            failure.addSuppressed(t);
+                        }
+                    }
                 }
             }
+        }
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        if (failure != null) {
+            throw new IllegalStateException("a completion on " + this + " failed", failure);
         }
         return true;
     }
