@@ -35,7 +35,10 @@ public interface IOThread extends AutoCloseable {
     /**
      * Stops the thread and closes its context, even when a bottom half is still scheduled,
      * a timer armed or a coroutine scheduled there: no thread would run them again, and an
-     * open context would hold its descriptors for good.
+     * open context would hold its descriptors for good. A running IOThread closes the
+     * context itself after its last iteration, so the completions of requests still in
+     * flight run in the IOThread, as every completion does; one that submits again is
+     * refused because the context is closing. Not from the IOThread itself.
      *
      * @throws IllegalStateException once closed, naming what was left (it never runs)
      */

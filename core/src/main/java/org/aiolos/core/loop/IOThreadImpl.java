@@ -24,6 +24,11 @@ public final class IOThreadImpl implements IOThread {
     private volatile boolean running;
     private volatile Thread thread;
     private volatile Throwable crash;
+    /** Set by close()'s bottom half: the loop closes the context itself as it ends. */
+    private volatile boolean closeOnExit;
+    /** What that close left (or how it failed), for close() to report once the thread is joined. */
+    private volatile List<String> abandonedAtExit;
+    private volatile Throwable closeFailedAtExit;
 
     public IOThreadImpl(ContextImpl ctx) {
         this.ctx = ctx;
@@ -92,7 +97,26 @@ public final class IOThreadImpl implements IOThread {
             System.getLogger("org.aiolos.core").log(System.Logger.Level.ERROR,
                     "IOThread '" + ctx.name() + "' stopped by an exception from its loop", t);
         } finally {
-            AioContext.setCurrent(null);
+            try {
+                if (closeOnExit) {
+                    closeContext();
+                }
+            } finally {
+                AioContext.setCurrent(null);
+            }
+        }
+    }
+
+    /**
+     * Closes the context in its home thread, after the last iteration: the completions of
+     * requests still in flight run here, where the engines' contract says they run, and a
+     * completion that submits again meets the context closing.
+     */
+    private void closeContext() {
+        try {
+            abandonedAtExit = ctx.closeAbandoningLeftovers();
+        } catch (Throwable t) {
+            closeFailedAtExit = t;
         }
     }
 
@@ -105,6 +129,11 @@ public final class IOThreadImpl implements IOThread {
 
     @Override
     public void stop() {
+        stop(false);
+    }
+
+    /** Ends the loop through a bottom half and joins the thread; {@code close}: the loop closes the context first. */
+    private void stop(boolean close) {
         Thread t;
         synchronized (this) {
             t = thread;
@@ -113,11 +142,18 @@ public final class IOThreadImpl implements IOThread {
             }
         }
         if (t == Thread.currentThread()) {
-            throw new IllegalStateException("IOThread '" + name() + "' cannot stop and join itself; "
-                    + "stop it from another thread");
+            throw new IllegalStateException("IOThread '" + name() + "' cannot " + (close ? "close" : "stop")
+                    + " and join itself; " + (close ? "close" : "stop") + " it from another thread");
         }
         if (t.isAlive() && running && !ctx.isClosed()) {
-            ctx.scheduleOneshot("iothread-stop", () -> running = false);
+            try {
+                ctx.scheduleOneshot(close ? "iothread-close" : "iothread-stop", () -> {
+                    closeOnExit |= close;
+                    running = false;
+                });
+            } catch (IllegalStateException closedMeanwhile) {
+                // the context closed since the test above: the loop is ending anyway
+            }
         }
         boolean interrupted = false;
         while (t.isAlive()) {
@@ -149,16 +185,35 @@ public final class IOThreadImpl implements IOThread {
     }
 
     /**
-     * Stops the thread and closes its context. The context closes even when a user left a
-     * bottom half scheduled, a timer armed or a coroutine scheduled: no thread will run it
-     * again, so keeping it open would only keep its descriptors open for good.
+     * Stops the thread and closes its context. A running IOThread closes the context itself
+     * after its last iteration, so the completions of requests still in flight run in the
+     * IOThread (and a completion that submits again is told the context is closing); a
+     * thread that never started, or has stopped, leaves the close to the caller. The context
+     * closes even when a user left a bottom half scheduled, a timer armed or a coroutine
+     * scheduled: no thread will run it again, so keeping it open would only keep its
+     * descriptors open for good.
      *
      * @throws IllegalStateException after closing, naming what was left (and will never run)
      */
     @Override
     public void close() {
-        stop();
-        List<String> abandoned = ctx.closeAbandoningLeftovers();
+        stop(true);
+        Throwable failed = closeFailedAtExit;
+        if (failed != null) {
+            closeFailedAtExit = null;
+            if (failed instanceof RuntimeException e) {
+                throw e;
+            }
+            if (failed instanceof Error e) {
+                throw e;
+            }
+            throw new IllegalStateException("IOThread '" + name() + "' failed to close its context", failed);
+        }
+        List<String> abandoned = abandonedAtExit;
+        abandonedAtExit = null;
+        if (abandoned == null) {
+            abandoned = ctx.closeAbandoningLeftovers(); // the loop did not close it: not started, or stopped
+        }
         if (!abandoned.isEmpty()) {
             throw new IllegalStateException("IOThread '" + name() + "' closed with " + String.join(", ", abandoned)
                     + " left in its context; they will never run (cancel timers and delete bottom halves"
