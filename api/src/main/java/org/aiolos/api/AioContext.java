@@ -237,7 +237,12 @@ public interface AioContext extends AutoCloseable {
      * {@code aio_setup_linux_aio}): opened on first use from the configured or best
      * available engine provider, then kept until the context closes or the provider
      * changes, in which case requests in flight finish on the old engine while new ones go
-     * to the new one. Closing the context closes it after its requests complete.
+     * to the new one.
+     *
+     * <p>The context owns the engine: it ends with {@link #close()}, which runs every
+     * outstanding completion before it returns, and {@link #useDiskEngine} swaps it.
+     * {@link org.aiolos.api.diskio.DiskIoEngine#close()} on the returned view throws
+     * {@link UnsupportedOperationException}.
      *
      * @throws IllegalStateException when no engine can be opened (the message says why)
      */

@@ -940,4 +940,45 @@ public abstract class DiskEngineContract {
             }
         }
     }
+
+    @Test
+    void theContextsEngineCannotBeClosedThroughItsFacade() throws Exception {
+        AioContext c = newContext(new ContextSpec("facade-close", null, factory(), failures));
+        c.poll(false);
+        try {
+            Results res = new Results(3);
+            c.diskIo().readv(file.buffered, 0, new MemorySegment[] {arena.allocate(64)}, res.slot(0));
+            DiskIoEngine io = c.diskIo();
+            UnsupportedOperationException home = assertThrows(UnsupportedOperationException.class, io::close);
+            assertTrue(home.getMessage().contains("belongs to the context and closes with it"), home.getMessage());
+            Throwable[] other = new Throwable[1];
+            Thread t = Thread.ofPlatform().name("not-home").start(() -> {
+                try {
+                    io.close();
+                } catch (Throwable e) {
+                    other[0] = e;
+                }
+            });
+            t.join();
+            assertTrue(other[0] instanceof UnsupportedOperationException, "from another thread: " + other[0]);
+            // Nothing was closed: the request in flight completes, and new ones are taken.
+            c.diskIo().readv(file.buffered, 64, new MemorySegment[] {arena.allocate(64)}, res.slot(1));
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (res.completed < 2) {
+                assertTrue(System.nanoTime() < deadline, "gave up waiting after 20 s");
+                c.poll(true);
+            }
+            c.diskIo().readv(file.buffered, 128, new MemorySegment[] {arena.allocate(64)}, res.slot(2));
+            c.close(); // with a read in flight: the context's close runs it
+            c = null;
+            assertTrue(res.all(), "closing the context ran the completions");
+            for (long v : res.values) {
+                assertEquals(64, v);
+            }
+        } finally {
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
 }

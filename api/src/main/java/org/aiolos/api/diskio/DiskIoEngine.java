@@ -138,7 +138,8 @@ public interface DiskIoEngine extends AutoCloseable {
      * Closes the engine from the home thread. Requests still queued are submitted and
      * every request in flight is waited for; their completions run before this returns, so
      * none is lost. Requests submitted afterwards fail with IllegalStateException.
-     * Idempotent.
+     * Idempotent. A context's own engine ({@code AioContext.diskIo()}) closes only with
+     * its context: there this throws {@link UnsupportedOperationException}.
      */
     @Override
     void close();

@@ -191,19 +191,23 @@ public final class EngineSlot extends WorkSlot<DiskIoEngineFactory, DiskIoEngine
     }
 
     /**
-     * Closes every engine, letting their requests complete first (their completions run
-     * before this returns). The context's own slot then opens an engine again at the next
-     * request; an owner's slot is disposed.
+     * An owner's slot ({@link AioContext#openDiskIo}): closes every engine, letting their
+     * requests complete first (their completions run before this returns), and disposes the
+     * slot. The context's own slot is refused: the context owns it, closes it with itself,
+     * and swaps its engine with {@code useDiskEngine}; closing it here would either stop
+     * requests the context still takes or reopen at the next one, neither what a close says.
+     *
+     * @throws UnsupportedOperationException for the context's own slot
      */
     @Override
     public void close() {
-        closeBackends();
         if (onClose == null) {
-            closeRefused();
-        } else {
-            dispose();
-            onClose.run();
+            throw new UnsupportedOperationException("the disk-I/O engine of " + owner()
+                    + " belongs to the context and closes with it; useDiskEngine swaps it");
         }
+        closeBackends();
+        dispose();
+        onClose.run();
     }
 
     @Override
