@@ -18,6 +18,9 @@ final class ExportListing {
     static String render(List<ExportEntry.Snapshot> entries) {
         List<String[]> rows = new ArrayList<>();
         List<String> notes = new ArrayList<>();
+        // About exports that serve (without one of their IOThreads, or an update refused): not
+        // under "not served", which an operator reads as down.
+        List<String> servedNotes = new ArrayList<>();
         // By export name, then configuration: the order an operator looks things up in
         // (the entries come in PID order, which follows the files' names, not the exports').
         List<ExportEntry.Snapshot> sorted = new ArrayList<>(entries);
@@ -45,11 +48,11 @@ final class ExportListing {
             } else if (!iothreads.equals(String.join(",", s.servingIothreads()))) {
                 List<String> missing = new ArrayList<>(s.iothreads());
                 missing.removeAll(List.of(iothreads.split(",")));
-                notes.add(s.name() + "  served without IOThread" + (missing.size() == 1 ? " '" : "s '")
+                servedNotes.add(s.name() + "  served without IOThread" + (missing.size() == 1 ? " '" : "s '")
                         + String.join(",", missing) + "' (waiting for " + (missing.size() == 1 ? "it" : "them") + ")");
             }
             if (e.lastRejection() != null) {
-                notes.add(s.name() + "  last update " + e.lastRejection());
+                (e.serving() ? servedNotes : notes).add(s.name() + "  last update " + e.lastRejection());
             }
         }
         StringBuilder out = new StringBuilder();
@@ -60,13 +63,18 @@ final class ExportListing {
             table(rows, out);
             out.setLength(out.length() - 1);
         }
-        if (!notes.isEmpty()) {
-            out.append("\n\nnot served:");
-            for (String n : notes) {
+        section(out, "served, with notes:", servedNotes);
+        section(out, "not served:", notes);
+        return out.toString().stripTrailing();
+    }
+
+    private static void section(StringBuilder out, String heading, List<String> lines) {
+        if (!lines.isEmpty()) {
+            out.append("\n\n").append(heading);
+            for (String n : lines) {
                 out.append("\n  ").append(n);
             }
         }
-        return out.toString().stripTrailing();
     }
 
     /** The export's counters from its server; null if the listener closed meanwhile. */
