@@ -162,7 +162,7 @@ public final class NbdExports {
             nextListenRetry = null;
         }
         for (ExportEntry e : entries.values()) {
-            stop(e);
+            stop(e, "the NBD bundle stops");
         }
         entries.clear();
     }
@@ -280,7 +280,7 @@ public final class NbdExports {
             e.listenBlocked = true;
             return reject(e, listenFailure(next, ex));
         }
-        stop(e);
+        stop(e, "its configuration changed; it is served again with the new settings");
         e.settings = next;
         e.rejected = null;
         e.lastRejection = null;
@@ -311,7 +311,7 @@ public final class NbdExports {
     synchronized void remove(String pid, boolean deleted) {
         ExportEntry e = entries.remove(pid);
         if (e != null) {
-            stop(e);
+            stop(e, deleted ? "its configuration was deleted" : "the NBD bundle stops");
             if (deleted) {
                 LOG.log(System.Logger.Level.INFO, "NBD export configuration {0} deleted", pid);
                 retryRefused();
@@ -435,7 +435,7 @@ public final class NbdExports {
                 continue;
             }
             if (e.listener != null && !stillBacked(e)) {
-                stop(e);
+                stop(e, "IOThread '" + e.settings.iothread() + "' went; served again when it is back");
             }
             if (e.listener == null) {
                 String before = e.waiting;
@@ -644,7 +644,7 @@ public final class NbdExports {
     }
 
     /** Withdraws the export (its requests in flight finish) and closes an emptied listener. */
-    private void stop(ExportEntry e) {
+    private void stop(ExportEntry e, String why) {
         Listener l = e.listener;
         if (l == null) {
             return;
@@ -653,6 +653,7 @@ public final class NbdExports {
         NbdExportStats.unregister(e.mbean);
         e.mbean = null;
         String name = e.settings.name();
+        int clients = clientsOf(l, name);
         try {
             l.server.removeExport(name);
         } catch (RuntimeException ex) {
@@ -662,7 +663,22 @@ public final class NbdExports {
         if (l.exports.isEmpty()) {
             closeListener(l);
         }
-        LOG.log(System.Logger.Level.INFO, "NBD export ''{0}'' stopped", name);
+        LOG.log(System.Logger.Level.INFO, "NBD export ''{0}'' stopped: {1}{2}", name, why,
+                clients == 0 ? "" : clients == 1 ? " (1 client disconnected)" : " (" + clients + " clients disconnected)");
+    }
+
+    /** The connections to export {@code name}; 0 if the server cannot say (it is closing). */
+    private static int clientsOf(Listener l, String name) {
+        try {
+            for (org.aiolos.nbd.ExportStats st : l.server.exports()) {
+                if (st.name().equals(name)) {
+                    return st.connections();
+                }
+            }
+        } catch (RuntimeException closing) {
+            // counted as none
+        }
+        return 0;
     }
 
     private void closeListener(Listener l) {
