@@ -117,11 +117,13 @@ public abstract class WorkSlot<F extends BackendFactory<B, AioContext>, B, W> ex
                 return; // opened lazily by the next request
             }
             b = current != null ? current.backend() : null;
+            String servingName = current != null ? current.name() : null;
             Choice<F> c = choice;
             while (b == null && c.provider() != null) {
                 try {
                     Opened<F, B> o = open(c.provider());
                     b = o == null ? null : o.backend();
+                    servingName = o == null ? null : o.name();
                 } catch (RuntimeException failedToOpen) {
                     host.report(this, failedToOpen);
                 }
@@ -136,6 +138,11 @@ public abstract class WorkSlot<F extends BackendFactory<B, AioContext>, B, W> ex
             } else {
                 ready = new ArrayList<>(held);
                 held.clear();
+                if (!ready.isEmpty()) {
+                    // The WARNING that they wait was logged: say when they stop waiting.
+                    LOG.log(System.Logger.Level.INFO, "{0}: {1} {2} available; {3} held {4}", owner(), kind,
+                            servingName, ready.size(), ready.size() == 1 ? "request resumes" : "requests resume");
+                }
             }
         }
         if (ready == null) {
