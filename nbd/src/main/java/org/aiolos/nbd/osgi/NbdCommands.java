@@ -3,6 +3,8 @@ package org.aiolos.nbd.osgi;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 /**
  * {@code nbd:list}, the read-only command of scope {@code nbd}. Gogo finds it through the
@@ -12,8 +14,13 @@ import org.osgi.service.component.annotations.Reference;
 @Component(service = NbdCommands.class, immediate = true,
         property = {"osgi.command.scope=nbd", "osgi.command.function=list"})
 public final class NbdCommands {
-    @Reference
-    NbdExports exports;
+    /**
+     * Optional, so that {@code nbd:list} stays and explains when the exports are not active
+     * (they need core's coroutine runtime: with core stopped the command would otherwise
+     * vanish, and {@code Command not found} tells an operator nothing).
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile NbdExports exports;
 
     /**
      * {@code nbd:list}: every export with its file, size, read-only flag, engine, IOThread,
@@ -23,6 +30,12 @@ public final class NbdCommands {
     @Descriptor("lists every export: state, IOThread, address, engine, size, connections, requests, bytes"
             + " read and written, errors, file; then every configuration not served and why")
     public String list() {
-        return ExportListing.render(exports.snapshots());
+        NbdExports e = exports;
+        if (e == null) {
+            return "no export is served: the NBD exports are not active; they need the coroutine runtime of"
+                    + " org.aiolos.core (is that bundle stopped? lb shows it). The configurations stay, and are"
+                    + " served again when it runs";
+        }
+        return ExportListing.render(e.snapshots());
     }
 }
