@@ -47,11 +47,14 @@ final class ExportEntry {
     Snapshot snapshot(String running) {
         String w = waiting != null && waiting.startsWith(WAITING_FOR_IOTHREAD) ? waiting + " (" + running + ")"
                 : waiting;
-        String retried = listenBlocked ? " (tried again every " + NbdExports.LISTEN_RETRY_S + " s)" : "";
+        String retried = listenBlocked ? RETRIED_NOTE : "";
         return new Snapshot(pid, requestedName, settings, rejected == null ? null : rejected + retried,
                 lastRejection == null || refusedProps == null ? lastRejection : lastRejection + retried,
                 w == null || listener != null || !w.startsWith(NOT_SERVED) ? w : w + retried, listener, updates);
     }
+
+    /** What the listing adds to a refusal that is tried again ({@link #listenBlocked}). */
+    static final String RETRIED_NOTE = " (tried again every " + NbdExports.LISTEN_RETRY_S + " s)";
 
     /** How {@link #waiting} begins when a valid export's listener cannot be opened. */
     static final String NOT_SERVED = "not served: ";

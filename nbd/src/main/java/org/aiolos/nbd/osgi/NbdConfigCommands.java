@@ -151,7 +151,8 @@ public final class NbdConfigCommands {
             // The reason once, after the subject (the exception's message joins them).
             throw new InvalidConfigurationException(name + ": " + (created ? "configuration rejected, nothing stored"
                     : "update rejected, the previous configuration is back"),
-                    List.of(refused.substring("rejected: ".length())));
+                    // Rolled back, so nothing is tried again: the listing's retry note does not apply.
+                    List.of(refused.substring("rejected: ".length()).replace(ExportEntry.RETRIED_NOTE, "")));
         }
         store.commit(stored);
         String verb = created ? "created" : "applied";

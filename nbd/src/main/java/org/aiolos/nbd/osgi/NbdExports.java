@@ -369,7 +369,8 @@ public final class NbdExports {
             return reason;
         }
         ExportConfigurationRejectedEvent.emit(e.pid, e.requestedName, e.settings != null, why);
-        String retried = e.listenBlocked ? "; tried again every " + LISTEN_RETRY_S + " s while the configuration stays"
+        String retried = e.listenBlocked ? "; tried again every " + LISTEN_RETRY_S + " s while the configuration stays (a shell command's"
+                + " refused configuration is not kept)"
                 : null;
         if (e.settings == null) {
             e.rejected = reason;
