@@ -464,8 +464,13 @@ public class NbdIT {
         Await.until("pb refused", 5_000, () -> run("nbd:list").contains("pb (" + pb.getPid() + ")  rejected: iothread: "));
         pa.delete();
         rig.deleted(pa);
-        awaitServing("pb");
-        assertTrue(Tools.run(30, "nbdinfo", uri(port, "pb")).contains("export=\"pb\""));
+        assertServedWithoutRejections("pb", port);
+    }
+
+    /** {@code name} comes to serve on {@code port}, and no configuration is listed as rejected any more. */
+    private void assertServedWithoutRejections(String name, int port) throws Exception {
+        awaitServing(name);
+        assertTrue(Tools.run(30, "nbdinfo", uri(port, name)).contains("export=\"" + name + "\""));
         assertFalse(run("nbd:list"), run("nbd:list").contains("rejected"));
     }
 
@@ -490,9 +495,7 @@ public class NbdIT {
                         && l.contains("EADDRINUSE") && l.contains("(tried again every 2 s)");
             });
         }
-        awaitServing("pt");
-        assertTrue(Tools.run(30, "nbdinfo", uri(port, "pt")).contains("export=\"pt\""));
-        assertFalse(run("nbd:list"), run("nbd:list").contains("rejected"));
+        assertServedWithoutRejections("pt", port);
     }
 
     /**

@@ -94,15 +94,21 @@ public final class NbdExports {
             // its packages (OSGi keeps it until a refresh): the new core's contexts are of
             // classes this bundle cannot use. Say so, rather than wait as if none ran.
             otherRevision.put(name, ctx);
-            // Said from the retry thread, not from within this callback: the service event may be
-            // delivered on a shell command's thread (an `update`), whose output the log's
-            // console notice must not write to while the framework is being changed.
             if (retries != null) {
-                retries.execute(() -> LOG.log(System.Logger.Level.WARNING, "IOThread ''{0}'' runs on another"
-                        + " revision of the org.aiolos.core bundle than the one the NBD bundle is wired to (core was"
-                        + " updated or reinstalled); its exports wait until `refresh` rewires the NBD bundle", name));
+                warnOtherRevision(name); // bound before activation: activate() says it
             }
         }
+    }
+
+    /**
+     * Said from the retry thread, not from within the bind callback: the service event may
+     * be delivered on a shell command's thread (an {@code update}), and logging a warning
+     * there left SCR's tracking count short and broke the following refresh.
+     */
+    private void warnOtherRevision(String name) {
+        retries.execute(() -> LOG.log(System.Logger.Level.WARNING, "IOThread ''{0}'' runs on another revision of the"
+                + " org.aiolos.core bundle than the one the NBD bundle is wired to (core was updated or reinstalled);"
+                + " its exports wait until `refresh` rewires the NBD bundle", name));
     }
 
     /** Whether {@code ctx} is an {@link AiolosContext} of another class loader: another revision of core. */
@@ -142,6 +148,7 @@ public final class NbdExports {
         retries.allowCoreThreadTimeOut(true);
         retries.setRemoveOnCancelPolicy(true);
         retryListenersLater(); // configurations bound before activation that could not listen
+        otherRevision.keySet().forEach(this::warnOtherRevision);
     }
 
     /** The export configuration's Metatype ({@link ExportConfig}) as the nbd bundle declares it. */
