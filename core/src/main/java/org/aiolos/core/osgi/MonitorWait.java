@@ -39,13 +39,17 @@ final class MonitorWait {
             throws InterruptedException {
         long deadline = System.nanoTime() + (want == null ? Math.min(timeoutMs, 200) : timeoutMs) * 1_000_000;
         BackendStatus s = status(ctx, kind);
+        // A slot that served swaps to the named one at once (retire, then open); one that never
+        // opened stays empty until its first request.
+        boolean wasServing = s.serving() != null;
         while (System.nanoTime() < deadline) {
             s = status(ctx, kind);
-            // Nothing serving counts as settled only with nothing retiring: at the safe point the
-            // slot retires the old backend (serving null, one draining) an instant before the
+            // Nothing serving counts as settled only with nothing retiring, and not while a named
+            // one is to replace a backend that served: at the safe point the slot retires the old
+            // backend (serving null; draining 0 when nothing was in flight) an instant before the
             // new one opens, and a status read in between is not the outcome.
-            boolean settled = s.note() != null || (s.serving() == null && s.draining() == 0)
-                    || (want != null && want.equals(s.serving()));
+            boolean settled = s.note() != null || (want != null && want.equals(s.serving()))
+                    || (s.serving() == null && s.draining() == 0 && !(want != null && wasServing));
             if (settled && java.util.Objects.equals(s.configured(), want)) {
                 return s;
             }
