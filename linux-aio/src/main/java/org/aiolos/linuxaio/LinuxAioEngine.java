@@ -10,6 +10,7 @@ import org.aiolos.linux.IocbArray;
 import org.aiolos.linux.LinuxAio;
 import org.aiolos.linux.SyscallException;
 import org.aiolos.linux.UserRing;
+import org.aiolos.diskio.CompletionQueue;
 import org.aiolos.diskio.DiskEngineBase;
 import org.aiolos.diskio.DiskRequest;
 import org.aiolos.diskio.DiskRequestPool;
@@ -49,14 +50,14 @@ final class LinuxAioEngine extends DiskEngineBase {
     private final IdQueue failed;
     private final BottomHalf submitBh;
     private final BottomHalf doneBh;
-    /** Completions a pass left in the ring whose eventfd signal may be gone: the next iteration takes them. */
+    /** Runs a pass while one is under way with completions left (for a nested loop in a callback). */
     private final BottomHalf completionBh;
+    /** Reaped, not yet run: shared by a pass and the passes nested in its callbacks. */
+    private final CompletionQueue reaped;
     /** Iocbs the kernel holds. */
     private int kernelInFlight;
-    /** A completion pass is running (a nested loop run from a completion must not start another). */
-    private boolean processing;
-    /** A nested loop cleared the eventfd during a pass; what it signalled may still be in the ring. */
-    private boolean notifiedWhileProcessing;
+    /** Completion passes under way: more than one while a callback runs the loop. */
+    private int passDepth;
 
     LinuxAioEngine(AioContext ctx, long aioCtx, EventFd notifier) {
         super(ctx, CAPACITY);
@@ -69,6 +70,7 @@ final class LinuxAioEngine extends DiskEngineBase {
         this.submitBh = ctx.newBottomHalf("linux-aio submit", this::submitPending);
         this.doneBh = ctx.newBottomHalf("linux-aio failed submissions", this::completeFailed);
         this.completionBh = ctx.newBottomHalf("linux-aio completions", this::processCompletions);
+        this.reaped = new CompletionQueue(CAPACITY, completionBh);
         ctx.setEventNotifier(notifier, this::onNotified, this::hasCompletions, this::onPollReady);
     }
 
@@ -165,10 +167,6 @@ final class LinuxAioEngine extends DiskEngineBase {
 
     private void onNotified() {
         notifier.testAndClear();
-        if (processing) {
-            notifiedWhileProcessing = true;
-            return;
-        }
         processCompletions();
     }
 
@@ -176,56 +174,54 @@ final class LinuxAioEngine extends DiskEngineBase {
         processCompletions();
     }
 
+    /**
+     * A pass: first what an outer pass reaped and has not run yet (when this one is nested
+     * in one of its callbacks), then one reap of the ring and its completions. Requests
+     * the callbacks submit complete in a later pass: reaping until the ring was empty
+     * never ended when callbacks resubmit at once, since a cached buffered read completes
+     * inside io_submit and the ring refilled as fast as it drained (no bottom half, timer
+     * or other handler ran again). QEMU's loop in {@code qemu_laio_process_completions}
+     * ({@code block/linux-aio.c}) ends because its callbacks' submissions wait for
+     * {@code defer_call_end}; ours may go at once ({@code SubmitPolicy}).
+     *
+     * <p>The eventfd was cleared before this pass reaps (by {@link #onNotified}, here or in
+     * the outer pass), so whatever completes after the reap signals again and the next
+     * iteration takes it.
+     */
     private void processCompletions() {
-        if (processing || isClosed() && kernelInFlight == 0) {
+        if (isClosed() && kernelInFlight == 0 && reaped.isEmpty()) {
             return;
         }
-        processing = true;
-        notifiedWhileProcessing = false;
-        Throwable failure = null;
+        passDepth++;
+        Throwable failure;
         try {
-            // One reap: the completions there now (at most MAX_EVENTS, all the kernel can
-            // hold). Requests their callbacks submit complete in a later iteration. Reaping
-            // until the ring was empty never ended when callbacks resubmit at once: a cached
-            // buffered read completes inside io_submit, so the ring refilled as fast as it
-            // drained and no bottom half, timer or other handler ran again. QEMU's loop in
-            // qemu_laio_process_completions (block/linux-aio.c) ends because its callbacks'
-            // submissions wait for defer_call_end; ours may go at once (SubmitPolicy).
+            failure = reaped.runAll(completer, null);
             int n = UserRing.reap(aioCtx, events, MAX_EVENTS);
-            if (n > 0) {
-                failure = handle(n, failure);
+            for (int i = 0; i < n; i++) {
+                reaped.add((int) events.data(i), events.res(i));
             }
+            kernelInFlight -= n;
+            failure = reaped.runAll(completer, failure);
         } finally {
-            processing = false;
+            passDepth--;
         }
         if (!pending.isEmpty()) {
             submitPending();
         }
-        // What completed after the reap signalled the eventfd after the clear that preceded
-        // it (the kernel fills the ring slot, then signals), so the handler fires again next
-        // iteration. A nested loop's clear took such a signal away: then a bottom half,
-        // which runs next iteration too, takes what it announced.
-        if (notifiedWhileProcessing) {
-            notifiedWhileProcessing = false;
-            completionBh.schedule();
-        }
         DiskRequestPool.rethrow(failure);
     }
 
-    /** Handles events 0..n-1: finished requests complete, short ones go back to the queue. */
-    private Throwable handle(int n, Throwable failure) {
-        for (int i = 0; i < n; i++) {
-            int id = (int) events.data(i);
-            long res = events.res(i);
-            kernelInFlight--;
-            DiskRequest r = requests.get(id);
-            if (r.onResult(res)) {
-                failure = requests.finish(r, failure);
-            } else {
-                prepare(r);
-                pending.add(id);
-            }
+    /** Held once: a method reference made per pass would allocate on the hot path. */
+    private final CompletionQueue.Handler completer = this::complete;
+
+    /** A finished request completes, a short one goes back to the queue. */
+    private Throwable complete(int id, long res, Throwable failure) {
+        DiskRequest r = requests.get(id);
+        if (r.onResult(res)) {
+            return requests.finish(r, failure);
         }
+        prepare(r);
+        pending.add(id);
         return failure;
     }
 
@@ -242,14 +238,14 @@ final class LinuxAioEngine extends DiskEngineBase {
             return;
         }
         // From the home thread, or any thread once the loop has stopped (the context's close).
-        if (processing) {
+        if (passDepth > 0) {
             throw new IllegalStateException("the native engine of '" + ctx.name()
                     + "' cannot be closed from one of its completions");
         }
         markClosed();
         Throwable failure = null;
         try {
-            processing = true;
+            passDepth++;
             // Drain: everything queued is submitted, everything submitted is waited for,
             // and every completion runs, so closing loses none.
             while (true) {
@@ -264,12 +260,14 @@ final class LinuxAioEngine extends DiskEngineBase {
                     continue; // EAGAIN with nothing in flight: retry the submission
                 }
                 int n = LinuxAio.getEvents(aioCtx, 1, Math.min(kernelInFlight, MAX_EVENTS), events, -1);
-                if (n > 0) {
-                    failure = handle(n, failure);
+                for (int i = 0; i < n; i++) {
+                    reaped.add((int) events.data(i), events.res(i));
                 }
+                kernelInFlight -= Math.max(n, 0);
+                failure = reaped.runAll(completer, failure);
             }
         } finally {
-            processing = false;
+            passDepth--;
             release();
         }
         DiskRequestPool.rethrow(failure);

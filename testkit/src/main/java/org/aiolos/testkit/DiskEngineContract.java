@@ -563,6 +563,53 @@ public abstract class DiskEngineContract {
         }
     }
 
+    /**
+     * A completion that waits in a nested loop for a request it submitted itself (QEMU's
+     * {@code AIO_WAIT_WHILE} from a callback, as a drain inside a completion does) gets it:
+     * the pass that runs the outer completion must let a nested loop run completions too.
+     * {@code qemu_laio_process_completions} ({@code block/linux-aio.c}) schedules its
+     * completion bottom half before the callbacks for this, "so nested event loops see
+     * currently pending completions". A guard timer ends a wait that would otherwise block
+     * for ever, so a failure reports instead of hanging the build.
+     */
+    @Test
+    void aCompletionThatWaitsInANestedLoopForItsOwnRequestGetsIt() {
+        for (long pollMaxNs : new long[] {0, 32768}) {
+            ctx.setPollParams(pollMaxNs, 0, 0);
+            for (DiskFile f : new DiskFile[] {file.buffered, file.direct}) {
+                for (int round = 0; round < 10; round++) {
+                    nestedWaitFor(f, pollMaxNs, round);
+                }
+            }
+        }
+    }
+
+    private void nestedWaitFor(DiskFile f, long pollMaxNs, int round) {
+        long[] res = {Long.MIN_VALUE, Long.MIN_VALUE};
+        boolean[] gaveUp = {false};
+        var guard = ctx.newTimer(org.aiolos.api.ClockType.REALTIME, org.aiolos.api.TimeScale.MS, () -> gaveUp[0] = true);
+        try {
+            MemorySegment[] a = {TestFile.buffer(arena, 4096)};
+            MemorySegment[] b = {TestFile.buffer(arena, 4096)};
+            engine.readv(f, 0, a, r -> {
+                res[0] = r;
+                engine.readv(f, 4096, b, r2 -> res[1] = r2);
+                guard.mod(ctx.clocks().nowNs(org.aiolos.api.ClockType.REALTIME) / 1_000_000 + 10_000);
+                while (res[1] == Long.MIN_VALUE && !gaveUp[0]) {
+                    ctx.poll(true);
+                }
+            });
+            pollUntil(() -> res[0] != Long.MIN_VALUE);
+            String what = engine.name() + " on " + f + ", poll-max-ns " + pollMaxNs + ", round " + round;
+            assertFalse(gaveUp[0], what + ": the nested loop waited 10 s for the request its completion submitted");
+            assertEquals(4096, res[0], what);
+            assertEquals(4096, res[1], what);
+            assertEquals(0, engine.inFlight(), what);
+        } finally {
+            guard.cancel();
+        }
+    }
+
     // ------------------------------------------------------------------ errors
 
     @Test

@@ -7,6 +7,7 @@ import org.aiolos.linux.Errno;
 import org.aiolos.linux.IoUring;
 import org.aiolos.linux.IocbArray;
 import org.aiolos.linux.SharedIoUring;
+import org.aiolos.diskio.CompletionQueue;
 import org.aiolos.diskio.DiskEngineBase;
 import org.aiolos.diskio.DiskRequest;
 import org.aiolos.diskio.DiskRequestPool;
@@ -61,11 +62,13 @@ public final class IoUringEngine extends DiskEngineBase {
     /** The lent ring in use, or null (the private ring). */
     private SharedIoUring shared;
     private SharedIoUring.Lease lease;
-    /** Completions the monitor handed over, run by {@link #lentBh}. */
-    private final int[] lentIds = new int[CAPACITY];
-    private final int[] lentRes = new int[CAPACITY];
-    private int lentCount;
-    private final BottomHalf lentBh;
+    /**
+     * Completions taken from either ring (reaped here, or handed over by the monitor) and
+     * not yet run; shared by a pass and the passes nested in its callbacks.
+     */
+    private final CompletionQueue done;
+    /** Runs a pass: for completions the monitor handed over outside its dispatch, and for a nested loop. */
+    private final BottomHalf completionBh;
     private long lentSubmissions;
     /** Batches on the monitor's ring submitted before its wait ({@link SubmitPolicy}). */
     private long lentEarlySubmits;
@@ -75,12 +78,11 @@ public final class IoUringEngine extends DiskEngineBase {
     private long handedOverAtSwap;
     private long privateSubmissions;
     private final IdQueue pending = new IdQueue(CAPACITY);
-    private final long[] cqeData;
-    private final int[] cqeRes;
     private final BottomHalf submitBh;
     /** SQEs handed to the kernel whose CQE has not been reaped. */
     private int kernelInFlight;
-    private boolean processing;
+    /** Completion passes under way: more than one while a callback runs the loop. */
+    private int passDepth;
     private long sqFullSubmits;
     private long overflowFlushes;
 
@@ -91,10 +93,9 @@ public final class IoUringEngine extends DiskEngineBase {
         super(ctx, CAPACITY);
         this.ring = ring;
         this.mayLease = mayLease;
-        this.cqeData = new long[ring.cqEntries()];
-        this.cqeRes = new int[ring.cqEntries()];
         this.submitBh = ctx.newBottomHalf("io_uring engine submit", this::submitPending);
-        this.lentBh = ctx.newBottomHalf("io_uring engine completions", this::runLent);
+        this.completionBh = ctx.newBottomHalf("io_uring engine completions", this::onReadable);
+        this.done = new CompletionQueue(CAPACITY, completionBh);
         ctx.setFdHandler(ring.fd(), this::onReadable, null, this::hasCompletions, this::onReadable);
     }
 
@@ -193,7 +194,7 @@ public final class IoUringEngine extends DiskEngineBase {
             if (sqe < 0) {
                 // The kernel takes no more now: retried when lent completions come back, or
                 // from the bottom half when none is outstanding.
-                if (lease.outstanding() == 0 && lentCount == 0) {
+                if (lease.outstanding() == 0 && done.isEmpty()) {
                     submitBh.schedule();
                 }
                 return;
@@ -211,40 +212,31 @@ public final class IoUringEngine extends DiskEngineBase {
     private final SharedIoUring.Completions lentDone = new SharedIoUring.Completions() {
         @Override
         public void complete(int id, int res) {
-            lentIds[lentCount] = id;
-            lentRes[lentCount] = res;
-            lentCount++;
+            done.add(id, res);
         }
 
         @Override
         public void run() {
-            runLent();
+            runDone();
         }
 
         @Override
         public void runSoon() {
-            if (lentCount > 0) {
+            if (!done.isEmpty()) {
                 handedOverAtSwap++;
-                lentBh.schedule();
+                completionBh.schedule();
             }
         }
     };
 
     /** Runs the completions the monitor handed over; then submits what they queued or retried. */
-    private void runLent() {
-        if (processing) {
-            lentBh.schedule(); // inside one of this engine's own completions: after it
-            return;
-        }
-        if (lentCount == 0) {
-            return;
-        }
-        processing = true;
-        Throwable failure = null;
+    private void runDone() {
+        passDepth++;
+        Throwable failure;
         try {
-            failure = finishLent(null);
+            failure = done.runAll(completer, null);
         } finally {
-            processing = false;
+            passDepth--;
         }
         if (!pending.isEmpty()) {
             submitPending();
@@ -252,18 +244,16 @@ public final class IoUringEngine extends DiskEngineBase {
         DiskRequestPool.rethrow(failure);
     }
 
-    private Throwable finishLent(Throwable failure) {
-        // Completions run callbacks, which may submit (never reap: that is the monitor's
-        // wait), so the list does not grow meanwhile; the index keeps it safe regardless.
-        for (int i = 0; i < lentCount; i++) {
-            DiskRequest r = requests.get(lentIds[i]);
-            if (r.onResult(lentRes[i])) {
-                failure = requests.finish(r, failure);
-            } else {
-                pending.add(r.id());
-            }
+    /** Held once: a method reference made per pass would allocate on the hot path. */
+    private final CompletionQueue.Handler completer = this::complete;
+
+    /** A finished request completes, a short one is queued again. */
+    private Throwable complete(int id, long res, Throwable failure) {
+        DiskRequest r = requests.get(id);
+        if (r.onResult(res)) {
+            return requests.finish(r, failure);
         }
-        lentCount = 0;
+        pending.add(id);
         return failure;
     }
 
@@ -306,7 +296,7 @@ public final class IoUringEngine extends DiskEngineBase {
             // next completion pass (the ring fd is readable) submits them again. Only with
             // nothing in flight is a retry from the bottom half needed; rescheduling it
             // otherwise would keep the loop from waiting on the ring fd at all.
-            if (!processing && kernelInFlight == ring.sqPending()) {
+            if (passDepth == 0 && kernelInFlight == ring.sqPending()) {
                 submitBh.schedule();
             }
             return false;
@@ -319,27 +309,32 @@ public final class IoUringEngine extends DiskEngineBase {
         return ring.cqReady() > 0;
     }
 
+    /**
+     * A pass: first what an outer pass took and has not run yet (when this one is nested in
+     * one of its callbacks, or the monitor handed completions over outside its dispatch),
+     * then at most as many CQEs as were in flight when it began: those that were there then
+     * come first in the CQ. Requests the callbacks submit complete in a later iteration.
+     * Draining until the CQ was empty never ended when callbacks resubmit at once: a cached
+     * buffered read completes inside io_uring_enter, so the CQ refilled as fast as it
+     * drained and no bottom half, timer or other handler ran again. What is left keeps the
+     * ring fd readable (and the poll callback true), so the next iteration takes it.
+     */
     private void onReadable() {
-        if (processing || isClosed() && kernelInFlight == 0) {
+        if (isClosed() && kernelInFlight == 0 && done.isEmpty()) {
             return;
         }
-        processing = true;
+        passDepth++;
         Throwable failure;
         try {
-            // At most as many completions as were in flight when the pass began: those that
-            // were there then come first in the CQ. Requests their callbacks submit complete
-            // in a later iteration. Draining until the CQ was empty never ended when
-            // callbacks resubmit at once: a cached buffered read completes inside
-            // io_uring_enter, so the CQ refilled as fast as it drained and no bottom half,
-            // timer or other handler ran again. What is left keeps the ring fd readable
-            // (and the poll callback true), so the next iteration takes it.
-            failure = reap(null, kernelInFlight);
+            failure = done.runAll(completer, null);
+            reap(kernelInFlight);
             if (ring.cqReady() == 0 && ring.cqOverflowFlagged()) {
                 overflowFlushes++;
                 ring.flushOverflow(); // into the CQ, where the next iteration sees it
             }
+            failure = done.runAll(completer, failure);
         } finally {
-            processing = false;
+            passDepth--;
         }
         if (!pending.isEmpty() || ring.sqPending() > 0) {
             submitPending();
@@ -348,40 +343,30 @@ public final class IoUringEngine extends DiskEngineBase {
     }
 
     /**
-     * Handles up to {@code limit} completions from the CQ (and the kernel's overflow list),
-     * oldest first; stops earlier when both are empty.
+     * Moves up to {@code limit} completions from the CQ (and the kernel's overflow list)
+     * into {@link #done}, oldest first; stops earlier when both are empty.
      */
-    private Throwable reap(Throwable failure, int limit) {
+    private void reap(int limit) {
         while (limit > 0) {
-            int n = Math.min(Math.min(ring.cqReady(), cqeData.length), limit);
+            int n = Math.min(ring.cqReady(), limit);
             if (n == 0) {
                 if (!ring.cqOverflowFlagged()) {
-                    return failure;
+                    return;
                 }
                 overflowFlushes++;
                 ring.flushOverflow();
                 if (ring.cqReady() == 0) {
-                    return failure;
+                    return;
                 }
                 continue;
             }
             for (int i = 0; i < n; i++) {
-                cqeData[i] = ring.cqeUserData(i);
-                cqeRes[i] = ring.cqeRes(i);
+                done.add((int) ring.cqeUserData(i), ring.cqeRes(i));
             }
             ring.cqAdvance(n);
+            kernelInFlight -= n;
             limit -= n;
-            for (int i = 0; i < n; i++) {
-                kernelInFlight--;
-                DiskRequest r = requests.get((int) cqeData[i]);
-                if (r.onResult(cqeRes[i])) {
-                    failure = requests.finish(r, failure);
-                } else {
-                    pending.add(r.id());
-                }
-            }
         }
-        return failure;
     }
 
     @Override
@@ -430,22 +415,22 @@ public final class IoUringEngine extends DiskEngineBase {
         if (isClosed()) {
             return;
         }
-        if (processing) {
+        if (passDepth > 0) {
             throw new IllegalStateException("the io_uring engine of '" + ctx.name()
                     + "' cannot be closed from one of its completions");
         }
         markClosed();
         Throwable failure = null;
-        processing = true;
+        passDepth++;
         try {
             while (true) {
                 submitPending();
                 if (lease != null && lease.valid() && lease.outstanding() > 0) {
                     shared.drain(lease); // the monitor submits and hands every completion over
                 }
-                failure = finishLent(failure);
-                failure = reap(failure, Integer.MAX_VALUE);
-                if (kernelInFlight == 0 && pending.isEmpty() && lentCount == 0
+                reap(Integer.MAX_VALUE);
+                failure = done.runAll(completer, failure);
+                if (kernelInFlight == 0 && pending.isEmpty() && done.isEmpty()
                         && (lease == null || !lease.valid() || lease.outstanding() == 0)) {
                     break;
                 }
@@ -458,7 +443,7 @@ public final class IoUringEngine extends DiskEngineBase {
                 }
             }
         } finally {
-            processing = false;
+            passDepth--;
             if (lease != null && lease.valid()) {
                 try {
                     shared.detach(lease);
@@ -470,7 +455,7 @@ public final class IoUringEngine extends DiskEngineBase {
             shared = null;
             ctx.removeFdHandler(ring.fd());
             submitBh.delete();
-            lentBh.delete();
+            completionBh.delete();
             ring.close();
             requests.close();
         }
