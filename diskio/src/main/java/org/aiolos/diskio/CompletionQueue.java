@@ -16,8 +16,8 @@ import org.aiolos.api.BottomHalf;
  * and by scheduling its completion bottom half before the callbacks, so a nested
  * {@code aio_poll} runs that call even when no fd fires. {@link #runAll} does the same
  * with a queue: each step takes the head before running it, so an outer and a nested
- * pass never run one completion twice, and the bottom half is scheduled while anything
- * is left.
+ * pass never run one completion twice, and the bottom half is scheduled while a callback
+ * runs with others left behind it.
  *
  * <p>A request is queued once per trip to the kernel and the queue holds at most the
  * engine's requests in flight, so a fixed ring of the pool's size never overflows.
@@ -82,18 +82,22 @@ public final class CompletionQueue {
      * @return {@code failure} with whatever the handler added
      */
     public Throwable runAll(Handler handler, Throwable failure) {
-        if (head == tail) {
-            return failure;
-        }
-        // Before the callbacks: a nested loop that waits for one of the completions left
-        // here runs a pass through this bottom half, though no fd will fire for them.
-        continuation.schedule();
+        boolean scheduled = false;
         while (head != tail) {
             int i = (int) head & mask;
             head++; // taken before it runs: a nested pass starts at the next one
+            if (!scheduled && head != tail) {
+                // Before a callback that leaves others behind: a nested loop waiting for one
+                // of them runs a pass through this bottom half, though no fd will fire for
+                // them. A batch of one needs none (the usual case at queue depth 1).
+                continuation.schedule();
+                scheduled = true;
+            }
             failure = handler.handle(ids[i], results[i], failure);
         }
-        continuation.cancel();
+        if (scheduled) {
+            continuation.cancel();
+        }
         return failure;
     }
 }
