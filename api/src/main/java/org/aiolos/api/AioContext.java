@@ -385,9 +385,12 @@ public interface AioContext extends AutoCloseable {
      * returns. Submissions made meanwhile fail. Completions that schedule bottom halves or
      * arm timers make the close refuse as below.
      *
+     * <p>An {@link IOThread}'s context belongs to it: only {@link IOThread#close()} closes
+     * it, since its loop may be between two iterations at any instant.
+     *
      * @throws IllegalStateException naming the bottom halves still scheduled, the
-     *     timers still pending or the coroutines still scheduled; the context then stays
-     *     open and usable
+     *     timers still pending or the coroutines still scheduled, or when the context
+     *     belongs to an IOThread; the context then stays open and usable
      */
     @Override
     void close();

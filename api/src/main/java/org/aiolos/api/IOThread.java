@@ -2,7 +2,8 @@ package org.aiolos.api;
 
 /**
  * A thread that owns one context and runs its loop with blocking polls (QEMU
- * {@code IOThread}). Its context is the thread's current context.
+ * {@code IOThread}). Its context is the thread's current context, and belongs to it:
+ * {@link AioContext#close()} on it is refused, {@link #close()} closes it.
  */
 public interface IOThread extends AutoCloseable {
 
@@ -22,7 +23,10 @@ public interface IOThread extends AutoCloseable {
 
     /**
      * Stops the loop after the current iteration (a bottom half clears the running flag)
-     * and joins the thread. Idempotent.
+     * and joins the thread. Idempotent. Not from the IOThread itself, which cannot join
+     * itself (QEMU's {@code iothread_stop} would deadlock there).
+     *
+     * @throws IllegalStateException when called in the IOThread
      */
     void stop();
 

@@ -3,7 +3,7 @@
  * and fd handlers, and {@link org.aiolos.api.IOThread}.
  */
 @Export
-@Version("0.6.0")
+@Version("0.6.1")
 package org.aiolos.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -100,6 +100,36 @@ class IOThreadTest {
         assertNull(closed.thread(), "no thread was started for it");
     }
 
+    /**
+     * A close of an IOThread's context from outside found its loop between two iterations
+     * (nothing guards that instant) and either killed the IOThread ("poll: ... is closed")
+     * or left it blocked for good on the closed context's descriptors, so that
+     * {@code IOThread.close()} never returned. The context belongs to the IOThread.
+     */
+    @Test
+    void anIOThreadsContextIsClosedOnlyByTheIOThread() throws Exception {
+        IOThread idle = Aiolos.newIOThread(contexts.options("io-owned-idle"));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> idle.context().close());
+        assertEquals("AioContext 'io-owned-idle' belongs to IOThread 'io-owned-idle', which closes it: call its"
+                + " close() (the context stays open)", e.getMessage());
+        idle.close();
+        assertTrue(((ContextImpl) idle.context()).isClosed());
+
+        IOThread io = Aiolos.newIOThread(contexts.options("io-owned"));
+        io.start();
+        for (int i = 0; i < 2000; i++) {
+            assertThrows(IllegalStateException.class, () -> io.context().close());
+        }
+        CompletableFuture<Thread> ran = new CompletableFuture<>();
+        io.context().scheduleOneshot("still-running", () -> ran.complete(Thread.currentThread()));
+        assertSame(io.thread(), ran.get(10, TimeUnit.SECONDS), "the IOThread kept running its loop");
+        assertTrue(io.isRunning());
+        io.close();
+        assertTrue(((ContextImpl) io.context()).isClosed());
+        assertFalse(io.thread().isAlive());
+        contexts.assertNoFailures();
+    }
+
     @Test
     void aThreadIsBoundToOneContext() {
         AiolosContext a = contexts.open("a");

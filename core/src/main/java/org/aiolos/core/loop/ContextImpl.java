@@ -480,6 +480,9 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
         return new IllegalStateException(op + ": AioContext '" + name + "' is closed");
     }
 
+    /** Who alone closes this context ({@link #ownedBy}), or null. */
+    private volatile String owner;
+
     public boolean isClosed() {
         return closed;
     }
@@ -489,8 +492,24 @@ public final class ContextImpl implements AiolosContext, CoroutineHost {
      * bottom half still scheduled, a timer still armed or a coroutine still scheduled makes
      * the close throw naming them, and the context stays usable (QEMU aborts the process).
      */
+    /**
+     * Gives the context to an owner that alone closes it (an IOThread, whose loop may be
+     * between two iterations at any instant: a close from outside would pull the context
+     * from under it). QEMU's IOThread holds the context's reference and drops it only
+     * after {@code iothread_stop} has joined the thread ({@code iothread_instance_finalize}
+     * in {@code iothread.c}).
+     */
+    public void ownedBy(String owner) {
+        this.owner = owner;
+    }
+
     @Override
     public synchronized void close() {
+        String by = owner;
+        if (by != null && !closed) {
+            throw new IllegalStateException("AioContext '" + name + "' belongs to " + by
+                    + ", which closes it: call its close() (the context stays open)");
+        }
         List<String> leaks = close(false);
         if (!leaks.isEmpty()) {
             throw new IllegalStateException("AioContext '" + name + "' still holds " + String.join(", ", leaks)

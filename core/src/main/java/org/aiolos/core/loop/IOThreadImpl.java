@@ -32,6 +32,7 @@ public final class IOThreadImpl implements IOThread {
 
     public IOThreadImpl(ContextImpl ctx) {
         this.ctx = ctx;
+        ctx.ownedBy("IOThread '" + ctx.name() + "'");
     }
 
     @Override
