@@ -193,8 +193,10 @@ final class Dist implements AutoCloseable {
         String ask(String commands, long timeoutS) throws IOException, InterruptedException {
             int from = length();
             String mark = "zz-mark-" + marks.incrementAndGet();
-            send(commands + "\nnbd:export " + mark + "\n");
-            Matcher m = await("the answer to " + commands, timeoutS, Pattern.quote(mark + ": no configuration"), from);
+            // A quoted string is a Gogo expression whose value is printed: the marker, and a
+            // command that cannot fail (a refused command would end the script).
+            send(commands + "\n'" + mark + "'\n");
+            Matcher m = await("the answer to " + commands, timeoutS, "(?m)^" + Pattern.quote(mark) + "$", from);
             return toString().substring(from, m.start());
         }
 

@@ -33,4 +33,20 @@ final class Gogo {
             session.close();
         }
     }
+
+    /**
+     * The message {@code command} was refused with: it must fail (throw, as the shell shows
+     * in red and a script stops at), not return its refusal as if it had worked.
+     */
+    static String refusal(CommandProcessor gogo, String command) throws Exception {
+        CommandSession session = gogo.createSession(new ByteArrayInputStream(new byte[0]), System.out, System.out);
+        try {
+            Object result = session.execute(command);
+            throw new AssertionError("'" + command + "' was not refused; it returned: " + result);
+        } catch (IllegalArgumentException refused) {
+            return refused.toString();
+        } finally {
+            session.close();
+        }
+    }
 }

@@ -200,6 +200,29 @@ public class ShellIT {
                 && usage.contains("Longest adaptive busy poll in ns"));
     }
 
+    /**
+     * A command that cannot do what it was asked fails (the shell shows it in red, a script
+     * stops at it); these used to return their reason as if they had worked.
+     */
+    @Test
+    public void refusalsFailTheCommandWithTheirReasonAlone() throws Exception {
+        Contexts.await(bc, "iothread0");
+        String[][] refusals = {
+            {"aio:use nosuch epoll", "no context named 'nosuch'; contexts: "},
+            {"aio:use iothread0 epol", "unknown fd monitor 'epol'; use poll, epoll, io_uring or auto"},
+            {"aio:use iothread0 aio-engine foo", "unknown disk-I/O engine 'foo'"},
+            {"aio:use iothread0 gpu x", "unknown backend kind 'gpu'"},
+            {"aio:unconfigure nosuch", "nosuch: no configuration to delete"},
+            {"aio:configure nosuch", "nosuch: no configuration; create one with aio:configure nosuch"},
+            {"nbd:export nosuch", "nosuch: no configuration; create one with nbd:export nosuch"},
+            {"nbd:close nosuch", "nosuch: no configuration to delete"},
+        };
+        for (String[] r : refusals) {
+            String message = Gogo.refusal(gogo, r[0]);
+            assertTrue(r[0] + ": " + message, message.startsWith(r[1]) && !message.contains("Exception"));
+        }
+    }
+
     /** The unit tests read copies of the Metatype bnd writes into the jars: they must match. */
     @Test
     public void theUnitTestsMetatypeCopiesMatchTheBundles() throws Exception {

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.aiolos.api.AioContext;
 import org.aiolos.core.AiolosContext;
+import org.aiolos.core.config.RefusedException;
 import org.aiolos.core.config.UsageException;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
@@ -20,7 +21,9 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * {@code osgi.command.*} service properties and calls the public methods by name; its
  * {@code @Descriptor} annotations (an optional import: without Gogo nothing reads them) are
  * what {@code help aio:use} prints, and a call with arguments no overload takes gets the
- * command's usage. Each returns its text (Gogo prints it).
+ * command's usage. Each returns its text (Gogo prints it); a refusal (no such context, an
+ * unknown backend) is thrown as a {@link RefusedException}, so that it shows as a failure
+ * and stops a script.
  */
 @Component(service = AioCommands.class, immediate = true, property = {"osgi.command.scope=aio",
         "osgi.command.function=contexts", "osgi.command.function=backends", "osgi.command.function=use",
@@ -89,12 +92,12 @@ public final class AioCommands {
             throws InterruptedException {
         ContextEntry e = contexts.get(context);
         if (e == null) {
-            return noSuchContext(context);
+            throw noSuchContext(context);
         }
         try {
             return BackendSwitch.fdMonitor(e.context(), fdmon) + untilReconfigured(e, "fdmon");
         } catch (IllegalArgumentException bad) {
-            return bad.getMessage();
+            throw new RefusedException(bad.getMessage());
         }
     }
 
@@ -133,16 +136,17 @@ public final class AioCommands {
         }
         ContextEntry e = contexts.get(context);
         if (e == null) {
-            return noSuchContext(context);
+            throw noSuchContext(context);
         }
         try {
             return switch (kind) {
                 case "aio-engine" -> BackendSwitch.diskEngine(e.context(), name) + untilReconfigured(e, "aio-engine");
                 case "thread-pool" -> BackendSwitch.threadPool(e.context(), name);
-                default -> "unknown backend kind '" + kind + "'; use fdmon, aio-engine or thread-pool";
+                default -> throw new RefusedException("unknown backend kind '" + kind
+                        + "'; use fdmon, aio-engine or thread-pool");
             };
         } catch (IllegalArgumentException bad) {
-            return bad.getMessage();
+            throw new RefusedException(bad.getMessage());
         }
     }
 
@@ -151,8 +155,9 @@ public final class AioCommands {
         throw new UsageException("aio:use: wrong arguments", USE_USAGE);
     }
 
-    private String noSuchContext(String context) {
-        return "no context named '" + context + "'; contexts: " + String.join(", ", contexts.keySet());
+    private RefusedException noSuchContext(String context) {
+        return new RefusedException("no context named '" + context + "'; contexts: "
+                + String.join(", ", contexts.keySet()));
     }
 
     /** {@code aio:top}: ten refreshes, one a second. */

@@ -11,6 +11,7 @@ import org.aiolos.core.config.ConfigField;
 import org.aiolos.core.config.ConfigSchema;
 import org.aiolos.core.config.ConfigStore;
 import org.aiolos.core.config.InvalidConfigurationException;
+import org.aiolos.core.config.RefusedException;
 import org.aiolos.core.config.UsageException;
 import org.aiolos.core.jfr.IOThreadConfigurationRejectedEvent;
 import org.apache.felix.service.command.Descriptor;
@@ -71,12 +72,14 @@ public final class AioConfigCommands {
         Configuration c = find(name);
         Configuration other = c == null ? store.namedOtherwise(null, name) : null;
         if (other != null) {
-            return name + ": no IOThread of that name is configured; " + ConfigStore.whatItConfigures(other, "IOThread")
-                    + ": aio:configure " + ConfigStore.userProperties(other).get("name") + " shows it";
+            throw new RefusedException(name + ": no IOThread of that name is configured; "
+                    + ConfigStore.whatItConfigures(other, "IOThread") + ": aio:configure "
+                    + ConfigStore.userProperties(other).get("name") + " shows it");
         }
         if (c == null) {
-            return name + ": no configuration" + (ref(name) != null ? " (the default IOThread)" : "")
-                    + "; create one with aio:configure " + name + " key=value ...";
+            // A failure, so that a script asking for a configuration it expects stops here.
+            throw new RefusedException(name + ": no configuration" + (ref(name) != null ? " (the default IOThread)" : "")
+                    + "; create one with aio:configure " + name + " key=value ...");
         }
         Map<String, Object> own = ConfigStore.userProperties(c);
         StringBuilder out = new StringBuilder(name + ": " + c.getPid());
@@ -171,11 +174,12 @@ public final class AioConfigCommands {
         Configuration c = find(name);
         Configuration other = c == null ? store.namedOtherwise(null, name) : null;
         if (other != null) {
-            return name + ": no IOThread of that name to delete; " + ConfigStore.whatItConfigures(other, "IOThread")
-                    + ": aio:unconfigure " + ConfigStore.userProperties(other).get("name") + " deletes it";
+            throw new RefusedException(name + ": no IOThread of that name to delete; "
+                    + ConfigStore.whatItConfigures(other, "IOThread") + ": aio:unconfigure "
+                    + ConfigStore.userProperties(other).get("name") + " deletes it");
         }
         if (c == null) {
-            return name + ": no configuration to delete";
+            throw new RefusedException(name + ": no configuration to delete");
         }
         store.delete(c);
         return name + ": configuration deleted; the IOThread stops";

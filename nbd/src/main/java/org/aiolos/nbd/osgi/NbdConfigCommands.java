@@ -9,6 +9,7 @@ import org.aiolos.core.config.ConfigField;
 import org.aiolos.core.config.ConfigSchema;
 import org.aiolos.core.config.ConfigStore;
 import org.aiolos.core.config.InvalidConfigurationException;
+import org.aiolos.core.config.RefusedException;
 import org.aiolos.core.config.UsageException;
 import org.aiolos.nbd.jfr.ExportConfigurationRejectedEvent;
 import org.apache.felix.service.command.Descriptor;
@@ -72,12 +73,14 @@ public final class NbdConfigCommands {
         Configuration c = find(name);
         Configuration other = store.namedOtherwise(c, name);
         if (other != null) {
-            return name + ": no export of that name is configured; " + ConfigStore.whatItConfigures(other, "export")
-                    + ": nbd:export " + ConfigStore.userProperties(other).get("name") + " shows it";
+            throw new RefusedException(name + ": no export of that name is configured; "
+                    + ConfigStore.whatItConfigures(other, "export") + ": nbd:export "
+                    + ConfigStore.userProperties(other).get("name") + " shows it");
         }
         if (c == null) {
-            return name + ": no configuration; create one with nbd:export " + name
-                    + " <file> iothread=<name> [key=value ...]";
+            // A failure, so that a script asking for an export it expects stops here.
+            throw new RefusedException(name + ": no configuration; create one with nbd:export " + name
+                    + " <file> iothread=<name> [key=value ...]");
         }
         Map<String, Object> own = ConfigStore.userProperties(c);
         Object file = c.getProperties().get(ConfigStore.FILENAME);
@@ -184,11 +187,12 @@ public final class NbdConfigCommands {
         Configuration other = store.namedOtherwise(c, name);
         if (other != null) {
             // Found by its file's name, it configures another export: closing that one takes its own name.
-            return name + ": no export of that name to close; " + ConfigStore.whatItConfigures(other, "export")
-                    + ": nbd:close " + ConfigStore.userProperties(other).get("name") + " closes it";
+            throw new RefusedException(name + ": no export of that name to close; "
+                    + ConfigStore.whatItConfigures(other, "export") + ": nbd:close "
+                    + ConfigStore.userProperties(other).get("name") + " closes it");
         }
         if (c == null) {
-            return name + ": no configuration to delete";
+            throw new RefusedException(name + ": no configuration to delete");
         }
         String closed = ExportRemoval.deleteAndWait(store, c, exports, name);
         // A configuration refused for taking this name is tried again once it is free.
