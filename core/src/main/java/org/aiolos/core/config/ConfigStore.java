@@ -145,12 +145,16 @@ public final class ConfigStore {
      *
      * @param existing the configuration to update; null to create {@code name}'s
      * @param name the configuration's name (the file's name after the factory PID)
+     * @throws RefusedException when the file could not be written; nothing is stored then
      */
     @SuppressWarnings("exports")
     public Stored store(Configuration existing, String name, Map<String, Object> props) throws IOException {
         Configuration c = existing != null ? existing : cm.getFactoryConfiguration(factoryPid, name, "?");
         Map<String, Object> previous = existing == null ? null : all(existing);
         Path file = fileOf(previous, name);
+        if (file != null) {
+            SaveCheck.writable(file, "save"); // before Config Admin: an unsaved change would be lost at the next start
+        }
         Hashtable<String, Object> next = new Hashtable<>(props);
         if (file != null) {
             next.put(FILENAME, file.toUri().toString());
@@ -159,10 +163,21 @@ public final class ConfigStore {
         return new Stored(c, name, previous, Map.copyOf(next), file);
     }
 
-    /** Writes the stored properties to the configuration's file (comments kept). */
+    /**
+     * Writes the stored properties to the configuration's file (comments kept). If that
+     * fails after all (the folder changed since {@link #store} checked it), the change is
+     * put back and refused, so that nothing is applied that a restart would undo.
+     *
+     * @throws RefusedException when the file cannot be written; the previous configuration is back
+     */
     public void commit(Stored s) throws IOException {
         if (s.file() != null) {
-            CfgFile.write(s.file(), s.stored(), "Written by the Aiolos shell; edit freely, Aiolos applies changes live.");
+            try {
+                CfgFile.write(s.file(), s.stored(), "Written by the Aiolos shell; edit freely, Aiolos applies changes live.");
+            } catch (IOException e) {
+                rollback(s);
+                throw SaveCheck.refused(s.file(), "save", e, "nothing changed (the change is undone)");
+            }
         }
     }
 
@@ -175,10 +190,18 @@ public final class ConfigStore {
         }
     }
 
-    /** Deletes the configuration and its file. */
+    /**
+     * Deletes the configuration and its file.
+     *
+     * @throws RefusedException when the file cannot be deleted; nothing changed then
+     */
     @SuppressWarnings("exports")
     public void delete(Configuration c) throws IOException {
         Path file = fileOf(all(c), null);
+        if (file != null && Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            // A configuration deleted while its file stays comes back at the next start.
+            SaveCheck.writable(file, "delete");
+        }
         c.delete();
         if (file != null) {
             // After the configuration, so FileInstall, seeing the file go, finds nothing left to delete.

@@ -2,6 +2,7 @@ package org.aiolos.nbd.osgi;
 
 import java.io.IOException;
 import org.aiolos.core.config.ConfigStore;
+import org.aiolos.core.config.RefusedException;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
@@ -52,7 +53,8 @@ final class ExportRemoval {
             }
             ConfigStore store = new ConfigStore(cm, NbdExportComponent.FACTORY_PID, ConfigStore.watchedFolder(bc));
             return deleteAndWait(store, found[0], exports, name);
-        } catch (IOException | InvalidSyntaxException e) {
+        } catch (IOException | InvalidSyntaxException | RefusedException e) {
+            // RefusedException: its .cfg file cannot be deleted, so nothing was.
             return name + ": could not delete configuration " + pid + ": " + e.getMessage();
         } finally {
             bc.ungetService(ref);
