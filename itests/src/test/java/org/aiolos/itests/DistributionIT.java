@@ -34,6 +34,14 @@ public class DistributionIT {
             Dist.Run bad = d.start("--bogus");
             assertEquals(bad.toString(), 2, bad.exit(30));
             assertTrue(bad.toString(), bad.toString().startsWith("aiolos: unknown argument '--bogus'\nusage:"));
+            // A missing conf/ (a mistyped AIOLOS_CONF) is a start-up error, not an empty instance
+            // that deletes every stored configuration as stale.
+            Path moved = Files.move(d.conf, d.tmp.resolve("conf-moved"));
+            Dist.Run noConf = d.start();
+            assertEquals(noConf.toString(), 2, noConf.exit(60));
+            assertEquals("aiolos: the configuration folder " + d.conf + " does not exist (AIOLOS_CONF,"
+                    + " -Daiolos.conf); nothing started\n", noConf.toString());
+            Files.move(moved, d.conf);
             assertFalse("nothing started: no framework cache", Files.exists(d.cache));
             assertFalse("nothing listens on the export's port", Dist.listening(d.nbdPort));
             System.out.println("DistributionIT: --help, --version, --bogus (exit 2); nothing started");

@@ -41,7 +41,7 @@ record LaunchOptions(Mode mode, Path script, boolean clean) {
               --help, -h     prints this and exits
               --version      prints the versions of Aiolos, Felix and Java and exits
             Scripts stop at the first command that fails; the exit status is 0 when every command
-            succeeded, 1 when one failed, 2 for a bad command line.
+            succeeded, 1 when one failed, 2 for a bad command line or a missing conf/ folder.
             Environment: AIOLOS_CONF (another conf/ folder), AIOLOS_JAVA_OPTS (JVM options; the
             default heap is -Xms32m -Xmx256m, and a -Xmx given here wins).""";
 

@@ -103,6 +103,12 @@ public final class Launcher {
                 .normalize();
         Path cache = Path.of(System.getProperty("aiolos.cache", home.resolve("cache").toString())).toAbsolutePath()
                 .normalize();
+        if (!Files.isDirectory(conf)) {
+            // Started anyway, it served nothing and deleted every stored configuration as stale.
+            System.err.println("aiolos: the configuration folder " + conf + (Files.exists(conf) ? " is not a folder"
+                    : " does not exist") + " (AIOLOS_CONF, -Daiolos.conf); nothing started");
+            return 2;
+        }
         BufferedReader script = null;
         if (options.mode() == LaunchOptions.Mode.SCRIPT) {
             try {
