@@ -192,9 +192,26 @@ public class ShellIT {
             assertTrue("no description: " + c + ":\n" + h, h.contains(" - "));
         }
         assertTrue(run("help nbd:export").contains("the image file (an existing regular file)"));
-        assertTrue(run("aio:use").startsWith("aio:use: wrong arguments\nusage: aio:use <context>"));
-        assertTrue(run("aio:top x y").startsWith("aio:top: wrong arguments\nusage: aio:top"));
-        assertTrue(run("nbd:close a b").startsWith("nbd:close: wrong arguments\nusage: nbd:close <name>"));
+        // Wrong calls print the usage, not Gogo's "Cannot coerce list(Token) to any of [()]" or
+        // a raw IllegalArgumentException.
+        String[][] wrongCalls = {
+            {"aio:use", "aio:use: wrong arguments\nusage: aio:use <context>"},
+            {"aio:top x y", "aio:top: wrong arguments\nusage: aio:top"},
+            {"nbd:close a b", "nbd:close: wrong arguments\nusage: nbd:close <name>"},
+            {"nbd:list extra", "nbd:list: wrong arguments\nusage: nbd:list"},
+            {"aio:contexts x", "aio:contexts: wrong arguments\nusage: aio:contexts"},
+            {"aio:backends x", "aio:backends: wrong arguments\nusage: aio:backends"},
+            {"aio:top 0 0", "aio:top: count and intervalMs must be > 0, got 0 and 0\nusage: aio:top"},
+            {"aio:use iothread0 aio-engine", "aio:use: aio-engine needs a value\nusage: aio:use"},
+        };
+        for (String[] w : wrongCalls) {
+            String out = Gogo.refusal(gogo, w[0]);
+            assertTrue(w[0] + ": " + out, out.startsWith(w[1]));
+        }
+        // ... and the right calls still reach their no-argument form, not the usage.
+        assertFalse(run("nbd:list").contains("wrong arguments"));
+        assertTrue(run("aio:contexts").contains("iothread0"));
+        assertTrue(run("aio:backends").startsWith("KIND"));
         String usage = run("aio:configure");
         assertTrue(usage, usage.startsWith("usage: aio:configure <name>") && usage.contains("poll-max-ns")
                 && usage.contains("Longest adaptive busy poll in ns"));
@@ -216,6 +233,9 @@ public class ShellIT {
             {"aio:configure nosuch", "nosuch: no configuration; create one with aio:configure nosuch"},
             {"nbd:export nosuch", "nosuch: no configuration; create one with nbd:export nosuch"},
             {"nbd:close nosuch", "nosuch: no configuration to delete"},
+            {"aio:bench epol", "unknown fd monitor 'epol'; use poll, epoll, io_uring or auto"},
+            {"aio:use iothread0 thread-pool bogus", "unknown thread-pool provider 'bogus'; use a registered"
+                    + " provider's name ("},
         };
         for (String[] r : refusals) {
             String message = Gogo.refusal(gogo, r[0]);

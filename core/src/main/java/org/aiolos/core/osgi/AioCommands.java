@@ -1,6 +1,8 @@
 package org.aiolos.core.osgi;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.aiolos.api.AioContext;
 import org.aiolos.core.AiolosContext;
@@ -34,6 +36,10 @@ public final class AioCommands {
                    aio:use <context> fdmon <poll|epoll|io_uring|auto>
                    aio:use <context> aio-engine <threads|native|io_uring|auto>
                    aio:use <context> thread-pool <provider|auto>""";
+    private static final String TOP_USAGE = "usage: aio:top [count intervalMs]   (both > 0; default 10 frames,"
+            + " 1000 ms apart)";
+    /** The backend kinds of {@code aio:use <context> <kind> <name>}. */
+    private static final Set<String> KINDS = Set.of("fdmon", "aio-engine", "thread-pool");
     private final Map<String, ContextEntry> contexts = new ConcurrentSkipListMap<>();
     private BackendCatalog catalog;
 
@@ -74,11 +80,25 @@ public final class AioCommands {
         return out.toString();
     }
 
+    /*
+     * The Object... overloads take every wrong call: without one, Gogo answered an argument
+     * too many with its own "Cannot coerce list(Token) to any of [()]".
+     */
+    @Descriptor("a wrong call of aio:contexts: prints how to call it")
+    public String contexts(@Descriptor("anything else") Object... wrong) {
+        throw new UsageException("aio:contexts: wrong arguments", "usage: aio:contexts   (no arguments)");
+    }
+
     /** {@code aio:backends}: every backend with its ranking, and why an unavailable one is. */
     @Descriptor("lists every backend (fd monitors, thread pools, disk engines) with its ranking; an"
             + " unavailable one says why")
     public String backends() {
         return catalog.render();
+    }
+
+    @Descriptor("a wrong call of aio:backends: prints how to call it")
+    public String backends(@Descriptor("anything else") Object... wrong) {
+        throw new UsageException("aio:backends: wrong arguments", "usage: aio:backends   (no arguments)");
     }
 
     /**
@@ -90,6 +110,10 @@ public final class AioCommands {
     public String use(@Descriptor("the context (aio:contexts lists them)") String context,
                       @Descriptor("poll, epoll, io_uring, or auto (QEMU's policy)") String fdmon)
             throws InterruptedException {
+        if (KINDS.contains(fdmon)) {
+            // aio:use io1 aio-engine: the value is missing; not a monitor named 'aio-engine'.
+            throw new UsageException("aio:use: " + fdmon + " needs a value", USE_USAGE);
+        }
         ContextEntry e = contexts.get(context);
         if (e == null) {
             throw noSuchContext(context);
@@ -120,9 +144,11 @@ public final class AioCommands {
      * {@code aio:use <context> <fdmon|aio-engine|thread-pool> <name>}: switches a backend
      * live. For the disk engine ({@code threads}, {@code native}, {@code io_uring}) and the
      * thread pool (a provider's name), work in flight finishes on the old one while new work
-     * goes to the new one; {@code auto} returns to the best available. A name that is not
-     * available is kept as the preference: the context runs on the best available one, says
-     * so in {@code aio:contexts}, and moves to the named one when it appears.
+     * goes to the new one; {@code auto} returns to the best available. An engine that is
+     * not available is kept as the preference: the context runs on the best available one,
+     * says so in {@code aio:contexts}, and moves to the named one when it appears. A thread
+     * pool must be a registered provider's (a preference for one not registered yet goes in
+     * the configuration, {@code aio:configure <context> thread-pool=...}).
      */
     @Descriptor("switches a context's fd monitor, disk-I/O engine or thread pool live; work in flight on the"
             + " old one finishes there")
@@ -141,7 +167,7 @@ public final class AioCommands {
         try {
             return switch (kind) {
                 case "aio-engine" -> BackendSwitch.diskEngine(e.context(), name) + untilReconfigured(e, "aio-engine");
-                case "thread-pool" -> BackendSwitch.threadPool(e.context(), name);
+                case "thread-pool" -> BackendSwitch.threadPool(e.context(), registeredPool(name));
                 default -> throw new RefusedException("unknown backend kind '" + kind
                         + "'; use fdmon, aio-engine or thread-pool");
             };
@@ -153,6 +179,20 @@ public final class AioCommands {
     @Descriptor("a wrong call of aio:use: prints how to call it")
     public String use(@Descriptor("anything else") Object... wrong) {
         throw new UsageException("aio:use: wrong arguments", USE_USAGE);
+    }
+
+    /**
+     * {@code name} when it is {@code auto} or a registered thread-pool provider's. Any name
+     * was taken (and shown as "configured: bogus") while a bad disk engine was refused;
+     * unlike the engines the providers are not a fixed list, so the registered ones are it.
+     */
+    private String registeredPool(String name) {
+        List<String> names = backends.threadPools().list().stream().map(p -> p.name()).toList();
+        if (!BackendSwitch.AUTO.equals(name) && !names.contains(name)) {
+            throw new RefusedException("unknown thread-pool provider '" + name + "'; use a registered provider's name ("
+                    + (names.isEmpty() ? "none is registered now" : String.join(", ", names)) + ") or auto");
+        }
+        return name;
     }
 
     private RefusedException noSuchContext(String context) {
@@ -174,6 +214,11 @@ public final class AioCommands {
     @Descriptor("per-second rates of every context, count times, every intervalMs ms (Ctrl-C stops it)")
     public String top(CommandSession session, @Descriptor("how many frames, > 0") int count,
                       @Descriptor("ms between frames, > 0") long intervalMs) {
+        if (count <= 0 || intervalMs <= 0) {
+            // A wrong call, not TopView's raw IllegalArgumentException.
+            throw new UsageException("aio:top: count and intervalMs must be > 0, got " + count + " and " + intervalMs,
+                    TOP_USAGE);
+        }
         try {
             new TopView(System.out, Terminals.isTerminal(session)).run(contexts.values(), count, intervalMs);
             return null;
@@ -184,8 +229,7 @@ public final class AioCommands {
 
     @Descriptor("a wrong call of aio:top: prints how to call it")
     public String top(@Descriptor("anything else") Object... wrong) {
-        throw new UsageException("aio:top: wrong arguments", "usage: aio:top [count intervalMs]   (both > 0;"
-                + " default 10 frames, 1000 ms apart)");
+        throw new UsageException("aio:top: wrong arguments", TOP_USAGE);
     }
 
     /** {@code aio:bench}: a short benchmark on a fresh IOThread with the best fd monitor. */
@@ -198,6 +242,12 @@ public final class AioCommands {
     /** {@code aio:bench <fdmon>}: the same on the named monitor. */
     @Descriptor("the same measurements on the named fd monitor")
     public String bench(@Descriptor("poll, epoll, io_uring or auto") String fdmon) throws Exception {
-        return new LoopBench(backends).run(fdmon.equals("auto") ? null : fdmon);
+        String want;
+        try {
+            want = BackendSwitch.fdMonitorName(fdmon); // an unknown name ran on the best one, "requested epol"
+        } catch (IllegalArgumentException bad) {
+            throw new RefusedException(bad.getMessage());
+        }
+        return new LoopBench(backends).run(want.isEmpty() ? null : want);
     }
 }

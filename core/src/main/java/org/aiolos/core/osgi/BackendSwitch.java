@@ -22,11 +22,19 @@ final class BackendSwitch {
      * @throws IllegalArgumentException for a name that is not a monitor, listing the valid ones
      */
     static String fdMonitor(AiolosContext ctx, String name) throws InterruptedException {
-        String want = checked(name, IOThreadSettings.FD_MONITORS, "fd monitor", "poll, epoll, io_uring or auto");
+        String want = fdMonitorName(name);
         ctx.useFdMonitor(want.isEmpty() ? null : want);
         String now = MonitorWait.until(ctx, want, 2_000);
         String note = ctx.fdMonitorNote();
         return ctx.name() + ": fd monitor " + now + (note == null ? "" : " (" + note + ")");
+    }
+
+    /**
+     * @return the fd monitor's name, or empty for {@code auto}
+     * @throws IllegalArgumentException for a name that is not a monitor, listing the valid ones
+     */
+    static String fdMonitorName(String name) {
+        return checked(name, IOThreadSettings.FD_MONITORS, "fd monitor", "poll, epoll, io_uring or auto");
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.aiolos.nbd.osgi;
 
+import org.aiolos.core.config.UsageException;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -37,5 +38,11 @@ public final class NbdCommands {
                     + " served again when it runs";
         }
         return ExportListing.render(e.snapshots());
+    }
+
+    /** Takes every wrong call: without it Gogo answered "Cannot coerce list(Token) to any of [()]". */
+    @Descriptor("a wrong call of nbd:list: prints how to call it")
+    public String list(@Descriptor("anything else") Object... wrong) {
+        throw new UsageException("nbd:list: wrong arguments", "usage: nbd:list   (no arguments)");
     }
 }
