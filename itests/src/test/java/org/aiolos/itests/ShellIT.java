@@ -233,6 +233,9 @@ public class ShellIT {
             {"aio:configure nosuch", "nosuch: no configuration; create one with aio:configure nosuch"},
             {"nbd:export nosuch", "nosuch: no configuration; create one with nbd:export nosuch"},
             {"nbd:close nosuch", "nosuch: no configuration to delete"},
+            {"aio:configure .. fdmon=epoll", "name: must be ASCII letters, digits, '_', '.' or '-', not starting with"},
+            {"nbd:export .. /nonexistent iothread=iothread0", "name: must be ASCII letters, digits, '_', '.' or '-',"
+                    + " not starting with"},
             {"aio:bench epol", "unknown fd monitor 'epol'; use poll, epoll, io_uring or auto"},
             {"aio:use iothread0 thread-pool bogus", "unknown thread-pool provider 'bogus'; use a registered"
                     + " provider's name ("},

@@ -38,8 +38,15 @@ public final class ConfigStore {
      * export name failed in Config Admin's store with a rename error).
      */
     public static final int MAX_NAME_LENGTH = 200;
-    /** What an IOThread or export name may hold: it goes into file names and LDAP filters. */
-    private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
+    /**
+     * What an IOThread or export name may hold: it goes into file names and LDAP filters.
+     * Not starting with '.' or '-': '..' made conf/org.aiolos.iothread-...cfg and an
+     * IOThread named '..', and such names read as hidden files, paths or options.
+     */
+    public static final String NAME_PATTERN = "[A-Za-z0-9_][A-Za-z0-9_.-]*";
+    /** What {@link #NAME_PATTERN} says, for messages. */
+    public static final String NAME_RULE = "must be ASCII letters, digits, '_', '.' or '-', not starting with '.' or"
+            + " '-'";
 
     /**
      * Null when {@code name} may name an IOThread or export in a configuration; otherwise
@@ -47,7 +54,7 @@ public final class ConfigStore {
      */
     public static String nameError(String field, String name) {
         if (!name.matches(NAME_PATTERN)) {
-            return field + ": must be ASCII letters, digits, '_', '.' or '-', got '" + name + "'";
+            return field + ": " + NAME_RULE + ", got '" + name + "'";
         }
         return name.length() <= MAX_NAME_LENGTH ? null : field + ": at most " + MAX_NAME_LENGTH
                 + " characters in a configuration (its .cfg file is named after it), got " + name.length();

@@ -53,6 +53,9 @@ class IOThreadSettingsTest {
     @Test
     void malformedConfigurationsAreRejectedNamingTheField() {
         rejected("name", "name", "has space");
+        for (String bad : new String[] {"..", ".", ".hidden", "-x"}) {
+            rejected("name", "name", bad); // '..' made conf/org.aiolos.iothread-...cfg
+        }
         rejected("name", "name", "n".repeat(201)); // its .cfg file is named after it
         assertTrue(errors("name", "n".repeat(201)).get(0).contains("at most 200 characters"));
         rejected("poll-max-ns", "poll-max-ns", -1L);

@@ -26,8 +26,6 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
                       String iothread, String address, int port, TlsSettings tls, Path socket, int socketMode,
                       List<String> iothreads, int handshakeLimitSeconds, int maxConnections) {
 
-    private static final String NAME_PATTERN = "[A-Za-z0-9_.-]+";
-
     ExportSettings {
         iothreads = List.copyOf(iothreads);
     }
@@ -122,8 +120,8 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         }
         for (String part : value.split(",", -1)) {
             String n = part.strip();
-            if (!n.matches(NAME_PATTERN)) {
-                errors.add("iothreads: each name must be ASCII letters, digits, '_', '.' or '-', got '" + n + "' in '"
+            if (!n.matches(ConfigStore.NAME_PATTERN)) {
+                errors.add("iothreads: each name " + ConfigStore.NAME_RULE + ", got '" + n + "' in '"
                         + value + "'");
             } else if (out.contains(n)) {
                 errors.add("iothreads: '" + n + "' is named twice in '" + value + "'");

@@ -142,6 +142,12 @@ class ExportSettingsTest {
         assertTrue(rejection("iothread", "").startsWith("iothread: required"));
         assertTrue(rejection("iothread", "io 1").startsWith("iothread: must be ASCII letters"));
         assertTrue(rejection("name", "a b").startsWith("name: must be ASCII letters"));
+        // Names go into file names: not '..', not hidden, not an option (as for IOThreads).
+        for (String bad : new String[] {"..", ".", ".hidden", "-x"}) {
+            assertTrue(rejection("name", bad).startsWith("name: must be ASCII letters, digits, '_', '.' or '-', not"
+                    + " starting with '.' or '-', got '" + bad + "'"), bad);
+        }
+        assertTrue(rejection("iothreads", "io2,..").startsWith("iothreads: each name must be ASCII letters"));
         assertTrue(rejection("read-only", "maybe").startsWith("read-only: must be true or false"));
         assertTrue(rejection("read-only", "TRUE").startsWith("read-only: must be true or false, got 'TRUE'"));
         assertTrue(rejection("port", "+10809").startsWith("port: write the integer plainly (10809), got '+10809'"));
