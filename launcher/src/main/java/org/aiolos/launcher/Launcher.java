@@ -154,6 +154,9 @@ public final class Launcher {
                 b.start(); // marked started; it runs when the framework reaches its level
             }
         }
+        ConfigurationNames names = ConfigurationNames.of(bundles.bundles());
+        names.checkAll(conf); // before FileInstall reads them, so the warning comes first
+        names.watch(conf);
         framework.start(); // to level 1: Config Admin
         RefreshCommand.register(framework.getBundleContext());
         List<String> stale = StaleConfigurations.prune(framework.getBundleContext(), conf);
