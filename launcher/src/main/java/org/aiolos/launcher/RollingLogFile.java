@@ -50,6 +50,32 @@ public final class RollingLogFile extends StreamHandler {
         }
     }
 
+    /**
+     * What is wrong with this handler's properties in {@code props} (a logging.properties),
+     * or null. With a bad value the JDK printed a stack trace and ran without the handler,
+     * while the start line still named the log file; {@link LogSetup} asks first.
+     */
+    static String problem(java.util.Properties props) {
+        String p = RollingLogFile.class.getName();
+        String[][] checks = {{"limit", "a number"}, {"count", "a number"}, {"level", "a level"}};
+        for (String[] c : checks) {
+            String v = props.getProperty(p + "." + c[0]);
+            if (v == null || v.isBlank()) {
+                continue;
+            }
+            try {
+                if (c[0].equals("level")) {
+                    Level.parse(v.trim());
+                } else {
+                    Long.parseLong(v.trim());
+                }
+            } catch (IllegalArgumentException e) { // NumberFormatException is one
+                return RollingLogFile.class.getSimpleName() + "." + c[0] + ": not " + c[1] + " '" + v.trim() + "'";
+            }
+        }
+        return null;
+    }
+
     /** The file this handler writes (for the console notice). */
     Path file() {
         return file;
