@@ -181,6 +181,17 @@ public class DistributionIT {
             assertFalse(Files.exists(d.conf.resolve("org.aiolos.iothread-io3.cfg")));
             second.closeStdin();
             assertEquals(second.toString(), 0, second.exit(60));
+            // A file deleted while stopped: its configuration is deleted at start, counted on the
+            // console and named in the log.
+            Files.delete(d.conf.resolve("org.aiolos.nbd.export-scratch.cfg"));
+            Dist.Run third = d.start();
+            third.closeStdin();
+            assertEquals(third.toString(), 0, third.exit(Dist.START_S));
+            assertTrue(third.toString(), third.toString().contains("(watched; 1 stale configuration(s) deleted)"));
+            String log = Files.readString(d.log);
+            assertTrue(log, log.matches("(?s).* INFO +\\[org\\.aiolos\\.launcher\\] stale configuration deleted:"
+                    + " org\\.aiolos\\.nbd\\.export\\S*scratch \\(from file:\\S*/org\\.aiolos\\.nbd\\.export-scratch\\.cfg,"
+                    + " no longer a file of " + java.util.regex.Pattern.quote(d.conf.toString()) + "\\).*"));
             System.out.println("DistributionIT: io3 and keep made from the shell, written to conf/, served again"
                     + " after a restart, deleted with their files");
         }

@@ -23,6 +23,7 @@ import org.osgi.framework.ServiceReference;
  */
 final class StaleConfigurations {
     static final String FILENAME = "felix.fileinstall.filename";
+    private static final System.Logger LOG = System.getLogger("org.aiolos.launcher");
 
     private StaleConfigurations() {
     }
@@ -48,8 +49,12 @@ final class StaleConfigurations {
                 Dictionary<?, ?> d = (Dictionary<?, ?>) props.invoke(c);
                 Object name = d == null ? null : d.get(FILENAME);
                 if (name != null && !inFolder(name.toString(), folder)) {
-                    deleted.add((String) pid.invoke(c));
+                    String id = (String) pid.invoke(c);
+                    deleted.add(id);
                     delete.invoke(c);
+                    // The console has only the count; the log says which, so a vanished export can be traced.
+                    LOG.log(System.Logger.Level.INFO, "stale configuration deleted: " + id + " (from " + name
+                            + ", no longer a file of " + folder + ")");
                 }
             }
             return deleted;
