@@ -18,7 +18,8 @@ import java.util.Properties;
  * new values while its comments, blank lines and order stay: a key still present keeps its
  * line with the new value, a key no longer present loses its line, a new key is added at
  * the end. The file is replaced whole (written beside it, then moved over it), so a reader
- * such as FileInstall never sees half of it.
+ * such as FileInstall never sees half of it; through a symbolic link it is the linked file
+ * that is replaced, and it keeps its mode, group and owner ({@link FileAccess}).
  */
 public final class CfgFile {
     private CfgFile() {
@@ -37,8 +38,9 @@ public final class CfgFile {
             }
         });
         List<String> out = new ArrayList<>();
-        if (Files.exists(file)) {
-            List<String> lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+        Path target = target(file);
+        if (Files.exists(target)) {
+            List<String> lines = Files.readAllLines(target, StandardCharsets.ISO_8859_1);
             for (int i = 0; i < lines.size(); i++) {
                 String line = lines.get(i);
                 int last = i;
@@ -57,9 +59,28 @@ public final class CfgFile {
             header.lines().forEach(l -> out.add("# " + l));
         }
         left.forEach((k, v) -> out.add(entry(k, v)));
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
         Files.write(tmp, out, StandardCharsets.ISO_8859_1);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        if (Files.exists(target)) {
+            FileAccess.copy(target, tmp);
+        }
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * The file to write for {@code file}: the file a symbolic link points to (however many
+     * links deep), else {@code file}. Replacing the link itself made it a plain file,
+     * while the file it pointed to, which the operator keeps elsewhere, kept the old value.
+     */
+    static Path target(Path file) throws IOException {
+        Path f = file;
+        for (int hops = 0; Files.isSymbolicLink(f); hops++) {
+            if (hops == 40) {
+                throw new java.nio.file.FileSystemException(file.toString(), null, "too many levels of symbolic links");
+            }
+            f = f.resolveSibling(Files.readSymbolicLink(f));
+        }
+        return f.normalize();
     }
 
     /** The key of a property line; null for a comment or blank line. */

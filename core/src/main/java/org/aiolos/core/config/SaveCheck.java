@@ -25,8 +25,9 @@ final class SaveCheck {
      * @throws RefusedException when the folder takes no new file, saying why; nothing changed
      */
     static void writable(Path file, String verb) {
-        Path folder = file.toAbsolutePath().getParent();
         try {
+            // Through a symbolic link it is the linked file's folder that is written.
+            Path folder = ("save".equals(verb) ? CfgFile.target(file) : file).toAbsolutePath().getParent();
             // Not *.cfg: FileInstall, watching the folder, ignores it.
             Files.delete(Files.createTempFile(folder, ".aiolos-save-check", ".tmp"));
         } catch (IOException e) {

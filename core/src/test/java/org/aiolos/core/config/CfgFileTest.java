@@ -51,4 +51,43 @@ class CfgFileTest {
             assertEquals(List.of(f), s.toList());
         }
     }
+
+    @Test
+    void aSymbolicLinkIsWrittenThroughAndTheFileKeepsItsModeAndGroup() throws IOException {
+        Path kept = Files.createDirectory(dir.resolve("elsewhere")).resolve("io1.cfg");
+        Files.writeString(kept, "name=io1\npoll-max-ns=1\n");
+        java.nio.file.attribute.GroupPrincipal group = otherGroup(kept);
+        Files.getFileAttributeView(kept, java.nio.file.attribute.PosixFileAttributeView.class).setGroup(group);
+        Files.setPosixFilePermissions(kept, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+        Path link = Files.createSymbolicLink(dir.resolve("org.aiolos.iothread-io1.cfg"), Path.of("elsewhere/io1.cfg"));
+
+        CfgFile.write(link, Map.of("name", "io1", "poll-max-ns", "2"), null);
+
+        assertEquals(true, Files.isSymbolicLink(link), "the link stays a link");
+        assertEquals("name=io1\npoll-max-ns=2\n", Files.readString(kept), "the linked file has the new value");
+        assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(kept)));
+        assertEquals(group, Files.readAttributes(kept, java.nio.file.attribute.PosixFileAttributes.class).group());
+        try (var s = Files.list(kept.getParent())) {
+            assertEquals(List.of(kept), s.toList(), "no temporary file left beside it");
+        }
+    }
+
+    /** A group the file is not in now that this process may give it (root: any; else one of its own). */
+    private static java.nio.file.attribute.GroupPrincipal otherGroup(Path f) throws IOException {
+        var lookup = f.getFileSystem().getUserPrincipalLookupService();
+        var now = Files.readAttributes(f, java.nio.file.attribute.PosixFileAttributes.class).group();
+        for (String name : new String[] {"nogroup", "daemon", "bin", "users"}) {
+            try {
+                var g = lookup.lookupPrincipalByGroupName(name);
+                Files.getFileAttributeView(f, java.nio.file.attribute.PosixFileAttributeView.class).setGroup(g);
+                if (!g.equals(now)) {
+                    return g;
+                }
+            } catch (IOException notThisOne) {
+                // not a group here, or not ours to give
+            }
+        }
+        return now; // only the mode is then tested
+    }
 }
