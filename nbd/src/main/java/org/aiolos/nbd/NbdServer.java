@@ -282,6 +282,19 @@ public final class NbdServer implements AutoCloseable {
     public record BufferMemory(long liveBytes, long peakLiveBytes, long cachedBytes, long maxCachedBytes) {
     }
 
+    /**
+     * Test seam: the stall period of the export budget (docs/nbd.md, "Back-pressure"), 10 s
+     * unless set; applies to the next look.
+     */
+    void setStallPeriod(Duration period) {
+        core.setStallPeriod(period);
+    }
+
+    /** Test seam: payload bytes export {@code name} holds in flight over all its connections. */
+    long payloadInFlight(String name) {
+        return core.payloadInFlight(name);
+    }
+
     /** Client connections open now, in negotiation or transmission. */
     public int connectionCount() {
         return core.connectionCount();

@@ -46,11 +46,22 @@ final class CoSocket implements NbdStream {
     /** Writers give up: the client does not read, or the socket failed. */
     private boolean broken;
     private boolean closed;
+    /**
+     * {@link System#nanoTime} of the last read or write that moved bytes (or of the
+     * accept): how long the client has kept the connection from making progress. Written
+     * in the home thread, read by other connections' threads looking for a stalled one.
+     */
+    private volatile long lastProgressNs = System.nanoTime();
 
     CoSocket(AioContext ctx, int fd, Arena arena) {
         this.ctx = ctx;
         this.fd = fd;
         this.readAhead = arena.allocate(READ_AHEAD, 8);
+    }
+
+    /** When bytes last moved either way ({@link System#nanoTime}); any thread. */
+    long lastProgressNs() {
+        return lastProgressNs;
     }
 
     int fd() {
@@ -185,6 +196,9 @@ final class CoSocket implements NbdStream {
                 throw new ConnectionClosed("read failed: " + e.errnoName());
             }
         } while (n == -Errno.EINTR);
+        if (n > 0) {
+            lastProgressNs = System.nanoTime();
+        }
         return n >= 0 ? n : -1;
     }
 
@@ -222,6 +236,9 @@ final class CoSocket implements NbdStream {
                 throw new ConnectionClosed("write failed: " + e.errnoName());
             }
         } while (n == -Errno.EINTR);
+        if (n > 0) {
+            lastProgressNs = System.nanoTime();
+        }
         return Math.max(n, 0); // -EAGAIN: nothing written
     }
 

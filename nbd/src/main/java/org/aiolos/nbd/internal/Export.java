@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.aiolos.api.AioContext;
@@ -87,6 +89,8 @@ public final class Export {
     /** Guarded by this export's monitor, like the payload count: receivers of every lane wait here. */
     private final List<Transmission> budgetWaiters = new ArrayList<>();
     private long payloadInFlight;
+    /** Guarded by this export's monitor: each connection holding payload budget, and how much. */
+    private final Map<Transmission, Long> holders = new HashMap<>();
     /** Set under the monitor, read by negotiations on any lane. */
     private volatile boolean removed;
     private boolean closed;
@@ -296,15 +300,18 @@ public final class Export {
         return payloadInFlight == 0 || payloadInFlight + bytes <= PAYLOAD_BUDGET;
     }
 
-    synchronized void takePayload(long bytes) {
+    /** {@code holder} takes {@code bytes} of the budget. */
+    synchronized void takePayload(Transmission holder, long bytes) {
         payloadInFlight += bytes;
+        holders.merge(holder, bytes, Long::sum);
     }
 
-    /** Gives {@code bytes} back and wakes the receivers waiting for room. */
-    void releasePayload(long bytes) {
+    /** {@code holder} gives {@code bytes} back; wakes the receivers waiting for room. */
+    void releasePayload(Transmission holder, long bytes) {
         List<Transmission> waiting;
         synchronized (this) {
             payloadInFlight -= bytes;
+            holders.computeIfPresent(holder, (h, held) -> held == bytes ? null : held - bytes);
             if (budgetWaiters.isEmpty()) {
                 return;
             }
@@ -322,6 +329,31 @@ public final class Export {
         if (!budgetWaiters.contains(c)) {
             budgetWaiters.add(c);
         }
+    }
+
+    /** {@code c}'s receiver no longer waits: it got room, or its connection is ending. */
+    synchronized void stopAwaitingBudget(Transmission c) {
+        budgetWaiters.remove(c);
+    }
+
+    /** How many receivers other than {@code c}'s wait for room in the budget now. */
+    synchronized int budgetWaitersOtherThan(Transmission c) {
+        return budgetWaiters.size() - (budgetWaiters.contains(c) ? 1 : 0);
+    }
+
+    /**
+     * The connections holding budget whose sockets have moved no byte for {@code periodNs}
+     * up to {@code nowNs} ({@link System#nanoTime}); the candidates for the stall rule
+     * ({@link StallWatch}), which each checks for itself in its own context.
+     */
+    synchronized List<Transmission> holdersIdleFor(long nowNs, long periodNs) {
+        List<Transmission> idle = new ArrayList<>();
+        for (Transmission h : holders.keySet()) {
+            if (nowNs - h.lastProgressNs() >= periodNs) {
+                idle.add(h);
+            }
+        }
+        return idle;
     }
 
     /** Payload bytes of this export's requests in flight, over all its connections. */

@@ -77,6 +77,8 @@ public final class ServerCore {
     private boolean closing;
     /** QEMU's handshake-max-seconds default. */
     private volatile long handshakeTimeoutNs = 10_000_000_000L;
+    /** {@link StallWatch#STALL_PERIOD_NS}; shorter in tests. */
+    private volatile long stallPeriodNs = StallWatch.STALL_PERIOD_NS;
     /** Connections open at once before the next is refused at accept; 0: no limit (max-connections). */
     private volatile int maxConnections;
     private final ThrottledLog refusals;
@@ -626,6 +628,31 @@ public final class ServerCore {
             throw new IllegalArgumentException("handshake timeout must be >= 0, got " + timeout);
         }
         handshakeTimeoutNs = timeout.toNanos();
+    }
+
+    /**
+     * How long a connection holding export payload budget may move no byte on its socket
+     * while another connection waits for that budget ({@link StallWatch}); for tests, which
+     * cannot wait the 10 s default.
+     */
+    public void setStallPeriod(java.time.Duration period) {
+        if (period.isNegative() || period.isZero()) {
+            throw new IllegalArgumentException("stall period must be > 0, got " + period);
+        }
+        stallPeriodNs = period.toNanos();
+    }
+
+    long stallPeriodNs() {
+        return stallPeriodNs;
+    }
+
+    /** Payload bytes in flight on export {@code name} over all its connections; any thread. */
+    public long payloadInFlight(String name) {
+        Export e = exports.get(name);
+        if (e == null) {
+            throw new IllegalArgumentException("no export named '" + name + "'");
+        }
+        return e.payloadInFlight();
     }
 
     // ------------------------------------------------------------------ close

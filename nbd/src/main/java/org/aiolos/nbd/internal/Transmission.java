@@ -7,6 +7,7 @@ import static org.aiolos.nbd.internal.Wire.U64;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.aiolos.api.AioContext;
 import org.aiolos.api.coroutine.CoMutex;
 import org.aiolos.api.coroutine.Coroutine;
@@ -24,7 +25,10 @@ import org.aiolos.nbd.jfr.NbdRequestEvent;
  * work. Memory is bounded by bytes too (beyond QEMU, which bounds the count only: 16
  * payloads of 32 MiB): before reading a request's payload the receiver waits until it fits
  * {@link #PAYLOAD_BUDGET} for the connection and {@link Export#PAYLOAD_BUDGET} for the
- * export.
+ * export. A connection that holds export budget and moves no byte on its socket for the
+ * stall period ({@link StallWatch}) while another connection waits for that budget is
+ * disconnected, so that a few clients that stop sending payloads or reading replies cannot
+ * hold the export's other clients up for as long as they keep their sockets open.
  *
  * <p>Replies take {@link #sendLock}, so a reply's header and payload go out together; a
  * read's header is written into its buffer right in front of the data, so both leave in
@@ -50,14 +54,24 @@ final class Transmission {
     private int inFlight;
     /**
      * Payload bytes (READ data, WRITE payloads) one connection may have in flight. A
-     * request that finds the connection idle always goes through (one is at most
-     * {@link Proto#MAX_PAYLOAD}).
+     * request that finds the connection idle always fits (one is at most
+     * {@link Proto#MAX_PAYLOAD}); it may still wait for the export's budget.
      */
     static final long PAYLOAD_BUDGET = 64L << 20;
     /** Payload bytes of this connection's requests in flight. */
     private long payloadInFlight;
+    /** When {@link #payloadInFlight} last rose from 0 ({@link System#nanoTime}), for the stall warning. */
+    private long holdingSinceNs;
     /** The receiver, while it waits for a request slot; null otherwise. */
     private Coroutine slotWaiter;
+    /** The receiver is reading a WRITE's payload: a wait there is a wait for the client. */
+    private boolean receivingPayload;
+    /** Looks for stalled holders while the receiver waits for the export's budget. */
+    private final StallWatch stallWatch;
+    /** A stall check is scheduled in this connection's context; set from any thread. */
+    private final AtomicBoolean stallCheckQueued = new AtomicBoolean();
+    /** Disconnected by the stall rule (it is logged once). */
+    private boolean stallClosed;
 
     /**
      * @param socket the connection's socket, asked whether reading has stopped and told
@@ -80,6 +94,7 @@ final class Transmission {
         this.in = in;
         this.out = out;
         this.requestDone = requestDone;
+        this.stallWatch = new StallWatch(ctx, export, server);
     }
 
     int inFlight() {
@@ -144,11 +159,14 @@ final class Transmission {
                         discard(length);
                     } else if (length > 0) {
                         payload = lane.pool.get(export.writeBufferSize(offset, length));
+                        receivingPayload = true;
                         try {
                             stream.readFully(payload.segment.asSlice(export.writePayloadPos(offset, length)), length);
                         } catch (RuntimeException e) {
                             lane.pool.put(payload);
                             throw e; // a payload cut off: the connection ends, and its share with it
+                        } finally {
+                            receivingPayload = false;
                         }
                     }
                 }
@@ -226,32 +244,106 @@ final class Transmission {
      * @return false if reading stopped while waiting
      */
     private boolean awaitPayloadRoom(long bytes) {
-        while (!socket.readingStopped() && !((inFlight == 0 || payloadInFlight + bytes <= PAYLOAD_BUDGET)
-                && export.payloadFits(bytes))) {
-            Coroutine self = Coroutines.self();
-            slotWaiter = self;
-            export.awaitBudget(this);
-            if (export.payloadFits(bytes) && (inFlight == 0 || payloadInFlight + bytes <= PAYLOAD_BUDGET)) {
-                // Released on another IOThread between the test and the registration.
-                slotWaiter = null;
-                continue;
+        boolean waitedForExport = false;
+        try {
+            while (!socket.readingStopped() && !(connectionFits(bytes) && export.payloadFits(bytes))) {
+                Coroutine self = Coroutines.self();
+                slotWaiter = self;
+                // Over this connection's own budget, its own requests wake the receiver as
+                // they end; over the export's, a release by any connection does, and
+                // connections that stall the export meanwhile are looked for.
+                if (connectionFits(bytes)) {
+                    waitedForExport = true;
+                    export.awaitBudget(this);
+                    if (export.payloadFits(bytes)) {
+                        // Released on another IOThread between the test and the registration.
+                        slotWaiter = null;
+                        continue;
+                    }
+                    stallWatch.start();
+                }
+                while (slotWaiter == self) {
+                    Coroutines.yieldNow();
+                }
             }
-            while (slotWaiter == self) {
-                Coroutines.yieldNow();
+        } finally {
+            stallWatch.stop();
+            if (waitedForExport) {
+                // Not left behind as a waiter (the rule disconnects stalled holders only for live ones).
+                export.stopAwaitingBudget(this);
             }
         }
         if (socket.readingStopped()) {
             return false;
         }
+        if (payloadInFlight == 0) {
+            holdingSinceNs = System.nanoTime();
+        }
         payloadInFlight += bytes;
-        export.takePayload(bytes);
+        export.takePayload(this, bytes);
         return true;
+    }
+
+    /** A request always fits a connection with nothing in flight (one is at most {@link Proto#MAX_PAYLOAD}). */
+    private boolean connectionFits(long bytes) {
+        return inFlight == 0 || payloadInFlight + bytes <= PAYLOAD_BUDGET;
     }
 
     /** Gives back what {@link #awaitPayloadRoom} took; may wake this connection's receiver, or another's. */
     private void releaseBudget(long bytes) {
         payloadInFlight -= bytes;
-        export.releasePayload(bytes);
+        export.releasePayload(this, bytes);
+    }
+
+    /** When bytes last moved on this connection's socket; any thread. */
+    long lastProgressNs() {
+        return socket.lastProgressNs();
+    }
+
+    /**
+     * From another connection's {@link StallWatch}, on any thread: this connection holds
+     * export budget and its socket has been idle for the stall period. The check and the
+     * disconnection happen in this connection's own context, which owns its state.
+     */
+    void stallSuspected() {
+        if (!stallCheckQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            ctx.scheduleOneshot("nbd-stall-check", this::checkStall);
+        } catch (IllegalStateException closed) {
+            // The context is closed, and the connection with it.
+            stallCheckQueued.set(false);
+        }
+    }
+
+    /**
+     * Disconnects this connection if it still holds export budget, has moved no byte for
+     * the stall period, waits on the client (for a WRITE's payload, or to send a reply) rather
+     * than on the disk, and another connection waits for the budget. Closing gives the
+     * budget back: the payload read and the reply writes end with ConnectionClosed. Home
+     * thread, outside coroutines.
+     */
+    private void checkStall() {
+        stallCheckQueued.set(false);
+        long now = System.nanoTime();
+        long idleNs = now - socket.lastProgressNs();
+        if (stallClosed || socket.broken() || payloadInFlight == 0 || idleNs < server.stallPeriodNs()
+                || !(receivingPayload || socket.writerWaiting())) {
+            return;
+        }
+        int waiting = export.budgetWaitersOtherThan(this);
+        if (waiting == 0) {
+            return;
+        }
+        stallClosed = true;
+        LOG.log(System.Logger.Level.WARNING, "NBD client " + peer + " on export '" + export.name()
+                + "': no bytes read or written for " + idleNs / 1_000_000 + " ms while holding " + payloadInFlight
+                + " bytes of the export's payload budget (for " + (now - holdingSinceNs) / 1_000_000 + " ms), with "
+                + waiting + (waiting == 1 ? " other connection" : " other connections")
+                + " waiting for it; closing the connection");
+        socket.abandon();
+        wakeReceiver();
     }
 
     /** From the export: payload was released; a receiver waiting for room looks again. */
