@@ -273,6 +273,49 @@ class NbdProtocolTest {
         }
     }
 
+    /**
+     * The error chunk of a structured reply says why the request failed, as QEMU's do, and
+     * prints the offset unsigned, as it is on the wire. It used to say "READ of 1024 bytes at
+     * 1048064 failed", and "at -512" for an offset of 2^64 - 512.
+     */
+    @Test
+    void errorChunksSayWhyWithTheOffsetUnsigned() throws IOException {
+        try (RawNbdClient c = client().go("rw", true)) {
+            c.request(0, 0, 1, SIZE - 512, 1024);
+            c.request(0, 0, 2, -512L, 1024);
+            c.request(0, 0, 3, 0, (32 << 20) + 1);
+            c.request(4, 0, 4, 0, 512); // NBD_CMD_FLAG_DF, not served
+            c.request(0, 7, 5, 0, 512); // BLOCK_STATUS without a metadata context
+            c.out.flush();
+            assertEquals(new ErrorChunk(1, 22, "READ of 1024 bytes at 1048064 failed: past the end of the export (size "
+                    + SIZE + ")"), errorChunk(c));
+            assertEquals(new ErrorChunk(2, 22, "READ of 1024 bytes at 18446744073709551104 failed: past the end of the"
+                    + " export (size " + SIZE + ")"), errorChunk(c));
+            assertEquals(new ErrorChunk(3, 22, "READ of 33554433 bytes at 0 failed: length exceeds the maximum of"
+                    + " 33554432 bytes"), errorChunk(c));
+            assertEquals(new ErrorChunk(4, 22, "READ of 512 bytes at 0 failed: unsupported flags 0x4"), errorChunk(c));
+            assertEquals(new ErrorChunk(5, 22, "BLOCK_STATUS of 512 bytes at 0 failed: no metadata context was"
+                    + " negotiated"), errorChunk(c));
+        }
+    }
+
+    record ErrorChunk(long cookie, int error, String message) {
+    }
+
+    /** Reads a structured reply that must be one NBD_REPLY_TYPE_ERROR chunk with DONE. */
+    static ErrorChunk errorChunk(RawNbdClient c) throws IOException {
+        assertEquals(RawNbdClient.STRUCTURED_MAGIC, c.in.readInt());
+        assertEquals(1, c.in.readUnsignedShort(), "DONE");
+        assertEquals(0x8001, c.in.readUnsignedShort(), "ERROR chunk");
+        long cookie = c.in.readLong();
+        int len = c.in.readInt();
+        int error = c.in.readInt();
+        byte[] msg = new byte[c.in.readUnsignedShort()];
+        assertEquals(len, 6 + msg.length);
+        c.in.readFully(msg);
+        return new ErrorChunk(cookie, error, new String(msg, StandardCharsets.UTF_8));
+    }
+
     static byte[] metaData(String export, String... queries) {
         byte[] n = export.getBytes(StandardCharsets.UTF_8);
         int len = 4 + n.length + 4;

@@ -142,11 +142,13 @@ final class Transmission {
             if (type == Proto.CMD_WRITE && length > Proto.MAX_PAYLOAD) {
                 // The payload cannot be skipped without reading it: answer, then hard disconnect.
                 // Nothing is taken from the budgets for a request that never gets its payload.
-                spawn(new Request(type, flags, cookie, offset, length, Proto.EINVAL, null, 0));
+                spawn(new Request(type, flags, cookie, offset, length, Proto.EINVAL,
+                        "length exceeds the maximum of " + Proto.MAX_PAYLOAD + " bytes", null, 0));
                 throw new ProtocolError("NBD_CMD_WRITE of " + length + " bytes exceeds the "
                         + Proto.MAX_PAYLOAD + "-byte maximum");
             }
-            int error = validate(type, flags, offset, length);
+            RequestCheck check = RequestCheck.of(type, flags, offset, length, export, blockStatus);
+            int error = check.error();
             long budget = error == 0 && (type == Proto.CMD_READ || type == Proto.CMD_WRITE) ? length : 0;
             if (budget > 0 && !awaitPayloadRoom(budget)) {
                 return; // reading stopped while waiting
@@ -171,7 +173,7 @@ final class Transmission {
                     }
                 }
                 held = 0;
-                spawn(new Request(type, flags, cookie, offset, length, error, payload, budget));
+                spawn(new Request(type, flags, cookie, offset, length, error, check.reason(), payload, budget));
             } finally {
                 if (held > 0) {
                     releaseBudget(held);
@@ -189,50 +191,14 @@ final class Transmission {
         }
     }
 
-    /** 0, or the NBD error a request gets without touching the disk. */
-    private int validate(int type, int flags, long offset, long length) {
-        int allowed = Proto.CMD_FLAG_FUA;
-        if (type == Proto.CMD_WRITE_ZEROES) {
-            allowed |= Proto.CMD_FLAG_NO_HOLE | Proto.CMD_FLAG_FAST_ZERO;
-        } else if (type == Proto.CMD_BLOCK_STATUS) {
-            allowed |= Proto.CMD_FLAG_REQ_ONE;
-        }
-        boolean writes = type == Proto.CMD_WRITE || type == Proto.CMD_WRITE_ZEROES;
-        switch (type) {
-            case Proto.CMD_READ, Proto.CMD_WRITE, Proto.CMD_TRIM, Proto.CMD_WRITE_ZEROES, Proto.CMD_FLUSH -> {
-            }
-            case Proto.CMD_BLOCK_STATUS -> {
-                if (!blockStatus) {
-                    return Proto.EINVAL; // no metadata context was negotiated
-                }
-            }
-            default -> {
-                return Proto.EINVAL;
-            }
-        }
-        if ((flags & ~allowed) != 0) {
-            return Proto.EINVAL;
-        }
-        if (export.spec.readOnly() && (writes || type == Proto.CMD_TRIM)) {
-            return Proto.EPERM;
-        }
-        if (type == Proto.CMD_FLUSH) {
-            return 0;
-        }
-        if (type == Proto.CMD_READ && length > Proto.MAX_PAYLOAD) {
-            return Proto.EINVAL;
-        }
-        // offset is unsigned on the wire: anything at or past 2^63 is past the end too.
-        if (offset < 0 || offset > export.size || length > export.size - offset) {
-            return writes ? Proto.ENOSPC : Proto.EINVAL;
-        }
-        return 0;
-    }
-
     // ------------------------------------------------------------------ requests
 
-    /** @param budget the bytes it holds of the connection's and the export's budgets, given back when it ends */
-    private record Request(int type, int flags, long cookie, long offset, long length, int error,
+    /**
+     * @param error the NBD error it gets without touching the disk, or 0
+     * @param reason why, for such an error
+     * @param budget the bytes it holds of the connection's and the export's budgets, given back when it ends
+     */
+    private record Request(int type, int flags, long cookie, long offset, long length, int error, String reason,
                            BufferPool.Buffer payload, long budget) {
     }
 
@@ -404,7 +370,7 @@ final class Transmission {
             if (err != 0) {
                 e.errors.incrementAndGet();
             }
-            reply(r, err, buf, dataPos, extents);
+            reply(r, err, r.error() != 0 ? r.reason() : diskFailure(r.type()), buf, dataPos, extents);
         } catch (ConnectionClosed c) {
             // the reply could not be sent; the connection is going away
         } catch (RuntimeException ex) {
@@ -427,7 +393,17 @@ final class Transmission {
 
     // ------------------------------------------------------------------ replies
 
-    private void reply(Request r, int err, BufferPool.Buffer buf, long dataPos, long[] extents) {
+    /** Why a request the checks let through failed: the export logged the errno, the client learns what failed. */
+    private static String diskFailure(int type) {
+        return switch (type) {
+            case Proto.CMD_READ -> "reading the file failed";
+            case Proto.CMD_BLOCK_STATUS -> "looking up the file's holes failed";
+            default -> Proto.commandName(type) + " on the file failed";
+        };
+    }
+
+    /** @param reason why it failed, for the error chunk of a structured reply */
+    private void reply(Request r, int err, String reason, BufferPool.Buffer buf, long dataPos, long[] extents) {
         sendLock.lock();
         try {
             if (socket.broken()) {
@@ -465,8 +441,9 @@ final class Transmission {
                     structuredHeader(Proto.REPLY_TYPE_NONE, r.cookie(), 0);
                     stream.writeFully(out, 20);
                 } else {
-                    byte[] msg = (Proto.commandName(r.type()) + " of " + r.length() + " bytes at " + r.offset()
-                            + " failed").getBytes(StandardCharsets.UTF_8);
+                    // The offset is unsigned on the wire: 2^64 - 512 is no "-512".
+                    byte[] msg = (Proto.commandName(r.type()) + " of " + r.length() + " bytes at "
+                            + Long.toUnsignedString(r.offset()) + " failed: " + reason).getBytes(StandardCharsets.UTF_8);
                     structuredHeader(Proto.REPLY_TYPE_ERROR, r.cookie(), 6 + msg.length);
                     out.set(U32, 20, err);
                     out.set(U16, 24, (short) msg.length);
