@@ -368,6 +368,12 @@ class NbdProtocolTest {
             c.request(8, 7, 6, 0, 4 << 20);
             c.out.flush();
             assertArrayEquals(new long[] {1 << 20, 3}, blockStatus(c, 6), "REQ_ONE: one extent");
+            // A success must carry at least one extent, and an empty range has none (it used
+            // to get a lone NONE chunk).
+            c.request(0, 7, 8, 0, 0);
+            c.out.flush();
+            assertEquals(new ErrorChunk(8, 22, "BLOCK_STATUS of 0 bytes at 0 failed: need non-zero length"),
+                    errorChunk(c));
             c.request(0, 7, 7, 3 << 20, 2 << 20);
             c.out.flush();
             assertEquals(RawNbdClient.STRUCTURED_MAGIC, c.in.readInt());

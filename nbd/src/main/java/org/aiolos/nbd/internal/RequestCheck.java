@@ -54,6 +54,11 @@ record RequestCheck(int error, String reason) {
             return new RequestCheck(writes ? Proto.ENOSPC : Proto.EINVAL,
                     "past the end of the export (size " + export.size + ")");
         }
+        if (type == Proto.CMD_BLOCK_STATUS && length == 0) {
+            // A successful reply must carry a BLOCK_STATUS chunk with at least one extent
+            // (proto.md), and an empty range has none: QEMU's answer and words.
+            return einval("need non-zero length");
+        }
         return OK;
     }
 
