@@ -25,6 +25,7 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -670,6 +671,99 @@ public class NbdIT {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /**
+     * Configurations refused for a name or an image another one served do not take it when
+     * the bundle starts again, whichever order Config Admin hands them over in (the holders
+     * are made under PIDs sorting first in two cases and last in the other two): the
+     * holders serve their own images, and the refused ones are never served meanwhile. The
+     * bundle's data area outlives its restart, as the framework cache outlives a restart
+     * of the distribution without {@code --clean}.
+     */
+    @Test
+    public void theExportThatServedKeepsItsNameAndImageAcrossARestart() throws Exception {
+        iothread("nbd-keep");
+        int port = freePort();
+        Path n1 = image("n1-held.img", 1, false);
+        Path n2 = image("n2-held.img", 1, false);
+        Path f1 = image("f1.img", 1, false);
+        Path f2 = image("f2.img", 1, false);
+        rig.exportAs("aaa-keep-n1", "keep-n1", n1, "iothread", "nbd-keep", "port", port);
+        rig.exportAs("zzz-keep-n2", "keep-n2", n2, "iothread", "nbd-keep", "port", port);
+        rig.exportAs("aaa-keep-f1", "keep-f1", f1, "iothread", "nbd-keep", "port", port);
+        rig.exportAs("zzz-keep-f2", "keep-f2", f2, "iothread", "nbd-keep", "port", port);
+        for (String held : List.of("keep-n1", "keep-n2", "keep-f1", "keep-f2")) {
+            awaitServing(held);
+        }
+        // Each claimant asks for a held name (with another image) or a held image (under another name).
+        rig.exportAs("zzz-claim-n1", "keep-n1", image("n1-other.img", 1, false), "iothread", "nbd-keep", "port", port);
+        rig.exportAs("aaa-claim-n2", "keep-n2", image("n2-other.img", 1, false), "iothread", "nbd-keep", "port", port);
+        rig.exportAs("zzz-claim-f1", "claim-f1", f1, "iothread", "nbd-keep", "port", port);
+        rig.exportAs("aaa-claim-f2", "claim-f2", f2, "iothread", "nbd-keep", "port", port);
+        Await.until(() -> "four claimants refused; nbd:list:\n" + run("nbd:list"), 10_000,
+                () -> count(run("nbd:list"), "rejected: ") == 4);
+
+        Bundle nbd = bundle("org.aiolos.nbd");
+        try (NbdLog log = new NbdLog()) {
+            nbd.stop();
+            nbd.start();
+            for (String held : List.of("keep-n1", "keep-n2", "keep-f1", "keep-f2")) {
+                awaitServingAfterRestart(held);
+            }
+            Await.until(() -> "four claimants refused again; nbd:list:\n" + run("nbd:list"), 10_000,
+                    () -> count(run("nbd:list"), "rejected: ") == 4);
+            String list = run("nbd:list");
+            assertTrue(list, servedFile(list, "keep-n1").endsWith("n1-held.img"));
+            assertTrue(list, servedFile(list, "keep-n2").endsWith("n2-held.img"));
+            assertTrue(list, servedFile(list, "keep-f1").endsWith("f1.img"));
+            assertTrue(list, servedFile(list, "keep-f2").endsWith("f2.img"));
+            assertTrue(list, list.contains("claim-f1 (org.aiolos.nbd.export~zzz-claim-f1)  rejected: file: "));
+            assertTrue(list, list.contains("claim-f2 (org.aiolos.nbd.export~aaa-claim-f2)  rejected: file: "));
+            assertTrue(Tools.run(30, "nbdinfo", uri(port, "keep-n2")).contains("export=\"keep-n2\""));
+            // Not even for a moment: the holders were announced again, no claimant ever was.
+            assertTrue(log.all(), log.all().contains("nbd: export 'keep-n1' of " + n1 + " at "));
+            for (String line : log.lines()) {
+                assertFalse(log.all(), line.contains("nbd: export '") && (line.contains("-other.img")
+                        || line.contains("'claim-f")));
+            }
+        }
+    }
+
+    /** The FILE column of {@code name}'s row in {@code nbd:list}. */
+    private static String servedFile(String list, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\s+serving\\s.*\\s(\\S+)$").matcher(list);
+        assertTrue(list, m.find());
+        return m.group(1);
+    }
+
+    private void awaitServingAfterRestart(String name) throws InterruptedException {
+        // The nbd commands come back with the bundle: until then the shell does not know them.
+        Await.until(() -> name + " serving again; nbd:list:\n" + run("nbd:list"), 15_000, () -> {
+            try {
+                return Pattern.compile("(?m)^" + Pattern.quote(name) + "\\s+serving\\s")
+                        .matcher(Gogo.run(gogo, "nbd:list")).find();
+            } catch (Exception notYet) {
+                return false;
+            }
+        });
+    }
+
+    private Bundle bundle(String symbolicName) {
+        for (Bundle b : bc.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("no bundle " + symbolicName);
+    }
+
+    private static int count(String s, String part) {
+        int n = 0;
+        for (int i = s.indexOf(part); i >= 0; i = s.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     private Configuration export(String name, Path file, Object... keyValues) throws Exception {

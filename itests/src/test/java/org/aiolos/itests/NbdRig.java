@@ -58,7 +58,12 @@ final class NbdRig implements AutoCloseable {
 
     /** A factory configuration of an export, as a .cfg file or a management tool makes it. */
     Configuration export(String name, Path file, Object... keyValues) throws Exception {
-        Configuration c = cm.getFactoryConfiguration(EXPORT_PID, name + "-" + System.nanoTime(), "?");
+        return exportAs(name + "-" + System.nanoTime(), name, file, keyValues);
+    }
+
+    /** As {@link #export}, under PID {@code org.aiolos.nbd.export~<configName>} (its order among others is chosen). */
+    Configuration exportAs(String configName, String name, Path file, Object... keyValues) throws Exception {
+        Configuration c = cm.getFactoryConfiguration(EXPORT_PID, configName, "?");
         Dictionary<String, Object> p = new Hashtable<>();
         p.put("name", name);
         p.put("file", file.toString());

@@ -47,7 +47,9 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * is taken) is rejected with a message naming the field, logged at WARNING and kept for
  * {@code nbd:list}; if it was an update, the previous settings keep serving. One refused for
  * what another export held is tried again when an export goes or changes; one whose listener
- * could not be opened, every {@value #LISTEN_RETRY_S} s.
+ * could not be opened, every {@value #LISTEN_RETRY_S} s. Who held a name or a writable image
+ * is remembered across restarts ({@link ExportHolders}), so a configuration refused for it
+ * does not take it when it happens to come first at the next start.
  */
 @Component(service = NbdExports.class, immediate = true)
 public final class NbdExports {
@@ -69,6 +71,8 @@ public final class NbdExports {
     private ScheduledFuture<?> nextListenRetry;
     private volatile ConfigSchema schema;
     private volatile BundleContext bc;
+    /** Who held each name and writable image, across restarts; set on activation. */
+    private ExportHolders holders = new ExportHolders(null);
 
     // ---------------------------------------------------------------- references
 
@@ -139,6 +143,8 @@ public final class NbdExports {
     synchronized void activate(BundleContext context) {
         bc = context;
         schema = schema(context);
+        java.io.File data = context.getDataFile(HOLDERS_FILE);
+        holders = new ExportHolders(data == null ? null : data.toPath());
         retries = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "aiolos-nbd-listen-retry");
             t.setDaemon(true);
@@ -150,6 +156,9 @@ public final class NbdExports {
         retryListenersLater(); // configurations bound before activation that could not listen
         otherRevision.keySet().forEach(this::warnOtherRevision);
     }
+
+    /** In the bundle's data area: kept across restarts, gone with the framework cache ({@code --clean}). */
+    static final String HOLDERS_FILE = "export-holders.properties";
 
     /** The export configuration's Metatype ({@link ExportConfig}) as the nbd bundle declares it. */
     static ConfigSchema schema(BundleContext context) {
@@ -255,6 +264,11 @@ public final class NbdExports {
         try {
             next = ExportSettings.parse(schema, props, defaultName(pid), home);
         } catch (IllegalArgumentException ex) {
+            if (e.settings == null) {
+                // It claims nothing until mended, so another may have its name. (A refused
+                // update keeps what the previous settings hold: they serve on.)
+                holders.forget(pid);
+            }
             return reject(e, ex.getMessage()); // a fault of its own: only an edit mends it
         }
         e.refusedProps = props; // until applied: from here on, what refuses it is another export's
@@ -266,6 +280,7 @@ public final class NbdExports {
         if (next.equals(e.settings)) {
             e.refusedProps = null;
             e.lastRejection = null;
+            holders.record(pid, next);
             if (e.listener == null) {
                 reconcile(); // perhaps the port is free now
             }
@@ -310,6 +325,7 @@ public final class NbdExports {
             return reject(e, failure);
         }
         e.refusedProps = null;
+        holders.record(pid, next);
         reconcile(); // the previous settings may have left a listener another export can use
         return null;
     }
@@ -320,6 +336,7 @@ public final class NbdExports {
         if (e != null) {
             stop(e, deleted ? "its configuration was deleted" : "the NBD bundle stops");
             if (deleted) {
+                holders.forget(pid);
                 LOG.log(System.Logger.Level.INFO, "NBD export configuration {0} deleted", pid);
                 retryRefused();
                 retryListenersLater();
@@ -382,7 +399,8 @@ public final class NbdExports {
         if (e.settings == null) {
             e.rejected = reason;
             LOG.log(System.Logger.Level.WARNING, "NBD export configuration {0} {1}{2}", e.pid, reason,
-                    retried != null ? retried : "; no export until it is fixed");
+                    retried != null ? retried : e.refusedProps != null
+                            ? "; tried again whenever another export is applied or deleted" : "; no export until it is fixed");
         } else {
             e.lastRejection = reason;
             LOG.log(System.Logger.Level.WARNING, "NBD export ''{0}'': update {1}; the previous settings stay{2}",
@@ -392,6 +410,13 @@ public final class NbdExports {
     }
 
     private void checkClashes(String pid, ExportSettings next) {
+        // Before the served ones: a holder that has not come back yet after a restart keeps
+        // what it held, so a configuration refused for it then cannot take it now.
+        String reserved = holders.reservedFor(pid, next, p -> entries.get(p) != null && entries.get(p).settings != null,
+                this::configured);
+        if (reserved != null) {
+            throw new IllegalArgumentException(reserved);
+        }
         for (ExportEntry o : entries.values()) {
             ExportSettings s = o.settings;
             if (o.pid.equals(pid) || s == null) {
@@ -419,6 +444,25 @@ public final class NbdExports {
                         + s.name() + "' (configuration " + o.pid + "); a second export of the image must be"
                         + " read-only");
             }
+        }
+    }
+
+    /** Whether Config Admin still has configuration {@code pid}; true when it cannot say (its claim stays). */
+    private boolean configured(String pid) {
+        BundleContext b = bc;
+        var ref = b == null ? null : b.getServiceReference(org.osgi.service.cm.ConfigurationAdmin.class);
+        var cm = ref == null ? null : b.getService(ref);
+        if (cm == null) {
+            return true;
+        }
+        try {
+            String escaped = pid.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").replace("*", "\\*");
+            var found = cm.listConfigurations("(service.pid=" + escaped + ")");
+            return found != null && found.length > 0;
+        } catch (IOException | org.osgi.framework.InvalidSyntaxException ex) {
+            return true;
+        } finally {
+            b.ungetService(ref);
         }
     }
 
