@@ -500,6 +500,32 @@ public class NbdIT {
     }
 
     /**
+     * An export whose image does not exist yet (being created or copied) is tried again and
+     * served once the file is there, without an edit: FileInstall sends nothing when only
+     * the image changes. A folder in its place stays a plain rejection.
+     */
+    @Test
+    public void anExportWhoseImageAppearsLaterIsServed() throws Exception {
+        iothread("nbd-late");
+        int port = freePort();
+        Path later = dir.resolve("later.img");
+        Configuration lt = export("late-img", later, "iothread", "nbd-late", "port", port);
+        Files.createDirectory(dir.resolve("folder.img"));
+        Configuration fo = export("folder-img", dir.resolve("folder.img"), "iothread", "nbd-late", "port", port);
+        Await.until(() -> "both refused; nbd:list:\n" + run("nbd:list"), 5_000, () -> {
+            String l = run("nbd:list");
+            return l.contains("late-img (" + lt.getPid() + ")  rejected: file: " + later + " does not exist (tried"
+                    + " again every 2 s)") && l.contains("folder-img (" + fo.getPid() + ")  rejected: file: ");
+        });
+        image("later.img", 1, false);
+        awaitServing("late-img");
+        assertTrue(Tools.run(30, "nbdinfo", uri(port, "late-img")).contains("export=\"late-img\""));
+        String list = run("nbd:list");
+        assertTrue(list, list.contains("folder-img (" + fo.getPid() + ")  rejected: file: " + dir.resolve("folder.img")
+                + " is not a regular file") && !list.contains("is not a regular file (tried"));
+    }
+
+    /**
      * nbd:export given the name a configuration is stored under (its file's, here the rig's
      * PID suffix) while it configures another export refuses, rather than renaming that
      * export and cutting off its clients.

@@ -28,6 +28,12 @@ final class ExportEntry {
      * every {@link NbdExports#LISTEN_RETRY_S} s, since only something outside may mend it.
      */
     boolean listenBlocked;
+    /**
+     * The last configuration was refused only because its image does not exist yet (being
+     * created or copied): tried again every {@link NbdExports#LISTEN_RETRY_S} s too, since
+     * no configuration event comes when the file appears.
+     */
+    boolean fileAwaited;
     /** How {@link #waiting} begins while the export's IOThread is missing. */
     static final String WAITING_FOR_IOTHREAD = "waiting for IOThread ";
     /** Why a valid export is not served yet (its IOThread is missing). */
@@ -47,13 +53,18 @@ final class ExportEntry {
     Snapshot snapshot(String running) {
         String w = waiting != null && waiting.startsWith(WAITING_FOR_IOTHREAD) ? waiting + " (" + running + ")"
                 : waiting;
-        String retried = listenBlocked ? RETRIED_NOTE : "";
+        String retried = retriedOnTimer() ? RETRIED_NOTE : "";
         return new Snapshot(pid, requestedName, settings, rejected == null ? null : rejected + retried,
                 lastRejection == null || refusedProps == null ? lastRejection : lastRejection + retried,
                 w == null || listener != null || !w.startsWith(NOT_SERVED) ? w : w + retried, listener, updates);
     }
 
-    /** What the listing adds to a refusal that is tried again ({@link #listenBlocked}). */
+    /** Whether something outside the configurations may mend its refusal: tried again every few seconds. */
+    boolean retriedOnTimer() {
+        return listenBlocked || fileAwaited;
+    }
+
+    /** What the listing adds to a refusal that is tried again ({@link #retriedOnTimer}). */
     static final String RETRIED_NOTE = " (tried again every " + NbdExports.LISTEN_RETRY_S + " s)";
 
     /** How {@link #waiting} begins when a valid export's listener cannot be opened. */

@@ -195,6 +195,17 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         }
     }
 
+    private static final String DOES_NOT_EXIST = " does not exist";
+
+    /**
+     * Whether every error of {@code ex} is that the image does not exist: the one rejection
+     * that the file appearing mends without an edit of the configuration.
+     */
+    static boolean onlyMissingFile(IllegalArgumentException ex) {
+        return ex instanceof InvalidConfigurationException ice && ice.errors().stream()
+                .allMatch(m -> m.startsWith("file: ") && m.endsWith(DOES_NOT_EXIST));
+    }
+
     private static Path file(String value, Path home, List<String> errors) {
         Path p;
         try {
@@ -205,7 +216,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         }
         p = (p.isAbsolute() ? p : home.resolve(p)).normalize();
         if (!Files.exists(p)) {
-            errors.add("file: " + p + " does not exist");
+            errors.add("file: " + p + DOES_NOT_EXIST);
         } else if (!Files.isRegularFile(p)) {
             errors.add("file: " + p + " is not a regular file");
         }

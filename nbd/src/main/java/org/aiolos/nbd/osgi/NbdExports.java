@@ -63,7 +63,7 @@ public final class NbdExports {
     private boolean retrying;
     private final Map<String, Listener> listeners = new HashMap<>();
     private final Path home = Path.of(System.getProperty("aiolos.home", "")).toAbsolutePath();
-    /** Seconds between tries of a listener that could not be opened ({@link ExportEntry#listenBlocked}). */
+    /** Seconds between tries of what only something outside mends ({@link ExportEntry#retriedOnTimer}). */
     static final int LISTEN_RETRY_S = 2;
     /** Runs those tries; its one thread exists only while some listener waits (and 10 s after). */
     private ScheduledThreadPoolExecutor retries;
@@ -184,17 +184,18 @@ public final class NbdExports {
     }
 
     /**
-     * Schedules the next try of the listeners that could not be opened, if any is blocked
-     * and none is due. A port another program held, an address that comes up, a socket
-     * directory or credentials that appear: nothing in the configuration was wrong, and no
-     * event tells when that changes, so it is tried again, quietly, until served or removed.
+     * Schedules the next try of the listeners that could not be opened and the images that
+     * did not exist, if any is waited for and none is due. A port another program held, an
+     * address that comes up, a socket directory, credentials or an image that appear: nothing
+     * in the configuration was wrong, and no event tells when that changes, so it is tried
+     * again, quietly, until served or removed.
      */
     private void retryListenersLater() {
         if (retries == null || nextListenRetry != null) {
             return;
         }
         for (ExportEntry e : entries.values()) {
-            if (e.listenBlocked) {
+            if (e.retriedOnTimer()) {
                 nextListenRetry = retries.schedule(this::retryListeners, LISTEN_RETRY_S, TimeUnit.SECONDS);
                 return;
             }
@@ -258,18 +259,24 @@ public final class NbdExports {
         String pid = e.pid;
         e.refusedProps = null;
         e.listenBlocked = false;
+        e.fileAwaited = false;
         Object asked = props.get("name");
         e.requestedName = asked == null ? defaultName(pid) : asked.toString();
         ExportSettings next;
         try {
             next = ExportSettings.parse(schema, props, defaultName(pid), home);
         } catch (IllegalArgumentException ex) {
-            if (e.settings == null) {
+            if (ExportSettings.onlyMissingFile(ex)) {
+                // Nothing else is wrong: the image may still be being created or copied, and
+                // no configuration event comes when it appears. Tried again on the timer.
+                e.refusedProps = props;
+                e.fileAwaited = true;
+            } else if (e.settings == null) {
                 // It claims nothing until mended, so another may have its name. (A refused
                 // update keeps what the previous settings hold: they serve on.)
                 holders.forget(pid);
             }
-            return reject(e, ex.getMessage()); // a fault of its own: only an edit mends it
+            return reject(e, ex.getMessage()); // else a fault of its own: only an edit mends it
         }
         e.refusedProps = props; // until applied: from here on, what refuses it is another export's
         try {
@@ -393,7 +400,7 @@ public final class NbdExports {
             return reason;
         }
         ExportConfigurationRejectedEvent.emit(e.pid, e.requestedName, e.settings != null, why);
-        String retried = e.listenBlocked ? "; tried again every " + LISTEN_RETRY_S + " s while the configuration stays (a shell command's"
+        String retried = e.retriedOnTimer() ? "; tried again every " + LISTEN_RETRY_S + " s while the configuration stays (a shell command's"
                 + " refused configuration is not kept)"
                 : null;
         if (e.settings == null) {

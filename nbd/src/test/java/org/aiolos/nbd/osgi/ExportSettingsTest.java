@@ -206,4 +206,18 @@ class ExportSettingsTest {
         assertEquals("scratch", NbdExports.defaultName("org.aiolos.nbd.export~scratch"));
         assertEquals("abc-123", NbdExports.defaultName("org.aiolos.nbd.export.abc-123"));
     }
+
+    /** Only an image that is not there yet is worth trying again; with any other error it is not. */
+    @Test
+    void aMissingImageAloneIsTheRejectionTheFileMends() throws IOException {
+        Path missing = home.resolve("later.img");
+        Map<String, Object> p = props("file", missing.toString());
+        assertTrue(ExportSettings.onlyMissingFile(assertThrows(InvalidConfigurationException.class, () -> parse(p, "x"))));
+        Map<String, Object> alsoPort = props("file", missing.toString(), "port", "70000");
+        assertFalse(ExportSettings.onlyMissingFile(assertThrows(InvalidConfigurationException.class,
+                () -> parse(alsoPort, "x"))));
+        Files.createDirectory(missing);
+        assertFalse(ExportSettings.onlyMissingFile(assertThrows(InvalidConfigurationException.class,
+                () -> parse(p, "x"))));
+    }
 }
