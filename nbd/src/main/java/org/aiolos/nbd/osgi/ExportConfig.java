@@ -53,7 +53,8 @@ import org.osgi.service.metatype.annotations.Option;
             + " an address and port must name the same list.", required = false)
     String iothreads() default "";
 
-    @AttributeDefinition(description = "The address to listen on.", required = false)
+    @AttributeDefinition(description = "The IPv4 address to listen on (TCP listeners are IPv4 only; an IPv6"
+            + " address is refused).", required = false)
     String address() default "127.0.0.1";
 
     @AttributeDefinition(description = "The TCP port to listen on (10809 is NBD's); 0 picks a free one.",

@@ -71,6 +71,13 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
                 errors.add("socket: not a path: '" + socketValue + "'");
             }
         }
+        String address = (String) c.get("address");
+        if (socket == null && address != null && address.contains(":")) {
+            // Only an IPv6 literal has a colon: the TCP listener is AF_INET, so it could never
+            // bind it, and trying again every few seconds would wait forever.
+            errors.add("address: " + address + " is an IPv6 address; TCP listeners are IPv4 only (an IPv4 address"
+                    + " such as 127.0.0.1, or socket= for a local export)");
+        }
         int socketMode = 0600;
         String modeValue = (String) c.get("socket-mode");
         if (modeValue != null && !modeValue.isBlank()) {
@@ -84,7 +91,7 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
             throw new InvalidConfigurationException(null, errors);
         }
         ExportSettings s = new ExportSettings(name, file, (Boolean) c.get("read-only"), (Boolean) c.get("direct"),
-                (String) c.get("description"), (String) c.get("engine"), iothread, (String) c.get("address"),
+                (String) c.get("description"), (String) c.get("engine"), iothread, address,
                 (Integer) c.get("port"), tls, socket, socketMode, iothreads, (Integer) c.get("handshake-limit"),
                 (Integer) c.get("max-connections"));
         try {

@@ -220,4 +220,14 @@ class ExportSettingsTest {
         assertFalse(ExportSettings.onlyMissingFile(assertThrows(InvalidConfigurationException.class,
                 () -> parse(p, "x"))));
     }
+
+    /** An IPv6 literal can never be bound by the IPv4-only listener: refused at once, not retried. */
+    @Test
+    void anIPv6AddressIsRefusedAsMalformed() throws IOException {
+        String why = rejection("address", "::1");
+        assertTrue(why.startsWith("address: ::1 is an IPv6 address; TCP listeners are IPv4 only"), why);
+        assertFalse(ExportSettings.onlyMissingFile(assertThrows(InvalidConfigurationException.class,
+                () -> parse(props("address", "::1"), "x"))));
+        assertEquals("127.0.0.2", parse(props("address", "127.0.0.2"), "x").address());
+    }
 }
