@@ -500,6 +500,30 @@ public class NbdIT {
     }
 
     /**
+     * An export that waits for its IOThread says so in the log, whether a new configuration
+     * or an update moved it to an IOThread that does not run, rather than that it is served.
+     */
+    @Test
+    public void anExportWaitingForItsIOThreadSaysSoInTheLog() throws Exception {
+        iothread("nbd-wt");
+        int port = freePort();
+        Path img = image("wt.img", 1, false);
+        try (NbdLog log = new NbdLog()) {
+            Configuration wt = export("wt", img, "iothread", "nbd-wt", "port", port);
+            awaitServing("wt");
+            java.util.Dictionary<String, Object> moved = wt.getProperties();
+            moved.put("iothread", "nbd-wt-nosuch");
+            wt.update(moved);
+            export("wn", image("wn.img", 1, false), "iothread", "nbd-wn-nosuch", "port", freePort());
+            Await.until(() -> "both waits logged:\n" + log.all(), 5_000, () -> log.all().contains(
+                    "INFO NBD export 'wt' stopped: its configuration changed; with the new settings it waits for"
+                            + " IOThread 'nbd-wt-nosuch' (running: ") && log.all().contains(
+                    "INFO NBD export 'wn' waits for IOThread 'nbd-wn-nosuch' (running: "));
+            assertFalse(log.all(), log.all().contains("it is served again with the new settings"));
+        }
+    }
+
+    /**
      * An export whose image does not exist yet (being created or copied) is tried again and
      * served once the file is there, without an edit: FileInstall sends nothing when only
      * the image changes. A folder in its place stays a plain rejection.

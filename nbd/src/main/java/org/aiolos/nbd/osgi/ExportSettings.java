@@ -48,7 +48,8 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         String name = c.has("name") ? (String) c.get("name") : defaultName;
         String badName = ConfigStore.nameError("name", name);
         if (badName != null) {
-            errors.add(badName);
+            errors.add(c.has("name") ? badName : badName + " (the configuration's own name, as it has no name=; set"
+                    + " name= or rename its .cfg file)");
         }
         Path file = c.has("file") ? file((String) c.get("file"), home, errors) : null;
         String iothread = (String) c.get("iothread");
@@ -112,7 +113,8 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
             // as the prefix, in this class's "field: ..." form.
             String m = e.getMessage();
             String field = m.startsWith("file") ? "file" : m.startsWith("description") ? "description" : "name";
-            throw new IllegalArgumentException(field + ": " + m, e);
+            String rest = m.startsWith(field + " ") ? m.substring(field.length() + 1) : m; // not "file: file ..."
+            throw new IllegalArgumentException(field + ": " + rest, e);
         }
     }
 

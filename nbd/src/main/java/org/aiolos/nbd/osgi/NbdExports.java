@@ -309,7 +309,12 @@ public final class NbdExports {
             e.listenBlocked = true;
             return reject(e, listenFailure(next, ex));
         }
-        stop(e, "its configuration changed; it is served again with the new settings");
+        // Said as it happens: with an IOThread that is not there the export waits, not serves.
+        boolean waits = !contexts.containsKey(next.iothread());
+        String waitsFor = "IOThread '" + next.iothread() + "' (" + runningIothreads() + ")";
+        boolean wasServing = e.listener != null;
+        stop(e, waits ? "its configuration changed; with the new settings it waits for " + waitsFor
+                : "its configuration changed; it is served again with the new settings");
         e.settings = next;
         e.rejected = null;
         e.lastRejection = null;
@@ -333,6 +338,10 @@ public final class NbdExports {
         }
         e.refusedProps = null;
         holders.record(pid, next);
+        if (waits && !wasServing) {
+            LOG.log(System.Logger.Level.INFO, "NBD export ''{0}'' waits for {1}; it is served when that IOThread"
+                    + " appears", next.name(), waitsFor);
+        }
         reconcile(); // the previous settings may have left a listener another export can use
         return null;
     }
@@ -759,10 +768,14 @@ public final class NbdExports {
         }
     }
 
-    /** A configuration without a name exports under its PID's last part ({@code ...export~scratch}). */
+    /**
+     * A configuration without a name exports under its PID's last part ({@code ...export~scratch}),
+     * as it is: one that is no valid export name ({@code export-My Disk.cfg}) is refused as an
+     * explicit {@code name=My Disk} is, rather than served under a name the shell cannot find it by.
+     */
     static String defaultName(String pid) {
         String s = Objects.requireNonNullElse(pid, "export");
         int cut = s.lastIndexOf('~') >= 0 ? s.lastIndexOf('~') : s.lastIndexOf('.');
-        return s.substring(cut + 1).replaceAll("[^A-Za-z0-9_.-]", "_");
+        return s.substring(cut + 1);
     }
 }

@@ -156,11 +156,13 @@ class ExportSettingsTest {
         assertEquals("n".repeat(200), parse(props("name", "n".repeat(200)), "dflt").name());
     }
 
-    /** ExportSpec's own checks come out as the other errors do: an InvalidConfigurationException naming the field. */
+    /**
+     * ExportSpec's own checks come out as the other errors do: an InvalidConfigurationException
+     * naming the field once (not "description: description ...").
+     */
     @Test
     void theExportsOwnChecksAreConfigurationErrorsNamingTheField() throws IOException {
-        assertTrue(rejection("description", "d".repeat(4097)).startsWith(
-                "description: description must be at most 4096 bytes of UTF-8"));
+        assertEquals("description: must be at most 4096 bytes of UTF-8", rejection("description", "d".repeat(4097)));
     }
 
     @Test
@@ -169,7 +171,7 @@ class ExportSettingsTest {
         java.nio.file.Files.write(ro, new byte[4096]);
         assertTrue(ro.toFile().setWritable(false));
         org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.isWritable(ro), "root ignores file modes");
-        assertTrue(rejection("file", ro.toString()).startsWith("file: file " + ro + " is not writable"));
+        assertTrue(rejection("file", ro.toString()).startsWith("file: " + ro + " is not writable"));
     }
 
     @Test
@@ -229,5 +231,16 @@ class ExportSettingsTest {
         assertFalse(ExportSettings.onlyMissingFile(assertThrows(InvalidConfigurationException.class,
                 () -> parse(props("address", "::1"), "x"))));
         assertEquals("127.0.0.2", parse(props("address", "127.0.0.2"), "x").address());
+    }
+
+    /** A file named "export-My Disk.cfg" without name= is refused as name=My Disk is, saying where the name came from. */
+    @Test
+    void aConfigurationNameThatIsNoExportNameIsRefused() throws IOException {
+        assertEquals("My Disk", NbdExports.defaultName("org.aiolos.nbd.export~My Disk"));
+        Map<String, Object> p = props();
+        String why = assertThrows(InvalidConfigurationException.class, () -> parse(p, "My Disk")).getMessage();
+        assertEquals("name: must be ASCII letters, digits, '_', '.' or '-', got 'My Disk' (the configuration's own"
+                + " name, as it has no name=; set name= or rename its .cfg file)", why);
+        assertTrue(rejection("name", "My Disk").endsWith("got 'My Disk'"));
     }
 }
