@@ -431,7 +431,12 @@ public class NbdIT {
         Await.until("gone waiting again", 5_000, () -> run("nbd:list").contains("gone  waiting for IOThread 'nbd-gone'"));
     }
 
-    /** Two writable exports of one image would corrupt it; a read-only view beside a writer is fine. */
+    /**
+     * Two writable exports of one image would corrupt it; a read-only view beside a writer is
+     * fine. From the shell the second writer is refused before anything is stored, as the
+     * shell says: no configuration appears, and the log has no rejected stored configuration
+     * (nor, so, a console notice of one).
+     */
     @Test
     public void aSecondWritableExportOfOneImageIsRefusedAReadOnlyOneIsNot() throws Exception {
         iothread("nbd-img");
@@ -445,6 +450,14 @@ public class NbdIT {
             return l.contains("w2 (" + w2.getPid() + ")  rejected: file: ") && l.contains(
                     " is already exported writable as 'w1'");
         });
+        try (NbdLog log = new NbdLog()) {
+            String out = run("nbd:export q1 " + img + " iothread=nbd-img port=" + freePort());
+            assertTrue(out, out.contains("q1: configuration rejected, nothing stored: file: " + img + " is already"
+                    + " exported writable as 'w1'"));
+            assertEquals(null, cm.listConfigurations("(name=q1)"));
+            assertFalse(run("nbd:list"), run("nbd:list").contains("q1"));
+            assertFalse(log.all(), log.all().contains("WARNING"));
+        }
         export("r1", img, "iothread", "nbd-img", "port", port, "read-only", true);
         awaitServing("r1");
         assertTrue(Tools.run(30, "nbdinfo", uri(port, "r1")).contains("is_read_only: true"));

@@ -127,7 +127,7 @@ public final class NbdConfigCommands {
         next.put("name", name);
         next.put("file", file);
         try {
-            exports.check(next, name);
+            exports.check(c == null ? null : c.getPid(), next, name);
         } catch (InvalidConfigurationException e) {
             errors.addAll(e.errors());
         }

@@ -165,9 +165,29 @@ public final class NbdExports {
         return MetatypeSchemas.of(context.getBundle(), NbdExportComponent.FACTORY_PID);
     }
 
-    /** Checks a configuration as {@link #configure} would, without storing or serving anything. */
-    ExportSettings check(Map<String, ?> props, String defaultName) {
-        return ExportSettings.parse(schema, props, defaultName, home);
+    /**
+     * Checks a configuration as {@link #configure} would, without storing or serving anything:
+     * its fields, then what other exports hold (a name, a writable image, a listener on other
+     * terms), so that the shell refuses those before storing, and nothing is logged as a
+     * rejected stored configuration. Only opening a listener is left to {@link #configure}.
+     *
+     * @param pid the configuration it updates, null for a new one
+     * @throws org.aiolos.core.config.InvalidConfigurationException with every error
+     */
+    synchronized ExportSettings check(String pid, Map<String, ?> props, String defaultName) {
+        ExportSettings s = ExportSettings.parse(schema, props, defaultName, home);
+        ExportEntry own = pid == null ? null : entries.get(pid);
+        String clash;
+        try {
+            checkClashes(pid, s);
+            clash = sharedListenerConflict(own != null ? own : new ExportEntry(""), s);
+        } catch (IllegalArgumentException ex) {
+            clash = ex.getMessage();
+        }
+        if (clash != null) {
+            throw new org.aiolos.core.config.InvalidConfigurationException(null, List.of(clash));
+        }
+        return s;
     }
 
     @Deactivate
@@ -435,7 +455,7 @@ public final class NbdExports {
         }
         for (ExportEntry o : entries.values()) {
             ExportSettings s = o.settings;
-            if (o.pid.equals(pid) || s == null) {
+            if (o.pid.equals(pid) || s == null) { // pid: null for a configuration not stored yet
                 continue;
             }
             if (s.name().equals(next.name())) {
