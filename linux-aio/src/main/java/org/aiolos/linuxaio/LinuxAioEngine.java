@@ -85,7 +85,9 @@ final class LinuxAioEngine extends DiskEngineBase {
     protected void start(DiskRequest r) {
         prepare(r);
         pending.add(r.id());
-        if (pending.size() >= maxBatch() || SubmitPolicy.submitNow(pending.size(), kernelInFlight, 1)) {
+        // Completions reaped but not yet run count as in flight: their callbacks are still to
+        // submit, and holding for them keeps the batch (as when each was counted until it ran).
+        if (pending.size() >= maxBatch() || SubmitPolicy.submitNow(pending.size(), kernelInFlight + reaped.size(), 1)) {
             submitPending();
         } else {
             submitBh.schedule();

@@ -134,7 +134,9 @@ public final class IoUringEngine extends DiskEngineBase {
         pending.add(r.id());
         long b = ctx.aioMaxBatch();
         int maxBatch = b == 0 ? DEFAULT_MAX_BATCH : (int) Math.min(b, CAPACITY);
-        if (pending.size() >= maxBatch || SubmitPolicy.submitNow(pending.size(), kernelInFlight, 1)) {
+        // Completions reaped but not yet run count as in flight: their callbacks are still to
+        // submit, and holding for them keeps the batch (as when each was counted until it ran).
+        if (pending.size() >= maxBatch || SubmitPolicy.submitNow(pending.size(), kernelInFlight + done.size(), 1)) {
             submitPending();
         } else {
             submitBh.schedule();
