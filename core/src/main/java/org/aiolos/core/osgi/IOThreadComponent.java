@@ -119,11 +119,16 @@ public final class IOThreadComponent {
         return MetatypeSchemas.of(context.getBundle(), FACTORY_PID);
     }
 
-    /** A configuration without a name is named after its PID's last part. */
-    private static String defaultName(Map<String, Object> props) {
+    /**
+     * A configuration without a name is named after its PID's last part, as it is: one that
+     * is no valid name ({@code iothread-My Thread.cfg}) is refused as an explicit
+     * {@code name=} would be, rather than run under a name the shell cannot find it by
+     * (NBD exports do the same).
+     */
+    static String defaultName(Map<String, ?> props) {
         Object pid = props.get("service.pid");
         String s = pid == null ? "iothread" : pid.toString();
         int cut = Math.max(s.lastIndexOf('~'), s.lastIndexOf('.'));
-        return "iothread-" + s.substring(cut + 1).replaceAll("[^A-Za-z0-9_.-]", "_");
+        return "iothread-" + s.substring(cut + 1);
     }
 }

@@ -51,7 +51,8 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
         String name = c.has("name") ? (String) c.get("name") : defaultName;
         String badName = ConfigStore.nameError("name", name);
         if (badName != null) {
-            errors.add(badName);
+            errors.add(c.has("name") ? badName : badName + " (taken from the configuration's PID, as it has no name=;"
+                    + " set name= or rename its .cfg file)");
         }
         if (c.has("thread-pool-min") && c.has("thread-pool-max")) {
             try {

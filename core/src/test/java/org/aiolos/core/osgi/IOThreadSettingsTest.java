@@ -71,6 +71,25 @@ class IOThreadSettingsTest {
         rejected("aio-engine", "aio-engine", "posix");
     }
 
+    /**
+     * A file without {@code name=} is named after its PID, as it is: one that is no valid
+     * name is refused saying where the name came from, where it was silently run as
+     * {@code iothread-My_Thread} (which no shell command named it by).
+     */
+    @Test
+    void aPidThatIsNoNameIsRefusedSayingWhereTheNameCameFrom() {
+        Map<String, Object> p = props("service.pid", "org.aiolos.iothread~My Thread");
+        String name = IOThreadComponent.defaultName(p);
+        assertEquals("iothread-My Thread", name);
+        List<String> e = assertThrows(InvalidConfigurationException.class,
+                () -> IOThreadSettings.parse(SCHEMA, p, name)).errors();
+        assertEquals(1, e.size(), e.toString());
+        assertTrue(e.get(0).startsWith("name: ") && e.get(0).endsWith("got 'iothread-My Thread' (taken from the"
+                + " configuration's PID, as it has no name=; set name= or rename its .cfg file)"), e.get(0));
+        assertEquals("iothread-io2", IOThreadSettings.parse(SCHEMA, props("service.pid", "org.aiolos.iothread~io2"),
+                IOThreadComponent.defaultName(props("service.pid", "org.aiolos.iothread~io2"))).name());
+    }
+
     @Test
     void integersMustBeWrittenPlainly() {
         for (String bad : new String[] {"+5", "-0", "007", "5 000", "0x10"}) {
