@@ -60,6 +60,16 @@ public final class ConfigStore {
                 + " characters in a configuration (its .cfg file is named after it), got " + name.length();
     }
 
+    /**
+     * {@link #nameError} for a configuration's {@code name}: one the configuration does not
+     * give (taken from its PID, that is its .cfg file's name) says so and how to mend it.
+     */
+    public static String configurationNameError(String name, boolean givenAsNameKey) {
+        String e = nameError("name", name);
+        return e == null || givenAsNameKey ? e : e + " (taken from the configuration's PID, as it has no name=;"
+                + " set name= or rename its .cfg file)";
+    }
+
     private final ConfigurationAdmin cm;
     private final String factoryPid;
     private final Path folder;

@@ -49,10 +49,9 @@ record IOThreadSettings(String name, long pollMaxNs, long pollGrow, long pollShr
         ConfigSchema.Checked c = schema.check(props);
         List<String> errors = new ArrayList<>(c.errors());
         String name = c.has("name") ? (String) c.get("name") : defaultName;
-        String badName = ConfigStore.nameError("name", name);
+        String badName = ConfigStore.configurationNameError(name, c.has("name"));
         if (badName != null) {
-            errors.add(c.has("name") ? badName : badName + " (taken from the configuration's PID, as it has no name=;"
-                    + " set name= or rename its .cfg file)");
+            errors.add(badName);
         }
         if (c.has("thread-pool-min") && c.has("thread-pool-max")) {
             try {

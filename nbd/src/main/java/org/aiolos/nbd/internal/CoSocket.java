@@ -2,6 +2,8 @@ package org.aiolos.nbd.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import org.aiolos.api.AioContext;
 import org.aiolos.api.coroutine.Coroutine;
 import org.aiolos.api.coroutine.Coroutines;
@@ -51,7 +53,20 @@ final class CoSocket implements NbdStream {
      * accept): how long the client has kept the connection from making progress. Written
      * in the home thread, read by other connections' threads looking for a stalled one.
      */
-    private volatile long lastProgressNs = System.nanoTime();
+    private long lastProgressNs = System.nanoTime();
+    /**
+     * Opaque access: a reader only needs some recent value (it compares with a period of
+     * seconds), so each read or write of the socket pays no fence for it.
+     */
+    private static final VarHandle LAST_PROGRESS;
+
+    static {
+        try {
+            LAST_PROGRESS = MethodHandles.lookup().findVarHandle(CoSocket.class, "lastProgressNs", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     CoSocket(AioContext ctx, int fd, Arena arena) {
         this.ctx = ctx;
@@ -61,7 +76,7 @@ final class CoSocket implements NbdStream {
 
     /** When bytes last moved either way ({@link System#nanoTime}); any thread. */
     long lastProgressNs() {
-        return lastProgressNs;
+        return (long) LAST_PROGRESS.getOpaque(this);
     }
 
     int fd() {
@@ -197,7 +212,7 @@ final class CoSocket implements NbdStream {
             }
         } while (n == -Errno.EINTR);
         if (n > 0) {
-            lastProgressNs = System.nanoTime();
+            LAST_PROGRESS.setOpaque(this, System.nanoTime());
         }
         return n >= 0 ? n : -1;
     }
@@ -237,7 +252,7 @@ final class CoSocket implements NbdStream {
             }
         } while (n == -Errno.EINTR);
         if (n > 0) {
-            lastProgressNs = System.nanoTime();
+            LAST_PROGRESS.setOpaque(this, System.nanoTime());
         }
         return Math.max(n, 0); // -EAGAIN: nothing written
     }

@@ -46,10 +46,9 @@ record ExportSettings(String name, Path file, boolean readOnly, boolean direct, 
         ConfigSchema.Checked c = schema.check(props);
         List<String> errors = new ArrayList<>(c.errors());
         String name = c.has("name") ? (String) c.get("name") : defaultName;
-        String badName = ConfigStore.nameError("name", name);
+        String badName = ConfigStore.configurationNameError(name, c.has("name"));
         if (badName != null) {
-            errors.add(c.has("name") ? badName : badName + " (the configuration's own name, as it has no name=; set"
-                    + " name= or rename its .cfg file)");
+            errors.add(badName);
         }
         Path file = c.has("file") ? file((String) c.get("file"), home, errors) : null;
         String iothread = (String) c.get("iothread");

@@ -240,7 +240,8 @@ class ExportSettingsTest {
         Map<String, Object> p = props();
         String why = assertThrows(InvalidConfigurationException.class, () -> parse(p, "My Disk")).getMessage();
         assertEquals("name: must be ASCII letters, digits, '_', '.' or '-', not starting with '.' or '-', got"
-                + " 'My Disk' (the configuration's own name, as it has no name=; set name= or rename its .cfg file)",
+                + " 'My Disk' (taken from the configuration's PID, as it has no name=; set name= or rename its .cfg"
+                + " file)",
                 why);
         assertTrue(rejection("name", "My Disk").endsWith("got 'My Disk'"));
     }
