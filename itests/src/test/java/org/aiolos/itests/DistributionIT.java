@@ -228,6 +228,32 @@ public class DistributionIT {
     }
 
     @Test
+    public void sigtermStopsTheTerminalShellAsStopZeroDoes() throws Exception {
+        Tools.requireAll(List.of("script", "nbdinfo", "kill"));
+        try (Dist d = new Dist()) {
+            Dist.Run r = d.start(List.of("script", "-qfec", "stty cols 160 rows 50; exec sh "
+                    + d.home.resolve("bin/aiolos"), "/dev/null"));
+            r.await("the prompt", Dist.START_S, "g! ");
+            assertTrue(Tools.run(30, "nbdinfo", d.scratchUri()).contains("export=\"scratch\""));
+            // The JVM under script(1) and sh's exec, SIGTERM'd as a service manager would.
+            ProcessHandle jvm = r.process.descendants()
+                    .filter(p -> p.info().arguments().map(a -> List.of(a).contains("-Daiolos.cache=" + d.cache))
+                            .orElse(false))
+                    .findFirst().orElseThrow(() -> new AssertionError("no JVM under " + r.command));
+            Tools.run(30, "kill", "-TERM", String.valueOf(jvm.pid()));
+            assertEquals(r.toString(), 143, r.exit(60));
+            // The shell ended as after 'stop 0': before, JLine's shutdown hook left the shell's
+            // thread in a read no interrupt ends, and Gogo gave up on it after 5 s, saying so.
+            assertFalse(r.toString(), r.toString().contains("FAILED TO STOP EXECUTOR"));
+            assertTrue(r.toString(), r.toString().contains("gosh: stopping framework"));
+            assertTrue(Files.readString(d.log).contains("NBD export 'scratch' stopped"));
+            assertFalse(Dist.listening(d.nbdPort));
+            assertFalse("no JVM of this distribution left", d.anyJvmLeft());
+            System.out.println("DistributionIT: SIGTERM stopped the terminal shell (143), as stop 0 does");
+        }
+    }
+
+    @Test
     public void sigtermAndSigintStopEverything() throws Exception {
         Tools.requireAll(List.of("nbdinfo", "setsid", "kill"));
         try (Dist d = new Dist()) {

@@ -177,9 +177,10 @@ public final class Launcher {
                 System.out.println(banner);
                 System.out.println("  Type 'help' for the commands, 'help <command>' for one (help aio:configure);"
                         + " Ctrl-C interrupts a command; 'stop 0' or Ctrl-D quits.");
+                ShellTermination.install(framework);
                 startShell(framework, shell);
                 framework.waitForStop(0);
-                return 0;
+                return ShellTermination.terminated() ? ShellTermination.STATUS : 0;
             }
             case SERVER -> {
                 System.out.println(banner);
