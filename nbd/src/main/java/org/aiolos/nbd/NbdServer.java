@@ -295,6 +295,11 @@ public final class NbdServer implements AutoCloseable {
         return core.payloadInFlight(name);
     }
 
+    /** Test seam: receivers of export {@code name} waiting for room in its payload budget. */
+    int payloadWaiters(String name) {
+        return core.payloadWaiters(name);
+    }
+
     /** Client connections open now, in negotiation or transmission. */
     public int connectionCount() {
         return core.connectionCount();

@@ -115,6 +115,60 @@ class NbdBudgetStallTest {
         assertEquals(0, f.server.payloadInFlight("big"), "the budget is all given back");
     }
 
+    /**
+     * A request that would fit what is left of the budget still waits when another came
+     * before it and does not fit: the export's waiters are served first come, first served.
+     * (Before, a release woke every waiter to race for the room, and a request that fit took
+     * it at once, so a 32 MiB request could wait behind any stream of small ones.)
+     */
+    @Test
+    void aRequestThatFitsQueuesBehindALargerOneThatCameFirst() throws Exception {
+        try (NbdFixture f = fixture()) {
+            f.server.setStallPeriod(Duration.ofMinutes(10)); // the holders keep their shares
+            // 7 x 32 MiB + 31 MiB of WRITEs whose payloads never come: 1 MiB is left.
+            List<RawNbdClient> holders = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                RawNbdClient c = new RawNbdClient(f.server.port()).go("big", false);
+                c.request(0, 1, i, 0, i < 7 ? LARGE : LARGE - MIB);
+                c.out.flush();
+                holders.add(c);
+            }
+            awaitTrue(() -> f.server.payloadInFlight("big") == 255 * MIB, "the writes hold all but 1 MiB");
+            try (RawNbdClient large = new RawNbdClient(f.server.port()).go("big", false);
+                    RawNbdClient small = new RawNbdClient(f.server.port()).go("big", false)) {
+                large.request(0, 0, 1, 0, LARGE);
+                large.out.flush();
+                awaitTrue(() -> f.server.payloadWaiters("big") == 1, "the 32 MiB READ waits");
+                small.request(0, 0, 2, 0, 4096);
+                small.out.flush();
+                awaitTrue(() -> f.server.payloadWaiters("big") == 2 || answered(small),
+                        "the 4 KiB READ waits or is answered");
+                assertEquals(2, f.server.payloadWaiters("big"), "the 4 KiB READ queued behind the 32 MiB one");
+                assertEquals(255 * MIB, f.server.payloadInFlight("big"), "nothing taken past the head");
+
+                holders.get(0).close(); // 32 MiB back: the head, then the one behind it
+                assertEquals(0, large.simpleReply(1));
+                assertEquals(LARGE, large.in.readNBytes(LARGE).length);
+                assertEquals(0, small.simpleReply(2));
+                assertArrayEquals(new byte[4096], small.in.readNBytes(4096));
+                assertEquals(0, f.server.payloadWaiters("big"));
+            }
+            for (RawNbdClient c : holders) {
+                c.close();
+            }
+            awaitTrue(() -> f.server.connectionCount() == 0, "every connection closed");
+            assertEquals(0, f.server.payloadInFlight("big"), "the budget is all given back");
+        }
+    }
+
+    private static boolean answered(RawNbdClient c) {
+        try {
+            return c.in.available() > 0;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static List<String> stallWarnings(LogCapture log) {
         return log.lines(l -> l.startsWith("WARNING") && l.contains("no bytes read or written"));
     }

@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.aiolos.api.AioContext;
@@ -86,11 +84,8 @@ public final class Export {
 
     /** Guarded by this export's monitor: connections of every lane attach and detach. */
     private final List<Connection> connections = new ArrayList<>();
-    /** Guarded by this export's monitor, like the payload count: receivers of every lane wait here. */
-    private final List<Transmission> budgetWaiters = new ArrayList<>();
-    private long payloadInFlight;
-    /** Guarded by this export's monitor: each connection holding payload budget, and how much. */
-    private final Map<Transmission, Long> holders = new HashMap<>();
+    /** The payload bytes its connections' requests hold, and the receivers waiting for room, in arrival order. */
+    final PayloadBudget<Transmission> budget = new PayloadBudget<>(PAYLOAD_BUDGET);
     /** Set under the monitor, read by negotiations on any lane. */
     private volatile boolean removed;
     private boolean closed;
@@ -292,73 +287,18 @@ public final class Export {
     // ------------------------------------------------------------------ payload budget
 
     /**
-     * Whether a request with {@code bytes} of payload may start now within the export's
-     * budget: always when none of its connections has payload in flight, so that the
-     * largest request always goes through.
-     */
-    synchronized boolean payloadFits(long bytes) {
-        return payloadInFlight == 0 || payloadInFlight + bytes <= PAYLOAD_BUDGET;
-    }
-
-    /** {@code holder} takes {@code bytes} of the budget. */
-    synchronized void takePayload(Transmission holder, long bytes) {
-        payloadInFlight += bytes;
-        holders.merge(holder, bytes, Long::sum);
-    }
-
-    /** {@code holder} gives {@code bytes} back; wakes the receivers waiting for room. */
-    void releasePayload(Transmission holder, long bytes) {
-        List<Transmission> waiting;
-        synchronized (this) {
-            payloadInFlight -= bytes;
-            holders.computeIfPresent(holder, (h, held) -> held == bytes ? null : held - bytes);
-            if (budgetWaiters.isEmpty()) {
-                return;
-            }
-            waiting = new ArrayList<>(budgetWaiters); // a woken receiver may wait again
-            budgetWaiters.clear();
-        }
-        // Outside the monitor: each receiver is woken in its own IOThread.
-        for (Transmission c : waiting) {
-            c.budgetReleased();
-        }
-    }
-
-    /** {@code c}'s receiver waits for payload to be released, by any of the export's connections. */
-    synchronized void awaitBudget(Transmission c) {
-        if (!budgetWaiters.contains(c)) {
-            budgetWaiters.add(c);
-        }
-    }
-
-    /** {@code c}'s receiver no longer waits: it got room, or its connection is ending. */
-    synchronized void stopAwaitingBudget(Transmission c) {
-        budgetWaiters.remove(c);
-    }
-
-    /** How many receivers other than {@code c}'s wait for room in the budget now. */
-    synchronized int budgetWaitersOtherThan(Transmission c) {
-        return budgetWaiters.size() - (budgetWaiters.contains(c) ? 1 : 0);
-    }
-
-    /**
      * The connections holding budget whose sockets have moved no byte for {@code periodNs}
      * up to {@code nowNs} ({@link System#nanoTime}); the candidates for the stall rule
      * ({@link StallWatch}), which each checks for itself in its own context.
      */
-    synchronized List<Transmission> holdersIdleFor(long nowNs, long periodNs) {
+    List<Transmission> holdersIdleFor(long nowNs, long periodNs) {
         List<Transmission> idle = new ArrayList<>();
-        for (Transmission h : holders.keySet()) {
+        for (Transmission h : budget.holders()) {
             if (nowNs - h.lastProgressNs() >= periodNs) {
                 idle.add(h);
             }
         }
         return idle;
-    }
-
-    /** Payload bytes of this export's requests in flight, over all its connections. */
-    synchronized long payloadInFlight() {
-        return payloadInFlight;
     }
 
     // ------------------------------------------------------------------ layout

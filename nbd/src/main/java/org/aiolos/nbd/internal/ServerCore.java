@@ -648,11 +648,20 @@ public final class ServerCore {
 
     /** Payload bytes in flight on export {@code name} over all its connections; any thread. */
     public long payloadInFlight(String name) {
+        return budgetOf(name).inFlight();
+    }
+
+    /** Receivers of export {@code name} waiting for room in its payload budget; any thread. */
+    public int payloadWaiters(String name) {
+        return budgetOf(name).waiting();
+    }
+
+    private PayloadBudget<Transmission> budgetOf(String name) {
         Export e = exports.get(name);
         if (e == null) {
             throw new IllegalArgumentException("no export named '" + name + "'");
         }
-        return e.payloadInFlight();
+        return e.budget;
     }
 
     // ------------------------------------------------------------------ close

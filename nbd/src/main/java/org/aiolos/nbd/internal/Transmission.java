@@ -66,6 +66,8 @@ final class Transmission {
     private Coroutine slotWaiter;
     /** The receiver is reading a WRITE's payload: a wait there is a wait for the client. */
     private boolean receivingPayload;
+    /** This connection's part in the export's payload budget. */
+    private final PayloadBudget.Share<Transmission> budgetShare;
     /** Looks for stalled holders while the receiver waits for the export's budget. */
     private final StallWatch stallWatch;
     /** A stall check is scheduled in this connection's context; set from any thread. */
@@ -94,6 +96,7 @@ final class Transmission {
         this.in = in;
         this.out = out;
         this.requestDone = requestDone;
+        this.budgetShare = new PayloadBudget.Share<>(this, this::budgetGranted);
         this.stallWatch = new StallWatch(ctx, export, server);
     }
 
@@ -114,11 +117,7 @@ final class Transmission {
     void run() {
         while (!socket.readingStopped()) {
             while (inFlight >= Proto.MAX_REQUESTS && !socket.readingStopped()) {
-                Coroutine self = Coroutines.self();
-                slotWaiter = self;
-                while (slotWaiter == self) {
-                    Coroutines.yieldNow();
-                }
+                waitForWake();
             }
             if (socket.readingStopped()) {
                 return;
@@ -203,51 +202,56 @@ final class Transmission {
     }
 
     /**
-     * Waits until {@code bytes} more payload fit the connection's and the export's budgets,
-     * then takes them. The client's further requests stay in the socket meanwhile (TCP
+     * Waits until {@code bytes} more payload fit the connection's budget, then for the
+     * export's, in the order the export's receivers came ({@link PayloadBudget}), and
+     * takes them. The client's further requests stay in the socket meanwhile (TCP
      * back-pressure), as they do at {@link Proto#MAX_REQUESTS}. Receiver coroutine.
      *
      * @return false if reading stopped while waiting
      */
     private boolean awaitPayloadRoom(long bytes) {
-        boolean waitedForExport = false;
-        try {
-            while (!socket.readingStopped() && !(connectionFits(bytes) && export.payloadFits(bytes))) {
-                Coroutine self = Coroutines.self();
-                slotWaiter = self;
-                // Over this connection's own budget, its own requests wake the receiver as
-                // they end; over the export's, a release by any connection does, and
-                // connections that stall the export meanwhile are looked for.
-                if (connectionFits(bytes)) {
-                    waitedForExport = true;
-                    export.awaitBudget(this);
-                    if (export.payloadFits(bytes)) {
-                        // Released on another IOThread between the test and the registration.
-                        slotWaiter = null;
-                        continue;
-                    }
-                    stallWatch.start();
-                }
-                while (slotWaiter == self) {
-                    Coroutines.yieldNow();
-                }
-            }
-        } finally {
-            stallWatch.stop();
-            if (waitedForExport) {
-                // Not left behind as a waiter (the rule disconnects stalled holders only for live ones).
-                export.stopAwaitingBudget(this);
-            }
+        // Over this connection's own budget, its own requests wake the receiver as they end.
+        while (!socket.readingStopped() && !connectionFits(bytes)) {
+            waitForWake();
         }
         if (socket.readingStopped()) {
             return false;
+        }
+        // Queued, only this connection's requests ending can change its own budget, for the better.
+        if (!export.budget.takeOrQueue(budgetShare, bytes)) {
+            // A release by any connection hands the bytes over in turn; connections that
+            // stall the export meanwhile are looked for.
+            stallWatch.start();
+            boolean granted = false;
+            try {
+                while (!socket.readingStopped() && !(granted = export.budget.claim(budgetShare))) {
+                    waitForWake();
+                }
+            } finally {
+                stallWatch.stop();
+                if (!granted) {
+                    // Out of the queue, and what came too late is passed on to those behind.
+                    export.budget.leaveQueue(budgetShare);
+                }
+            }
+            if (!granted) {
+                return false;
+            }
         }
         if (payloadInFlight == 0) {
             holdingSinceNs = System.nanoTime();
         }
         payloadInFlight += bytes;
-        export.takePayload(this, bytes);
         return true;
+    }
+
+    /** The receiver yields until {@link #wakeReceiver}. Receiver coroutine. */
+    private void waitForWake() {
+        Coroutine self = Coroutines.self();
+        slotWaiter = self;
+        while (slotWaiter == self) {
+            Coroutines.yieldNow();
+        }
     }
 
     /** A request always fits a connection with nothing in flight (one is at most {@link Proto#MAX_PAYLOAD}). */
@@ -258,7 +262,7 @@ final class Transmission {
     /** Gives back what {@link #awaitPayloadRoom} took; may wake this connection's receiver, or another's. */
     private void releaseBudget(long bytes) {
         payloadInFlight -= bytes;
-        export.releasePayload(this, bytes);
+        export.budget.release(budgetShare, bytes);
     }
 
     /** When bytes last moved on this connection's socket; any thread. */
@@ -298,7 +302,7 @@ final class Transmission {
                 || !(receivingPayload || socket.writerWaiting())) {
             return;
         }
-        int waiting = export.budgetWaitersOtherThan(this);
+        int waiting = export.budget.waitingOtherThan(budgetShare);
         if (waiting == 0) {
             return;
         }
@@ -312,8 +316,8 @@ final class Transmission {
         wakeReceiver();
     }
 
-    /** From the export: payload was released; a receiver waiting for room looks again. */
-    void budgetReleased() {
+    /** From the export's budget, on any thread: the bytes the receiver queued for are its to claim. */
+    private void budgetGranted() {
         // Export payload is released by connections of any IOThread; the receiver's state
         // belongs to its own.
         if (ctx.inHomeThread()) {
