@@ -187,12 +187,15 @@ public class NbdIT {
             String l = run("nbd:list");
             return l.contains("name: export 'sh1' already exists") ? l : null;
         }).contains("sh1 (" + clash.getPid() + ")  rejected: name: export 'sh1' already exists"));
-        // A port another program holds: the bind failure is the rejection.
-        try (ServerSocket taken = new ServerSocket(0)) {
+        // A port another program holds: refused before anything is stored, as a clashing
+        // image is (no configuration in Config Admin, nothing logged as a rejected one).
+        try (ServerSocket taken = new ServerSocket(0); NbdLog log = new NbdLog()) {
             out = Gogo.run(gogo, "nbd:export sh3 " + disk + " iothread=nbd-sh read-only=true port="
                     + taken.getLocalPort());
             assertTrue(out, out.contains("sh3: configuration rejected, nothing stored: port: cannot listen on 127.0.0.1:"
                     + taken.getLocalPort() + ": bind") && out.contains("EADDRINUSE") && !out.contains("tried again"));
+            assertEquals(null, cm.listConfigurations("(name=sh3)"));
+            assertFalse(log.all(), log.all().contains("WARNING"));
         }
         String list = Gogo.run(gogo, "nbd:list");
         System.out.println("NbdIT nbd:list with rejections\n" + list);

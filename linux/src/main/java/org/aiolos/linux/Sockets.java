@@ -78,10 +78,43 @@ public final class Sockets {
      * an ephemeral port (see {@link #localPort}).
      */
     public static int listenTcp(String host, int port, int backlog) {
-        checkPort(port);
         if (backlog < 0) {
             throw new IllegalArgumentException("backlog must be >= 0, got " + backlog);
         }
+        int fd = bindTcp(host, port);
+        try {
+            listen(fd, backlog);
+            return fd;
+        } catch (RuntimeException e) {
+            Fds.close(fd);
+            throw e;
+        }
+    }
+
+    /** {@code listen(2)} on a bound socket, TCP or Unix. */
+    static void listen(int fd, int backlog) {
+        int r = Native.listen(fd, backlog);
+        if (r < 0) {
+            throw new SyscallException("listen", "fd " + fd + ", backlog " + backlog, -r);
+        }
+    }
+
+    /**
+     * Whether {@link #listenTcp} could bind {@code host:port} now: binds a socket as it does
+     * and closes it at once, without listening, so no client can connect to it. A port that
+     * another socket listens on fails with EADDRINUSE as listenTcp would (SO_REUSEADDR only
+     * lets a bind pass sockets left in TIME_WAIT). What holds now may change before the
+     * real bind: this is for refusing a request early, not instead of the bind's own error.
+     *
+     * @throws SyscallException as the bind of {@link #listenTcp} would
+     */
+    public static void checkTcpBindable(String host, int port) {
+        Fds.close(bindTcp(host, port));
+    }
+
+    /** A non-blocking TCP socket bound to {@code host:port} with SO_REUSEADDR. */
+    private static int bindTcp(String host, int port) {
+        checkPort(port);
         byte[] ip = ipv4(host);
         int fd = socket(Fds.SOCK_NONBLOCK);
         boolean ok = false;
@@ -95,10 +128,6 @@ public final class Sockets {
             r = Native.bind(fd, sockaddr(a, ip, port), SOCKADDR_IN_SIZE);
             if (r < 0) {
                 throw new SyscallException("bind", "fd " + fd + ", " + host + ":" + port, -r);
-            }
-            r = Native.listen(fd, backlog);
-            if (r < 0) {
-                throw new SyscallException("listen", "fd " + fd + ", backlog " + backlog, -r);
             }
             ok = true;
             return fd;

@@ -81,10 +81,7 @@ public final class UnixSockets {
                 throw new IllegalStateException("cannot set mode 0" + Integer.toOctalString(mode) + " on " + path
                         + ": " + e.getMessage(), e);
             }
-            r = Native.listen(fd, backlog);
-            if (r < 0) {
-                throw new SyscallException("listen", "fd " + fd + ", backlog " + backlog, -r);
-            }
+            Sockets.listen(fd, backlog);
             ok = true;
             return fd;
         } finally {

@@ -75,7 +75,12 @@ class SocketsTest {
             SyscallException inUse = assertThrows(SyscallException.class, () -> Sockets.listenTcp("127.0.0.1", port, 4));
             assertEquals("bind", inUse.call());
             assertEquals(Errno.EADDRINUSE, inUse.errno());
+            SyscallException probed = assertThrows(SyscallException.class,
+                    () -> Sockets.checkTcpBindable("127.0.0.1", port));
+            assertEquals("bind", probed.call());
+            assertEquals(Errno.EADDRINUSE, probed.errno());
             Fds.close(l);
+            Sockets.checkTcpBindable("127.0.0.1", port); // free again; the probe neither listens nor leaks
             SyscallException refused = assertThrows(SyscallException.class, () -> Sockets.connectTcp("127.0.0.1", port));
             assertEquals("connect", refused.call());
             assertEquals("ECONNREFUSED", refused.errnoName());

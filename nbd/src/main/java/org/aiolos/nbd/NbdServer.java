@@ -61,6 +61,20 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /**
+     * Fails as {@link #start(AiolosContext, String, int)} would if {@code address:port}
+     * cannot be bound now (another socket listens there, the address is not this host's),
+     * without listening, so that no client can connect: for refusing a configuration
+     * before it is stored. It may still fail later, when the port is taken meanwhile.
+     *
+     * @throws IOException naming the address and the error (EADDRINUSE, EADDRNOTAVAIL)
+     * @throws IllegalArgumentException for a port outside 0..65535 or an address that is no IPv4 address
+     * @since 0.7.0
+     */
+    public static void checkListenable(String address, int port) throws IOException {
+        ServerCore.checkListenable(address, port);
+    }
+
+    /**
      * Like {@link #start(AiolosContext, String, int)}, with the connections spread over
      * {@code contexts}: the first listens (and serves), every one serves connections.
      *

@@ -18,7 +18,7 @@
  * required even with {@code Mode.ON}.
  */
 @Export
-@Version("0.6.0")
+@Version("0.7.0")
 package org.aiolos.nbd;
 
 import org.osgi.annotation.bundle.Export;

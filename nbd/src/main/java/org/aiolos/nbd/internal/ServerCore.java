@@ -167,7 +167,7 @@ public final class ServerCore {
             try {
                 fd = Sockets.listenTcp(address, port, BACKLOG);
             } catch (SyscallException e) {
-                throw new IOException("NBD server: cannot listen on " + address + ":" + port + ": " + e.getMessage(), e);
+                throw cannotListen(address, port, e);
             }
             try {
                 ServerCore s = new ServerCore(ctx, address, null, fd, tls);
@@ -179,6 +179,23 @@ public final class ServerCore {
                 throw e;
             }
         });
+    }
+
+    /**
+     * Fails as {@link #start} would if {@code address:port} cannot be bound now (another
+     * socket listens there, the address is not this host's), without listening; for
+     * refusing a configuration before it is stored. Port 0 always binds.
+     */
+    public static void checkListenable(String address, int port) throws IOException {
+        try {
+            Sockets.checkTcpBindable(address, port);
+        } catch (SyscallException e) {
+            throw cannotListen(address, port, e);
+        }
+    }
+
+    private static IOException cannotListen(String address, int port, SyscallException e) {
+        return new IOException("NBD server: cannot listen on " + address + ":" + port + ": " + e.getMessage(), e);
     }
 
     public String address() {

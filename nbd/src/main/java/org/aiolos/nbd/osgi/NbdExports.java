@@ -168,8 +168,12 @@ public final class NbdExports {
     /**
      * Checks a configuration as {@link #configure} would, without storing or serving anything:
      * its fields, then what other exports hold (a name, a writable image, a listener on other
-     * terms), so that the shell refuses those before storing, and nothing is logged as a
-     * rejected stored configuration. Only opening a listener is left to {@link #configure}.
+     * terms), then whether the TCP address and port it would open a listener on can be bound
+     * now, so that the shell refuses those before storing, and nothing is logged as a
+     * rejected stored configuration (as {@code nbd_server_start} in {@code blockdev-nbd.c}
+     * fails the QMP command when the socket cannot listen, before any export exists). Only
+     * opening the listener is left to {@link #configure}: a port taken between the two is
+     * still refused there, and rolled back.
      *
      * @param pid the configuration it updates, null for a new one
      * @throws org.aiolos.core.config.InvalidConfigurationException with every error
@@ -184,10 +188,32 @@ public final class NbdExports {
         } catch (IllegalArgumentException ex) {
             clash = ex.getMessage();
         }
+        if (clash == null) {
+            clash = unbindable(s);
+        }
         if (clash != null) {
             throw new org.aiolos.core.config.InvalidConfigurationException(null, List.of(clash));
         }
         return s;
+    }
+
+    /**
+     * Why {@link #configure} could not open the TCP listener {@code s} needs right away, found
+     * by binding its address and port without listening; null when it could, when a listener
+     * is open there already (this export's or one it would share), or when it would not open
+     * one yet (its IOThread is not there: it waits, and so does the listener).
+     */
+    private String unbindable(ExportSettings s) {
+        if (s.socket() != null || s.port() == 0 || listeners.containsKey(s.endpoint())
+                || !contexts.containsKey(s.iothread())) {
+            return null;
+        }
+        try {
+            NbdServer.checkListenable(s.address(), s.port());
+            return null;
+        } catch (IOException | RuntimeException ex) {
+            return listenFailure(s, ex);
+        }
     }
 
     @Deactivate
