@@ -121,6 +121,7 @@ public final class Launcher {
             }
         }
         String logging = LogSetup.configure(home, conf);
+        UnreadableConfigFiles.install(); // FileInstall's parse failures as one line, not a trace
         if (!CacheLock.take(cache)) {
             System.err.println("aiolos: another Aiolos runs on the framework cache " + cache + " (it holds "
                     + CacheLock.file(cache) + "); stop it, or give this one a cache of its own with"
