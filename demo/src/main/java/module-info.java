@@ -11,6 +11,8 @@ module org.aiolos.demo {
     requires static org.osgi.annotation.versioning;
     requires static org.osgi.service.component.annotations;
     requires static org.osgi.service.metatype.annotations;
+    // The filter of context.target, checked by EchoTargetWatch (in OSGi only).
+    requires static osgi.core;
 
     exports org.aiolos.demo;
 }
