@@ -29,6 +29,7 @@ public abstract class DiskEngineBase implements DiskIoEngine {
 
     @Override
     public final void readv(DiskFile file, long offset, MemorySegment[] buffers, IoCompletion completion) {
+        checkUsable(); // first: validation asks whether the home thread may touch each buffer
         DiskRequest.validate(DiskRequest.Kind.READ, file, offset, buffers);
         admit(DiskRequest.Kind.READ, file, offset, buffers, false, completion);
     }
@@ -36,6 +37,7 @@ public abstract class DiskEngineBase implements DiskIoEngine {
     @Override
     public final void writev(DiskFile file, long offset, MemorySegment[] buffers, boolean fua,
                              IoCompletion completion) {
+        checkUsable();
         DiskRequest.validate(DiskRequest.Kind.WRITE, file, offset, buffers);
         admit(DiskRequest.Kind.WRITE, file, offset, buffers, fua, completion);
     }

@@ -53,6 +53,11 @@ public final class DiskRequest {
     private long done;
     private int iovCount;
     private long result;
+    /**
+     * Where a read that reached end of file starts to zero-fill, or -1: the fill waits for
+     * {@link #zeroTail()} in the home thread (see there).
+     */
+    private long zeroFrom = -1;
 
     DiskRequest(int id, MemorySegment inlineIov) {
         this.id = id;
@@ -103,6 +108,16 @@ public final class DiskRequest {
                 throw new IllegalArgumentException(what(kind, file, false) + "buffer " + i
                         + " is no longer alive: the arena that allocated it is closed");
             }
+            // Validation runs in the home thread, where completions run: a segment confined to
+            // another thread could not be zero-filled there after end of file (nor by a
+            // threads-engine worker), and FFM would throw out of the completion path.
+            if (!b.isAccessibleBy(Thread.currentThread())) {
+                throw new IllegalArgumentException(what(kind, file, false) + "buffer " + i + " is confined to "
+                        + ConfinedOwner.describe(b) + ", not to the context's home thread '"
+                        + Thread.currentThread().getName() + "': the engine's completion (and the threads engine's"
+                        + " workers) cannot touch it; allocate it from a shared or automatic arena"
+                        + " (Arena.ofShared(), Arena.ofAuto())");
+            }
             if (kind == Kind.READ && b.isReadOnly()) {
                 throw new IllegalArgumentException(what(kind, file, false) + "buffer " + i
                         + " is read-only and cannot receive the data read");
@@ -138,6 +153,7 @@ public final class DiskRequest {
         this.completion = c;
         this.done = 0;
         this.result = 0;
+        this.zeroFrom = -1;
         long len = 0;
         buffers = null;
         bufferCount = 0;
@@ -228,8 +244,9 @@ public final class DiskRequest {
             return false;
         }
         if (kind == Kind.READ) {
-            // End of file: the buffers past it read as zeros; the result says where it was.
-            zeroFrom(done);
+            // End of file: the buffers past it read as zeros (filled by zeroTail in the home
+            // thread); the result says where it was.
+            zeroFrom = done;
             result = done;
         } else {
             result = -Errno.ENOSPC;
@@ -246,10 +263,24 @@ public final class DiskRequest {
             throw new IllegalArgumentException("errno must be > 0, got " + errno);
         }
         result = -errno;
+        zeroFrom = -1;
     }
 
-    private void zeroFrom(long from) {
-        long skip = from;
+    /**
+     * Zero-fills what a read that reached end of file did not read; called by
+     * {@link DiskRequestPool#finish} in the home thread just before the completion runs.
+     * Not in {@link #onResult}: the threads engine calls that on a worker, where a buffer
+     * confined to the home thread cannot be touched. A buffer whose arena was closed while
+     * the request was in flight is skipped (its memory is gone; the caller broke the
+     * contract), so the fill never throws out of an engine's completion path and the
+     * request still completes, once, with its result.
+     */
+    void zeroTail() {
+        long skip = zeroFrom;
+        if (skip < 0) {
+            return;
+        }
+        zeroFrom = -1;
         for (int i = 0; i < bufferCount; i++) {
             MemorySegment b = buffers[i];
             long size = b.byteSize();
@@ -257,8 +288,16 @@ public final class DiskRequest {
                 skip -= size;
                 continue;
             }
-            b.asSlice(skip).fill((byte) 0);
+            long from = skip;
             skip = 0;
+            if (!b.scope().isAlive()) {
+                continue;
+            }
+            try {
+                b.asSlice(from).fill((byte) 0);
+            } catch (IllegalStateException e) {
+                // A shared arena closed by another thread between the check and the fill.
+            }
         }
     }
 

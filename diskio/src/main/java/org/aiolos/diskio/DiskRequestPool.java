@@ -61,12 +61,14 @@ public final class DiskRequestPool implements AutoCloseable {
     }
 
     /**
-     * Releases a finished request and runs its completion with its result. A completion
+     * Zero-fills what a read past end of file did not read ({@link DiskRequest#zeroTail}),
+     * releases a finished request and runs its completion with its result. A completion
      * that throws does not stop the caller's loop over a batch of completions: the
      * exception is returned (added to {@code failure} if there already was one) for the
      * caller to rethrow once the batch is done, so the context reports it.
      */
     public Throwable finish(DiskRequest r, Throwable failure) {
+        r.zeroTail();
         IoCompletion c = r.completion();
         long result = r.result();
         release(r);

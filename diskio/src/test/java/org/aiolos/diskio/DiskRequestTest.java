@@ -57,6 +57,7 @@ class DiskRequestTest {
             assertFalse(r.onResult(60));
             assertTrue(r.onResult(0), "no progress: end of file");
             assertEquals(60, r.result());
+            pool.finish(r, null); // the fill waits for the home thread's finish
             assertEquals(1, b0.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 59));
             assertEquals(0, b0.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 60));
             assertEquals(0, b1.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 99));

@@ -327,6 +327,71 @@ public abstract class DiskEngineContract {
     }
 
     @Test
+    void aReadPastEndOfFileIntoABufferConfinedToTheHomeThreadZeroFills() {
+        // The fill happens in the home thread when the request completes, never on a
+        // threads-engine worker, which cannot touch a segment confined to this thread.
+        try (Arena confined = Arena.ofConfined()) {
+            MemorySegment buf = confined.allocate(8192, 4096).fill((byte) 0x5a);
+            Results res = new Results(1);
+            engine.readv(file.buffered, FILE_SIZE - 100, new MemorySegment[] {buf}, res.slot(0));
+            pollUntil(res::all);
+            assertEquals(100, res.values[0], "bytes before end of file");
+            byte[] got = buf.toArray(ValueLayout.JAVA_BYTE);
+            assertArrayEquals(Arrays.copyOfRange(file.reference, FILE_SIZE - 100, FILE_SIZE), Arrays.copyOf(got, 100));
+            for (int i = 100; i < got.length; i++) {
+                assertEquals(0, got[i], "byte " + i + " past end of file is zero-filled");
+            }
+        }
+    }
+
+    @Test
+    void aBufferConfinedToAnotherThreadIsRefusedNamingItsOwner() throws Exception {
+        java.util.concurrent.CountDownLatch made = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        MemorySegment[] foreign = new MemorySegment[1];
+        Thread owner = new Thread(() -> {
+            try (Arena confined = Arena.ofConfined()) {
+                foreign[0] = confined.allocate(8192, 4096);
+                made.countDown();
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "buffer-owner");
+        owner.start();
+        try {
+            made.await();
+            MemorySegment[] bufs = {TestFile.buffer(arena, 4096), foreign[0]};
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> engine.readv(file.buffered, FILE_SIZE - 100, bufs, r -> { }));
+            assertTrue(e.getMessage().contains("buffer 1 is confined to thread 'buffer-owner'"), e.getMessage());
+            assertTrue(e.getMessage().contains("shared or automatic arena"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> engine.writev(file.buffered, 0, bufs, false, r -> { }));
+            assertEquals(0, engine.inFlight(), "nothing was submitted");
+        } finally {
+            done.countDown();
+            owner.join();
+        }
+    }
+
+    @Test
+    void aReadPastEndOfFileWhoseArenaClosedInFlightCompletesOnceWithItsResult() {
+        // The second buffer lies wholly past end of file: the kernel never writes it, only
+        // the zero-fill would, and its memory is gone by then. The fill skips it; the
+        // request still completes, once, and gives its slot back.
+        Arena doomed = Arena.ofShared();
+        MemorySegment[] bufs = {TestFile.buffer(arena, 4096).fill((byte) 0x5a), TestFile.buffer(doomed, 4096)};
+        Results res = new Results(1);
+        engine.readv(file.buffered, FILE_SIZE - 100, bufs, res.slot(0));
+        doomed.close();
+        pollUntil(res::all);
+        assertEquals(100, res.values[0]);
+        assertEquals(0, bufs[0].get(ValueLayout.JAVA_BYTE, 100), "the live buffer is zero-filled past end of file");
+        assertEquals(0, engine.inFlight(), "the request slot was given back");
+        verifyWholeFile(file.buffered);
+    }
+
+    @Test
     void anODirectReadPastEndOfFileStopsInsideTheLastBlock() {
         Files.ftruncate(file.bufferedFd, 10_000);
         MemorySegment[] bufs = split(16384, 2);
