@@ -24,6 +24,7 @@ import org.aiolos.core.AiolosContext;
 import org.aiolos.core.ContextOptions;
 import org.aiolos.core.FdMonitorProviders;
 import org.aiolos.core.ThreadPoolProviders;
+import org.aiolos.testkit.Upcall;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -380,6 +381,32 @@ class ContextThreadPoolTest {
                 () -> ctx.threadPool().submitCo(() -> 1));
         assertTrue(outside.getMessage().contains("coroutine"), outside.getMessage());
         assertNull(Coroutines.self());
+        fx.assertNoFailures();
+    }
+
+    @Test
+    void aPinnedCoroutineSubmitRunsNothing() {
+        org.junit.jupiter.api.Assumptions.assumeTrue("continuation".equals(Coroutines.backend()),
+                "only a continuation can be pinned");
+        fx.providers.add(new WorkerPoolFactory(), 0);
+        AiolosContext ctx = fx.open("pinned");
+        ctx.poll(false); // binds the home thread
+        AtomicInteger ran = new AtomicInteger();
+        Object[] outcome = new Object[1];
+        Coroutine co = Coroutines.create("pinned-submitter", () -> outcome[0] = Upcall.callThroughNative(() -> {
+            try {
+                return ctx.threadPool().submitCo(ran::incrementAndGet);
+            } catch (Exception e) {
+                return e;
+            }
+        }));
+        co.enter(ctx);
+        assertTrue(co.isFinished());
+        assertInstanceOf(org.aiolos.api.coroutine.CoroutinePinnedException.class, outcome[0]);
+        // A job submitted anyway would be in flight until its completion ran: wait for both.
+        ctx.threadPool().submit(() -> 0, (v, f) -> { });
+        pollUntil(ctx, () -> ctx.threadPool().inFlight() == 0, "the probe job ran");
+        assertEquals(0, ran.get(), "the refused submitCo ran no job");
         fx.assertNoFailures();
     }
 

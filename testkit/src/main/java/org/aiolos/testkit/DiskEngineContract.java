@@ -250,6 +250,40 @@ public abstract class DiskEngineContract {
         assertTrue(outside.getMessage().contains("coroutine"), outside.getMessage());
     }
 
+    @Test
+    void aCoroutineVariantThatCannotYieldSubmitsNothing() {
+        Assumptions.assumeTrue("continuation".equals(Coroutines.backend()), "only a continuation can be pinned");
+        MemorySegment[] out = {TestFile.buffer(arena, 4096).fill((byte) 0x77)};
+        MemorySegment[] in = {TestFile.buffer(arena, 4096)};
+        Object[] outcome = new Object[3];
+        Coroutine co = Coroutines.create("pinned-disk", () -> {
+            // Below a native frame the coroutine cannot yield: each call must refuse before
+            // it submits, or the completion would later wake the coroutine wherever it waits.
+            outcome[0] = Upcall.callThroughNative(() -> pinned(() -> engine.coWritev(file.buffered, 0, out, false)));
+            outcome[1] = Upcall.callThroughNative(() -> pinned(() -> engine.coReadv(file.buffered, 0, in)));
+            outcome[2] = Upcall.callThroughNative(() -> pinned(() -> engine.coFlush(file.buffered)));
+        });
+        co.enter(ctx);
+        assertTrue(co.isFinished());
+        for (int i = 0; i < outcome.length; i++) {
+            assertTrue(outcome[i] instanceof org.aiolos.api.coroutine.CoroutinePinnedException,
+                    "call " + i + ": " + outcome[i]);
+        }
+        assertEquals(0, engine.inFlight(), "nothing was submitted");
+        for (int i = 0; i < 20; i++) {
+            ctx.poll(false);
+        }
+        verifyWholeFile(file.buffered); // the refused write wrote nothing
+    }
+
+    private static Object pinned(java.util.function.LongSupplier call) {
+        try {
+            return call.getAsLong();
+        } catch (org.aiolos.api.coroutine.CoroutinePinnedException e) {
+            return e;
+        }
+    }
+
     /** Whether a steady stream of requests allocates (almost) nothing on the home thread. */
     protected boolean allocationFreeSubmission() {
         return true;

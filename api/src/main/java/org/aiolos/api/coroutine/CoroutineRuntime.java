@@ -21,6 +21,18 @@ public interface CoroutineRuntime {
 
     void yieldNow();
 
+    /**
+     * Throws if the calling coroutine could not yield now. The default knows no reason a
+     * yield would be refused (a runtime that can be pinned overrides it).
+     *
+     * @since 0.2.0
+     */
+    default void ensureCanYield() {
+        if (!inCoroutine()) {
+            throw new IllegalStateException("not in a coroutine: nothing can yield");
+        }
+    }
+
     void schedule(AioContext ctx, Coroutine co);
 
     void enter(AioContext ctx, Coroutine co);

@@ -141,6 +141,21 @@ public final class Coroutines {
     }
 
     /**
+     * Checks that the calling coroutine can yield now, without yielding: for an operation
+     * that must not start what only a yield could finish (submit a request, queue a waiter)
+     * when the coroutine cannot wait for it. The coroutine locks, sleeps and queues make the
+     * same check before they queue the coroutine.
+     *
+     * @throws IllegalStateException outside a coroutine
+     * @throws CoroutinePinnedException if the JVM could not suspend the stack (a native
+     *     frame or a class initializer on it)
+     * @since 0.2.0
+     */
+    public static void ensureCanYield() {
+        runtime().ensureCanYield();
+    }
+
+    /**
      * Runs {@code co} in {@code ctx}'s thread from a bottom half, in scheduling order
      * (QEMU {@code aio_co_schedule}); callable from any thread. {@code co} must not be
      * entered by anyone else meanwhile, and must have yielded unless {@code ctx} is the

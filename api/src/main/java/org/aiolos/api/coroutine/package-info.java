@@ -10,9 +10,13 @@
  * bundle that depends only on the API can create and run coroutines; the implementation
  * lives in {@code org.aiolos.core}, which installs it (see
  * {@link org.aiolos.api.coroutine.Coroutines#install}).
+ *
+ * <p>0.2.0: {@code Coroutines.ensureCanYield} and {@code CoroutineRuntime.ensureCanYield}
+ * (a default method), so an operation can refuse a pinned coroutine before it changes
+ * anything.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.aiolos.api.coroutine;
 
 import org.osgi.annotation.bundle.Export;

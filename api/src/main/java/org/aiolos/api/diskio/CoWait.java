@@ -23,6 +23,9 @@ final class CoWait implements DiskIoEngine.IoCompletion {
         if (co == null) {
             throw new IllegalStateException("the coroutine variants of DiskIoEngine must be called from a coroutine");
         }
+        // Before the request exists: a coroutine that cannot yield would leave it in flight
+        // with a completion that later wakes the coroutine wherever it then waits.
+        Coroutines.ensureCanYield();
         return new CoWait(co);
     }
 

@@ -101,6 +101,8 @@ public interface DiskIoEngine extends AutoCloseable {
      *
      * @return the bytes read, or a negative errno
      * @throws IllegalStateException outside a coroutine entered in the home thread
+     * @throws org.aiolos.api.coroutine.CoroutinePinnedException if the coroutine cannot
+     *     yield; checked before anything is submitted, so nothing was
      */
     default long coReadv(DiskFile file, long offset, MemorySegment[] buffers) {
         CoWait w = CoWait.begin();

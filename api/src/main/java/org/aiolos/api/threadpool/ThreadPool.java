@@ -71,6 +71,8 @@ public interface ThreadPool extends AutoCloseable {
      * @throws CancellationException if the request was cancelled before a worker took
      *     it (the pool closed meanwhile)
      * @throws IllegalStateException outside a coroutine, or outside the home thread
+     * @throws org.aiolos.api.coroutine.CoroutinePinnedException if the coroutine cannot
+     *     yield (nothing was submitted)
      */
     default <T> T submitCo(Callable<T> work) throws Exception {
         Objects.requireNonNull(work, "work");
@@ -80,6 +82,9 @@ public interface ThreadPool extends AutoCloseable {
                     + "AioContext '" + context().name() + "'" + (self == null ? " (the caller is not a coroutine)"
                     : " (it runs in thread '" + Thread.currentThread().getName() + "')"));
         }
+        // Before submitting: a pinned coroutine must not leave a job running whose completion
+        // later wakes it wherever it then waits (QEMU cannot be pinned; this can).
+        Coroutines.ensureCanYield();
         CoResult<T> out = new CoResult<>(self);
         submit(work, out);
         while (!out.done) {

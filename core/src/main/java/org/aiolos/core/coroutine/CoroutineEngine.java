@@ -272,6 +272,11 @@ public final class CoroutineEngine implements CoroutineRuntime {
         enter(c.context(), c);
     }
 
+    @Override
+    public void ensureCanYield() {
+        requireSelf("ensureCanYield").fiber.ensureCanSuspend();
+    }
+
     /** QEMU {@code aio_co_reschedule_self}. */
     @Override
     public void rescheduleSelf(AioContext ctx) {

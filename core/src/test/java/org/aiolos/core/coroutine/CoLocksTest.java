@@ -15,6 +15,7 @@ import org.aiolos.api.coroutine.CoQueue;
 import org.aiolos.api.coroutine.CoRwLock;
 import org.aiolos.api.coroutine.Coroutine;
 import org.aiolos.api.coroutine.Coroutines;
+import org.aiolos.testkit.Upcall;
 
 /**
  * CoMutex, CoQueue and CoRwLock in one context (QEMU's {@code util/qemu-coroutine-lock.c}),

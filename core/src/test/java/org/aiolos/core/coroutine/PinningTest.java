@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.aiolos.api.coroutine.Coroutine;
 import org.aiolos.api.coroutine.CoroutinePinnedException;
+import org.aiolos.testkit.Upcall;
 import org.aiolos.api.coroutine.Coroutines;
 
 /**

@@ -1,4 +1,4 @@
-package org.aiolos.core.coroutine;
+package org.aiolos.testkit;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -10,15 +10,18 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.function.Supplier;
 
-/** Runs Java code below a native frame: libc's qsort calling back through an FFM up-call. */
-final class Upcall {
+/**
+ * Runs Java code below a native frame: libc's qsort calling back through an FFM up-call.
+ * A coroutine of the continuation backend cannot yield there, so this pins it.
+ */
+public final class Upcall {
     private static volatile Supplier<Object> inside;
     private static volatile Object result;
 
     private Upcall() {
     }
 
-    static Object callThroughNative(Supplier<Object> body) {
+    public static Object callThroughNative(Supplier<Object> body) {
         inside = body;
         result = null;
         Linker linker = Linker.nativeLinker();
