@@ -172,6 +172,33 @@ class MonitorSelectionTest {
     }
 
     @Test
+    void aConfiguredMonitorThatBecomesAvailableWhileChosenIsTakenNotReportedAsUnavailable() {
+        // Unavailable when first asked, available from the next question on: what a provider
+        // registered between the choice's two reads looks like (a bundle started meanwhile).
+        EpollFdMonitorFactory epoll = new EpollFdMonitorFactory();
+        AtomicInteger asked = new AtomicInteger();
+        FdMonitorFactory late = new FdMonitorFactory() {
+            @Override
+            public String name() {
+                return epoll.name();
+            }
+
+            @Override
+            public String unavailableReason() {
+                return asked.getAndIncrement() == 0 ? "not registered yet" : null;
+            }
+
+            @Override
+            public org.aiolos.api.fdmon.FdMonitor open(org.aiolos.api.fdmon.FdMonitorHost host) {
+                return epoll.open(host);
+            }
+        };
+        ctx = context("epoll", new PollFdMonitorFactory(), late);
+        assertEquals("epoll", ctx.fdMonitorName());
+        assertNull(ctx.fdMonitorNote(), "before: configured fd monitor 'epoll' is not available (available)");
+    }
+
+    @Test
     void configuredIoUringThatCannotWorkSaysWhy() {
         Faults.failAlways("io_uring_setup", Errno.EPERM);
         ctx = context("io_uring", new PollFdMonitorFactory(), new IoUringFdMonitorFactory());

@@ -195,11 +195,17 @@ public abstract class BackendSlot<F extends BackendFactory<?, ?>, B> {
         String want = configured;
         if (want != null) {
             Provider<F> p = best(want);
+            // The reason is read after the miss, and looked for again after that: a provider
+            // registered in between is taken, not reported as "not available (available)".
+            String why = p == null ? whyNot(want) : null;
+            if (p == null) {
+                p = best(want);
+            }
             if (p != null) {
                 return new Choice<>(p, null);
             }
             Provider<F> any = best(null);
-            return new Choice<>(any, "configured " + kind + " '" + want + "' is not available (" + whyNot(want)
+            return new Choice<>(any, "configured " + kind + " '" + want + "' is not available (" + why
                     + "); " + (any == null ? "no other is available either" : "using " + any.name() + " until it is"));
         }
         Provider<F> any = best(null);

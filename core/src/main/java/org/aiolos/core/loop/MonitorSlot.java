@@ -77,12 +77,18 @@ final class MonitorSlot extends BackendSlot<FdMonitorFactory, FdMonitor> {
             return new Choice<>(poll(), null);
         }
         Provider<FdMonitorFactory> p = best(want);
+        // As in BackendSlot.choose: the reason is read after the miss and the provider looked
+        // for again, so one registered in between is taken, not reported "not available (available)".
+        String why = p == null ? whyNot(want) : null;
+        if (p == null) {
+            p = best(want);
+        }
         if (p != null) {
             return new Choice<>(p, null);
         }
         Choice<FdMonitorFactory> fallback = policy();
         return new Choice<>(fallback.provider(), "configured fd monitor '" + want + "' is not available ("
-                + whyNot(want) + "); using " + fallback.provider().name() + " until it is");
+                + why + "); using " + fallback.provider().name() + " until it is");
     }
 
     /** QEMU's default: io_uring, else poll with the epoll upgrade at 64 fds. */
