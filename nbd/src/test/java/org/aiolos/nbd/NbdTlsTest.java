@@ -1001,6 +1001,12 @@ class NbdTlsTest {
         IOException io = assertThrows(IOException.class,
                 () -> new NbdFixture(TlsSettings.of(TlsSettings.Mode.ON, bad)).close());
         assertTrue(io.getMessage().contains("encrypted private key"), io.getMessage());
+        // The traditional OpenSSL encryption (openssl rsa -aes256 -traditional): a legacy header
+        // in an RSA block. It was "not an RSA, EC or EdDSA key the JDK can read" before.
+        Files.writeString(bad.resolve("server-key.pem"), "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+                + "DEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\nAAAA\n-----END RSA PRIVATE KEY-----\n");
+        io = assertThrows(IOException.class, () -> new NbdFixture(TlsSettings.of(TlsSettings.Mode.ON, bad)).close());
+        assertTrue(io.getMessage().contains("encrypted private key"), io.getMessage());
         // The RSA certificate beside a key that is not its own: an EC key, and another RSA key.
         for (Path otherKey : List.of(pki.allowedClient.resolve("client-key.pem"), pki.otherClient.resolve("client-key.pem"))) {
             Path mismatch = Files.createDirectories(dir.resolve("mismatch-" + otherKey.getParent().getFileName()));

@@ -52,6 +52,12 @@ final class Pem {
     /** The one private key in {@code file}. */
     static PrivateKey privateKey(Path file) throws IOException {
         String text = Files.readString(file, StandardCharsets.US_ASCII);
+        if (text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED")) {
+            // PKCS#8 encrypted, or the traditional OpenSSL form (a legacy header in an RSA or
+            // EC block), which would otherwise read as a key the JDK cannot decode.
+            throw new IOException(file + " holds an encrypted private key; give the key unencrypted "
+                    + "(openssl pkey -in KEY -out " + file.getFileName() + ")");
+        }
         for (String type : new String[] {"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"}) {
             byte[] der = block(text, type, file);
             if (der == null) {
@@ -67,10 +73,6 @@ final class Pem {
             return decode(pkcs8, type.equals("RSA PRIVATE KEY") ? new String[] {"RSA"}
                     : type.equals("EC PRIVATE KEY") ? new String[] {"EC"}
                     : new String[] {"RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS"}, file);
-        }
-        if (text.contains("ENCRYPTED PRIVATE KEY")) {
-            throw new IOException(file + " holds an encrypted private key; give the key unencrypted "
-                    + "(openssl pkey -in KEY -out " + file.getFileName() + ")");
         }
         throw new IOException(file + " holds no PEM private key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)");
     }

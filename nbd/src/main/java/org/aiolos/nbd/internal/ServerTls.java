@@ -38,6 +38,17 @@ import org.aiolos.nbd.TlsSettings;
  * name once.
  */
 public final class ServerTls {
+    /** Keywords for attributes RFC 2253 has none for, so a logged name reads as openssl writes it. */
+    private static final java.util.Map<String, String> DN_KEYWORDS = java.util.Map.of("1.2.840.113549.1.9.1", "emailAddress");
+
+    /**
+     * A certificate name for messages: RFC 2253 as the certificate writes it, with
+     * {@code emailAddress=} where RFC 2253 alone gives {@code 1.2.840.113549.1.9.1=#16...}.
+     */
+    static String displayName(X500Principal p) {
+        return p.getName(X500Principal.RFC2253, DN_KEYWORDS);
+    }
+
     private static final System.Logger LOG = System.getLogger("org.aiolos.nbd");
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
@@ -289,7 +300,7 @@ public final class ServerTls {
         if (!matches) {
             throw new IOException(dir.resolve(TlsSettings.SERVER_KEY) + " is not the key of the certificate in "
                     + dir.resolve(TlsSettings.SERVER_CERT) + " (" + key.getAlgorithm() + " key, certificate for "
-                    + leaf.getSubjectX500Principal().getName() + " with a " + leaf.getPublicKey().getAlgorithm()
+                    + displayName(leaf.getSubjectX500Principal()) + " with " + leaf.getPublicKey().getAlgorithm()
                     + " key)");
         }
     }
@@ -381,8 +392,8 @@ public final class ServerTls {
                 check.run();
             } catch (CertificateException e) {
                 String who = chain == null || chain.length == 0 ? "an empty client certificate chain"
-                        : "client certificate '" + chain[0].getSubjectX500Principal().getName() + "' (issuer '"
-                                + chain[0].getIssuerX500Principal().getName() + "')";
+                        : "client certificate '" + displayName(chain[0].getSubjectX500Principal()) + "' (issuer '"
+                                + displayName(chain[0].getIssuerX500Principal()) + "')";
                 throw new CertificateException(who + " refused: " + e.getMessage(), e);
             }
         }
@@ -393,7 +404,7 @@ public final class ServerTls {
             }
             String dn = chain[0].getSubjectX500Principal().getName(X500Principal.CANONICAL);
             if (!allowed.contains(dn)) {
-                throw new ClientNotAllowed(chain[0].getSubjectX500Principal().getName());
+                throw new ClientNotAllowed(displayName(chain[0].getSubjectX500Principal()));
             }
         }
 

@@ -126,7 +126,7 @@ final class TlsStream implements NbdStream {
     /** The authenticated client certificate's subject (RFC 2253), or null when the client sent none. */
     String peerName() {
         X500Principal p = peerPrincipal();
-        return p == null ? null : p.getName();
+        return p == null ? null : ServerTls.displayName(p);
     }
 
     /** {@link #peerName()} in RFC 2253 canonical form, as allow-lists hold names; or null. */
