@@ -173,6 +173,45 @@ public class NbdTlsIT {
         Gogo.run(gogo, "nbd:close nocreds");
     }
 
+    /**
+     * Credentials not there yet (a directory made later, a mount that comes up after the
+     * service) are tried again every 2 s like a taken port, and the export is served once they
+     * appear, without an edit. They were a configuration error before, served only after the
+     * .cfg changed.
+     */
+    @Test
+    public void anExportWhoseCredentialsAppearLaterIsServed() throws Exception {
+        Path root = certificates();
+        rig.iothread("nbd-tls-late");
+        Path disk = rig.image("late-tls.img", 4, false);
+        int port = NbdRig.freePort();
+        Path later = root.resolve("creds-later"); // under the PKI root, which is removed whole
+        org.osgi.service.cm.Configuration c = rig.export("latecreds", disk, "iothread", "nbd-tls-late", "port", port,
+                "tls", "require", "tls-creds", later.toString());
+        Await.until(() -> "refused, tried again; nbd:list:\n" + nbdList(), 10_000, () -> {
+            String l = nbdList();
+            return l.contains("latecreds (" + c.getPid() + ")  rejected: ") && l.contains("tls-creds " + later
+                    + " is not a directory") && l.contains("(tried again every 2 s)");
+        });
+        Files.createDirectories(later);
+        for (String f : List.of("server-cert.pem", "server-key.pem", "ca-cert.pem")) {
+            Files.copy(root.resolve("server").resolve(f), later.resolve(f));
+        }
+        rig.awaitServing("latecreds");
+        String uri = "nbds://127.0.0.1:" + port + "/latecreds?tls-certificates=" + root.resolve("allowed");
+        assertTrue(Tools.run(30, "nbdinfo", uri).contains("export-size: " + 4 * MIB));
+        c.delete();
+        rig.deleted(c);
+    }
+
+    private String nbdList() {
+        try {
+            return Gogo.run(gogo, "nbd:list");
+        } catch (Exception e) {
+            throw new AssertionError("nbd:list failed", e);
+        }
+    }
+
     @Test
     public void unixSocketExportFromTheShell() throws Exception {
         Path root = certificates();

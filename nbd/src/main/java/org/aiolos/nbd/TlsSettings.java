@@ -1,6 +1,5 @@
 package org.aiolos.nbd;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.Locale;
@@ -20,7 +19,9 @@ import javax.security.auth.x500.X500Principal;
  *     then any intermediates), {@code server-key.pem} (PKCS#8, PKCS#1 RSA or SEC1 EC, not
  *     encrypted) and {@code ca-cert.pem} (the CAs client certificates must chain to; needed
  *     with {@code verifyPeer}). Null with {@link Mode#OFF}: given there, it is refused
- *     rather than leaving the operator's listener plaintext. The files are read again when
+ *     rather than leaving the operator's listener plaintext. The directory and files are
+ *     looked for when the listener opens (an {@code IOException} then), not here, so
+ *     settings may name credentials that appear later. The files are read again when
  *     they change; connections already up keep their session
  * @param verifyPeer clients must present a certificate issued by a CA in {@code ca-cert.pem}
  *     (QEMU's {@code verify-peer=on})
@@ -86,15 +87,6 @@ public record TlsSettings(Mode mode, Path credentials, boolean verifyPeer, Set<S
             if (credentials == null) {
                 throw new IllegalArgumentException("tls=" + mode + " needs a credentials directory (tls-creds) holding "
                         + SERVER_CERT + " and " + SERVER_KEY);
-            }
-            if (!Files.isDirectory(credentials)) {
-                throw new IllegalArgumentException("tls-creds " + credentials + " is not a directory");
-            }
-            for (String f : verifyPeer ? new String[] {SERVER_CERT, SERVER_KEY, CA_CERT}
-                    : new String[] {SERVER_CERT, SERVER_KEY}) {
-                if (!Files.isReadable(credentials.resolve(f))) {
-                    throw new IllegalArgumentException("tls-creds " + credentials + " has no readable " + f);
-                }
             }
             if (!allowedClients.isEmpty() && !verifyPeer) {
                 throw new IllegalArgumentException("an allow-list of client DNs needs verify-peer");

@@ -217,6 +217,17 @@ public final class ServerTls {
 
     private static Loaded load(TlsSettings s) throws IOException {
         Path dir = s.credentials();
+        // Checked when the listener opens, not in the settings: credentials not there yet (a
+        // directory made later, a mount that comes up after the service) are the
+        // environment's state, and the export waits and tries again as for a taken port.
+        if (!Files.isDirectory(dir)) {
+            throw new IOException("tls-creds " + dir + " is not a directory");
+        }
+        for (String f : List.of(TlsSettings.SERVER_CERT, TlsSettings.SERVER_KEY)) { // the CA: below
+            if (!Files.isReadable(dir.resolve(f))) {
+                throw new IOException("tls-creds " + dir + " has no readable " + f);
+            }
+        }
         List<Stamp> stamps = stamps(s);
         List<X509Certificate> chain = Pem.certificates(dir.resolve(TlsSettings.SERVER_CERT));
         PrivateKey key = Pem.privateKey(dir.resolve(TlsSettings.SERVER_KEY));

@@ -92,8 +92,8 @@ class ExportSettingsTest {
         assertTrue(rejection("tls", "maybe").contains("tls: "), rejection("tls", "maybe"));
         String m = rejection("tls", "on");
         assertTrue(m.contains("tls-creds: ") && m.contains("needs a credentials directory"), m);
-        m = rejection("tls", "on", "tls-creds", "nowhere");
-        assertTrue(m.contains("tls-creds: ") && m.contains("is not a directory"), m);
+        // Credentials not there yet are the listener's to find (tried again), not a malformed configuration.
+        assertTrue(parse(props("tls", "on", "tls-creds", "nowhere"), "x").tls().credentials().endsWith("nowhere"));
         m = rejection("tls", "on", "tls-creds", "pki", "tls-allowed-clients", "CN=a");
         assertTrue(m.contains("tls-allowed-clients: ") && m.contains("verify-peer"), m);
         m = rejection("tls", "on", "tls-creds", "pki", "tls-verify-peer", "true", "tls-allowed-clients", "no dn");
