@@ -194,22 +194,31 @@ public abstract class BackendSlot<F extends BackendFactory<?, ?>, B> {
     protected Choice<F> choose() {
         String want = configured;
         if (want != null) {
-            Provider<F> p = best(want);
-            // The reason is read after the miss, and looked for again after that: a provider
-            // registered in between is taken, not reported as "not available (available)".
-            String why = p == null ? whyNot(want) : null;
-            if (p == null) {
-                p = best(want);
-            }
-            if (p != null) {
-                return new Choice<>(p, null);
+            Choice<F> configured = configured(want);
+            if (configured.provider() != null) {
+                return configured;
             }
             Provider<F> any = best(null);
-            return new Choice<>(any, "configured " + kind + " '" + want + "' is not available (" + why
+            return new Choice<>(any, "configured " + kind + " '" + want + "' is not available (" + configured.note()
                     + "); " + (any == null ? "no other is available either" : "using " + any.name() + " until it is"));
         }
         Provider<F> any = best(null);
         return new Choice<>(any, any == null ? "no " + kind + " provider is available" : null);
+    }
+
+    /**
+     * The provider named {@code want} with no note, or no provider and the reason there is
+     * none. The reason is read after the miss, and the provider looked for once more after
+     * that: one registered in between is taken, not reported "not available (available)".
+     */
+    protected final Choice<F> configured(String want) {
+        Provider<F> p = best(want);
+        if (p != null) {
+            return new Choice<>(p, null);
+        }
+        String why = whyNot(want);
+        p = best(want);
+        return p != null ? new Choice<>(p, null) : new Choice<>(null, why);
     }
 
     /** The highest-ranked usable provider (named {@code name} unless null) this slot may use. */

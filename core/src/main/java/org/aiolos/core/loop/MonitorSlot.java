@@ -76,19 +76,13 @@ final class MonitorSlot extends BackendSlot<FdMonitorFactory, FdMonitor> {
         if (FdMonitorFactory.POLL.equals(want)) {
             return new Choice<>(poll(), null);
         }
-        Provider<FdMonitorFactory> p = best(want);
-        // As in BackendSlot.choose: the reason is read after the miss and the provider looked
-        // for again, so one registered in between is taken, not reported "not available (available)".
-        String why = p == null ? whyNot(want) : null;
-        if (p == null) {
-            p = best(want);
-        }
-        if (p != null) {
-            return new Choice<>(p, null);
+        Choice<FdMonitorFactory> configured = configured(want);
+        if (configured.provider() != null) {
+            return configured;
         }
         Choice<FdMonitorFactory> fallback = policy();
         return new Choice<>(fallback.provider(), "configured fd monitor '" + want + "' is not available ("
-                + why + "); using " + fallback.provider().name() + " until it is");
+                + configured.note() + "); using " + fallback.provider().name() + " until it is");
     }
 
     /** QEMU's default: io_uring, else poll with the epoll upgrade at 64 fds. */
